@@ -1,0 +1,356 @@
+"""Build an index version from article sources and publish it atomically.
+
+Order matters: validate everything first (a bad article never touches the live index), encode only
+chunks the cache has not seen, write the new version under a temporary name, load it back to verify,
+rename it into place, then switch CURRENT. Each role gets its own partition on disk (`public/` holds
+no internal text at all), so the public searcher cannot leak what it never loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import store
+from .articles import Article, load_articles
+from .cache import EmbeddingCache, text_key
+from .chunking import Chunk, Section, chunk_article, split_sections
+from .encoders import Encoder, make_encoder
+from .keyword import KeywordIndex
+from .options import ChunkSettings, TextSettings, settings_dict
+from .text import tokens
+from .vectors import FILE_NAME as VECTORS_FILE
+from .vectors import FaissVectorIndex
+
+log = logging.getLogger(__name__)
+PARTITIONS = ("public", "all")
+ENCODE_BATCH = 16
+# progress(done, total, stage) lets the app draw its own bar; the CLI uses tqdm
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class BuildReport:
+    version: str
+    published: bool
+    articles: int
+    sections: int
+    chunks: int
+    encoded: int
+    reused: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        total = sum(self.seconds.values())
+        state = "published" if self.published else "unchanged, nothing published"
+        return (
+            f"version {self.version} ({state}): {self.articles} articles, {self.sections} sections, "
+            f"{self.chunks} chunks; encoded {self.encoded}, reused {self.reused} from cache; "
+            f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}; "
+            f"{total:.2f}s"
+        )
+
+
+@dataclass
+class _Corpus:
+    articles: list[Article]
+    sections: list[Section]
+    chunks: list[Chunk]
+
+
+def _corpus(articles: list[Article], chunking: ChunkSettings) -> _Corpus:
+    sections, chunks = [], []
+    for article in articles:
+        article_sections = split_sections(article)
+        sections.extend(article_sections)
+        chunks.extend(chunk_article(article, article_sections, chunking))
+    return _Corpus(articles, sections, chunks)
+
+
+def _tqdm_progress(total: int) -> Progress | None:
+    if not sys.stderr.isatty() or total == 0:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="encoding chunks", unit="chunk", file=sys.stderr)
+
+    def update(done: int, total: int, stage: str) -> None:
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def embed_chunks(
+    chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
+) -> tuple[np.ndarray, int]:
+    """Vectors for all chunks, encoding only cache misses; returns (vectors, number encoded)."""
+    keys = [text_key(encoder.id, c.embed_text) for c in chunks]
+    missing = sorted(
+        {k: c.embed_text for k, c in zip(keys, chunks, strict=True) if cache.get(k) is None}.items()
+    )
+    report = progress or _tqdm_progress(len(missing))
+    for start in range(0, len(missing), ENCODE_BATCH):
+        batch = missing[start : start + ENCODE_BATCH]
+        vectors = encoder.encode_passages([text for _, text in batch])
+        for (key, _), vector in zip(batch, vectors, strict=True):
+            cache.put(key, vector)
+        if report:
+            report(start + len(batch), len(missing), "encode")
+        if start // ENCODE_BATCH % 8 == 7:
+            cache.flush()  # a crash mid-build keeps what was already encoded
+    cache.flush()
+    if not chunks:
+        return np.zeros((0, encoder.dim), dtype=np.float32), 0
+    return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
+
+
+def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: ChunkSettings) -> str:
+    """Text BM25 sees for a chunk: the title (title_weight times), tags, heading, then the chunk."""
+    head = " ".join([article.title] * chunking.title_weight + list(article.tags))
+    heading = "" if section.level == 0 else section.heading
+    return f"{head}\n{heading}\n{chunk.text}"
+
+
+def _write_partition(
+    target: Path,
+    corpus: _Corpus,
+    vectors: np.ndarray,
+    keep: Callable,
+    text_settings: TextSettings,
+    chunking: ChunkSettings,
+    dim: int,
+) -> dict:
+    target.mkdir(parents=True)
+    articles = [a for a in corpus.articles if keep(a)]
+    by_slug = {a.slug: a for a in articles}
+    sections = [s for s in corpus.sections if s.slug in by_slug]
+    section_of = {(s.slug, s.index): s for s in sections}
+    rows = [i for i, c in enumerate(corpus.chunks) if c.slug in by_slug]
+    chunks = [corpus.chunks[i] for i in rows]
+    pd.DataFrame(
+        [
+            {
+                "slug": a.slug,
+                "title": a.title,
+                "category": a.category,
+                "language": a.language.value,
+                "visibility": a.visibility.value,
+                "url": a.url,
+                "updated": a.updated,
+                "tags": json.dumps(list(a.tags), ensure_ascii=False),
+                "source": a.source,
+                "content_hash": a.content_hash,
+            }
+            for a in articles
+        ],
+        columns=ARTICLE_COLUMNS,
+    ).to_parquet(target / "articles.parquet")
+    pd.DataFrame(
+        [
+            {
+                "slug": s.slug,
+                "index": s.index,
+                "heading": s.heading,
+                "anchor": s.anchor,
+                "level": s.level,
+                "markdown": s.markdown,
+                "text": s.text,
+                "line": s.line,
+            }
+            for s in sections
+        ],
+        columns=SECTION_COLUMNS,
+    ).to_parquet(target / "sections.parquet")
+    pd.DataFrame(
+        [
+            {
+                "chunk_id": c.chunk_id,
+                "slug": c.slug,
+                "section_index": c.section_index,
+                "position": c.position,
+                "text": c.text,
+            }
+            for c in chunks
+        ],
+        columns=CHUNK_COLUMNS,
+    ).to_parquet(target / "chunks.parquet")
+    started = time.perf_counter()
+    token_lists = [
+        tokens(
+            keyword_text(by_slug[c.slug], section_of[(c.slug, c.section_index)], c, chunking),
+            text_settings,
+        )
+        for c in chunks
+    ]
+    KeywordIndex.build(token_lists).save(target / "bm25")
+    bm25_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    FaissVectorIndex.build(vectors[rows] if rows else np.zeros((0, dim), np.float32), dim).save(
+        target / VECTORS_FILE
+    )
+    return {
+        "counts": {"articles": len(articles), "sections": len(sections), "chunks": len(chunks)},
+        "seconds": {"bm25": bm25_seconds, "faiss": time.perf_counter() - started},
+    }
+
+
+ARTICLE_COLUMNS = [
+    "slug",
+    "title",
+    "category",
+    "language",
+    "visibility",
+    "url",
+    "updated",
+    "tags",
+    "source",
+    "content_hash",
+]
+SECTION_COLUMNS = ["slug", "index", "heading", "anchor", "level", "markdown", "text", "line"]
+CHUNK_COLUMNS = ["chunk_id", "slug", "section_index", "position", "text"]
+
+
+def _live_manifest(index_dir: Path) -> dict | None:
+    try:
+        return store.read_manifest(index_dir / store.current_version(index_dir))
+    except Exception:  # no index yet, or a damaged one: build from scratch
+        return None
+
+
+def _diff(previous: dict | None, hashes: dict[str, str]) -> tuple[list, list, list]:
+    old = (previous or {}).get("articles", {})
+    added = sorted(s for s in hashes if s not in old)
+    changed = sorted(s for s in hashes if s in old and old[s] != hashes[s])
+    removed = sorted(s for s in old if s not in hashes)
+    return added, changed, removed
+
+
+def build_index(
+    articles_path: str | Path = "articles",
+    index_dir: str | Path = "index",
+    encoder: Encoder | str | None = None,
+    text_settings: TextSettings = TextSettings(),
+    chunking: ChunkSettings = ChunkSettings(),
+    progress: Progress | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Validate, build and publish. Raises ValidationError (nothing written) on bad input."""
+    index_dir = Path(index_dir)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    articles = load_articles(articles_path)
+    timings["load"] = time.perf_counter() - started
+    encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+    with store.build_lock(index_dir):
+        return _build_locked(
+            articles, index_dir, encoder, text_settings, chunking, progress, force, timings
+        )
+
+
+def _build_locked(articles, index_dir, encoder, text_settings, chunking, progress, force, timings):
+    started = time.perf_counter()
+    corpus = _corpus(articles, chunking)
+    hashes = {a.slug: a.content_hash for a in articles}
+    settings = {
+        "encoder": {"id": encoder.id, "dim": encoder.dim},
+        "text": settings_dict(text_settings),
+        "chunking": settings_dict(chunking),
+    }
+    previous = _live_manifest(index_dir)
+    added, changed, removed = _diff(previous, hashes)
+    timings["chunk"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    cache = EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
+    vectors, encoded = embed_chunks(corpus.chunks, encoder, cache, progress)
+    timings["encode"] = time.perf_counter() - started
+    report = BuildReport(
+        version="",
+        published=False,
+        articles=len(articles),
+        sections=len(corpus.sections),
+        chunks=len(corpus.chunks),
+        encoded=encoded,
+        reused=len(corpus.chunks) - encoded,
+        added=added,
+        changed=changed,
+        removed=removed,
+        seconds=timings,
+    )
+    unchanged = (
+        previous is not None
+        and not (added or changed or removed)
+        and all(previous.get(k) == v for k, v in settings.items())
+    )
+    if unchanged and not force:
+        report.version = previous["version"]
+        return report
+
+    started = time.perf_counter()
+    version = store.new_version_name()
+    tmp = index_dir / f".tmp-{version}"
+    try:
+        parts = {
+            "public": _write_partition(
+                tmp / "public",
+                corpus,
+                vectors,
+                lambda a: a.is_public,
+                text_settings,
+                chunking,
+                encoder.dim,
+            ),
+            "all": _write_partition(
+                tmp / "all", corpus, vectors, lambda a: True, text_settings, chunking, encoder.dim
+            ),
+        }
+        manifest = {
+            "format": store.FORMAT_VERSION,
+            "version": version,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **settings,
+            "articles": hashes,
+            "counts": {name: part["counts"] for name, part in parts.items()},
+            "build": {
+                "encoded": encoded,
+                "reused": report.reused,
+                "added": added,
+                "changed": changed,
+                "removed": removed,
+            },
+            "files": store.checksums(tmp),
+        }
+        (tmp / store.MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        timings["bm25"] = sum(p["seconds"]["bm25"] for p in parts.values())
+        timings["faiss"] = sum(p["seconds"]["faiss"] for p in parts.values())
+        store.verify_files(tmp, store.read_manifest(tmp))
+        final = index_dir / version
+        tmp.rename(final)
+        store._fsync_dir(index_dir)
+        store.switch_current(index_dir, version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    store.prune(index_dir)
+    timings["write"] = time.perf_counter() - started - timings["bm25"] - timings["faiss"]
+    report.version, report.published = version, True
+    log.info("published %s", report.summary())
+    return report

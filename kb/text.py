@@ -1,0 +1,211 @@
+"""Normalisation and tokenisation for Chinese and English.
+
+normalise: NFKC (full-width to half-width), Traditional to Simplified (Taiwan phrases too, e.g. 登入 to
+登录, 簡訊 to 短信), common variant characters (帐 to 账), lower-case Latin.
+tokens: jieba search-mode words + CJK character bigrams + Latin words (and digits). Bigrams rescue words
+the segmenter splits differently in query and article (e.g. typos like 秘码 for 密码 still share 码).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+import unicodedata
+
+from .options import TextSettings
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+CJK_RUN_RE = re.compile(f"[{CJK}]+")
+TOKEN_RE = re.compile(f"[{CJK}]+|[a-z0-9]+(?:['’][a-z]+)?")
+LATIN_RE = re.compile(r"[a-z0-9]+")
+SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*|\n")
+INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f\x7f]")
+VARIANTS = str.maketrans({"帐": "账", "祕": "秘", "裏": "里"})
+
+# Words that carry no topic in a help-center question; dropping them keeps BM25 on the content words.
+STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "么",
+        "嘛",
+        "我",
+        "我的",
+        "你",
+        "你们",
+        "您",
+        "是",
+        "在",
+        "有",
+        "和",
+        "与",
+        "及",
+        "或",
+        "就",
+        "都",
+        "也",
+        "还",
+        "要",
+        "会",
+        "能",
+        "可以",
+        "请问",
+        "怎么",
+        "怎么办",
+        "怎样",
+        "如何",
+        "什么",
+        "为什么",
+        "为啥",
+        "哪里",
+        "哪个",
+        "多少",
+        "一下",
+        "一个",
+        "这个",
+        "那个",
+        "已经",
+        "没有",
+        "不",
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "i",
+        "my",
+        "me",
+        "you",
+        "your",
+        "it",
+        "do",
+        "does",
+        "did",
+        "can",
+        "how",
+        "what",
+        "why",
+        "when",
+        "where",
+        "which",
+        "with",
+        "at",
+        "by",
+        "from",
+        "this",
+        "that",
+        "there",
+    ]
+)
+
+
+@functools.cache
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
+
+
+_jieba_lock = threading.Lock()
+
+
+@functools.cache
+def _jieba():
+    """jieba, initialised once; its dictionary load is not thread-safe, so it happens under a lock."""
+    import jieba
+
+    with _jieba_lock:
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+    return jieba
+
+
+def normalise(text: str) -> str:
+    """Canonical form used for both articles and queries; keeps length roughly, not exactly."""
+    text = INVISIBLE_RE.sub(" ", unicodedata.normalize("NFKC", text))
+    if CJK_RUN_RE.search(text):
+        text = _converter().convert(text).translate(VARIANTS)
+    return text.lower()
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _trigrams(word: str) -> list[str]:
+    padded = f"#{word}#"
+    return [padded[i : i + 3] for i in range(len(padded) - 2)] if len(word) > 3 else []
+
+
+def tokens(
+    text: str, settings: TextSettings = TextSettings(), normalised: bool = False
+) -> list[str]:
+    """BM25 tokens of `text`, with stopwords removed."""
+    if not normalised:
+        text = normalise(text)
+    out: list[str] = []
+    for piece in TOKEN_RE.findall(text):
+        if CJK_RUN_RE.fullmatch(piece):
+            if settings.jieba_words:
+                out.extend(
+                    w
+                    for w in _jieba().cut_for_search(piece, HMM=True)
+                    if len(w) > 1 or not settings.char_bigrams
+                )
+            if settings.char_bigrams:
+                out.extend(_bigrams(piece))
+        else:
+            out.append(piece)
+            if settings.latin_trigrams:
+                out.extend(_trigrams(piece))
+    return [t for t in out if t not in STOPWORDS]
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct content words of a query, longest first, for highlighting in snippets."""
+    norm = normalise(text)
+    terms = set()
+    for piece in TOKEN_RE.findall(norm):
+        if CJK_RUN_RE.fullmatch(piece):
+            words = [w for w in _jieba().cut_for_search(piece) if len(w) > 1]
+            terms.update(words or ([piece] if len(piece) > 1 else []))
+        elif len(piece) > 1 or piece.isdigit():
+            terms.add(piece)
+    return sorted((t for t in terms if t not in STOPWORDS), key=lambda t: (-len(t), t))
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a plain-text section, each with its closing punctuation; newlines split too."""
+    return [s.strip() for s in SENTENCE_RE.findall(text) if s.strip()]
+
+
+MD_INLINE_RE = re.compile(r"(\*\*|__|`|~~)")
+MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MD_PREFIX_RE = re.compile(r"^\s*(?:[-*+]\s+|>\s*)", re.M)
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of a Markdown section for embedding, BM25 and snippets (links keep their words)."""
+    text = MD_LINK_RE.sub(r"\1", markdown)
+    text = MD_INLINE_RE.sub("", text)
+    text = MD_PREFIX_RE.sub("", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
