@@ -299,10 +299,11 @@ def parse_markdown(
         )
     if len(problems) > before:
         return None
+    stripped = body.lstrip("\n")
     return Article(
         slug=slug,
         title=title,
-        body=body.strip("\n"),
+        body=stripped.rstrip("\n"),
         category=category or "general",
         language=language,
         visibility=visibility,
@@ -310,7 +311,7 @@ def parse_markdown(
         url=url,
         updated=updated,
         source=path,
-        body_line=body_line,
+        body_line=body_line + len(body) - len(stripped),
     )
 
 

@@ -27,7 +27,8 @@ from .cache import EmbeddingCache, text_key
 from .chunking import Chunk, Section, chunk_article, split_sections
 from .encoders import Encoder, make_encoder
 from .keyword import KeywordIndex
-from .options import ChunkSettings, TextSettings, settings_dict
+from .language import language_direction, project_out
+from .options import ChunkSettings, TextSettings, VectorSettings, settings_dict
 from .text import tokens
 from .vectors import FILE_NAME as VECTORS_FILE
 from .vectors import FaissVectorIndex
@@ -65,6 +66,16 @@ class BuildReport:
 
 
 @dataclass
+class _Vectors:
+    """Everything vector-side a partition needs, already language-projected."""
+
+    chunks: np.ndarray
+    titles: np.ndarray | None  # one per article (corpus order), or None when disabled
+    direction: np.ndarray | None
+    dim: int
+
+
+@dataclass
 class _Corpus:
     articles: list[Article]
     sections: list[Section]
@@ -96,13 +107,13 @@ def _tqdm_progress(total: int) -> Progress | None:
     return update
 
 
-def embed_chunks(
-    chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
+def embed_texts(
+    texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
 ) -> tuple[np.ndarray, int]:
-    """Vectors for all chunks, encoding only cache misses; returns (vectors, number encoded)."""
-    keys = [text_key(encoder.id, c.embed_text) for c in chunks]
+    """Passage vectors for `texts`, encoding only cache misses; returns (vectors, number encoded)."""
+    keys = [text_key(encoder.id, text) for text in texts]
     missing = sorted(
-        {k: c.embed_text for k, c in zip(keys, chunks, strict=True) if cache.get(k) is None}.items()
+        {k: text for k, text in zip(keys, texts, strict=True) if cache.get(k) is None}.items()
     )
     report = progress or _tqdm_progress(len(missing))
     for start in range(0, len(missing), ENCODE_BATCH):
@@ -115,9 +126,14 @@ def embed_chunks(
         if start // ENCODE_BATCH % 8 == 7:
             cache.flush()  # a crash mid-build keeps what was already encoded
     cache.flush()
-    if not chunks:
+    if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32), 0
     return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
+
+
+def title_text(article: Article) -> str:
+    """What the per-article title vector encodes: the title and the tags editors chose."""
+    return "\n".join([article.title, " ".join(article.tags)]).strip()
 
 
 def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: ChunkSettings) -> str:
@@ -130,13 +146,14 @@ def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: Chu
 def _write_partition(
     target: Path,
     corpus: _Corpus,
-    vectors: np.ndarray,
-    keep: Callable,
+    keep: Callable[[Article], bool],
+    vecs: _Vectors,
     text_settings: TextSettings,
     chunking: ChunkSettings,
-    dim: int,
 ) -> dict:
     target.mkdir(parents=True)
+    if vecs.direction is not None:
+        np.save(target / LANGUAGE_FILE, vecs.direction)
     articles = [a for a in corpus.articles if keep(a)]
     by_slug = {a.slug: a for a in articles}
     sections = [s for s in corpus.sections if s.slug in by_slug]
@@ -201,15 +218,28 @@ def _write_partition(
     KeywordIndex.build(token_lists).save(target / "bm25")
     bm25_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    FaissVectorIndex.build(vectors[rows] if rows else np.zeros((0, dim), np.float32), dim).save(
-        target / VECTORS_FILE
-    )
+    # vector rows: one per chunk, then one title vector per article pointing at its first chunk
+    first_chunk: dict[str, int] = {}
+    for position, chunk in enumerate(chunks):
+        first_chunk.setdefault(chunk.slug, position)
+    targets = list(range(len(chunks)))
+    stacked = [vecs.chunks[rows]] if rows else []
+    if vecs.titles is not None:
+        position = {a.slug: i for i, a in enumerate(corpus.articles)}
+        titled = [a for a in articles if a.slug in first_chunk]
+        stacked.append(vecs.titles[[position[a.slug] for a in titled]])
+        targets += [first_chunk[a.slug] for a in titled]
+    matrix = np.concatenate(stacked) if stacked else np.zeros((0, vecs.dim), np.float32)
+    FaissVectorIndex.build(matrix, vecs.dim).save(target / VECTORS_FILE)
+    np.save(target / TARGETS_FILE, np.asarray(targets, dtype=np.int64))
     return {
         "counts": {"articles": len(articles), "sections": len(sections), "chunks": len(chunks)},
         "seconds": {"bm25": bm25_seconds, "faiss": time.perf_counter() - started},
     }
 
 
+LANGUAGE_FILE = "language_direction.npy"
+TARGETS_FILE = "vector_targets.npy"  # vector row -> chunk row
 ARTICLE_COLUMNS = [
     "slug",
     "title",
@@ -249,8 +279,13 @@ def build_index(
     chunking: ChunkSettings = ChunkSettings(),
     progress: Progress | None = None,
     force: bool = False,
+    vector_settings: VectorSettings = VectorSettings(),
 ) -> BuildReport:
-    """Validate, build and publish. Raises ValidationError (nothing written) on bad input."""
+    """Validate, build and publish. Raises ValidationError (nothing written) on bad input.
+
+    With nothing changed since the live version (articles, encoder, settings), nothing is published
+    unless `force`.
+    """
     index_dir = Path(index_dir)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -259,11 +294,21 @@ def build_index(
     encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
     with store.build_lock(index_dir):
         return _build_locked(
-            articles, index_dir, encoder, text_settings, chunking, progress, force, timings
+            articles,
+            index_dir,
+            encoder,
+            text_settings,
+            chunking,
+            vector_settings,
+            progress,
+            force,
+            timings,
         )
 
 
-def _build_locked(articles, index_dir, encoder, text_settings, chunking, progress, force, timings):
+def _build_locked(
+    articles, index_dir, encoder, text_settings, chunking, vector_settings, progress, force, timings
+):
     started = time.perf_counter()
     corpus = _corpus(articles, chunking)
     hashes = {a.slug: a.content_hash for a in articles}
@@ -271,6 +316,7 @@ def _build_locked(articles, index_dir, encoder, text_settings, chunking, progres
         "encoder": {"id": encoder.id, "dim": encoder.dim},
         "text": settings_dict(text_settings),
         "chunking": settings_dict(chunking),
+        "vectors": settings_dict(vector_settings),
     }
     previous = _live_manifest(index_dir)
     added, changed, removed = _diff(previous, hashes)
@@ -278,7 +324,17 @@ def _build_locked(articles, index_dir, encoder, text_settings, chunking, progres
 
     started = time.perf_counter()
     cache = EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
-    vectors, encoded = embed_chunks(corpus.chunks, encoder, cache, progress)
+    titles = [title_text(a) for a in articles] if vector_settings.title_vectors else []
+    texts = [c.embed_text for c in corpus.chunks] + titles
+    vectors, encoded = embed_texts(texts, encoder, cache, progress)
+    direction = language_direction(encoder, cache) if vector_settings.language_neutral else None
+    vectors = project_out(vectors, direction)
+    vecs = _Vectors(
+        chunks=vectors[: len(corpus.chunks)],
+        titles=vectors[len(corpus.chunks) :] if vector_settings.title_vectors else None,
+        direction=direction,
+        dim=encoder.dim,
+    )
     timings["encode"] = time.perf_counter() - started
     report = BuildReport(
         version="",
@@ -287,7 +343,7 @@ def _build_locked(articles, index_dir, encoder, text_settings, chunking, progres
         sections=len(corpus.sections),
         chunks=len(corpus.chunks),
         encoded=encoded,
-        reused=len(corpus.chunks) - encoded,
+        reused=len(texts) - encoded,
         added=added,
         changed=changed,
         removed=removed,
@@ -307,18 +363,8 @@ def _build_locked(articles, index_dir, encoder, text_settings, chunking, progres
     tmp = index_dir / f".tmp-{version}"
     try:
         parts = {
-            "public": _write_partition(
-                tmp / "public",
-                corpus,
-                vectors,
-                lambda a: a.is_public,
-                text_settings,
-                chunking,
-                encoder.dim,
-            ),
-            "all": _write_partition(
-                tmp / "all", corpus, vectors, lambda a: True, text_settings, chunking, encoder.dim
-            ),
+            name: _write_partition(tmp / name, corpus, keep, vecs, text_settings, chunking)
+            for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True))
         }
         manifest = {
             "format": store.FORMAT_VERSION,

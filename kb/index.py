@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
+from .build import LANGUAGE_FILE, TARGETS_FILE
 from .errors import CorruptIndexError, EncoderMismatchError, IndexNotFoundError
 from .keyword import KeywordIndex
 from .options import Role
@@ -66,6 +67,8 @@ class LoadedIndex:
     chunk_text: list[str]
     keyword: KeywordIndex
     vectors: FaissVectorIndex
+    vector_targets: np.ndarray = None  # type: ignore[assignment]  # vector row -> chunk row
+    language_direction: np.ndarray | None = None
     fallback_from: str | None = None
     _category: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
     _language: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
@@ -139,6 +142,12 @@ def _read_partition(version_dir: Path, role: Role, manifest: dict) -> dict:
         "chunk_text": chunks_df["text"].tolist(),
         "keyword": KeywordIndex.load(part / "bm25"),
         "vectors": FaissVectorIndex.load(part / VECTORS_FILE),
+        "vector_targets": np.load(part / TARGETS_FILE),
+        "language_direction": (
+            np.load(part / LANGUAGE_FILE)
+            if manifest.get("vectors", {}).get("language_neutral")
+            else None
+        ),
     }
 
 

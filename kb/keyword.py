@@ -9,6 +9,16 @@ import numpy as np
 EMPTY_MARKER = "EMPTY"
 
 
+def _bm25s():
+    """bm25s sets its own logger to DEBUG on import; undo that so the application decides."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 class KeywordIndex:
     """Scores every chunk for a token list; the caller picks the top and applies filters."""
 
@@ -20,9 +30,7 @@ class KeywordIndex:
     def build(cls, token_lists: list[list[str]]) -> KeywordIndex:
         if not token_lists:
             return cls(None, 0)
-        import bm25s
-
-        bm25 = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        bm25 = _bm25s().BM25(method="lucene", k1=1.2, b=0.75)
         # a chunk with no tokens at all still needs a row; the empty token gives it one
         bm25.index([t or [""] for t in token_lists], show_progress=False)
         return cls(bm25, len(token_lists))
@@ -47,6 +55,35 @@ class KeywordIndex:
             scores = np.where(mask, scores, 0.0)
         return top_positive(scores, n)
 
+    def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
+        """Share of the query's IDF mass each row contains (1.0 = every query token).
+
+        Tokens the index has never seen count in the total at maximal IDF: a query whose words are
+        mostly unknown to the corpus (e.g. English against Chinese articles) gets low coverage, so
+        fusion can trust its incidental BM25 matches less.
+        """
+        if self._bm25 is None or not rows:
+            return {}
+        vocab, scores = self._bm25.vocab_dict, self._bm25.scores
+        indptr, indices, n = scores["indptr"], scores["indices"], self.count
+        wanted = np.asarray(rows)
+        idf_total = 0.0
+        matched = np.zeros(len(wanted), dtype=np.float64)
+        for token in dict.fromkeys(t for t in query_tokens if t):
+            tid = vocab.get(token)
+            postings = (
+                indices[indptr[tid] : indptr[tid + 1]]
+                if tid is not None and tid < len(indptr) - 1
+                else indices[:0]
+            )
+            idf = float(np.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5)))
+            idf_total += idf
+            if len(postings):
+                matched += idf * np.isin(wanted, postings)
+        if idf_total == 0:
+            return dict.fromkeys(rows, 0.0)
+        return {int(r): float(m / idf_total) for r, m in zip(wanted, matched, strict=True)}
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         if self._bm25 is None:
@@ -58,9 +95,7 @@ class KeywordIndex:
     def load(cls, directory: Path, mmap: bool = False) -> KeywordIndex:
         if (directory / EMPTY_MARKER).exists():
             return cls(None, 0)
-        import bm25s
-
-        bm25 = bm25s.BM25.load(str(directory), mmap=mmap)
+        bm25 = _bm25s().BM25.load(str(directory), mmap=mmap)
         return cls(bm25, int(bm25.scores["num_docs"]))
 
 

@@ -83,11 +83,21 @@ class ChunkSettings:
 
 
 @dataclass(frozen=True)
+class VectorSettings:
+    """How passage vectors are stored. Recorded in the manifest; queries get the same treatment."""
+
+    language_neutral: bool = True  # project out the encoder's language direction (kb/language.py)
+    title_vectors: bool = True  # one extra "title + tags" vector per article: short queries read
+    # like titles, not like body text
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """Query-time knobs; defaults are the measured best on the sample help center and BQ dev."""
 
-    rrf_k: int = 60
+    rrf_k: int = 30
     candidates: int = 100
+    coverage_weighting: bool = True  # scale each BM25 hit by the share of the query it covers
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     snippet_chars: int = 160

@@ -17,6 +17,7 @@ import numpy as np
 from .encoders import Encoder, make_encoder
 from .fusion import rrf
 from .index import ArticleView, LoadedIndex, load_index
+from .language import project_out
 from .options import Mode, Role, SearchSettings, TextSettings
 from .snippet import make_snippet
 from .text import normalise, query_terms, tokens
@@ -67,14 +68,28 @@ class KeywordRetriever:
         query_tokens = tokens(query, self.text_settings, normalised=True)
         return [Hit(r, s) for r, s in self.index.keyword.top(query_tokens, top_k, mask)]
 
+    def coverage(self, query: str, rows: list[int]) -> dict[int, float]:
+        return self.index.keyword.coverage(tokens(query, self.text_settings, normalised=True), rows)
+
 
 class DenseRetriever:
     def __init__(self, index: LoadedIndex, encoder: Encoder):
         self.index, self.encoder = index, encoder
 
     def search(self, query, top_k, mask=None):
-        vector = self.encoder.encode_queries([query])[0]
-        return [Hit(r, s) for r, s in self.index.vectors.search(vector, top_k, mask)]
+        """Chunk hits; a title-vector hit counts for its article's first chunk (best score kept)."""
+        vector = project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
+        targets = self.index.vector_targets
+        if mask is not None:
+            mask = mask[targets]
+        hits: dict[int, float] = {}
+        for row, score in self.index.vectors.search(vector, top_k + self._extra, mask):
+            hits.setdefault(int(targets[row]), score)
+        return [Hit(r, s) for r, s in list(hits.items())[:top_k]]
+
+    @property
+    def _extra(self) -> int:
+        return len(self.index.vector_targets) - self.index.chunk_count
 
 
 class HybridRetriever:
@@ -93,12 +108,18 @@ class HybridRetriever:
         )
         worker.start()
         keyword_hits = self.keyword.search(query, n, mask)
+        coverage = (
+            self.keyword.coverage(query, [h.row for h in keyword_hits])
+            if self.settings.coverage_weighting
+            else None
+        )
         worker.join()
         dense_hits = dense_result[0] if dense_result else self.dense.search(query, n, mask)
         fused = rrf(
             [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
             k=self.settings.rrf_k,
             weights=[self.settings.bm25_weight, self.settings.dense_weight],
+            item_weights=[coverage, None],
         )
         return [Hit(r, s) for r, s in fused[:n]], keyword_hits, dense_hits
 
