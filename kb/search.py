@@ -6,7 +6,6 @@ RRF -> group chunks by article, best chunk first -> snippet of that chunk's sect
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from .index import ArticleView, LoadedIndex, load_index
 from .language import project_out
 from .options import Mode, Role, SearchSettings, TextSettings
 from .snippet import make_snippet
-from .text import normalise, query_terms, tokens
+from .text import normalise, query_terms, query_tokens
 
 
 @dataclass(frozen=True)
@@ -65,11 +64,11 @@ class KeywordRetriever:
         self.index, self.text_settings = index, text_settings
 
     def search(self, query, top_k, mask=None):
-        query_tokens = tokens(query, self.text_settings, normalised=True)
-        return [Hit(r, s) for r, s in self.index.keyword.top(query_tokens, top_k, mask)]
+        terms = list(query_tokens(query, self.text_settings))
+        return [Hit(r, s) for r, s in self.index.keyword.top(terms, top_k, mask)]
 
     def coverage(self, query: str, rows: list[int]) -> dict[int, float]:
-        return self.index.keyword.coverage(tokens(query, self.text_settings, normalised=True), rows)
+        return self.index.keyword.coverage(list(query_tokens(query, self.text_settings)), rows)
 
 
 class DenseRetriever:
@@ -93,28 +92,25 @@ class DenseRetriever:
 
 
 class HybridRetriever:
-    """RRF of keyword and dense hits. The encoder runs in a worker thread while BM25 scores in this
-    one (the C engine releases the GIL), so the fused query costs about one encode."""
+    """RRF of keyword and dense hits, each BM25 hit scaled by how much of the query it covers.
+
+    Sequential on purpose: running BM25 in a thread beside the encoder was measured 1.8x slower on
+    2 cores, because it competes with the encoder's own OpenMP threads (docs/BENCHMARKS.md).
+    """
 
     def __init__(self, keyword: KeywordRetriever, dense: DenseRetriever, settings: SearchSettings):
         self.keyword, self.dense, self.settings = keyword, dense, settings
-        self.last: dict[str, list[Hit]] = {}
 
     def search(self, query, top_k, mask=None):
+        """(fused hits, keyword hits, dense hits) so callers can show each retriever's score."""
         n = max(top_k, self.settings.candidates)
-        dense_result: list[list[Hit]] = []
-        worker = threading.Thread(
-            target=lambda: dense_result.append(self.dense.search(query, n, mask))
-        )
-        worker.start()
         keyword_hits = self.keyword.search(query, n, mask)
         coverage = (
             self.keyword.coverage(query, [h.row for h in keyword_hits])
             if self.settings.coverage_weighting
             else None
         )
-        worker.join()
-        dense_hits = dense_result[0] if dense_result else self.dense.search(query, n, mask)
+        dense_hits = self.dense.search(query, n, mask)
         fused = rrf(
             [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
             k=self.settings.rrf_k,
@@ -239,7 +235,8 @@ class Searcher:
             slugs = list(self.index.articles)
             position = {s: i for i, s in enumerate(slugs)}
             sums = np.zeros((len(slugs), self.index.vectors.dim), dtype=np.float32)
-            np.add.at(sums, [position[s] for s in self.index.chunk_slug], vectors)
+            owners = [position[self.index.chunk_slug[t]] for t in self.index.vector_targets]
+            np.add.at(sums, owners, vectors)
             sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
             self._article_vectors = (slugs, sums)
         slugs, matrix = self._article_vectors

@@ -6,8 +6,10 @@ first and adds its own marks; the CLI/JSON form marks terms with `**`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .text import sentences
@@ -29,13 +31,14 @@ class Snippet:
         return "".join(out)
 
 
+@functools.lru_cache(maxsize=16384)
 def _comparable(text: str) -> str:
     """Lower-cased NFKC when that keeps every offset, else plain lower-case."""
     folded = unicodedata.normalize("NFKC", text).lower()
     return folded if len(folded) == len(text) else text.lower()
 
 
-def find_spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
+def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     """Non-overlapping spans of `terms` in `text`, longest terms claiming first, in text order."""
     haystack = _comparable(text)
     taken = [False] * len(text)
@@ -69,7 +72,7 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def make_snippet(text: str, terms: list[str], max_chars: int = 160) -> Snippet:
+def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snippet:
     """The best window of consecutive sentences (by matched term length) that fits `max_chars`."""
     parts = [s for s in sentences(text) if s.strip()]
     if not parts:

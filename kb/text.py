@@ -180,7 +180,15 @@ def tokens(
     return [t for t in out if t not in STOPWORDS]
 
 
-def query_terms(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def query_tokens(text: str, settings: TextSettings) -> tuple[str, ...]:
+    """tokens() of an already-normalised query, memoised: one search needs them for BM25 and for
+    coverage, and popular questions repeat."""
+    return tuple(tokens(text, settings, normalised=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def query_terms(text: str) -> tuple[str, ...]:
     """Distinct content words of a query, longest first, for highlighting in snippets."""
     norm = normalise(text)
     terms = set()
@@ -190,12 +198,15 @@ def query_terms(text: str) -> list[str]:
             terms.update(words or ([piece] if len(piece) > 1 else []))
         elif len(piece) > 1 or piece.isdigit():
             terms.add(piece)
-    return sorted((t for t in terms if t not in STOPWORDS), key=lambda t: (-len(t), t))
+    return tuple(sorted((t for t in terms if t not in STOPWORDS), key=lambda t: (-len(t), t)))
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences of a plain-text section, each with its closing punctuation; newlines split too."""
-    return [s.strip() for s in SENTENCE_RE.findall(text) if s.strip()]
+@functools.lru_cache(maxsize=8192)
+def sentences(text: str) -> tuple[str, ...]:
+    """Sentences of a plain-text section, each with its closing punctuation; newlines split too.
+
+    Memoised: snippets split the same few hundred sections again and again."""
+    return tuple(s.strip() for s in SENTENCE_RE.findall(text) if s.strip())
 
 
 MD_INLINE_RE = re.compile(r"(\*\*|__|`|~~)")

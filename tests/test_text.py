@@ -54,10 +54,10 @@ def test_query_terms_longest_first_without_stopwords():
 
 
 def test_sentences_split_chinese_and_english():
-    assert sentences("第一句。第二句！Third one? fourth\n第五") == [
+    assert sentences("第一句。第二句！Third one? fourth\n第五") == (
         "第一句。",
         "第二句！",
         "Third one?",
         "fourth",
         "第五",
-    ]
+    )

@@ -1,0 +1,116 @@
+"""The CLI contract: commands, JSON shapes, exit codes, error messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb.cli import main
+
+
+@pytest.fixture(autouse=True)
+def hash_encoder(monkeypatch):
+    monkeypatch.setenv("KB_ENCODER", "hash:64")
+
+
+@pytest.fixture
+def cli_index(tiny_articles, tmp_path):
+    index = tmp_path / "index"
+    assert main(["build", "--articles", str(tiny_articles), "--index", str(index)]) == 0
+    return index
+
+
+def test_build_prints_a_summary(tiny_articles, tmp_path, capsys):
+    assert main(["build", "--articles", str(tiny_articles), "--index", str(tmp_path / "i")]) == 0
+    out = capsys.readouterr().out
+    assert "(published): 6 articles" in out
+    assert "added: agent-refund-approval, contact-support" in out
+
+
+def test_build_with_invalid_articles_exits_1_with_file_line_messages(tmp_path, capsys):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "a.md").write_text("---\ntitle: t\nlanguage: fr\n---\nbody\n", encoding="utf-8")
+    assert main(["build", "--articles", str(articles), "--index", str(tmp_path / "i")]) == 1
+    err = capsys.readouterr().err
+    assert "articles/a.md:3: unknown language 'fr'" in err
+    assert "the live index is unchanged" in err
+    assert not (tmp_path / "i" / "CURRENT").exists()
+
+
+def test_search_json_contract(cli_index, capsys):
+    assert main(["search", "忘记密码", "--index", str(cli_index), "--json", "--top-k", "3"]) == 0
+    answers = json.loads(capsys.readouterr().out)
+    assert answers[0]["slug"] == "forgot-password"
+    required = {
+        "slug",
+        "title",
+        "section",
+        "url",
+        "score",
+        "snippet",
+        "category",
+        "language",
+        "visibility",
+    }
+    assert all(required <= set(a) for a in answers)
+    assert len({a["slug"] for a in answers}) == len(answers) <= 3
+
+
+def test_search_text_output_and_roles(cli_index, capsys):
+    assert main(["search", "ZEBRA-42 退款审批", "--index", str(cli_index)]) == 0
+    assert "ZEBRA" not in capsys.readouterr().out
+    assert main(["search", "ZEBRA-42 退款审批", "--index", str(cli_index), "--role", "agent"]) == 0
+    assert "[internal]" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_search_with_wrong_encoder_exits_2(cli_index, capsys):
+    code = main(["search", "x", "--index", str(cli_index), "--encoder", "hash:32"])
+    assert code == 2
+    assert "was built with encoder 'hash:64'" in capsys.readouterr().err
+
+
+def test_search_without_index_exits_2(tmp_path, capsys):
+    assert main(["search", "x", "--index", str(tmp_path / "none")]) == 2
+    assert "python -m kb build" in capsys.readouterr().err
+
+
+def test_eval_json_and_compare(cli_index, tmp_path, capsys):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"query": "忘记密码", "relevant": ["forgot-password"], "lang": "zh"}\n'
+        '{"query": "提现手续费", "relevant": ["withdrawal-fees"], "lang": "zh"}\n',
+        encoding="utf-8",
+    )
+    assert (
+        main(["eval", "--queries", str(queries), "--index", str(cli_index), "--json", "--compare"])
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    for key in ("n", "recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"):
+        assert key in result and key in result["bm25"] and key in result["dense"]
+    assert result["n"] == 2 and result["recall@1"] == 1.0
+    assert main(["eval", "--queries", str(queries), "--index", str(cli_index)]) == 0
+    assert "mrr@10" in capsys.readouterr().out
+
+
+def test_stats_and_rollback(cli_index, tiny_articles, capsys):
+    (tiny_articles / "x.md").write_text("---\ntitle: 新\n---\n内容\n", encoding="utf-8")
+    assert main(["build", "--articles", str(tiny_articles), "--index", str(cli_index)]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--index", str(cli_index), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["encoder"]["id"] == "hash:64"
+    assert stats["counts"]["public"]["articles"] == 6
+    assert len(stats["versions"]) == 2
+    assert main(["rollback", "--index", str(cli_index)]) == 0
+    assert f"-> {stats['versions'][0]} is live" in capsys.readouterr().out
+    assert main(["rollback", "--index", str(cli_index)]) == 2
+
+
+def test_validate_command(tiny_articles, capsys):
+    assert main(["validate", "--articles", str(tiny_articles)]) == 0
+    (tiny_articles / "bad.md").write_text("no front matter", encoding="utf-8")
+    assert main(["validate", "--articles", str(tiny_articles)]) == 1
+    assert "bad.md:1: missing front matter" in capsys.readouterr().err
