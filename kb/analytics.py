@@ -1,0 +1,139 @@
+"""Search analytics in a local SQLite file: what customers ask, what finds nothing, what they
+mark unhelpful. Editors use it to find content gaps.
+
+One short-lived connection per call keeps it safe across Streamlit's threads; WAL lets the app keep
+writing while an editor reads a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import unicodedata
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+
+DEFAULT_PATH = Path("data") / "analytics.sqlite"
+MAX_QUERY_CHARS = 500
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, query TEXT NOT NULL,
+    query_key TEXT NOT NULL, role TEXT NOT NULL, results INTEGER NOT NULL, top_slug TEXT,
+    good_match INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, query TEXT NOT NULL,
+    query_key TEXT NOT NULL, slug TEXT NOT NULL, helpful INTEGER NOT NULL, role TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_day ON searches(day);
+CREATE INDEX IF NOT EXISTS feedback_day ON feedback(day);
+"""
+
+
+def query_key(query: str) -> str:
+    """Grouping key: the same question typed with other spacing, case or width counts once."""
+    return " ".join(unicodedata.normalize("NFKC", query).lower().split())[:MAX_QUERY_CHARS]
+
+
+class Analytics:
+    def __init__(self, path: str | Path = DEFAULT_PATH):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
+
+    @staticmethod
+    def _now() -> tuple[str, str]:
+        now = dt.datetime.now(dt.UTC)
+        return now.isoformat(timespec="seconds"), now.date().isoformat()
+
+    def log_search(
+        self, query: str, role: str, results: int, top_slug: str | None, good_match: bool
+    ) -> None:
+        ts, day = self._now()
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO searches (ts, day, query, query_key, role, results, top_slug, "
+                "good_match) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ts,
+                    day,
+                    query.strip()[:MAX_QUERY_CHARS],
+                    query_key(query),
+                    role,
+                    results,
+                    top_slug,
+                    int(good_match),
+                ),
+            )
+
+    def log_feedback(self, query: str, slug: str, helpful: bool, role: str) -> None:
+        ts, day = self._now()
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO feedback (ts, day, query, query_key, slug, helpful, role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ts,
+                    day,
+                    query.strip()[:MAX_QUERY_CHARS],
+                    query_key(query),
+                    slug,
+                    int(helpful),
+                    role,
+                ),
+            )
+
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        with closing(self._connect()) as db:
+            return pd.read_sql_query(sql, db, params=params)
+
+    def _since(self, days: int) -> str:
+        return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
+
+    def top_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        return self._frame(
+            "SELECT MIN(query) AS query, COUNT(*) AS searches, "
+            "SUM(1 - good_match) AS no_good_match, MAX(ts) AS last_seen FROM searches "
+            "WHERE day >= ? GROUP BY query_key ORDER BY searches DESC, last_seen DESC LIMIT ?",
+            (self._since(days), limit),
+        )
+
+    def no_match_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        return self._frame(
+            "SELECT MIN(query) AS query, COUNT(*) AS searches, MAX(ts) AS last_seen FROM searches "
+            "WHERE day >= ? AND good_match = 0 GROUP BY query_key "
+            "ORDER BY searches DESC, last_seen DESC LIMIT ?",
+            (self._since(days), limit),
+        )
+
+    def unhelpful_answers(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        return self._frame(
+            "SELECT MIN(query) AS query, slug, COUNT(*) AS unhelpful, MAX(ts) AS last_seen "
+            "FROM feedback WHERE day >= ? AND helpful = 0 GROUP BY query_key, slug "
+            "ORDER BY unhelpful DESC, last_seen DESC LIMIT ?",
+            (self._since(days), limit),
+        )
+
+    def per_day(self, days: int = 30) -> pd.DataFrame:
+        searches = self._frame(
+            "SELECT day, COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match "
+            "FROM searches WHERE day >= ? GROUP BY day",
+            (self._since(days),),
+        )
+        feedback = self._frame(
+            "SELECT day, SUM(helpful) AS helpful, SUM(1 - helpful) AS unhelpful "
+            "FROM feedback WHERE day >= ? GROUP BY day",
+            (self._since(days),),
+        )
+        merged = searches.merge(feedback, on="day", how="outer").fillna(0)
+        for column in ("searches", "no_good_match", "helpful", "unhelpful"):
+            merged[column] = merged[column].astype(int)
+        return merged.sort_values("day").reset_index(drop=True)

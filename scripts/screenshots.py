@@ -1,0 +1,68 @@
+"""Screenshots of the three pages in Debian's Chromium, for docs/screenshots/ and the README.
+
+    python scripts/screenshots.py [--index index] [--out docs/screenshots]
+
+Starts `streamlit run app.py` with throwaway agent/editor tokens on a free local port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.streamlit_server import chromium_page, search, streamlit_app  # noqa: E402
+
+TOKEN = "screenshot-token"
+
+
+def unlock(page) -> None:
+    page.locator("input[type='password']").fill(TOKEN)
+    page.locator("input[type='password']").press("Enter")
+    page.wait_for_timeout(2500)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "index")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    env = {
+        "KB_INDEX": str(args.index.resolve()),
+        "KB_AGENT_TOKEN": TOKEN,
+        "KB_EDITOR_TOKEN": TOKEN,
+        "KB_ANALYTICS_DB": str(Path(tempfile.mkdtemp()) / "analytics.sqlite"),
+    }
+    with streamlit_app(env) as url, chromium_page(width=1200, height=1500) as page:
+        search(page, url, "提现要多久到账")
+        page.locator(".kb-card").nth(2).wait_for()
+        page.screenshot(path=str(args.out / "customer.png"))
+        page.locator(".kb-card h4 a").first.click()
+        page.locator(".kb-article").wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(args.out / "article.png"))
+
+        page.goto(url + "/?page=agent")
+        unlock(page)
+        box = page.locator("[data-testid='stTextInput'] input").first
+        box.fill("账户冻结 工单怎么处理")
+        box.press("Enter")
+        page.locator(".kb-badge").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(args.out / "agent.png"))
+
+        page.goto(url + "/?page=editor")
+        unlock(page)
+        page.get_by_text("Index status").wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(args.out / "editor.png"))
+    print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
