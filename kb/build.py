@@ -143,6 +143,20 @@ def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: Chu
     return f"{head}\n{heading}\n{chunk.text}"
 
 
+def _article_row(a: Article) -> dict:
+    return {
+        **{c: getattr(a, c) for c in ARTICLE_COLUMNS if hasattr(a, c)},
+        "language": a.language.value,
+        "visibility": a.visibility.value,
+        "tags": json.dumps(list(a.tags), ensure_ascii=False),
+    }
+
+
+def _write_table(path: Path, rows: list[dict], columns: list[str]) -> None:
+    """A parquet table with exactly `columns`, in that order (also when there are no rows)."""
+    pd.DataFrame([{c: row[c] for c in columns} for row in rows], columns=columns).to_parquet(path)
+
+
 def _write_partition(
     target: Path,
     corpus: _Corpus,
@@ -160,53 +174,9 @@ def _write_partition(
     section_of = {(s.slug, s.index): s for s in sections}
     rows = [i for i, c in enumerate(corpus.chunks) if c.slug in by_slug]
     chunks = [corpus.chunks[i] for i in rows]
-    pd.DataFrame(
-        [
-            {
-                "slug": a.slug,
-                "title": a.title,
-                "category": a.category,
-                "language": a.language.value,
-                "visibility": a.visibility.value,
-                "url": a.url,
-                "updated": a.updated,
-                "tags": json.dumps(list(a.tags), ensure_ascii=False),
-                "source": a.source,
-                "content_hash": a.content_hash,
-            }
-            for a in articles
-        ],
-        columns=ARTICLE_COLUMNS,
-    ).to_parquet(target / "articles.parquet")
-    pd.DataFrame(
-        [
-            {
-                "slug": s.slug,
-                "index": s.index,
-                "heading": s.heading,
-                "anchor": s.anchor,
-                "level": s.level,
-                "markdown": s.markdown,
-                "text": s.text,
-                "line": s.line,
-            }
-            for s in sections
-        ],
-        columns=SECTION_COLUMNS,
-    ).to_parquet(target / "sections.parquet")
-    pd.DataFrame(
-        [
-            {
-                "chunk_id": c.chunk_id,
-                "slug": c.slug,
-                "section_index": c.section_index,
-                "position": c.position,
-                "text": c.text,
-            }
-            for c in chunks
-        ],
-        columns=CHUNK_COLUMNS,
-    ).to_parquet(target / "chunks.parquet")
+    _write_table(target / "articles.parquet", [_article_row(a) for a in articles], ARTICLE_COLUMNS)
+    _write_table(target / "sections.parquet", [vars(x) for x in sections], SECTION_COLUMNS)
+    _write_table(target / "chunks.parquet", [vars(x) for x in chunks], CHUNK_COLUMNS)
     started = time.perf_counter()
     token_lists = [
         tokens(
