@@ -526,6 +526,9 @@ def main() -> None:
             format_func=lambda v: {"auto": t("auto"), "zh": "中文", "en": "English"}[v],
         )
     st.session_state["page"] = page
+    # widget state is updated before the rerun: follow the language of the question being asked
+    role_key = "q-agent" if page == "agent" else "q-public"
+    st.session_state["last_query"] = st.session_state.get(role_key) or ""
     st.title(t("title") if page == "customer" else f"{t('title')} · {t(page)}")
     slug = st.query_params.get("article")
     if page == "editor":

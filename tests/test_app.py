@@ -261,3 +261,11 @@ def test_editor_evaluation(env, monkeypatch):
     next(b for b in at.button if b.label.startswith("Run evaluation")).click().run()
     metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
     assert metrics.set_index("metric").loc["recall@1", "fused"] == 1.0
+
+
+def test_interface_follows_the_language_of_the_question(env):
+    at = search(run_app(), "card declined")
+    assert at.title[0].value == "OKPay Help Center"
+    assert at.text_input(key="q-public").label == "How can we help?"
+    search(at, "忘记密码")
+    assert at.title[0].value == "OKPay 帮助中心"
