@@ -42,6 +42,13 @@ ANALYTICS_DB = Path(os.environ.get("KB_ANALYTICS_DB", "data/analytics.sqlite"))
 CONTACT_SLUG = "contact-support-channels"
 TOP_K = 5
 PAGES = ("customer", "agent", "editor")
+# fixed, bilingual labels: a widget's labels must not change when the interface language does
+PAGE_LABELS = {
+    "customer": "帮助中心 · Help center",
+    "agent": "客服工作台 · Agents",
+    "editor": "内容编辑 · Editors",
+}
+LANGUAGE_LABELS = {"auto": "自动 · Auto", "zh": "中文", "en": "English"}
 
 TEXT = {
     "zh": {
@@ -54,8 +61,6 @@ TEXT = {
         "all": "全部",
         "category": "分类",
         "language": "语言",
-        "ui_language": "界面语言",
-        "auto": "自动（跟随问题）",
         "source": "来源",
         "open": "阅读全文",
         "helpful": "这个回答有帮助吗？",
@@ -88,8 +93,6 @@ TEXT = {
         "all": "All",
         "category": "Category",
         "language": "Language",
-        "ui_language": "Interface language",
-        "auto": "Auto (follow the question)",
         "source": "source",
         "open": "Read the article",
         "helpful": "Was this helpful?",
@@ -517,13 +520,13 @@ def main() -> None:
             PAGES,
             key="page_radio",
             label_visibility="collapsed",
-            format_func=lambda p: t(p),
+            format_func=lambda p: PAGE_LABELS[p],
         )
         st.selectbox(
-            TEXT["zh"]["ui_language"] + " / Language",
+            "界面语言 / Language",
             ["auto", "zh", "en"],
             key="ui_lang",
-            format_func=lambda v: {"auto": t("auto"), "zh": "中文", "en": "English"}[v],
+            format_func=lambda v: LANGUAGE_LABELS[v],
         )
     st.session_state["page"] = page
     # widget state is updated before the rerun: follow the language of the question being asked

@@ -15,6 +15,7 @@ from .errors import (
     ValidationError,
 )
 from .index import ArticleView, load_index
+from .live import LiveSearcher
 from .options import ChunkSettings, Mode, Role, SearchSettings, TextSettings, Visibility
 from .search import Answer, Searcher, load_searcher
 
@@ -31,6 +32,7 @@ __all__ = [
     "EncoderMismatchError",
     "IndexNotFoundError",
     "KBError",
+    "LiveSearcher",
     "Mode",
     "Problem",
     "Role",

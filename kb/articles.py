@@ -18,13 +18,16 @@ import yaml
 
 from .errors import Problem, ValidationError
 from .options import Language, Visibility
+from .text import clean_text
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 KNOWN_FIELDS = ("title", "slug", "category", "language", "visibility", "tags", "url", "updated")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-MAX_ARTICLE_BYTES = 2_000_000
+MAX_ARTICLE_BYTES = 2_000_000  # refused before decoding, so a 20 MB file costs nothing
+MAX_ARTICLE_CHARS = 100_000
+MAX_WORD_CHARS = 5_000  # a Chinese paragraph has no spaces; 5,000 characters is several pages
 
 
 @dataclass(frozen=True)
@@ -354,10 +357,39 @@ def load_file(path: Path, display: str, problems: list[Problem]) -> list[Article
         )
         return []
     text = decode_text(raw, display, problems)
-    if text is None:
+    if text is None or not check_size(text, display, problems):
         return []
-    article = parse_markdown(text, display, path.stem.lower(), problems)
+    article = parse_markdown(clean_text(text), display, path.stem.lower(), problems)
     return [article] if article else []
+
+
+def check_size(text: str, display: str, problems: list[Problem], first_line: int = 1) -> bool:
+    """Refuse text that would flood the index: too long overall, or a run-on line (e.g. pasted
+    base64) that no customer could read and that would become hundreds of chunks."""
+    for offset, line in enumerate(text.split("\n")):
+        longest = max((len(w) for w in line.split()), default=0)
+        if longest > MAX_WORD_CHARS:
+            problems.append(
+                Problem(
+                    display,
+                    first_line + offset,
+                    f"line has a run of {longest:,} characters without a space or line break "
+                    f"(limit {MAX_WORD_CHARS:,}); remove pasted data or break it into sentences",
+                )
+            )
+            return False
+    if len(text) > MAX_ARTICLE_CHARS:
+        problems.append(
+            Problem(
+                display,
+                first_line,
+                f"text is {len(text):,} characters, over the "
+                f"{MAX_ARTICLE_CHARS:,}-character limit; "
+                "split it into several articles",
+            )
+        )
+        return False
+    return True
 
 
 def load_articles(root: str | Path) -> list[Article]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +40,25 @@ PARTITIONS = ("public", "all")
 ENCODE_BATCH = 16
 # progress(done, total, stage) lets the app draw its own bar; the CLI uses tqdm
 Progress = Callable[[int, int, str], None]
+
+
+FAULT_ENV = "KB_FAULT_POINT"
+FAULT_POINTS = (
+    "before-encode",
+    "during-write",
+    "after-partitions-written",
+    "before-verify",
+    "before-rename",
+    "before-switch",
+    "after-switch",
+)
+
+
+def fault_point(name: str) -> None:
+    """Crash-test hook: with KB_FAULT_POINT=<name>, the process kills itself (SIGKILL, no cleanup)
+    right here. tests/test_crash.py uses it to prove a crash at any of these points loses nothing."""
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -187,6 +208,7 @@ def _write_partition(
     ]
     KeywordIndex.build(token_lists).save(target / "bm25")
     bm25_seconds = time.perf_counter() - started
+    fault_point("during-write")
     started = time.perf_counter()
     # vector rows: one per chunk, then one title vector per article pointing at its first chunk
     first_chunk: dict[str, int] = {}
@@ -296,6 +318,7 @@ def _build_locked(
     cache = EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
     titles = [title_text(a) for a in articles] if vector_settings.title_vectors else []
     texts = [c.embed_text for c in corpus.chunks] + titles
+    fault_point("before-encode")
     vectors, encoded = embed_texts(texts, encoder, cache, progress)
     direction = language_direction(encoder, cache) if vector_settings.language_neutral else None
     vectors = project_out(vectors, direction)
@@ -336,6 +359,7 @@ def _build_locked(
             name: _write_partition(tmp / name, corpus, keep, vecs, text_settings, chunking)
             for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True))
         }
+        fault_point("after-partitions-written")
         manifest = {
             "format": store.FORMAT_VERSION,
             "version": version,
@@ -357,14 +381,18 @@ def _build_locked(
         )
         timings["bm25"] = sum(p["seconds"]["bm25"] for p in parts.values())
         timings["faiss"] = sum(p["seconds"]["faiss"] for p in parts.values())
+        fault_point("before-verify")
         store.verify_files(tmp, store.read_manifest(tmp))
         final = index_dir / version
+        fault_point("before-rename")
         tmp.rename(final)
         store._fsync_dir(index_dir)
+        fault_point("before-switch")
         store.switch_current(index_dir, version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    fault_point("after-switch")
     store.prune(index_dir)
     timings["write"] = time.perf_counter() - started - timings["bm25"] - timings["faiss"]
     report.version, report.published = version, True

@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from .articles import Article, check_slug, decode_text, guess_language, parse_choice
+from .articles import Article, check_size, check_slug, decode_text, guess_language, parse_choice
 from .errors import Problem
 from .options import Language, Visibility
+from .text import clean_text
 
 REQUIRED = ("question", "answer")
 OPTIONAL = ("id", "slug", "category", "language", "visibility", "url", "tags", "updated")
@@ -59,22 +60,52 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[s
 
 
 def _read_excel(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    import pandas as pd
+    """First sheet only, read with formulas kept as formulas (pandas' reader would hand us the
+    cached value, which is empty for a workbook no spreadsheet program has recalculated)."""
+    from openpyxl import load_workbook
 
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=object, header=0)
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         problems.append(
             Problem(display, 1, f"cannot read the workbook ({exc}); save it again as .xlsx")
         )
         return [], []
-    header = [str(c).strip().lower() for c in frame.columns]
+    try:
+        sheets = {
+            ws.title: [r for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets
+        }
+    finally:
+        workbook.close()
+    first = workbook.sheetnames[0]
+    filled = [name for name, rows in sheets.items() if any(_has_value(r) for r in rows)]
+    if not any(_has_value(r) for r in sheets[first]):
+        where = f"; move sheet {filled[0]!r} to the front" if filled else ""
+        problems.append(
+            Problem(
+                display,
+                1,
+                f"the first sheet {first!r} is empty; FAQ tables are "
+                f"read from the first sheet only{where}",
+            )
+        )
+        return [], []
+    rows = sheets[first]
+    header = [str(c).strip().lower() if c is not None else "" for c in rows[0]]
     records = []
-    for i, values in enumerate(frame.itertuples(index=False), start=2):
-        row = {h: ("" if _is_blank(v) else v) for h, v in zip(header, values, strict=False)}
-        if any(str(v).strip() for v in row.values()):
-            records.append((i, row))
+    for number, values in enumerate(rows[1:], start=2):
+        if _has_value(values):
+            records.append(
+                (
+                    number,
+                    {h: ("" if v is None else v) for h, v in zip(header, values, strict=False)},
+                )
+            )
     return header, records
+
+
+def _has_value(row) -> bool:
+    return any(v is not None and str(v).strip() for v in row)
 
 
 def _is_blank(value: object) -> bool:
@@ -128,12 +159,21 @@ def load_table(path: Path, display: str, problems: list[Problem]) -> list[Articl
         return []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        found = ", ".join(h for h in map(str, header) if h) or "nothing"
+        hint = next(
+            (
+                f"; row {line} looks like the header: delete the title or merged rows above it"
+                for line, row in records
+                if {"question", "answer"} <= {str(v).strip().lower() for v in row.values()}
+            ),
+            "",
+        )
         problems.append(
             Problem(
                 display,
                 1,
                 f"missing column(s) {', '.join(missing)}; the first row must be a header with at least "
-                f"'question' and 'answer' (found: {', '.join(map(str, header)) or 'nothing'})",
+                f"'question' and 'answer' (found: {found}){hint}",
             )
         )
         return []
@@ -147,7 +187,7 @@ def load_table(path: Path, display: str, problems: list[Problem]) -> list[Articl
 
 def _cell(row: dict, key: str) -> str:
     value = row.get(key, "")
-    return "" if _is_blank(value) else str(value).strip()
+    return "" if _is_blank(value) else clean_text(str(value)).strip()
 
 
 def _row_article(
@@ -156,6 +196,7 @@ def _row_article(
     where = (display, line)
     before = len(problems)
     question, answer = _cell(row, "question"), _cell(row, "answer")
+    check_size(answer, display, problems, first_line=line)
     for name, value in (("question", question), ("answer", answer)):
         if not value:
             problems.append(

@@ -18,10 +18,13 @@ from .options import TextSettings
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 CJK_RUN_RE = re.compile(f"[{CJK}]+")
-TOKEN_RE = re.compile(f"[{CJK}]+|[a-z0-9]+(?:['’][a-z]+)?")
-LATIN_RE = re.compile(r"[a-z0-9]+")
+# CJK runs, or words of any other script (Latin, Cyrillic, Arabic, Hebrew, ...) and numbers
+TOKEN_RE = re.compile(f"[{CJK}]+|[^\\W_{CJK}]+(?:['’][a-z]+)?")
 SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*|\n")
-INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f\x7f]")
+# zero-width characters and bidirectional controls carry no words but can split or disguise them
+# ("密\u200b码", right-to-left overrides): removed. Other control characters become spaces.
+INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 VARIANTS = str.maketrans({"帐": "账", "祕": "秘", "裏": "里"})
 
 # Words that carry no topic in a help-center question; dropping them keeps BM25 on the content words.
@@ -137,9 +140,14 @@ def _jieba():
     return jieba
 
 
+def clean_text(text: str) -> str:
+    """Text without invisible characters and control codes (newlines and tabs kept)."""
+    return CONTROL_RE.sub(" ", INVISIBLE_RE.sub("", text))
+
+
 def normalise(text: str) -> str:
     """Canonical form used for both articles and queries; keeps length roughly, not exactly."""
-    text = INVISIBLE_RE.sub(" ", unicodedata.normalize("NFKC", text))
+    text = clean_text(unicodedata.normalize("NFKC", text))
     if CJK_RUN_RE.search(text):
         text = _converter().convert(text).translate(VARIANTS)
     return text.lower()

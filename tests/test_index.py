@@ -227,3 +227,36 @@ def test_empty_public_partition_is_valid(tmp_path, encoder):
     assert searcher.search("退款审批") == []
     manifest = json.loads((tmp_path / "index" / searcher.version / "manifest.json").read_text())
     assert manifest["counts"]["public"] == {"articles": 0, "sections": 0, "chunks": 0}
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x55
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("target", "damage", "message"),
+    [
+        ("public/vectors.faiss", _truncate, "does not match its checksum"),
+        ("public/chunks.parquet", _flip, "does not match its checksum"),
+        ("public/bm25/params.index.json", lambda p: p.unlink(), "is missing"),
+        ("manifest.json", lambda p: p.write_text("{not json"), "is unreadable"),
+    ],
+)
+def test_damaged_live_version_is_refused_and_previous_one_serves(
+    built, target, damage, message, caplog
+):
+    articles, index_dir, encoder = built
+    good = store.current_version(index_dir)
+    (articles / "new.md").write_text("---\ntitle: 新文章\n---\n新的内容。\n", encoding="utf-8")
+    bad = build_index(articles, index_dir, encoder=encoder).version
+    damage(index_dir / bad / target)
+    loaded = load_index(index_dir, Role.PUBLIC)
+    assert loaded.version == good
+    assert message in caplog.text and bad in caplog.text
+    assert "new" not in loaded.articles

@@ -14,7 +14,7 @@ from kb.text import normalise, query_terms, sentences, tokens
         ("ＯＫＰａｙ　１２３", "okpay 123"),  # full-width to half-width, lower-case
         ("帳戶被凍結了怎麼辦", "账户被冻结了怎么办"),  # Traditional to Simplified, 帐 to 账
         ("登入後收不到簡訊", "登录后收不到短信"),  # Taiwan phrases
-        ("pass\u200bword", "pass word"),  # zero-width characters do not glue words
+        ("pass\u200bword 密\u200b码", "password 密码"),  # zero-width characters cannot split words
     ],
 )
 def test_normalise(raw, expected):

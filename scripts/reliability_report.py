@@ -1,0 +1,60 @@
+"""Figures for docs/RELIABILITY.md: the size of the bad-input corpus, the crash points, and a run of
+concurrent searches while the index is rebuilt and switched.
+
+    python scripts/reliability_report.py [--threads 4] [--rebuilds 3]
+
+The pass/fail proof is the test suite (`python -m pytest`); this prints the numbers of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kb.build import FAULT_POINTS  # noqa: E402
+from tests.reliability import run_concurrent_rebuilds  # noqa: E402
+from tests.test_bad_inputs import ACCEPTED, BAD  # noqa: E402
+from tests.test_leaks import probes  # noqa: E402
+from tests.test_queries import QUERIES  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rebuilds", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kb-reliability-"))
+    try:
+        figures = run_concurrent_rebuilds(work, args.threads, args.rebuilds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("| figure | value |\n|---|---|")
+    rows = {
+        "bad article inputs refused with path:line (kinds)": len(BAD),
+        "unusual inputs accepted and indexed correctly (kinds)": len(ACCEPTED),
+        "crash points tested with SIGKILL": f"{len(FAULT_POINTS)} ({', '.join(FAULT_POINTS)})",
+        "hostile query kinds": len(QUERIES),
+        "leak probes per channel (library, CLI, rendered page)": len(probes()),
+        "searching threads + processes during rebuilds": f"{args.threads} + 1",
+        "rebuilds and switches while searching": args.rebuilds,
+        "searches during rebuilds (threads / second process)": " / ".join(
+            str(figures[k]) for k in ("thread_searches", "process_searches")
+        ),
+        "versions seen without restart (threads / process)": " / ".join(
+            str(len(figures[k])) for k in ("versions_seen_by_threads", "versions_seen_by_process")
+        ),
+        "errors seen": len(figures["errors"]),
+        "answers not from one complete version": len(figures["inconsistent"]),
+    }
+    for name, value in rows.items():
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
