@@ -18,32 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from variants import BUILD_VARIANTS, QUERY_VARIANTS  # noqa: E402
 
 from kb import build_index, load_searcher  # noqa: E402
 from kb.evaluation import evaluate, load_queries  # noqa: E402
-from kb.options import ChunkSettings, SearchSettings, TextSettings, VectorSettings  # noqa: E402
-
-BUILD_VARIANTS = {
-    "product default": {},
-    "no language-direction projection": {"vector_settings": VectorSettings(language_neutral=False)},
-    "no title vectors": {"vector_settings": VectorSettings(title_vectors=False)},
-    "neither (plain e5 + RRF)": {
-        "vector_settings": VectorSettings(language_neutral=False, title_vectors=False)
-    },
-    "BM25 without character bigrams": {"text_settings": TextSettings(char_bigrams=False)},
-    "BM25 without jieba words": {"text_settings": TextSettings(jieba_words=False)},
-    "BM25 + Latin trigrams": {"text_settings": TextSettings(latin_trigrams=True)},
-    "title weight 2 in BM25": {"chunking": ChunkSettings(title_weight=2)},
-}
-QUERY_VARIANTS = {
-    "no coverage weighting": {"coverage_weighting": False},
-    "RRF k = 10": {"rrf_k": 10},
-    "RRF k = 60": {"rrf_k": 60},
-    "no coverage, RRF k = 60 (DESIGN.md baseline fusion)": {
-        "coverage_weighting": False,
-        "rrf_k": 60,
-    },
-}
+from kb.options import SearchSettings  # noqa: E402
 
 
 def row(name: str, result: dict) -> str:

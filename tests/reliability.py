@@ -31,7 +31,7 @@ SECOND_PROCESS = """
 import json, sys, time
 from pathlib import Path
 from kb import LiveSearcher
-index, stop = Path(sys.argv[1]), Path(sys.argv[2])
+index, stop, progress = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[4])
 queries = json.loads(sys.argv[3])
 live = LiveSearcher(index, "public", encoder="hash:64")
 seen, errors, count = [], [], 0
@@ -43,8 +43,16 @@ while not stop.exists():
             count += 1
         except Exception as exc:
             errors.append(repr(exc))
+    progress.write_text(str(count))
 print(json.dumps({"count": count, "errors": errors, "seen": seen, "final": live.version}))
 """
+
+
+def _progress(path: Path) -> int:
+    try:
+        return int(path.read_text() or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def public_slugs(index: Path, version: str) -> set[str]:
@@ -75,6 +83,16 @@ def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> 
             except Exception as exc:  # counted, never hidden
                 errors.append(repr(exc))
 
+    progress_file = work / "progress"
+
+    def wait_for_searches(threads_done: int, process_done: int, deadline: float = 120.0) -> None:
+        """Progress by condition, not by the clock: both sides must have searched this version."""
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if len(records) >= threads_done and _progress(progress_file) >= process_done:
+                return
+            time.sleep(0.05)
+
     other = subprocess.Popen(
         [
             sys.executable,
@@ -83,6 +101,7 @@ def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> 
             str(index),
             str(stop_file),
             json.dumps(QUERIES, ensure_ascii=False),
+            str(progress_file),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -94,12 +113,12 @@ def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> 
         thread.start()
     versions = [store.current_version(index)]
     for n in range(rebuilds):
-        time.sleep(0.5)
+        wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
         (articles / f"new-{n}.md").write_text(
             f"---\ntitle: 新功能说明 {n}\n---\n第 {n} 次更新的新功能说明。\n", encoding="utf-8"
         )
         versions.append(build_index(articles, index, encoder="hash:64").version)
-    time.sleep(0.5)
+    wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
     stop.set()
     for thread in pool:
         thread.join()

@@ -10,7 +10,8 @@ def test_searches_during_three_rebuilds(tmp_path):
     figures = run_concurrent_rebuilds(tmp_path, threads=4, rebuilds=3)
     assert figures["errors"] == []
     assert figures["inconsistent"] == []
-    assert figures["thread_searches"] > 100 and figures["process_searches"] > 20
+    # each version was searched by both sides before the next switch (waited for, not timed)
+    assert figures["thread_searches"] >= 400 and figures["process_searches"] >= 80
     final = figures["versions"][-1]
     assert len(set(figures["versions"])) == 4
     assert figures["final_thread_version"] == final

