@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import store
 from .articles import Article, load_articles
-from .cache import EmbeddingCache, text_key
+from .cache import EmbeddingCache, TokenCache, text_key
 from .chunking import Chunk, Section, chunk_article, split_sections
 from .encoders import Encoder, make_encoder
 from .keyword import KeywordIndex
@@ -101,6 +101,7 @@ class _Corpus:
     articles: list[Article]
     sections: list[Section]
     chunks: list[Chunk]
+    tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk, same order
 
 
 def _corpus(articles: list[Article], chunking: ChunkSettings) -> _Corpus:
@@ -152,6 +153,27 @@ def embed_texts(
     return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
 
 
+def chunk_tokens(
+    corpus: _Corpus, text_settings: TextSettings, chunking: ChunkSettings, cache: TokenCache
+) -> list[list[str]]:
+    """BM25 tokens of every chunk, tokenising only texts the cache has not seen."""
+    by_slug = {a.slug: a for a in corpus.articles}
+    section_of = {(s.slug, s.index): s for s in corpus.sections}
+    out = []
+    for chunk in corpus.chunks:
+        text = keyword_text(
+            by_slug[chunk.slug], section_of[(chunk.slug, chunk.section_index)], chunk, chunking
+        )
+        key = cache.key(text)
+        found = cache.get(key)
+        if found is None:
+            found = tokens(text, text_settings)
+            cache.put(key, found)
+        out.append(found)
+    cache.flush()
+    return out
+
+
 def title_text(article: Article) -> str:
     """What the per-article title vector encodes: the title and the tags editors chose."""
     return "\n".join([article.title, " ".join(article.tags)]).strip()
@@ -183,8 +205,6 @@ def _write_partition(
     corpus: _Corpus,
     keep: Callable[[Article], bool],
     vecs: _Vectors,
-    text_settings: TextSettings,
-    chunking: ChunkSettings,
 ) -> dict:
     target.mkdir(parents=True)
     if vecs.direction is not None:
@@ -192,20 +212,13 @@ def _write_partition(
     articles = [a for a in corpus.articles if keep(a)]
     by_slug = {a.slug: a for a in articles}
     sections = [s for s in corpus.sections if s.slug in by_slug]
-    section_of = {(s.slug, s.index): s for s in sections}
     rows = [i for i, c in enumerate(corpus.chunks) if c.slug in by_slug]
     chunks = [corpus.chunks[i] for i in rows]
     _write_table(target / "articles.parquet", [_article_row(a) for a in articles], ARTICLE_COLUMNS)
     _write_table(target / "sections.parquet", [vars(x) for x in sections], SECTION_COLUMNS)
     _write_table(target / "chunks.parquet", [vars(x) for x in chunks], CHUNK_COLUMNS)
     started = time.perf_counter()
-    token_lists = [
-        tokens(
-            keyword_text(by_slug[c.slug], section_of[(c.slug, c.section_index)], c, chunking),
-            text_settings,
-        )
-        for c in chunks
-    ]
+    token_lists = [corpus.tokens[i] for i in rows]
     KeywordIndex.build(token_lists).save(target / "bm25")
     bm25_seconds = time.perf_counter() - started
     fault_point("during-write")
@@ -329,6 +342,10 @@ def _build_locked(
         dim=encoder.dim,
     )
     timings["encode"] = time.perf_counter() - started
+    started = time.perf_counter()
+    tokens_cache = TokenCache(index_dir / "cache", settings_dict(text_settings))
+    corpus.tokens = chunk_tokens(corpus, text_settings, chunking, tokens_cache)
+    timings["tokenize"] = time.perf_counter() - started
     report = BuildReport(
         version="",
         published=False,
@@ -356,7 +373,7 @@ def _build_locked(
     tmp = index_dir / f".tmp-{version}"
     try:
         parts = {
-            name: _write_partition(tmp / name, corpus, keep, vecs, text_settings, chunking)
+            name: _write_partition(tmp / name, corpus, keep, vecs)
             for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True))
         }
         fault_point("after-partitions-written")

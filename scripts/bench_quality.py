@@ -230,7 +230,7 @@ def main() -> None:
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]
             print(f"== {dataset.name}", file=sys.stderr, flush=True)
-            output += run(dataset, work, encoder) + [""]
+            output += [*run(dataset, work, encoder), ""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(output))

@@ -260,3 +260,21 @@ def test_damaged_live_version_is_refused_and_previous_one_serves(
     assert loaded.version == good
     assert message in caplog.text and bad in caplog.text
     assert "new" not in loaded.articles
+
+
+def test_rebuild_tokenises_only_changed_chunks(built, monkeypatch):
+    articles, index_dir, encoder = built
+    calls = []
+    real = __import__("kb.build", fromlist=["tokens"]).tokens
+
+    def counting(text, settings):
+        calls.append(text)
+        return real(text, settings)
+
+    monkeypatch.setattr("kb.build.tokens", counting)
+    path = articles / "withdrawals" / "withdrawal-time.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("请在资金记录", "请先在资金记录"), encoding="utf-8"
+    )
+    build_index(articles, index_dir, encoder=encoder)
+    assert len(calls) == 1 and "请先在资金记录" in calls[0]
