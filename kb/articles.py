@@ -7,6 +7,7 @@ them all as `path:line: message`, each naming the fix.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -51,7 +52,7 @@ class Article:
     def is_public(self) -> bool:
         return self.visibility is Visibility.PUBLIC
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
         """Hash of everything that affects search, so an unchanged article is recognised on rebuild."""
         payload = json.dumps(
