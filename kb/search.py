@@ -82,13 +82,12 @@ class DenseRetriever:
         if mask is not None:
             mask = mask[targets]
         hits: dict[int, float] = {}
-        for row, score in self.index.vectors.search(vector, top_k + self._extra, mask):
+        # a chunk owns at most two vectors (its own and its article's title vector), so twice
+        # top_k rows always hold top_k distinct chunks
+        k = top_k * 2 if len(targets) > self.index.chunk_count else top_k
+        for row, score in self.index.vectors.search(vector, k, mask):
             hits.setdefault(int(targets[row]), score)
         return [Hit(r, s) for r, s in list(hits.items())[:top_k]]
-
-    @property
-    def _extra(self) -> int:
-        return len(self.index.vector_targets) - self.index.chunk_count
 
 
 class HybridRetriever:

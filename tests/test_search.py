@@ -128,3 +128,24 @@ def test_article_view_has_sections_in_order(public):
     article = public.article("forgot-password")
     assert [s.anchor for s in article.sections] == ["top", "重置密码的步骤", "收不到邮件"]
     assert article.link("收不到邮件").endswith("#收不到邮件")
+
+
+def test_dense_hits_equal_brute_force_over_chunk_and_title_vectors(public):
+    """Each chunk's score is the best of its own vector and its article's title vector."""
+    import numpy as np
+
+    from kb.language import project_out
+
+    index = public.index
+    vectors = index.vectors.reconstruct_all()
+    for query in ["忘记密码", "提现多久到账", "card declined", "联系客服"]:
+        q = project_out(
+            public.encoder.encode_queries([public.prepare(query)])[0], index.language_direction
+        )
+        best: dict[int, float] = {}
+        for row, score in enumerate(vectors @ q):
+            chunk = int(index.vector_targets[row])
+            best[chunk] = max(best.get(chunk, -np.inf), float(score))
+        expected = sorted(best, key=lambda c: -best[c])[:3]
+        got = [h.row for h in public._dense.search(public.prepare(query), 3)]
+        assert got == expected
