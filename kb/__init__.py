@@ -4,6 +4,7 @@ import logging
 
 from .articles import Article, load_articles, validate
 from .build import BuildReport, build_index
+from .catalog import ArticleView
 from .encoders import make_encoder
 from .errors import (
     BuildLockedError,
@@ -14,7 +15,7 @@ from .errors import (
     Problem,
     ValidationError,
 )
-from .index import ArticleView, load_index
+from .index import load_index
 from .live import LiveSearcher
 from .options import ChunkSettings, Mode, Role, SearchSettings, TextSettings, Visibility
 from .search import Answer, Searcher, load_searcher

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from . import store
 from .articles import Article, load_articles
 from .cache import EmbeddingCache, TokenCache, text_key
+from .catalog import write_table
 from .chunking import Chunk, Section, chunk_article, split_sections
 from .encoders import Encoder, make_encoder
 from .keyword import KeywordIndex
@@ -186,18 +186,42 @@ def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: Chu
     return f"{head}\n{heading}\n{chunk.text}"
 
 
-def _article_row(a: Article) -> dict:
-    return {
-        **{c: getattr(a, c) for c in ARTICLE_COLUMNS if hasattr(a, c)},
-        "language": a.language.value,
-        "visibility": a.visibility.value,
-        "tags": json.dumps(list(a.tags), ensure_ascii=False),
-    }
-
-
-def _write_table(path: Path, rows: list[dict], columns: list[str]) -> None:
-    """A parquet table with exactly `columns`, in that order (also when there are no rows)."""
-    pd.DataFrame([{c: row[c] for c in columns} for row in rows], columns=columns).to_parquet(path)
+def _tables(target: Path, articles: list[Article], sections: list[Section], chunks: list[Chunk]):
+    """Article, section and chunk tables, with the row pointers the loader uses instead of lookups:
+    each article's section range, each chunk's article row."""
+    row_of = {a.slug: i for i, a in enumerate(articles)}
+    counts = np.zeros(len(articles), dtype=np.int32)
+    for section in sections:
+        counts[row_of[section.slug]] += 1
+    starts = (np.cumsum(counts) - counts).astype(np.int32)
+    write_table(
+        target / "articles.arrow",
+        {
+            "slug": [a.slug for a in articles],
+            "title": [a.title for a in articles],
+            "category": [a.category for a in articles],
+            "language": [a.language.value for a in articles],
+            "visibility": [a.visibility.value for a in articles],
+            "url": [a.url for a in articles],
+            "updated": [a.updated for a in articles],
+            "tags": [json.dumps(list(a.tags), ensure_ascii=False) for a in articles],
+            "source": [a.source for a in articles],
+            "content_hash": [a.content_hash for a in articles],
+            "section_start": starts,
+            "section_count": counts,
+        },
+    )
+    write_table(
+        target / "sections.arrow",
+        {c: [getattr(x, c) for x in sections] for c in SECTION_COLUMNS},
+    )
+    write_table(
+        target / "chunks.arrow",
+        {
+            **{c: [getattr(x, c) for x in chunks] for c in CHUNK_COLUMNS},
+            "article_row": np.asarray([row_of[c.slug] for c in chunks], dtype=np.int32),
+        },
+    )
 
 
 def _write_partition(
@@ -214,9 +238,7 @@ def _write_partition(
     sections = [s for s in corpus.sections if s.slug in by_slug]
     rows = [i for i, c in enumerate(corpus.chunks) if c.slug in by_slug]
     chunks = [corpus.chunks[i] for i in rows]
-    _write_table(target / "articles.parquet", [_article_row(a) for a in articles], ARTICLE_COLUMNS)
-    _write_table(target / "sections.parquet", [vars(x) for x in sections], SECTION_COLUMNS)
-    _write_table(target / "chunks.parquet", [vars(x) for x in chunks], CHUNK_COLUMNS)
+    _tables(target, articles, sections, chunks)
     started = time.perf_counter()
     token_lists = [corpus.tokens[i] for i in rows]
     KeywordIndex.build(token_lists).save(target / "bm25")
@@ -245,18 +267,6 @@ def _write_partition(
 
 LANGUAGE_FILE = "language_direction.npy"
 TARGETS_FILE = "vector_targets.npy"  # vector row -> chunk row
-ARTICLE_COLUMNS = [
-    "slug",
-    "title",
-    "category",
-    "language",
-    "visibility",
-    "url",
-    "updated",
-    "tags",
-    "source",
-    "content_hash",
-]
 SECTION_COLUMNS = ["slug", "index", "heading", "anchor", "level", "markdown", "text", "line"]
 CHUNK_COLUMNS = ["chunk_id", "slug", "section_index", "position", "text"]
 

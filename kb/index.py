@@ -7,16 +7,17 @@ older version that verifies, and says so.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import store
 from .build import LANGUAGE_FILE, TARGETS_FILE
+from .catalog import ArticleCatalog, SectionView, int_column, read_table
 from .errors import CorruptIndexError, EncoderMismatchError, IndexNotFoundError
 from .keyword import KeywordIndex
 from .options import Role
@@ -26,60 +27,23 @@ from .vectors import FaissVectorIndex
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SectionView:
-    heading: str
-    anchor: str
-    level: int
-    markdown: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    """An article as the app shows it: metadata and its sections in order."""
-
-    slug: str
-    title: str
-    category: str
-    language: str
-    visibility: str
-    url: str
-    updated: str
-    tags: tuple[str, ...]
-    source: str
-    sections: tuple[SectionView, ...] = ()
-
-    def link(self, anchor: str = "") -> str:
-        base = self.url or f"?article={self.slug}"
-        return f"{base}#{anchor}" if anchor else base
-
-
 @dataclass
 class LoadedIndex:
+    """One role's partition: columnar chunk metadata in memory, text memory-mapped on disk."""
+
     directory: Path
     version: str
     role: Role
     manifest: dict
-    articles: dict[str, ArticleView]
-    chunk_slug: list[str]
-    chunk_section: np.ndarray
-    chunk_text: list[str]
+    articles: ArticleCatalog
+    chunks: pa.Table  # chunk_id, slug, section_index, position, text, article_row (memory-mapped)
+    chunk_article: np.ndarray  # chunk row -> article row
+    chunk_section: np.ndarray  # chunk row -> section index inside its article
     keyword: KeywordIndex
     vectors: FaissVectorIndex
     vector_targets: np.ndarray = None  # type: ignore[assignment]  # vector row -> chunk row
     language_direction: np.ndarray | None = None
     fallback_from: str | None = None
-    _category: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    _language: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self._category = np.array(
-            [self.articles[s].category for s in self.chunk_slug], dtype=object
-        )
-        self._language = np.array(
-            [self.articles[s].language for s in self.chunk_slug], dtype=object
-        )
 
     @property
     def encoder_id(self) -> str:
@@ -87,20 +51,29 @@ class LoadedIndex:
 
     @property
     def chunk_count(self) -> int:
-        return len(self.chunk_slug)
+        return len(self.chunk_article)
+
+    def chunk_texts(self) -> list[str]:
+        """Every chunk's text (for inspection and tests; the query path never needs it)."""
+        return self.chunks.column("text").to_pylist()
+
+    def slug(self, row: int) -> str:
+        return self.articles.slug(int(self.chunk_article[row]))
 
     def section(self, row: int) -> SectionView:
-        return self.articles[self.chunk_slug[row]].sections[int(self.chunk_section[row])]
+        return self.articles.section(int(self.chunk_article[row]), int(self.chunk_section[row]))
 
     def mask(self, category: str | None = None, language: str | None = None) -> np.ndarray | None:
         """Rows allowed by the filters, or None when there are none."""
         if not category and not language:
             return None
         mask = np.ones(self.chunk_count, dtype=bool)
-        if category:
-            mask &= self._category == category
-        if language:
-            mask &= self._language == language
+        for name, wanted in (("category", category), ("language", language)):
+            if wanted:
+                values, codes = self.articles.codes(name)
+                if wanted not in values:
+                    return np.zeros(self.chunk_count, dtype=bool)
+                mask &= codes[self.chunk_article] == values.index(wanted)
         return mask
 
 
@@ -110,39 +83,22 @@ def _partition(role: Role) -> str:
 
 def _read_partition(version_dir: Path, role: Role, manifest: dict) -> dict:
     part = version_dir / _partition(role)
-    articles_df = pd.read_parquet(part / "articles.parquet")
-    sections_df = pd.read_parquet(part / "sections.parquet")
-    chunks_df = pd.read_parquet(part / "chunks.parquet")
-    sections: dict[str, list[SectionView]] = {}
-    for row in sections_df.itertuples(index=False):
-        sections.setdefault(row.slug, []).append(
-            SectionView(row.heading, row.anchor, int(row.level), row.markdown, row.text)
-        )
-    articles = {
-        row.slug: ArticleView(
-            slug=row.slug,
-            title=row.title,
-            category=row.category,
-            language=row.language,
-            visibility=row.visibility,
-            url=row.url,
-            updated=row.updated,
-            tags=tuple(json.loads(row.tags)),
-            source=row.source,
-            sections=tuple(sections.get(row.slug, ())),
-        )
-        for row in articles_df.itertuples(index=False)
-    }
-    if role is Role.PUBLIC and any(a.visibility != "public" for a in articles.values()):
-        raise CorruptIndexError(f"{part} contains non-public articles; rebuild the index")
+    articles = ArticleCatalog(
+        read_table(part / "articles.arrow"), read_table(part / "sections.arrow")
+    )
+    if role is Role.PUBLIC and len(articles):
+        visibility = articles.table.column("visibility")
+        if not pc.all(pc.equal(visibility, "public")).as_py():
+            raise CorruptIndexError(f"{part} contains non-public articles; rebuild the index")
+    chunks = read_table(part / "chunks.arrow")
     return {
         "articles": articles,
-        "chunk_slug": chunks_df["slug"].tolist(),
-        "chunk_section": chunks_df["section_index"].to_numpy(dtype=np.int32),
-        "chunk_text": chunks_df["text"].tolist(),
-        "keyword": KeywordIndex.load(part / "bm25"),
+        "chunks": chunks,
+        "chunk_article": int_column(chunks, "article_row"),
+        "chunk_section": int_column(chunks, "section_index"),
+        "keyword": KeywordIndex.load(part / "bm25", mmap=True),
         "vectors": FaissVectorIndex.load(part / VECTORS_FILE),
-        "vector_targets": np.load(part / TARGETS_FILE),
+        "vector_targets": np.load(part / TARGETS_FILE, mmap_mode="r"),
         "language_direction": (
             np.load(part / LANGUAGE_FILE)
             if manifest.get("vectors", {}).get("language_neutral")

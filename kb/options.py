@@ -49,6 +49,19 @@ class Mode(_Choice):
     DENSE = "dense"
 
 
+class Coverage(_Choice):
+    """How much fusion trusts a BM25 hit, from the query's IDF mass (kb/keyword.py).
+
+    `known`: every hit scaled by the share of the query the corpus has words for, so a question in
+    a language the articles are not written in leans on the dense side. `matched`: each hit scaled
+    by the share it contains itself (stricter, also penalises partial matches in-language). `off`:
+    plain RRF."""
+
+    KNOWN = "known"
+    MATCHED = "matched"
+    OFF = "off"
+
+
 @dataclass(frozen=True)
 class TextSettings:
     """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way."""
@@ -101,7 +114,7 @@ class SearchSettings:
 
     rrf_k: int = 30
     candidates: int = 100
-    coverage_weighting: bool = True  # scale each BM25 hit by the share of the query it covers
+    coverage: Coverage = Coverage.MATCHED  # how BM25 hits are weighted in fusion (see Coverage)
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     snippet_chars: int = 160
@@ -115,6 +128,7 @@ class SearchSettings:
             raise ValueError(f"SearchSettings: rrf_k ({self.rrf_k}) must be >= 1")
         if self.candidates < 1:
             raise ValueError(f"SearchSettings: candidates ({self.candidates}) must be >= 1")
+        object.__setattr__(self, "coverage", Coverage.parse(self.coverage, "coverage"))
         if self.snippet_chars < 20:
             raise ValueError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
 

@@ -13,11 +13,12 @@ from typing import Protocol
 
 import numpy as np
 
+from .catalog import ArticleView
 from .encoders import Encoder, make_encoder
 from .fusion import rrf
-from .index import ArticleView, LoadedIndex, load_index
+from .index import LoadedIndex, load_index
 from .language import project_out
-from .options import MIN_DENSE_SCORE, Mode, Role, SearchSettings, TextSettings
+from .options import MIN_DENSE_SCORE, Coverage, Mode, Role, SearchSettings, TextSettings
 from .snippet import make_snippet
 from .text import normalise, query_terms, query_tokens
 
@@ -67,17 +68,30 @@ class KeywordRetriever:
         terms = list(query_tokens(query, self.text_settings))
         return [Hit(r, s) for r, s in self.index.keyword.top(terms, top_k, mask)]
 
-    def coverage(self, query: str, rows: list[int]) -> dict[int, float]:
-        return self.index.keyword.coverage(list(query_tokens(query, self.text_settings)), rows)
+    def coverage(
+        self, query: str, rows: list[int], kind: Coverage = Coverage.MATCHED
+    ) -> dict[int, float] | None:
+        """Fusion weight per BM25 hit (see Coverage); None means unweighted."""
+        terms = list(query_tokens(query, self.text_settings))
+        if kind is Coverage.MATCHED:
+            return self.index.keyword.coverage(terms, rows)
+        if kind is Coverage.KNOWN:
+            return dict.fromkeys(rows, self.index.keyword.known_share(terms))
+        return None
 
 
 class DenseRetriever:
     def __init__(self, index: LoadedIndex, encoder: Encoder):
         self.index, self.encoder = index, encoder
 
+    def encode(self, query: str) -> np.ndarray:
+        return project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
+
     def search(self, query, top_k, mask=None):
+        return self.search_vector(self.encode(query), top_k, mask)
+
+    def search_vector(self, vector: np.ndarray, top_k: int, mask=None) -> list[Hit]:
         """Chunk hits; a title-vector hit counts for its article's first chunk (best score kept)."""
-        vector = project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
         targets = self.index.vector_targets
         if mask is not None:
             mask = mask[targets]
@@ -104,10 +118,8 @@ class HybridRetriever:
         """(fused hits, keyword hits, dense hits) so callers can show each retriever's score."""
         n = max(top_k, self.settings.candidates)
         keyword_hits = self.keyword.search(query, n, mask)
-        coverage = (
-            self.keyword.coverage(query, [h.row for h in keyword_hits])
-            if self.settings.coverage_weighting
-            else None
+        coverage = self.keyword.coverage(
+            query, [h.row for h in keyword_hits], self.settings.coverage
         )
         dense_hits = self.dense.search(query, n, mask)
         fused = rrf(
@@ -132,7 +144,7 @@ class Searcher:
         self._keyword = KeywordRetriever(index, text_settings)
         self._dense = DenseRetriever(index, encoder)
         self._hybrid = HybridRetriever(self._keyword, self._dense, settings)
-        self._article_vectors: tuple[list[str], np.ndarray] | None = None
+        self._vector_article: np.ndarray | None = None  # vector row -> article row
 
     @property
     def role(self) -> Role:
@@ -188,20 +200,20 @@ class Searcher:
     ) -> list[Answer]:
         terms = query_terms(query[: self.settings.max_query_chars])
         answers: list[Answer] = []
-        seen: set[str] = set()
+        seen: set[int] = set()
         for hit in hits:
-            slug = self.index.chunk_slug[hit.row]
-            if slug in seen:
+            article_row = int(self.index.chunk_article[hit.row])
+            if article_row in seen:
                 continue
-            seen.add(slug)
-            article = self.index.articles[slug]
+            seen.add(article_row)
+            article = self.index.articles.view(article_row, with_sections=False)
             section = self.index.section(hit.row)
             snippet = make_snippet(
                 section.text or section.heading, terms, self.settings.snippet_chars
             )
             answers.append(
                 Answer(
-                    slug=slug,
+                    slug=article.slug,
                     title=article.title,
                     section=section.heading,
                     anchor=section.anchor,
@@ -242,28 +254,32 @@ class Searcher:
         return self.index.articles.get(slug)
 
     def related(self, slug: str, top_k: int = 5) -> list[ArticleView]:
-        """Nearest other articles by the mean of their chunk embeddings."""
-        if slug not in self.index.articles:
+        """Nearest other articles to the mean of this article's vectors.
+
+        One vector search rather than a matrix of every article, so it stays cheap at a million
+        chunks."""
+        row = self.index.articles.row_of(slug)
+        if row is None:
             return []
-        if self._article_vectors is None:
-            vectors = self.index.vectors.reconstruct_all()
-            slugs = list(self.index.articles)
-            position = {s: i for i, s in enumerate(slugs)}
-            sums = np.zeros((len(slugs), self.index.vectors.dim), dtype=np.float32)
-            owners = [position[self.index.chunk_slug[t]] for t in self.index.vector_targets]
-            np.add.at(sums, owners, vectors)
-            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-            self._article_vectors = (slugs, sums)
-        slugs, matrix = self._article_vectors
-        scores = matrix @ matrix[slugs.index(slug)]
-        order = [i for i in np.argsort(-scores) if slugs[i] != slug][:top_k]
-        return [self.index.articles[slugs[i]] for i in order]
+        if self._vector_article is None:
+            self._vector_article = self.index.chunk_article[self.index.vector_targets]
+        own = np.flatnonzero(self._vector_article == row)
+        if own.size == 0:
+            return []
+        centre = self.index.vectors.reconstruct(own).mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        found: list[int] = []
+        for vector_row, _ in self.index.vectors.search(centre, (top_k + 1) * 4 + own.size):
+            article_row = int(self._vector_article[vector_row])
+            if article_row != row and article_row not in found:
+                found.append(article_row)
+        return [self.index.articles.view(i) for i in found[:top_k]]
 
     def categories(self) -> list[str]:
-        return sorted({a.category for a in self.index.articles.values()})
+        return self.index.articles.distinct("category")
 
     def languages(self) -> list[str]:
-        return sorted({a.language for a in self.index.articles.values()})
+        return self.index.articles.distinct("language")
 
 
 def load_searcher(

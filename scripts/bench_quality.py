@@ -159,17 +159,27 @@ def row(name: str, m: dict, seconds: float) -> str:
     )
 
 
-def run(dataset: Dataset, work: Path, encoder: MemoEncoder) -> list[str]:
+def run(
+    dataset: Dataset,
+    work: Path,
+    encoder: MemoEncoder,
+    cache_root: Path | None = None,
+    quick: bool = False,
+) -> list[str]:
     lines = [
         f"### {dataset.name}: {len(dataset.cases)} queries",
         "",
         "| variant | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | s |",
         "|---|---|---|---|---|---|---|",
     ]
-    cache = work / f"cache-{abs(hash(dataset.name))}"
-    cache.mkdir()
+    # embeddings are the slow part; a persistent --cache makes reruns cost only the searches
+    slug = "".join(c for c in dataset.name.split(" (")[0].lower() if c.isalnum())
+    cache = (cache_root or work) / f"cache-{slug}"
+    cache.mkdir(parents=True, exist_ok=True)
     default_index = None
     for name, kwargs in BUILD_VARIANTS.items():
+        if quick and name != "product default":
+            continue
         index = work / f"index-{abs(hash((dataset.name, name)))}"
         index.mkdir()
         (index / "cache").symlink_to(cache, target_is_directory=True)
@@ -212,6 +222,14 @@ def main() -> None:
     parser.add_argument("--sample", action="store_true", help="also the sample help center")
     parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
     parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
+    parser.add_argument(
+        "--quick", action="store_true", help="only the default build and the query-time variants"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep passage embeddings here between runs (default: a temporary folder)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -230,7 +248,7 @@ def main() -> None:
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]
             print(f"== {dataset.name}", file=sys.stderr, flush=True)
-            output += [*run(dataset, work, encoder), ""]
+            output += [*run(dataset, work, encoder, args.cache, args.quick), ""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(output))

@@ -17,11 +17,10 @@ BUILD_VARIANTS = {
     "title weight 2 in BM25": {"chunking": ChunkSettings(title_weight=2)},
 }
 QUERY_VARIANTS = {
-    "no coverage weighting": {"coverage_weighting": False},
+    "coverage: matched (each hit's own share)": {"coverage": "matched"},
+    "coverage: known (share the corpus has words for)": {"coverage": "known"},
+    "coverage: off": {"coverage": "off"},
     "RRF k = 10": {"rrf_k": 10},
     "RRF k = 60": {"rrf_k": 60},
-    "no coverage, RRF k = 60 (DESIGN.md baseline fusion)": {
-        "coverage_weighting": False,
-        "rrf_k": 60,
-    },
+    "coverage off, RRF k = 60 (DESIGN.md baseline fusion)": {"coverage": "off", "rrf_k": 60},
 }

@@ -10,9 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from kb import LiveSearcher, build_index, store
+from kb.catalog import read_table
 
 from .conftest import TINY, write_articles
 
@@ -56,7 +55,7 @@ def _progress(path: Path) -> int:
 
 
 def public_slugs(index: Path, version: str) -> set[str]:
-    return set(pd.read_parquet(index / version / "public" / "articles.parquet")["slug"])
+    return set(read_table(index / version / "public" / "articles.arrow").column("slug").to_pylist())
 
 
 def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> dict:

@@ -56,7 +56,7 @@ def test_loaded_public_index_holds_only_public_articles(built):
     _, index_dir, _ = built
     public = load_index(index_dir, Role.PUBLIC)
     assert "agent-refund-approval" not in public.articles
-    assert not any("ZEBRA" in text for text in public.chunk_text)
+    assert not any("ZEBRA" in text for text in public.chunk_texts())
     agent = load_index(index_dir, Role.AGENT)
     assert "agent-refund-approval" in agent.articles
 
@@ -243,7 +243,7 @@ def _flip(path):
     ("target", "damage", "message"),
     [
         ("public/vectors.faiss", _truncate, "does not match its checksum"),
-        ("public/chunks.parquet", _flip, "does not match its checksum"),
+        ("public/chunks.arrow", _flip, "does not match its checksum"),
         ("public/bm25/params.index.json", lambda p: p.unlink(), "is missing"),
         ("manifest.json", lambda p: p.write_text("{not json"), "is unreadable"),
     ],

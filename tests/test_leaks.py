@@ -103,7 +103,7 @@ def test_rendered_page_never_shows_internal_text(sample, tmp_path, monkeypatch):
 def test_public_searcher_holds_no_internal_data_in_memory(sample):
     index = load_index(sample, "public")
     words = {w for a in INTERNAL for w in ("【内部】", a.title)}
-    held = " ".join(index.chunk_text) + " ".join(
+    held = " ".join(index.chunk_texts()) + " ".join(
         s.text + s.heading for a in index.articles.values() for s in a.sections
     )
     assert not any(w in held for w in words)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import Mode, SearchSettings, load_searcher
+from kb.options import Coverage
 
 
 @pytest.fixture
@@ -114,6 +115,19 @@ def test_bad_arguments_are_refused(public):
         load_searcher("index", role="admin")
     with pytest.raises(ValueError, match=r"rrf_k \(0\) must be >= 1"):
         SearchSettings(rrf_k=0)
+    with pytest.raises(
+        ValueError, match="unknown coverage 'some'; use one of: known, matched, off"
+    ):
+        SearchSettings(coverage="some")
+
+
+def test_known_coverage_leans_on_dense_for_a_language_the_articles_lack(public):
+    keyword = public._keyword
+    rows = [h.row for h in keyword.search("提现 手续费", 5)]
+    assert set(keyword.coverage("提现 手续费", rows, Coverage.KNOWN).values()) == {1.0}
+    unknown = keyword.coverage("提现 zorbluxqe", rows, Coverage.KNOWN)
+    assert len(set(unknown.values())) == 1 and 0 < next(iter(unknown.values())) < 1
+    assert keyword.coverage("提现", rows, Coverage.OFF) is None
 
 
 def test_related_articles_exclude_self_and_internal(public):
