@@ -1,9 +1,11 @@
 """Build an index version from article sources and publish it atomically.
 
-Order matters: validate everything first (a bad article never touches the live index), encode only
-chunks the cache has not seen, write the new version under a temporary name, load it back to verify,
-rename it into place, then switch CURRENT. Each role gets its own partition on disk (`public/` holds
-no internal text at all), so the public searcher cannot leak what it never loads.
+Order matters: validate everything first (a bad article never touches the live index), copy the
+unchanged articles' rows from the live version and compute only the new and changed ones (kb/segment.py;
+encoding goes through the embedding cache), write the new version under a temporary name, check it
+against its checksums, rename it into place, then switch CURRENT. Each role gets its own partition
+on disk (`public/` holds no internal text at all), so the public searcher cannot leak what it never
+loads.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from . import store
 from .articles import Article, load_articles
@@ -31,6 +34,7 @@ from .encoders import Encoder, make_encoder
 from .keyword import KeywordIndex
 from .language import language_direction, project_out
 from .options import ChunkSettings, TextSettings, VectorSettings, settings_dict
+from .segment import LANGUAGE_FILE, TARGETS_FILE, Segment, assemble, shift_lines
 from .text import tokens
 from .vectors import FILE_NAME as VECTORS_FILE
 from .vectors import FaissVectorIndex
@@ -86,33 +90,6 @@ class BuildReport:
         )
 
 
-@dataclass
-class _Vectors:
-    """Everything vector-side a partition needs, already language-projected."""
-
-    chunks: np.ndarray
-    titles: np.ndarray | None  # one per article (corpus order), or None when disabled
-    direction: np.ndarray | None
-    dim: int
-
-
-@dataclass
-class _Corpus:
-    articles: list[Article]
-    sections: list[Section]
-    chunks: list[Chunk]
-    tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk, same order
-
-
-def _corpus(articles: list[Article], chunking: ChunkSettings) -> _Corpus:
-    sections, chunks = [], []
-    for article in articles:
-        article_sections = split_sections(article)
-        sections.extend(article_sections)
-        chunks.extend(chunk_article(article, article_sections, chunking))
-    return _Corpus(articles, sections, chunks)
-
-
 def _tqdm_progress(total: int) -> Progress | None:
     if not sys.stderr.isatty() or total == 0:
         return None
@@ -153,27 +130,6 @@ def embed_texts(
     return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
 
 
-def chunk_tokens(
-    corpus: _Corpus, text_settings: TextSettings, chunking: ChunkSettings, cache: TokenCache
-) -> list[list[str]]:
-    """BM25 tokens of every chunk, tokenising only texts the cache has not seen."""
-    by_slug = {a.slug: a for a in corpus.articles}
-    section_of = {(s.slug, s.index): s for s in corpus.sections}
-    out = []
-    for chunk in corpus.chunks:
-        text = keyword_text(
-            by_slug[chunk.slug], section_of[(chunk.slug, chunk.section_index)], chunk, chunking
-        )
-        key = cache.key(text)
-        found = cache.get(key)
-        if found is None:
-            found = tokens(text, text_settings)
-            cache.put(key, found)
-        out.append(found)
-    cache.flush()
-    return out
-
-
 def title_text(article: Article) -> str:
     """What the per-article title vector encodes: the title and the tags editors chose."""
     return "\n".join([article.title, " ".join(article.tags)]).strip()
@@ -186,14 +142,103 @@ def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: Chu
     return f"{head}\n{heading}\n{chunk.text}"
 
 
-def _tables(target: Path, articles: list[Article], sections: list[Section], chunks: list[Chunk]):
-    """Article, section and chunk tables, with the row pointers the loader uses instead of lookups:
-    each article's section range, each chunk's article row."""
-    row_of = {a.slug: i for i, a in enumerate(articles)}
-    counts = np.zeros(len(articles), dtype=np.int32)
-    for section in sections:
-        counts[row_of[section.slug]] += 1
-    starts = (np.cumsum(counts) - counts).astype(np.int32)
+def _fresh_segment(
+    articles: list[Article],
+    encoder: Encoder,
+    index_dir: Path,
+    settings: _Settings,
+    direction: np.ndarray | None,
+    progress: Progress | None,
+    timings: dict[str, float],
+) -> tuple[Segment, int]:
+    """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded)."""
+    started = time.perf_counter()
+    sections = [split_sections(a) for a in articles]
+    chunks = [
+        chunk_article(a, s, settings.chunking) for a, s in zip(articles, sections, strict=True)
+    ]
+    flat_chunks = [c for group in chunks for c in group]
+    timings["chunk"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
+    texts = [c.embed_text for c in flat_chunks] + titles
+    fault_point("before-encode")
+    cache = EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
+    vectors, encoded = embed_texts(texts, encoder, cache, progress)
+    vectors = project_out(vectors, direction)
+    title_vectors = (
+        vectors[len(flat_chunks) :]
+        if settings.vectors.title_vectors
+        else np.zeros((len(articles), encoder.dim), dtype=np.float32)
+    )
+    timings["encode"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    texts = [
+        keyword_text(a, s[c.section_index], c, settings.chunking)
+        for a, s, group in zip(articles, sections, chunks, strict=True)
+        for c in group
+    ]
+    token_lists = chunk_tokens(texts, settings.text, index_dir / "cache")
+    timings["tokenize"] = time.perf_counter() - started
+    segment = Segment.from_objects(
+        [a.slug for a in articles],
+        [a.content_hash for a in articles],
+        [a.body_line for a in articles],
+        sections,
+        chunks,
+        vectors[: len(flat_chunks)],
+        title_vectors,
+        token_lists,
+    )
+    return segment, encoded
+
+
+TOKEN_CACHE_MIN = 200  # fewer chunks than this are tokenised faster than the cache is read
+
+
+def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path) -> list[list[str]]:
+    """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it."""
+    if len(texts) < TOKEN_CACHE_MIN:
+        return [tokens(t, text_settings) for t in texts]
+    cache = TokenCache(cache_dir, settings_dict(text_settings))
+    out = []
+    for text in texts:
+        key = cache.key(text)
+        found = cache.get(key)
+        if found is None:
+            found = tokens(text, text_settings)
+            cache.put(key, found)
+        out.append(found)
+    cache.flush()
+    return out
+
+
+def _previous_segments(index_dir: Path, previous: dict, dim: int) -> dict[str, Segment]:
+    """Both partitions of the live version, for reuse; {} when any of it fails its checksums."""
+    version_dir = index_dir / previous["version"]
+    try:
+        store.verify_files(version_dir, previous)
+        return {name: Segment.from_partition(version_dir / name, dim) for name in PARTITIONS}
+    except Exception as exc:  # a damaged or older live version: build everything afresh
+        log.warning("not reusing index version %s (%s); rebuilding all", previous["version"], exc)
+        return {}
+
+
+def _write_partition(
+    target: Path,
+    articles: list[Article],
+    segment: Segment,
+    settings: _Settings,
+    direction: np.ndarray | None,
+    dim: int,
+) -> dict:
+    """Tables, BM25 and vectors of one partition; `segment` holds `articles` in the same order."""
+    target.mkdir(parents=True)
+    if direction is not None:
+        np.save(target / LANGUAGE_FILE, direction)
+    chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
     write_table(
         target / "articles.arrow",
         {
@@ -204,71 +249,48 @@ def _tables(target: Path, articles: list[Article], sections: list[Section], chun
             "visibility": [a.visibility.value for a in articles],
             "url": [a.url for a in articles],
             "updated": [a.updated for a in articles],
-            "tags": [json.dumps(list(a.tags), ensure_ascii=False) for a in articles],
+            "tags": [
+                json.dumps(list(a.tags), ensure_ascii=False) if a.tags else "[]" for a in articles
+            ],
             "source": [a.source for a in articles],
             "content_hash": [a.content_hash for a in articles],
-            "section_start": starts,
-            "section_count": counts,
+            "body_line": np.array([a.body_line for a in articles], dtype=np.int32),
+            "section_start": (np.cumsum(segment.section_counts) - segment.section_counts).astype(
+                np.int32
+            ),
+            "section_count": segment.section_counts.astype(np.int32),
         },
     )
+    body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
     write_table(
         target / "sections.arrow",
-        {c: [getattr(x, c) for x in sections] for c in SECTION_COLUMNS},
+        shift_lines(segment.sections, np.repeat(body_lines, segment.section_counts)),
     )
+    article_row = np.repeat(np.arange(len(articles), dtype=np.int32), segment.chunk_counts)
     write_table(
-        target / "chunks.arrow",
-        {
-            **{c: [getattr(x, c) for x in chunks] for c in CHUNK_COLUMNS},
-            "article_row": np.asarray([row_of[c.slug] for c in chunks], dtype=np.int32),
-        },
+        target / "chunks.arrow", segment.chunks.append_column("article_row", pa.array(article_row))
     )
-
-
-def _write_partition(
-    target: Path,
-    corpus: _Corpus,
-    keep: Callable[[Article], bool],
-    vecs: _Vectors,
-) -> dict:
-    target.mkdir(parents=True)
-    if vecs.direction is not None:
-        np.save(target / LANGUAGE_FILE, vecs.direction)
-    articles = [a for a in corpus.articles if keep(a)]
-    by_slug = {a.slug: a for a in articles}
-    sections = [s for s in corpus.sections if s.slug in by_slug]
-    rows = [i for i, c in enumerate(corpus.chunks) if c.slug in by_slug]
-    chunks = [corpus.chunks[i] for i in rows]
-    _tables(target, articles, sections, chunks)
     started = time.perf_counter()
-    token_lists = [corpus.tokens[i] for i in rows]
-    KeywordIndex.build(token_lists).save(target / "bm25")
+    KeywordIndex.from_terms(segment.terms).save(target / "bm25")
     bm25_seconds = time.perf_counter() - started
     fault_point("during-write")
     started = time.perf_counter()
     # vector rows: one per chunk, then one title vector per article pointing at its first chunk
-    first_chunk: dict[str, int] = {}
-    for position, chunk in enumerate(chunks):
-        first_chunk.setdefault(chunk.slug, position)
-    targets = list(range(len(chunks)))
-    stacked = [vecs.chunks[rows]] if rows else []
-    if vecs.titles is not None:
-        position = {a.slug: i for i, a in enumerate(corpus.articles)}
-        titled = [a for a in articles if a.slug in first_chunk]
-        stacked.append(vecs.titles[[position[a.slug] for a in titled]])
-        targets += [first_chunk[a.slug] for a in titled]
-    matrix = np.concatenate(stacked) if stacked else np.zeros((0, vecs.dim), np.float32)
-    FaissVectorIndex.build(matrix, vecs.dim).save(target / VECTORS_FILE)
-    np.save(target / TARGETS_FILE, np.asarray(targets, dtype=np.int64))
+    matrix, targets = segment.chunk_vectors, np.arange(len(segment.chunk_vectors))
+    if settings.vectors.title_vectors:
+        titled = np.flatnonzero(segment.chunk_counts > 0)
+        matrix = np.concatenate([matrix, segment.title_vectors[titled]])
+        targets = np.concatenate([targets, chunk_starts[titled]])
+    FaissVectorIndex.build(matrix.reshape(-1, dim), dim).save(target / VECTORS_FILE)
+    np.save(target / TARGETS_FILE, targets.astype(np.int64))
     return {
-        "counts": {"articles": len(articles), "sections": len(sections), "chunks": len(chunks)},
+        "counts": {
+            "articles": len(articles),
+            "sections": segment.sections.num_rows,
+            "chunks": segment.chunks.num_rows,
+        },
         "seconds": {"bm25": bm25_seconds, "faiss": time.perf_counter() - started},
     }
-
-
-LANGUAGE_FILE = "language_direction.npy"
-TARGETS_FILE = "vector_targets.npy"  # vector row -> chunk row
-SECTION_COLUMNS = ["slug", "index", "heading", "anchor", "level", "markdown", "text", "line"]
-CHUNK_COLUMNS = ["chunk_id", "slug", "section_index", "position", "text"]
 
 
 def _live_manifest(index_dir: Path) -> dict | None:
@@ -298,8 +320,10 @@ def build_index(
 ) -> BuildReport:
     """Validate, build and publish. Raises ValidationError (nothing written) on bad input.
 
-    With nothing changed since the live version (articles, encoder, settings), nothing is published
-    unless `force`.
+    Unchanged articles are copied from the live version; only new and changed ones are split,
+    encoded and tokenised. With nothing changed (articles, encoder, settings), nothing is published.
+    `force` rebuilds every article from its source (the embedding cache still saves the encoding)
+    and publishes.
     """
     index_dir = Path(index_dir)
     timings: dict[str, float] = {}
@@ -312,79 +336,94 @@ def build_index(
             articles,
             index_dir,
             encoder,
-            text_settings,
-            chunking,
-            vector_settings,
+            _Settings(text_settings, chunking, vector_settings),
             progress,
             force,
             timings,
         )
 
 
-def _build_locked(
-    articles, index_dir, encoder, text_settings, chunking, vector_settings, progress, force, timings
-):
+@dataclass(frozen=True)
+class _Settings:
+    text: TextSettings
+    chunking: ChunkSettings
+    vectors: VectorSettings
+
+
+def _build_locked(articles, index_dir, encoder, build_settings, progress, force, timings):
     started = time.perf_counter()
-    corpus = _corpus(articles, chunking)
     hashes = {a.slug: a.content_hash for a in articles}
     settings = {
         "encoder": {"id": encoder.id, "dim": encoder.dim},
-        "text": settings_dict(text_settings),
-        "chunking": settings_dict(chunking),
-        "vectors": settings_dict(vector_settings),
+        "text": settings_dict(build_settings.text),
+        "chunking": settings_dict(build_settings.chunking),
+        "vectors": settings_dict(build_settings.vectors),
     }
     previous = _live_manifest(index_dir)
     added, changed, removed = _diff(previous, hashes)
-    timings["chunk"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    cache = EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
-    titles = [title_text(a) for a in articles] if vector_settings.title_vectors else []
-    texts = [c.embed_text for c in corpus.chunks] + titles
-    fault_point("before-encode")
-    vectors, encoded = embed_texts(texts, encoder, cache, progress)
-    direction = language_direction(encoder, cache) if vector_settings.language_neutral else None
-    vectors = project_out(vectors, direction)
-    vecs = _Vectors(
-        chunks=vectors[: len(corpus.chunks)],
-        titles=vectors[len(corpus.chunks) :] if vector_settings.title_vectors else None,
-        direction=direction,
-        dim=encoder.dim,
-    )
-    timings["encode"] = time.perf_counter() - started
-    started = time.perf_counter()
-    tokens_cache = TokenCache(index_dir / "cache", settings_dict(text_settings))
-    corpus.tokens = chunk_tokens(corpus, text_settings, chunking, tokens_cache)
-    timings["tokenize"] = time.perf_counter() - started
+    same_settings = previous is not None and all(previous.get(k) == v for k, v in settings.items())
     report = BuildReport(
         version="",
         published=False,
         articles=len(articles),
-        sections=len(corpus.sections),
-        chunks=len(corpus.chunks),
-        encoded=encoded,
-        reused=len(texts) - encoded,
+        sections=0,
+        chunks=0,
+        encoded=0,
+        reused=0,
         added=added,
         changed=changed,
         removed=removed,
         seconds=timings,
     )
-    unchanged = (
-        previous is not None
-        and not (added or changed or removed)
-        and all(previous.get(k) == v for k, v in settings.items())
-    )
-    if unchanged and not force:
+    if same_settings and not (added or changed or removed) and not force:
         report.version = previous["version"]
+        report.sections = previous["counts"]["all"]["sections"]
+        report.chunks = previous["counts"]["all"]["chunks"]
         return report
+
+    base = (
+        _previous_segments(index_dir, previous, encoder.dim) if same_settings and not force else {}
+    )
+    timings["reuse"] = time.perf_counter() - started
+    direction = None
+    if build_settings.vectors.language_neutral:
+        if base:
+            direction = np.load(index_dir / previous["version"] / "all" / LANGUAGE_FILE)
+        else:
+            direction = language_direction(
+                encoder, EmbeddingCache(index_dir / "cache", encoder.id, encoder.dim)
+            )
+    old_hashes = (
+        dict(zip(base["all"].slugs, base["all"].content_hashes, strict=True)) if base else {}
+    )
+    fresh_articles = [a for a in articles if old_hashes.get(a.slug) != a.content_hash]
+    fresh, encoded = _fresh_segment(
+        fresh_articles, encoder, index_dir, build_settings, direction, progress, timings
+    )
+    started = time.perf_counter()
+    partitions = {}
+    for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
+        kept = [a for a in articles if keep(a)]
+        segment, _ = assemble(
+            [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh
+        )
+        partitions[name] = (kept, segment)
+    timings["reuse"] += time.perf_counter() - started
+    everything = partitions["all"][1]
+    report.sections, report.chunks = everything.sections.num_rows, everything.chunks.num_rows
+    report.encoded = encoded
+    titles = int((everything.chunk_counts > 0).sum()) if build_settings.vectors.title_vectors else 0
+    report.reused = report.chunks + titles - encoded
 
     started = time.perf_counter()
     version = store.new_version_name()
     tmp = index_dir / f".tmp-{version}"
     try:
         parts = {
-            name: _write_partition(tmp / name, corpus, keep, vecs)
-            for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True))
+            name: _write_partition(
+                tmp / name, kept, segment, build_settings, direction, encoder.dim
+            )
+            for name, (kept, segment) in partitions.items()
         }
         fault_point("after-partitions-written")
         manifest = {

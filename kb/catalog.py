@@ -51,17 +51,21 @@ class ArticleView:
 INT_COLUMNS = {"index", "level", "line", "section_index", "position"}
 
 
-def write_table(path: Path, columns: dict[str, list | np.ndarray]) -> None:
+def write_table(path: Path, columns: dict[str, list | np.ndarray] | pa.Table) -> None:
     """One uncompressed Arrow IPC file (uncompressed, so it can be memory-mapped).
 
     Lists become string columns (int32 for the names in INT_COLUMNS), also when empty."""
-    table = pa.table(
-        {
-            name: values
-            if isinstance(values, np.ndarray)
-            else pa.array(values, pa.int32() if name in INT_COLUMNS else pa.string())
-            for name, values in columns.items()
-        }
+    table = (
+        columns
+        if isinstance(columns, pa.Table)
+        else pa.table(
+            {
+                name: values
+                if isinstance(values, np.ndarray)
+                else pa.array(values, pa.int32() if name in INT_COLUMNS else pa.string())
+                for name, values in columns.items()
+            }
+        )
     )
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)

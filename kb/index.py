@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import store
-from .build import LANGUAGE_FILE, TARGETS_FILE
 from .catalog import ArticleCatalog, SectionView, int_column, read_table
 from .errors import CorruptIndexError, EncoderMismatchError, IndexNotFoundError
 from .keyword import KeywordIndex
 from .options import Role
+from .segment import LANGUAGE_FILE, TARGETS_FILE
 from .vectors import FILE_NAME as VECTORS_FILE
 from .vectors import FaissVectorIndex
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,49 +22,127 @@ def _bm25s():
     return bm25s
 
 
+def pd_factorize(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(code per value, distinct values in first-seen order), hashed in C by pandas."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), list(uniques)
+
+
+@dataclass
+class DocTerms:
+    """Term counts per chunk, chunk-major: chunk i's terms are tokens[indptr[i]:indptr[i + 1]]."""
+
+    indptr: np.ndarray  # int64, one more than the number of chunks
+    tokens: np.ndarray  # object array of str
+    tf: np.ndarray  # int64 counts
+
+    FILE = "doc_terms.npz"
+
+    @classmethod
+    def from_flat(cls, flat: np.ndarray, lengths: np.ndarray) -> DocTerms:
+        """From every chunk's token sequence laid end to end (`lengths` tokens each)."""
+        n_docs = len(lengths)
+        if n_docs == 0:
+            return cls(np.zeros(1, np.int64), np.zeros(0, object), np.zeros(0, np.int64))
+        codes, uniques = pd_factorize(flat)
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        pairs, tf = np.unique(doc * max(len(uniques), 1) + codes, return_counts=True)
+        doc, code = np.divmod(pairs, max(len(uniques), 1))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n_docs))])
+        return cls(indptr.astype(np.int64), np.asarray(uniques, dtype=object)[code], tf)
+
+    def take(self, rows: np.ndarray) -> DocTerms:
+        """The chunks at `rows`, in that order."""
+        counts = np.diff(self.indptr)[rows]
+        entries = ranges(self.indptr[:-1][rows], counts)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return DocTerms(indptr, self.tokens[entries], self.tf[entries])
+
+    @staticmethod
+    def concat(parts: list[DocTerms]) -> DocTerms:
+        offsets = np.cumsum([0] + [p.indptr[-1] for p in parts[:-1]])
+        indptr = np.concatenate(
+            [[0]] + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=True)]
+        )
+        return DocTerms(
+            indptr.astype(np.int64),
+            np.concatenate([p.tokens for p in parts]),
+            np.concatenate([p.tf for p in parts]),
+        )
+
+    def save(self, path: Path) -> None:
+        codes, uniques = pd_factorize(self.tokens)
+        # tokens never contain whitespace (kb.text.TOKEN_RE), so one space-joined string holds them
+        np.savez(
+            path, indptr=self.indptr, codes=codes, tf=self.tf, vocab=np.array(" ".join(uniques))
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> DocTerms:
+        with np.load(path) as data:
+            vocab = np.array(str(data["vocab"]).split(" "), dtype=object)
+            return cls(data["indptr"], vocab[data["codes"]], data["tf"])
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated aranges [s, s + c) for each (s, c), without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.asarray(starts, dtype=np.int64) - (np.cumsum(counts) - counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(shift, counts)
+
+
 class KeywordIndex:
     """Scores every chunk for a token list; the caller picks the top and applies filters."""
 
-    def __init__(self, bm25=None, count: int = 0):
+    def __init__(self, bm25=None, count: int = 0, terms: DocTerms | None = None):
         self._bm25 = bm25
         self.count = count
+        self.terms = terms  # per-chunk term counts, kept so the next build can reuse them
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> KeywordIndex:
+        """From each chunk's tokens (a chunk without tokens gets the empty token, as in bm25s)."""
+        token_lists = [t or [""] for t in token_lists]
+        lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+        flat = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object)
+        return cls.from_terms(DocTerms.from_flat(flat, lengths))
+
+    @classmethod
+    def from_terms(cls, terms: DocTerms) -> KeywordIndex:
         """Lucene BM25 (k1 = 1.2, b = 0.75) in bm25s's own format, computed with array operations.
 
         bm25s.index() counts terms one document at a time in Python; that was a third of a
-        10k-article rebuild. Same scores (tests/test_vectors.py compares them), 5-10x faster."""
-        if not token_lists:
+        10k-article rebuild. Same scores (tests/test_vectors.py compares them), and an index
+        rebuilt from per-chunk term counts never touches the unchanged chunks' text again."""
+        n_docs = len(terms.indptr) - 1
+        if n_docs == 0:
             return cls(None, 0)
         bm25 = _bm25s().BM25(method="lucene", k1=K1, b=B)
-        # a chunk with no tokens at all still needs a row; the empty token gives it one
-        token_lists = [t or [""] for t in token_lists]
-        vocab: dict[str, int] = {}
-        flat = list(itertools.chain.from_iterable(token_lists))
-        term = np.fromiter((vocab.setdefault(t, len(vocab)) for t in flat), np.int64, len(flat))
-        lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-        doc = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
-        pairs, tf = np.unique(term * len(token_lists) + doc, return_counts=True)  # term-major
-        term, doc = np.divmod(pairs, len(token_lists))
-        n_docs, n_terms = len(token_lists), len(vocab)
-        df = np.bincount(term, minlength=n_terms)
+        codes, uniques = pd_factorize(terms.tokens)
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(terms.indptr))
+        order = np.lexsort((doc, codes))  # term-major, documents ascending inside each term
+        term, doc, tf = codes[order], doc[order], terms.tf[order]
+        lengths = np.add.reduceat(terms.tf, terms.indptr[:-1]) if len(terms.tf) else np.zeros(0)
+        df = np.bincount(term, minlength=len(uniques))
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         norm = K1 * ((1 - B) + B * lengths / lengths.mean())
-        data = (idf[term] * tf / (norm[doc] + tf)).astype(np.float32)
-        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        vocab = {token: i for i, token in enumerate(uniques)}
         if "" not in vocab:
-            vocab[""] = n_terms  # as bm25s does: the empty token exists, with no postings
+            vocab[""] = len(vocab)  # as bm25s does: the empty token exists, with no postings
         bm25.scores = {
-            "data": data,
+            "data": (idf[term] * tf / (norm[doc] + tf)).astype(np.float32),
             "indices": doc.astype(np.int32),
-            "indptr": indptr,
+            "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
             "num_docs": n_docs,
         }
         bm25.vocab_dict = vocab
         bm25.unique_token_ids_set = set(vocab.values())
         bm25.nonoccurrence_array = None
-        return cls(bm25, n_docs)
+        return cls(bm25, n_docs, terms)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk (zeros where nothing matches)."""
@@ -141,6 +220,8 @@ class KeywordIndex:
             (directory / EMPTY_MARKER).write_text("no chunks\n")
         else:
             self._bm25.save(str(directory))
+        if self.terms is not None:
+            self.terms.save(directory / DocTerms.FILE)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> KeywordIndex:
