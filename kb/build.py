@@ -42,6 +42,9 @@ from .vectors import FaissVectorIndex
 log = logging.getLogger(__name__)
 PARTITIONS = ("public", "all")
 ENCODE_BATCH = 16
+# a crash loses at most this much encoding; flushing by count instead wrote one shard per 128 texts,
+# and re-merging those made a million-chunk build quadratic
+FLUSH_SECONDS = 20.0
 # progress(done, total, stage) lets the app draw its own bar; the CLI uses tqdm
 Progress = Callable[[int, int, str], None]
 
@@ -115,6 +118,7 @@ def embed_texts(
         {k: text for k, text in zip(keys, texts, strict=True) if cache.get(k) is None}.items()
     )
     report = progress or _tqdm_progress(len(missing))
+    flushed = time.monotonic()
     for start in range(0, len(missing), ENCODE_BATCH):
         batch = missing[start : start + ENCODE_BATCH]
         vectors = encoder.encode_passages([text for _, text in batch])
@@ -122,8 +126,9 @@ def embed_texts(
             cache.put(key, vector)
         if report:
             report(start + len(batch), len(missing), "encode")
-        if start // ENCODE_BATCH % 8 == 7:
+        if time.monotonic() - flushed > FLUSH_SECONDS:
             cache.flush()  # a crash mid-build keeps what was already encoded
+            flushed = time.monotonic()
     cache.flush()
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32), 0

@@ -13,11 +13,14 @@ import json
 import os
 import re
 import secrets
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 MAX_SHARDS = 16
+# what reading a truncated or overwritten shard raises (np.load of a broken .npz: BadZipFile)
+DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 def text_key(encoder_id: str, text: str) -> str:
@@ -36,7 +39,7 @@ class _ShardedCache:
         for shard in self._shards():
             try:
                 self._items.update(self._read(shard))
-            except (OSError, ValueError, KeyError):
+            except DAMAGED:
                 continue  # a damaged shard only costs recomputing its entries
 
     def _shards(self) -> list[Path]:
@@ -63,14 +66,20 @@ class _ShardedCache:
         self._new = {}
         shards = self._shards()
         if len(shards) > MAX_SHARDS:
-            self._write_atomic(self._items, f"shard-00000-{secrets.token_hex(3)}-merged")
+            merged = self._write_atomic(self._items, f"shard-00000-{secrets.token_hex(3)}-merged")
             for old in shards:
                 old.unlink(missing_ok=True)
+            self._merged(merged)
 
-    def _write_atomic(self, items: dict, stem: str) -> None:
+    def _merged(self, path: Path) -> None:
+        """Hook: every entry now lives in `path`."""
+
+    def _write_atomic(self, items: dict, stem: str) -> Path:
         tmp = self.directory / f".{stem}.tmp{self.suffix}"
         self._write(items, tmp)
-        os.replace(tmp, self.directory / f"{stem}{self.suffix}")
+        final = self.directory / f"{stem}{self.suffix}"
+        os.replace(tmp, final)
+        return final
 
     def _read(self, path: Path) -> dict:
         raise NotImplementedError
@@ -86,20 +95,45 @@ class EmbeddingCache(_ShardedCache):
 
     def __init__(self, directory: Path, encoder_id: str, dim: int):
         self.encoder_id, self.dim = encoder_id, dim
+        self._shard_vectors: dict[Path, np.ndarray | None] = {}
         super().__init__(directory, encoder_id)
 
     def _read(self, path: Path) -> dict:
+        """Only the keys: a shard's vectors are read when one of them is first asked for, so an
+        incremental build that encodes a few chunks does not read the whole cache."""
         with np.load(path) as data:
-            keys, vectors = data["keys"], data["vectors"]
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            return {}
-        return dict(zip(keys.tolist(), vectors, strict=True))
+            keys = data["keys"]
+        return {key: (path, row) for row, key in enumerate(keys.tolist())}
+
+    def get(self, key: str):
+        value = self._items.get(key)
+        if not isinstance(value, tuple):
+            return value
+        path, row = value
+        if path not in self._shard_vectors:
+            try:
+                with np.load(path) as data:
+                    vectors = data["vectors"]
+                ok = vectors.ndim == 2 and vectors.shape[1] == self.dim
+                self._shard_vectors[path] = vectors if ok else None
+            except DAMAGED:
+                self._shard_vectors[path] = None  # damaged: its entries are encoded again
+        vectors = self._shard_vectors[path]
+        return None if vectors is None or row >= len(vectors) else vectors[row]
+
+    def _merged(self, path: Path) -> None:
+        self._items, self._shard_vectors = self._read(path), {}
 
     def _write(self, items: dict, path: Path) -> None:
+        keys = [k for k in items if self.get(k) is not None or not isinstance(items[k], tuple)]
         np.savez(
             path,
-            keys=np.array(list(items), dtype="U32"),
-            vectors=np.stack(list(items.values())).astype(np.float32),
+            keys=np.array(keys, dtype="U32"),
+            vectors=np.stack(
+                [items[k] if not isinstance(items[k], tuple) else self.get(k) for k in keys]
+            ).astype(np.float32)
+            if keys
+            else np.zeros((0, self.dim), np.float32),
         )
 
 

