@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from variants import BUILD_VARIANTS, QUERY_VARIANTS  # noqa: E402
+from variants import BUILD_VARIANTS, QUERY_VARIANTS, fusion_grid  # noqa: E402
 
 from kb import build_index, load_searcher, make_encoder  # noqa: E402
 from kb.evaluation import load_queries, metrics  # noqa: E402
@@ -165,6 +165,7 @@ def run(
     encoder: MemoEncoder,
     cache_root: Path | None = None,
     quick: bool = False,
+    grid: bool = False,
 ) -> list[str]:
     lines = [
         f"### {dataset.name}: {len(dataset.cases)} queries",
@@ -203,7 +204,7 @@ def run(
             print(lines[-1], flush=True)
         if name == "product default":
             default_index = index
-    for name, changes in QUERY_VARIANTS.items():
+    for name, changes in (fusion_grid() if grid else QUERY_VARIANTS).items():
         started = time.perf_counter()
         searcher = load_searcher(
             default_index, "public", encoder=encoder, settings=replace(SearchSettings(), **changes)
@@ -224,6 +225,9 @@ def main() -> None:
     parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
     parser.add_argument(
         "--quick", action="store_true", help="only the default build and the query-time variants"
+    )
+    parser.add_argument(
+        "--grid", action="store_true", help="with --quick: every fusion setting (for tuning)"
     )
     parser.add_argument(
         "--cache",
@@ -248,7 +252,7 @@ def main() -> None:
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]
             print(f"== {dataset.name}", file=sys.stderr, flush=True)
-            output += [*run(dataset, work, encoder, args.cache, args.quick), ""]
+            output += [*run(dataset, work, encoder, args.cache, args.quick, args.grid), ""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(output))

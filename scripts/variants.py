@@ -24,3 +24,17 @@ QUERY_VARIANTS = {
     "RRF k = 60": {"rrf_k": 60},
     "coverage off, RRF k = 60 (DESIGN.md baseline fusion)": {"coverage": "off", "rrf_k": 60},
 }
+
+
+def fusion_grid() -> dict[str, dict]:
+    """Every combination of the query-time fusion knobs, for tuning on BQ dev (--grid)."""
+    return {
+        f"coverage {c}, RRF k = {k}, BM25 weight {w}": {
+            "coverage": c,
+            "rrf_k": k,
+            "bm25_weight": w,
+        }
+        for c in ("known", "matched", "off")
+        for k in (10, 30, 60)
+        for w in (0.6, 0.8, 1.0)
+    }
