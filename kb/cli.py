@@ -46,7 +46,11 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="validate articles, build and publish a new index version")
     _add_common(b, articles=True)
-    b.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild every article from its source (not only the changed ones) and publish",
+    )
 
     s = sub.add_parser("search", help="search the live index")
     s.add_argument("query")
