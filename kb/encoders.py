@@ -116,6 +116,7 @@ class HashingEncoder:
     """Deterministic, model-free: each BM25 token gets a fixed random direction from its hash.
 
     Texts sharing words get similar vectors, so tests can assert real rankings without a model.
+    Each distinct token counts once, as a sentence encoder does not weigh a word by repetition.
     """
 
     def __init__(self, dim: int = 64):
@@ -138,8 +139,8 @@ class HashingEncoder:
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            for token in tokens(text):
-                out[i] += self._direction(token)
+            for token in dict.fromkeys(tokens(text)):  # a bag of distinct words: filler repeated
+                out[i] += self._direction(token)  # a thousand times does not drown the content
             if not out[i].any():
                 out[i] = self._direction(f"\x00empty:{text}")
         return _normalised(out)

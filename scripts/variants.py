@@ -16,13 +16,17 @@ BUILD_VARIANTS = {
     "BM25 + Latin trigrams": {"text_settings": TextSettings(latin_trigrams=True)},
     "title weight 2 in BM25": {"chunking": ChunkSettings(title_weight=2)},
 }
-QUERY_VARIANTS = {
+QUERY_VARIANTS = {  # each changes one knob of the default (coverage known, RRF k 10, BM25 weight 0.8)
     "coverage: matched (each hit's own share)": {"coverage": "matched"},
-    "coverage: known (share the corpus has words for)": {"coverage": "known"},
     "coverage: off": {"coverage": "off"},
-    "RRF k = 10": {"rrf_k": 10},
+    "RRF k = 30": {"rrf_k": 30},
     "RRF k = 60": {"rrf_k": 60},
-    "coverage off, RRF k = 60 (DESIGN.md baseline fusion)": {"coverage": "off", "rrf_k": 60},
+    "BM25 weight 1.0": {"bm25_weight": 1.0},
+    "coverage off, RRF k = 60, BM25 weight 1.0 (DESIGN.md baseline fusion)": {
+        "coverage": "off",
+        "rrf_k": 60,
+        "bm25_weight": 1.0,
+    },
 }
 
 
