@@ -199,15 +199,19 @@ class Searcher:
         dense_scores: dict[int, float],
     ) -> list[Answer]:
         terms = query_terms(query[: self.settings.max_query_chars])
-        answers: list[Answer] = []
-        seen: set[int] = set()
+        # the best chunk of each of the first top_k articles, then one table read for them all
+        best: dict[int, Hit] = {}
         for hit in hits:
-            article_row = int(self.index.chunk_article[hit.row])
-            if article_row in seen:
-                continue
-            seen.add(article_row)
-            article = self.index.articles.view(article_row, with_sections=False)
-            section = self.index.section(hit.row)
+            best.setdefault(int(self.index.chunk_article[hit.row]), hit)
+            if len(best) == top_k:
+                break
+        rows, chosen = list(best), list(best.values())
+        articles = self.index.articles.views(rows)
+        sections = self.index.articles.sections_at(
+            rows, [int(self.index.chunk_section[h.row]) for h in chosen]
+        )
+        answers: list[Answer] = []
+        for hit, article, section in zip(chosen, articles, sections, strict=True):
             snippet = make_snippet(
                 section.text or section.heading, terms, self.settings.snippet_chars
             )
@@ -229,8 +233,6 @@ class Searcher:
                     bm25_score=keyword_scores.get(hit.row),
                 )
             )
-            if len(answers) == top_k:
-                break
         return answers
 
     def good_match(self, answers: Sequence[Answer]) -> bool:

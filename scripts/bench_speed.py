@@ -194,7 +194,7 @@ class BenchEncoder:
 
 
 SERVE = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/scripts")
 from bench_speed import BenchEncoder, rss_mb
 from kb import load_searcher
@@ -244,7 +244,7 @@ def pct(v, q):
     v = sorted(v); return v[min(len(v) - 1, round(q / 100 * (len(v) - 1)))]
 print(json.dumps({
     "cold_load_s": cold, "imports_s": imports, "baseline_mb": baseline,
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_mb": rss_mb("VmHWM"),
     "index_kind": searcher.index.vectors.kind,
     "latency_ms": {k: [1000 * pct(v, 50), 1000 * pct(v, 95), 1000 * pct(v, 99)]
                    for k, v in parts.items()},
@@ -252,10 +252,13 @@ print(json.dumps({
 """
 
 
-def rss_mb() -> float:
-    """Current resident set of this process (VmRSS), in MB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident set now (VmRSS) or at its peak (VmHWM), in MB.
+
+    Not getrusage's ru_maxrss: Linux carries it across fork + exec, so a serving subprocess
+    started by this (large) benchmark process would report the benchmark's own peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
