@@ -514,7 +514,41 @@ def replot(folders: list[Path]) -> None:
         results += [r for r in rows if "n" in r]
         rebuilds += [x for r in rows if "rebuilds" in r for x in r["rebuilds"]]
     results.sort(key=lambda r: r["n"])
-    print("wrote", ", ".join(plots(results, rebuilds, folders[0])), "to", folders[0])
+    print(f"Combined from {', '.join(str(f) for f in folders)}:\n")
+    print("\n".join(growth_table(results)))
+    print("\nwrote", ", ".join(plots(results, rebuilds, folders[0])), "to", folders[0])
+
+
+def growth_table(results: list[dict]) -> list[str]:
+    """The per-size table: build split and throughput, disk, load, memory, latency."""
+    lines = [
+        "| chunks | vectors | index | build s | chunks/s | load+split / encode / tokenize / BM25 / "
+        "FAISS / write s | disk MB (both roles) | cold load s (+ imports) | peak RSS MB | "
+        "RSS before load MB | vectors MB | p50 / p95 / p99 ms | p50 / encode p50 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        s, lat = r["build_split"], r["latency_ms"]
+        split = " / ".join(
+            f"{x:.1f}"
+            for x in (
+                s["load"] + s.get("reuse", 0) + s["chunk"],
+                s["encode"],
+                s["tokenize"],
+                s["bm25"],
+                s["faiss"],
+                s["write"],
+            )
+        )
+        lines.append(
+            f"| {r['n']:,} | {r['vectors']:,} | {r['index_kind']} | {r['build_s']:.1f} | "
+            f"{r['chunks'] / r['build_s']:,.0f} | {split} | {r['disk_mb']:.0f} | "
+            f"{r['cold_load_s']:.2f} (+{r['imports_s']:.2f}) | "
+            f"{r['rss_mb']:.0f} | {r['baseline_mb']:.0f} | {r['vectors_mb']:.0f} | "
+            f"{' / '.join(f'{x:.1f}' for x in lat['total'])} | "
+            f"{lat['total'][0] / lat['encode'][0]:.2f}x |"
+        )
+    return lines
 
 
 def report(results, rebuilds, threads, anns, args) -> str:
@@ -523,23 +557,8 @@ def report(results, rebuilds, threads, anns, args) -> str:
         "",
         "### Growth by size",
         "",
-        "| chunks | vectors | index | build s | load+chunk / tokenize / BM25 / FAISS / write s | "
-        "disk MB (both roles) | cold load s (+ imports) | peak RSS MB | RSS before load MB | "
-        "vectors MB | "
-        "p50 / p95 / p99 ms | p50 / encode p50 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *growth_table(results),
     ]
-    for r in results:
-        s, lat = r["build_split"], r["latency_ms"]
-        lines.append(
-            f"| {r['n']:,} | {r['vectors']:,} | {r['index_kind']} | {r['build_s']:.1f} | "
-            f"{s['load'] + s['chunk']:.1f} / {s['tokenize']:.1f} / {s['bm25']:.1f} / "
-            f"{s['faiss']:.1f} / {s['write']:.1f} | {r['disk_mb']:.0f} | "
-            f"{r['cold_load_s']:.2f} (+{r['imports_s']:.2f}) | "
-            f"{r['rss_mb']:.0f} | {r['baseline_mb']:.0f} | {r['vectors_mb']:.0f} | "
-            f"{' / '.join(f'{x:.1f}' for x in lat['total'])} | "
-            f"{lat['total'][0] / lat['encode'][0]:.2f}x |"
-        )
     lines += [
         "",
         "### Query latency split (p50 ms)",
