@@ -123,7 +123,7 @@ class ArticleCatalog(Mapping[str, ArticleView]):
             indexes, dtype=np.int64
         )
         return [
-            SectionView(s["heading"], s["anchor"], int(s["level"]), s["markdown"], s["text"])
+            self._section(s)
             for s in self.sections.take(pa.array(positions, pa.int64())).to_pylist()
         ]
 
@@ -132,19 +132,18 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         data = self.table.take(pa.array(np.asarray(rows, dtype=np.int64), pa.int64()))
         return [self._article(d, ()) for d in data.to_pylist()]
 
-    def view(self, row: int, with_sections: bool = True) -> ArticleView:
-        """The article at `row`; without its sections when only the metadata is needed."""
+    def view(self, row: int) -> ArticleView:
+        """The article at `row` with its sections."""
         data = self.table.slice(row, 1).to_pylist()[0]
         start, count = int(self._section_start[row]), int(self._section_count[row])
-        sections = (
-            tuple(
-                SectionView(s["heading"], s["anchor"], int(s["level"]), s["markdown"], s["text"])
-                for s in self.sections.slice(start, count).to_pylist()
-            )
-            if with_sections
-            else ()
-        )
+        sections = tuple(self._section(s) for s in self.sections.slice(start, count).to_pylist())
         return self._article(data, sections)
+
+    @staticmethod
+    def _section(data: dict) -> SectionView:
+        return SectionView(
+            data["heading"], data["anchor"], int(data["level"]), data["markdown"], data["text"]
+        )
 
     @staticmethod
     def _article(data: dict, sections: tuple[SectionView, ...]) -> ArticleView:

@@ -68,9 +68,7 @@ class KeywordRetriever:
         terms = list(query_tokens(query, self.text_settings))
         return [Hit(r, s) for r, s in self.index.keyword.top(terms, top_k, mask)]
 
-    def coverage(
-        self, query: str, rows: list[int], kind: Coverage = Coverage.KNOWN
-    ) -> dict[int, float] | None:
+    def coverage(self, query: str, rows: list[int], kind: Coverage) -> dict[int, float] | None:
         """Fusion weight per BM25 hit (see Coverage); None means unweighted."""
         terms = list(query_tokens(query, self.text_settings))
         if kind is Coverage.MATCHED:
@@ -122,13 +120,19 @@ class HybridRetriever:
             query, [h.row for h in keyword_hits], self.settings.coverage
         )
         dense_hits = self.dense.search(query, n, mask)
+        return self.fuse(keyword_hits, dense_hits, coverage)[:n], keyword_hits, dense_hits
+
+    def fuse(
+        self, keyword_hits: list[Hit], dense_hits: list[Hit], coverage: dict[int, float] | None
+    ) -> list[Hit]:
+        """Weighted RRF of the two hit lists, BM25 contributions scaled by `coverage`."""
         fused = rrf(
             [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
             k=self.settings.rrf_k,
             weights=[self.settings.bm25_weight, self.settings.dense_weight],
             item_weights=[coverage, None],
         )
-        return [Hit(r, s) for r, s in fused[:n]], keyword_hits, dense_hits
+        return [Hit(r, s) for r, s in fused]
 
 
 class Searcher:

@@ -204,8 +204,6 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/scripts")
 from bench_speed import BenchEncoder, rss_mb
 from kb import load_searcher
-from kb.fusion import rrf
-from kb.search import Hit
 encoder = BenchEncoder()
 encoder.encode_queries(["预热"])
 t0 = time.perf_counter()
@@ -220,7 +218,7 @@ profile_path = sys.argv[4]
 for q in queries[:20]:
     searcher.search(q)
 parts = {k: [] for k in ("encode", "bm25", "vector", "fuse", "answers", "total")}
-kw, dense, settings = searcher._keyword, searcher._dense, searcher.settings
+kw, dense, hybrid, settings = searcher._keyword, searcher._dense, searcher._hybrid, searcher.settings
 for q in queries:
     p = searcher.prepare(q)
     a = time.perf_counter(); vec = dense.encode(p)
@@ -228,10 +226,9 @@ for q in queries:
     cov = kw.coverage(p, [h.row for h in kh], settings.coverage)
     c = time.perf_counter(); dh = dense.search_vector(vec, 100)
     d = time.perf_counter()
-    fused = rrf([[(h.row, h.score) for h in kh], [(h.row, h.score) for h in dh]], k=settings.rrf_k,
-                weights=[settings.bm25_weight, settings.dense_weight], item_weights=[cov, None])
+    fused = hybrid.fuse(kh, dh, cov)[:100]
     e = time.perf_counter()
-    searcher._answers([Hit(r, s) for r, s in fused[:100]], q, 10, {}, {})
+    searcher._answers(fused, q, 10, {}, {})
     f = time.perf_counter()
     searcher.search(q, top_k=10)
     g = time.perf_counter()
