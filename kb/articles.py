@@ -7,6 +7,7 @@ them all as `path:line: message`, each naming the fix.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import hashlib
 import json
@@ -185,6 +186,27 @@ def _as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> 
     return ()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice: PyYAML would keep the last one silently, so
+    `visibility: internal` followed by `visibility: public` would publish the article."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # unhashable keys are refused by the base class
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"field {key!r} is given twice; keep one of them",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def split_front_matter(
     text: str, path: str, problems: list[Problem]
 ) -> tuple[dict, int, str] | None:
@@ -213,18 +235,13 @@ def split_front_matter(
         return None
     front_text = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(front_text) if front_text.strip() else {}
+        meta = yaml.load(front_text, Loader=_UniqueKeyLoader) if front_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(
-            Problem(
-                path,
-                line,
-                f"invalid YAML in front matter: {reason}; quote values that contain ':' or '#'",
-            )
-        )
+        fix = "" if "given twice" in reason else "; quote values that contain ':' or '#'"
+        problems.append(Problem(path, line, f"invalid YAML in front matter: {reason}{fix}"))
         return None
     if not isinstance(meta, dict):
         problems.append(
@@ -253,10 +270,12 @@ def parse_markdown(
 
     for key in meta:
         if key not in KNOWN_FIELDS:
+            close = difflib.get_close_matches(str(key).strip().lower(), KNOWN_FIELDS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
                 Problem(
                     *where(str(key)),
-                    f"unknown field {key!r}; known fields: {', '.join(KNOWN_FIELDS)}",
+                    f"unknown field {key!r}; {hint}known fields: {', '.join(KNOWN_FIELDS)}",
                 )
             )
     title = _as_text(meta.get("title"), "title", where("title"), problems)

@@ -22,6 +22,7 @@ from tests.reliability import run_concurrent_rebuilds  # noqa: E402
 from tests.test_bad_inputs import ACCEPTED, BAD  # noqa: E402
 from tests.test_leaks import probes  # noqa: E402
 from tests.test_queries import QUERIES  # noqa: E402
+from tests.test_visibility import MUTATION_EXAMPLES  # noqa: E402
 
 
 def main() -> None:
@@ -38,6 +39,9 @@ def main() -> None:
     rows = {
         "bad article inputs refused with path:line (kinds)": len(BAD),
         "unusual inputs accepted and indexed correctly (kinds)": len(ACCEPTED),
+        "random FAQ-table mutations per run checked never to publish an internal row": (
+            f"{MUTATION_EXAMPLES} (CSV, XLSX, JSONL)"
+        ),
         "crash points tested with SIGKILL": f"{len(FAULT_POINTS)} ({', '.join(FAULT_POINTS)})",
         "hostile query kinds": len(QUERIES),
         "leak probes per channel (library, CLI, rendered page)": len(probes()),

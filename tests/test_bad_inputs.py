@@ -148,6 +148,41 @@ BAD: dict[str, tuple[dict, str]] = {
         {"faq.csv": "question,answer,visibility\n年费,没有,secret\n"},
         "faq.csv:2: unknown visibility 'secret'",
     ),
+    "FAQ misspelt visibility column": (
+        {"faq.csv": "id,question,answer,visiblity\nx,内部流程,主管审批,internal\n"},
+        "faq.csv:1: unknown column 'visiblity'; did you mean 'visibility'?",
+    ),
+    "FAQ column named twice": (
+        {"faq.csv": "question,answer,visibility,Visibility\n年费,没有,internal,public\n"},
+        "faq.csv:1: column 'visibility' appears twice",
+    ),
+    "FAQ row with too few cells": (
+        {"faq.csv": "question,answer,visibility\n年费,没有,public\n内部流程,主管审批\n"},
+        "faq.csv:3: row has 2 cells but the header has 3",
+    ),
+    "FAQ empty visibility cell": (
+        {"faq.csv": "question,answer,visibility\n年费,没有,public\n内部流程,主管审批,\n"},
+        "faq.csv:3: empty 'visibility' cell",
+    ),
+    "FAQ value under a column without a name": (
+        {"faq.csv": "question,answer,\n年费,没有,internal\n"},
+        "faq.csv:2: column 3 has the value 'internal' but no header name",
+    ),
+    "FAQ unknown JSON key": (
+        {"faq.jsonl": '{"question": "年费", "answer": "没有", "visiblity": "internal"}\n'},
+        "faq.jsonl:1: unknown key 'visiblity'; did you mean 'visibility'?",
+    ),
+    "FAQ JSON key given twice": (
+        {
+            "faq.jsonl": '{"question": "年费", "answer": "没有", "visibility": "internal", '
+            '"visibility": "public"}\n'
+        },
+        "faq.jsonl:1: key 'visibility' appears twice",
+    ),
+    "front matter field given twice": (
+        {"a.md": "---\ntitle: t\nvisibility: internal\nvisibility: public\n---\n正文\n"},
+        "a.md:4: invalid YAML in front matter: field 'visibility' is given twice",
+    ),
     "FAQ invalid JSON line": (
         {"faq.jsonl": '{"question": "年费", "answer": "没有"}\n{oops\n'},
         "faq.jsonl:2: invalid JSON",
