@@ -12,10 +12,8 @@ KB_AGENT_TOKEN, KB_EDITOR_TOKEN.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,22 +21,27 @@ import streamlit as st
 from kb import (
     BuildLockedError,
     KBError,
+    QueryFileError,
     SearchSettings,
     ValidationError,
     build_index,
+    describe_index,
     load_searcher,
-    store,
+    open_store,
     validate,
 )
-from kb.access import AGENT_SECRET, EDITOR_SECRET, check_secret, configured_secret
+from kb.access import check_secret
 from kb.analytics import Analytics
+from kb.config import AGENT_SECRET, EDITOR_SECRET, load_config
+from kb.config import secret as configured_secret
 from kb.evaluation import evaluate, load_queries
 from kb.render import answer_plain_text, article_html, highlight_html, safe_href, safe_id
 
-INDEX_DIR = Path(os.environ.get("KB_INDEX", "index"))
-ARTICLES_DIR = Path(os.environ.get("KB_ARTICLES", "articles"))
-QUERIES_FILE = Path(os.environ.get("KB_QUERIES", "eval/queries.jsonl"))
-ANALYTICS_DB = Path(os.environ.get("KB_ANALYTICS_DB", "data/analytics.sqlite"))
+CONFIG = load_config()
+INDEX_DIR = CONFIG.index
+ARTICLES_DIR = CONFIG.articles
+QUERIES_FILE = CONFIG.queries
+ANALYTICS_DB = CONFIG.analytics_db
 CONTACT_SLUG = "contact-support-channels"
 TOP_K = 5
 PAGES = ("customer", "agent", "editor")
@@ -141,8 +144,7 @@ log = logging.getLogger("kb.app")
 def searcher_for(index_dir: str, role: str, version: str):
     """One searcher per (index, role, live version): a new version is picked up on the next
     rerun without restarting the app; `version` is part of the cache key for exactly that."""
-    min_score = os.environ.get("KB_MIN_SCORE")
-    settings = SearchSettings(min_dense_score=float(min_score) if min_score else None)
+    settings = SearchSettings(min_dense_score=CONFIG.min_score)
     searcher = load_searcher(index_dir, role, settings=settings)
     if searcher.version != version:  # CURRENT moved between reading it and loading
         log.info("index moved from %s to %s while loading", version, searcher.version)
@@ -152,7 +154,7 @@ def searcher_for(index_dir: str, role: str, version: str):
 def live_searcher(role: str):
     """The searcher for the live index, or None (with a message) when there is no index."""
     try:
-        return searcher_for(str(INDEX_DIR), role, store.current_version(INDEX_DIR))
+        return searcher_for(str(INDEX_DIR), role, open_store(INDEX_DIR).live_version())
     except KBError as exc:
         st.error(f"{t('no_index')}\n\n{exc}")
         return None
@@ -342,27 +344,27 @@ def article_page(slug: str, role: str) -> None:
 
 def editor_status() -> None:
     try:
-        live = store.current_version(INDEX_DIR)
+        description = describe_index(INDEX_DIR)
     except KBError as exc:
         st.info(str(exc))
         return
-    manifest = store.read_manifest(INDEX_DIR / live)
+    manifest = description.live
     cols = st.columns(3)
     cols[0].metric(
         "articles (public / all)",
-        f"{manifest['counts']['public']['articles']} / {manifest['counts']['all']['articles']}",
+        f"{manifest.counts['public']['articles']} / {manifest.counts['all']['articles']}",
     )
-    cols[1].metric("sections (all)", manifest["counts"]["all"]["sections"])
-    cols[2].metric("chunks (all)", manifest["counts"]["all"]["chunks"])
+    cols[1].metric("sections (all)", manifest.counts["all"]["sections"])
+    cols[2].metric("chunks (all)", manifest.counts["all"]["chunks"])
     st.dataframe(
         pd.DataFrame(
             {
                 "": ["live version", "encoder", "built", "re-encoded / reused in that build"],
                 "value": [
-                    live,
-                    f"{manifest['encoder']['id']} (dim {manifest['encoder']['dim']})",
-                    manifest["created_at"],
-                    f"{manifest['build']['encoded']} / {manifest['build']['reused']}",
+                    manifest.version,
+                    f"{manifest.encoder['id']} (dim {manifest.encoder['dim']})",
+                    manifest.created_at,
+                    f"{manifest.build['encoded']} / {manifest.build['reused']}",
                 ],
             }
         ),
@@ -370,17 +372,13 @@ def editor_status() -> None:
         use_container_width=True,
     )
     versions = [
-        {
-            "version": v,
-            "built": store.read_manifest(INDEX_DIR / v)["created_at"],
-            "live": "●" if v == live else "",
-        }
-        for v in reversed(store.versions(INDEX_DIR))
+        {"version": v.version, "built": v.created_at, "live": "●" if v.live else ""}
+        for v in reversed(description.versions)
     ]
     st.dataframe(pd.DataFrame(versions), hide_index=True, use_container_width=True)
     if st.button("Roll back to the previous version", disabled=len(versions) < 2):
         try:
-            old, new = store.rollback(INDEX_DIR)
+            old, new = open_store(INDEX_DIR).rollback()
             st.success(f"Rolled back: {new} is live (was {old}).")
             st.rerun()
         except KBError as exc:
@@ -468,7 +466,7 @@ def editor_evaluation() -> None:
         return
     try:
         queries = load_queries(QUERIES_FILE)
-    except ValidationError as exc:
+    except QueryFileError as exc:
         st.dataframe(problems_frame(exc.problems), hide_index=True)
         return
     with st.spinner(f"evaluating {len(queries)} queries…"):

@@ -1,24 +1,31 @@
-"""Hybrid Chinese/English help-center search: BM25 + multilingual-e5 + FAISS, fused with RRF."""
+"""Hybrid Chinese/English help-center search: BM25 + multilingual-e5 + FAISS, fused with RRF.
+
+The public API. Stages, each a subpackage whose imports point only down this list:
+text -> ingest -> embed -> index -> build, retrieval; then evaluation, analytics, render, cli, app.
+docs/ARCHITECTURE.md has the tree and one line per module.
+"""
 
 import logging
 
-from .articles import Article, load_articles, validate
 from .build import BuildReport, build_index
-from .catalog import ArticleView
-from .encoders import make_encoder
+from .embed import make_encoder
 from .errors import (
     BuildLockedError,
+    ConfigError,
     CorruptIndexError,
     EncoderMismatchError,
     IndexNotFoundError,
+    IndexStateError,
     KBError,
     Problem,
+    QueryFileError,
     ValidationError,
 )
-from .index import load_index
-from .live import LiveSearcher
+from .index import IndexDescription, IndexStore, describe_index, load_index, open_store
+from .ingest import load_articles, validate
+from .model import Article, ArticleView, Section
 from .options import ChunkSettings, Mode, Role, SearchSettings, TextSettings, Visibility
-from .search import Answer, Searcher, load_searcher
+from .retrieval import Answer, Hit, LiveSearcher, Searcher, load_searcher
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -29,23 +36,32 @@ __all__ = [
     "BuildLockedError",
     "BuildReport",
     "ChunkSettings",
+    "ConfigError",
     "CorruptIndexError",
     "EncoderMismatchError",
+    "Hit",
+    "IndexDescription",
     "IndexNotFoundError",
+    "IndexStateError",
+    "IndexStore",
     "KBError",
     "LiveSearcher",
     "Mode",
     "Problem",
+    "QueryFileError",
     "Role",
     "SearchSettings",
     "Searcher",
+    "Section",
     "TextSettings",
     "ValidationError",
     "Visibility",
     "build_index",
+    "describe_index",
     "load_articles",
     "load_index",
     "load_searcher",
     "make_encoder",
+    "open_store",
     "validate",
 ]

@@ -1,7 +1,8 @@
 """`python -m kb build | search | eval | stats | rollback | validate`.
 
-Every user-caused error prints one clear message (no traceback) and exits non-zero:
-1 for invalid input (articles, queries), 2 for index problems (missing, locked, wrong encoder).
+Every user-caused error (a `KBError`) prints one clear message (no traceback) and exits non-zero:
+1 for invalid input (articles, query files, options), 2 for index problems (missing, damaged,
+locked, wrong encoder). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import store
-from .articles import validate
 from .build import build_index
-from .encoders import ENCODER_ENV, resolve_spec
-from .errors import KBError, ValidationError
+from .config import ENCODER_ENV, encoder_spec
+from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
+from .index import describe_index, open_store
+from .ingest import validate
 from .options import Mode, Role
-from .search import load_searcher
+from .retrieval import load_searcher
 
 
 def _add_common(parser: argparse.ArgumentParser, articles: bool = False) -> None:
@@ -134,32 +135,25 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    live = store.current_version(args.index)
-    manifest = store.read_manifest(args.index / live)
-    info = {
-        "version": live,
-        "created_at": manifest["created_at"],
-        "encoder": manifest["encoder"],
-        "counts": manifest["counts"],
-        "build": manifest.get("build", {}),
-        "versions": store.versions(args.index),
-    }
+    description = describe_index(args.index)
+    live = description.live
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print(json.dumps(description.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(f"version:  {live}\nbuilt:    {info['created_at']}")
-    print(f"encoder:  {manifest['encoder']['id']} (dim {manifest['encoder']['dim']})")
-    for part, counts in manifest["counts"].items():
+    print(f"version:  {live.version}\nbuilt:    {live.created_at}")
+    print(f"encoder:  {live.encoder['id']} (dim {live.encoder['dim']})")
+    for part, counts in live.counts.items():
         print(
             f"{part + ':':<9} {counts['articles']} articles, {counts['sections']} sections, "
             f"{counts['chunks']} chunks"
         )
-    print(f"versions: {len(info['versions'])} kept ({', '.join(info['versions'])})")
+    names = [v.version for v in description.versions]
+    print(f"versions: {len(names)} kept ({', '.join(names)})")
     return 0
 
 
 def cmd_rollback(args) -> int:
-    old, new = store.rollback(args.index)
+    old, new = open_store(args.index).rollback()
     print(f"rolled back: {old} -> {new} is live")
     return 0
 
@@ -190,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     if getattr(args, "encoder", None):
-        args.encoder = resolve_spec(args.encoder)
+        args.encoder = encoder_spec(args.encoder)
     try:
         return COMMANDS[args.command](args)
     except ValidationError as exc:
@@ -201,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except (KBError, ValueError) as exc:
+    except IndexStateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KBError as exc:  # invalid input: a query file, an option, a setting
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,4 +1,19 @@
-"""Errors a user can cause, each carrying enough to say what to fix."""
+"""Errors a user can cause, in one hierarchy under `KBError`, each saying what to fix.
+
+    KBError
+    ├── ConfigError          a KB_* setting, option or argument is invalid (also a ValueError)
+    ├── ValidationError      article sources have problems (a list of `Problem`s)
+    ├── QueryFileError       an evaluation query file has problems (a list of `Problem`s)
+    └── IndexStateError      the index cannot serve or be written as asked
+        ├── IndexNotFoundError
+        ├── CorruptIndexError
+        ├── EncoderMismatchError
+        └── BuildLockedError
+
+Callers (the CLI, the app, the service) catch `KBError` only, so a real bug keeps its traceback
+(the habit of opensearch-py's `exceptions.py`). The CLI maps input errors to exit code 1 and index
+errors to 2.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +23,9 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Problem:
-    """One validation problem, printed as `path:line: message` like a compiler."""
+    """One validation problem, printed as `path:line: message` like a compiler.
+
+    `line` is 1-based in the editor's own numbering (0 when the problem is about the whole path)."""
 
     path: str
     line: int
@@ -19,30 +36,54 @@ class Problem:
 
 
 class KBError(Exception):
-    """Base class for errors the CLI prints without a traceback."""
+    """Base class for every error a user can cause; printed without a traceback."""
 
 
-class ValidationError(KBError):
-    """The article sources have problems; nothing was built or published."""
+class ConfigError(KBError, ValueError):
+    """An option, argument or KB_* setting has a bad value; the message names it and the fix.
+
+    Also a ValueError, so code that validates values with `except ValueError` keeps working."""
+
+
+class _ProblemList(KBError):
+    """Several `Problem`s at once, sorted by path and line."""
+
+    what = "problem(s)"
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.message))
         lines = "\n".join(str(p) for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the articles:\n{lines}")
+        super().__init__(f"{len(self.problems)} {self.what}:\n{lines}")
 
 
-class IndexNotFoundError(KBError):
-    def __init__(self, index_dir: Path, detail: str = ""):
+class ValidationError(_ProblemList):
+    """The article sources have problems; nothing was built or published."""
+
+    what = "problem(s) in the articles"
+
+
+class QueryFileError(_ProblemList):
+    """An evaluation query file (JSONL) has problems; nothing was evaluated."""
+
+    what = "problem(s) in the query file"
+
+
+class IndexStateError(KBError):
+    """The index is missing, damaged, built by another encoder, or locked by another build."""
+
+
+class IndexNotFoundError(IndexStateError):
+    def __init__(self, index_dir: Path | str, detail: str = ""):
         super().__init__(
             f"no index in {index_dir}{': ' + detail if detail else ''}; "
             f"build one with: python -m kb build --index {index_dir}"
         )
 
 
-class EncoderMismatchError(KBError):
+class EncoderMismatchError(IndexStateError):
     """Vectors from two encoders live in different spaces; mixing them returns nonsense."""
 
-    def __init__(self, index_dir: Path, built_with: str, configured: str):
+    def __init__(self, index_dir: Path | str, built_with: str, configured: str):
         self.built_with = built_with
         self.configured = configured
         super().__init__(
@@ -53,9 +94,9 @@ class EncoderMismatchError(KBError):
         )
 
 
-class CorruptIndexError(KBError):
-    pass
+class CorruptIndexError(IndexStateError):
+    """A version's files fail their checksums or cannot be read; the message names the file."""
 
 
-class BuildLockedError(KBError):
-    pass
+class BuildLockedError(IndexStateError):
+    """Another build holds the index's write lock; the message names the holder's pid."""

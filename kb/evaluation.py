@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Problem, ValidationError
+from .errors import Problem, QueryFileError
 from .options import Mode
 
 KS = (1, 3, 5, 10)
@@ -32,7 +32,7 @@ class Query:
 def load_queries(path: str | Path) -> list[Query]:
     path = Path(path)
     if not path.exists():
-        raise ValidationError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
+        raise QueryFileError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
     problems, queries = [], []
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -71,7 +71,7 @@ def load_queries(path: str | Path) -> list[Query]:
             )
         )
     if problems:
-        raise ValidationError(problems)
+        raise QueryFileError(problems)
     return queries
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from .errors import ConfigError
+
 
 class _Choice(StrEnum):
-    """A string enum whose `parse` names the valid values when given a bad one."""
+    """A string enum whose `parse` names the valid values when given a bad one (ConfigError)."""
 
     @classmethod
     def choices(cls) -> list[str]:
@@ -23,7 +25,7 @@ class _Choice(StrEnum):
             if value == member.value:
                 return member
         name = field or cls.__name__.lower()
-        raise ValueError(f"unknown {name} {value!r}; use one of: {', '.join(cls.choices())}")
+        raise ConfigError(f"unknown {name} {value!r}; use one of: {', '.join(cls.choices())}")
 
 
 class Role(_Choice):
@@ -72,7 +74,7 @@ class TextSettings:
 
     def __post_init__(self) -> None:
         if not (self.char_bigrams or self.jieba_words):
-            raise ValueError("TextSettings: enable at least one of char_bigrams or jieba_words")
+            raise ConfigError("TextSettings: enable at least one of char_bigrams or jieba_words")
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,14 @@ class ChunkSettings:
 
     def __post_init__(self) -> None:
         if self.max_chars < 50:
-            raise ValueError(f"ChunkSettings: max_chars ({self.max_chars}) must be at least 50")
+            raise ConfigError(f"ChunkSettings: max_chars ({self.max_chars}) must be at least 50")
         if not 0 <= self.overlap_chars < self.max_chars:
-            raise ValueError(
+            raise ConfigError(
                 f"ChunkSettings: overlap_chars ({self.overlap_chars}) must be between 0 and "
                 f"max_chars ({self.max_chars})"
             )
         if self.title_weight < 0:
-            raise ValueError(f"ChunkSettings: title_weight ({self.title_weight}) must be >= 0")
+            raise ConfigError(f"ChunkSettings: title_weight ({self.title_weight}) must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,19 @@ class SearchSettings:
     min_dense_score: float | None = None
     max_query_chars: int = 512
 
+    def candidates_for(self, top_k: int) -> int:
+        """How many chunks each retriever returns for `top_k` answers: answers are grouped by
+        article, so several chunks of one article must not crowd the others out."""
+        return max(top_k * 4, self.candidates)
+
     def __post_init__(self) -> None:
         if self.rrf_k < 1:
-            raise ValueError(f"SearchSettings: rrf_k ({self.rrf_k}) must be >= 1")
+            raise ConfigError(f"SearchSettings: rrf_k ({self.rrf_k}) must be >= 1")
         if self.candidates < 1:
-            raise ValueError(f"SearchSettings: candidates ({self.candidates}) must be >= 1")
+            raise ConfigError(f"SearchSettings: candidates ({self.candidates}) must be >= 1")
         object.__setattr__(self, "coverage", Coverage.parse(self.coverage, "coverage"))
         if self.snippet_chars < 20:
-            raise ValueError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
+            raise ConfigError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
 
 
 def settings_dict(settings: object) -> dict:

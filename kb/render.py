@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from .catalog import ArticleView
+from .model import ArticleView
 
 SAFE_HREF_RE = re.compile(r"^(https?://[^\s\"'<>]+|\?[^\s\"'<>]*|#[^\s\"'<>]*)$")
 

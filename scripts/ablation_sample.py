@@ -11,20 +11,17 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from variants import BUILD_VARIANTS, QUERY_VARIANTS
+
+from kb import build_index, load_searcher
+from kb.evaluation import evaluate, load_queries
+from kb.options import SearchSettings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from variants import BUILD_VARIANTS, QUERY_VARIANTS  # noqa: E402
-
-from kb import build_index, load_searcher  # noqa: E402
-from kb.evaluation import evaluate, load_queries  # noqa: E402
-from kb.options import SearchSettings  # noqa: E402
 
 
 def row(name: str, result: dict) -> str:

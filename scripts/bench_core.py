@@ -19,13 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from kb import build_index, load_searcher
+from kb.evaluation import load_queries
+from kb.options import Mode
+from kb.text import query_terms, query_tokens
 
-from kb import build_index, load_searcher  # noqa: E402
-from kb.evaluation import load_queries  # noqa: E402
-from kb.options import Mode  # noqa: E402
-from kb.text import query_terms, query_tokens  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -25,15 +25,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from variants import BUILD_VARIANTS, QUERY_VARIANTS, fusion_grid
+
+from kb import build_index, load_searcher, make_encoder
+from kb.evaluation import load_queries, metrics
+from kb.options import Mode, SearchSettings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from variants import BUILD_VARIANTS, QUERY_VARIANTS, fusion_grid  # noqa: E402
-
-from kb import build_index, load_searcher, make_encoder  # noqa: E402
-from kb.evaluation import load_queries, metrics  # noqa: E402
-from kb.options import Mode, SearchSettings  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 ZH_TOPICS = [
     "提现",
@@ -201,7 +200,6 @@ class BenchEncoder:
 
 SERVE = r"""
 import json, sys, time
-sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/scripts")
 from bench_speed import BenchEncoder, rss_mb
 from kb import load_searcher
 encoder = BenchEncoder()
@@ -218,7 +216,7 @@ profile_path = sys.argv[4]
 for q in queries[:20]:
     searcher.search(q)
 parts = {k: [] for k in ("encode", "bm25", "vector", "fuse", "answers", "total")}
-kw, dense, hybrid, settings = searcher._keyword, searcher._dense, searcher._hybrid, searcher.settings
+kw, dense, hybrid, settings = searcher.keyword, searcher.dense, searcher.hybrid, searcher.settings
 for q in queries:
     p = searcher.prepare(q)
     a = time.perf_counter(); vec = dense.encode(p)
@@ -228,7 +226,7 @@ for q in queries:
     d = time.perf_counter()
     fused = hybrid.fuse(kh, dh, cov)[:100]
     e = time.perf_counter()
-    searcher._answers(fused, q, 10, {}, {})
+    searcher.answers(fused, q, 10)
     f = time.perf_counter()
     searcher.search(q, top_k=10)
     g = time.perf_counter()
@@ -280,7 +278,7 @@ def measure_size(
     n: int, work: Path, queries: list[str], encoder: BenchEncoder, profile: Path | None
 ) -> dict:
     """Build (force: cached vectors are reused, everything else is rebuilt) and serve one size."""
-    from kb import build_index, store
+    from kb import build_index, open_store
 
     folder = work / f"n{n}"
     folder.mkdir(exist_ok=True)
@@ -291,7 +289,7 @@ def measure_size(
     started = time.perf_counter()
     report = build_index(table, index, encoder=encoder, force=True)
     total = time.perf_counter() - started
-    version = index / store.current_version(index)
+    version = index / open_store(index).live_version()
     serve = subprocess.run(
         [
             sys.executable,
@@ -304,7 +302,7 @@ def measure_size(
         ],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=ROOT / "scripts",  # `python -c` imports bench_speed from the folder it runs in
     )
     if serve.returncode:
         raise SystemExit(f"serving {n} chunks failed:\n{serve.stderr[-3000:]}")
@@ -383,14 +381,14 @@ def ann_report(name: str, vectors: np.ndarray, queries: np.ndarray, hnsw: bool) 
     `vectors`, with HNSW (M = 32, efSearch = 128) beside it when `hnsw`."""
     import faiss
 
-    from kb.vectors import FaissVectorIndex
+    from kb.index.vectors import FaissVectorIndex
 
     exact_scores, _ = faiss.knn(queries, vectors, 10, faiss.METRIC_INNER_PRODUCT)
     out = {"name": name, "n": len(vectors)}
     started = time.perf_counter()
     ivf = FaissVectorIndex.build(vectors, vectors.shape[1], approximate_above=0)
     out["ivf_build_s"] = time.perf_counter() - started
-    inner = ivf._index
+    inner = ivf.faiss_index
     started = time.perf_counter()
     scores, ids = inner.search(queries, 10)
     out["ivf_ms"] = 1000 * (time.perf_counter() - started) / len(queries)

@@ -9,14 +9,12 @@ of off-topic questions correctly flagged.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from kb import load_searcher
+from kb.evaluation import load_queries
 
-from kb import load_searcher  # noqa: E402
-from kb.evaluation import load_queries  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OFF_TOPIC = [
     "今天天气怎么样",

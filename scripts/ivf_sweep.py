@@ -11,17 +11,13 @@ measured rather than guessed (docs/BENCHMARKS.md).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_speed import BenchEncoder, recall_at_10
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_speed import BenchEncoder, recall_at_10  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +36,7 @@ def main() -> None:
         raise SystemExit(f"{args.index} has an exact index ({index.kind}); nothing to sweep")
     texts = [q.text for q in load_queries(ROOT / "eval" / "queries.jsonl")][: args.queries]
     queries = BenchEncoder(with_queries=False).encode_passages(texts)
-    inner = index._index
+    inner = index.faiss_index
     vectors = inner.reconstruct_n(0, inner.ntotal)
     started = time.perf_counter()
     exact_scores, _ = faiss.knn(queries, vectors, 10, faiss.METRIC_INNER_PRODUCT)

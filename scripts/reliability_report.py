@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from kb.faults import FAULT_POINTS
+from kb.testing.concurrency import run_concurrent_rebuilds
+from kb.testing.corpora import ACCEPTED, BAD, MUTATION_EXAMPLES, QUERIES, probes
 
-from kb.build import FAULT_POINTS  # noqa: E402
-from tests.reliability import run_concurrent_rebuilds  # noqa: E402
-from tests.test_bad_inputs import ACCEPTED, BAD  # noqa: E402
-from tests.test_leaks import probes  # noqa: E402
-from tests.test_queries import QUERIES  # noqa: E402
-from tests.test_visibility import MUTATION_EXAMPLES  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -44,7 +39,7 @@ def main() -> None:
         ),
         "crash points tested with SIGKILL": f"{len(FAULT_POINTS)} ({', '.join(FAULT_POINTS)})",
         "hostile query kinds": len(QUERIES),
-        "leak probes per channel (library, CLI, rendered page)": len(probes()),
+        "leak probes per channel (library, CLI, rendered page)": len(probes(ROOT / "articles")),
         "searching threads + processes during rebuilds": f"{args.threads} + 1",
         "rebuilds and switches while searching": args.rebuilds,
         "searches during rebuilds (threads / second process)": " / ".join(

@@ -8,14 +8,12 @@ Starts `streamlit run app.py` with throwaway agent/editor tokens on a free local
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from kb.testing.browser import chromium_page, search, streamlit_app
 
-from tests.streamlit_server import chromium_page, search, streamlit_app  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "screenshot-token"
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kb import ValidationError
+from kb import QueryFileError
 from kb.evaluation import load_queries, metrics
 
 
@@ -37,7 +37,7 @@ def test_load_queries_validates_each_line(tmp_path):
         "not json\n",
         encoding="utf-8",
     )
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(QueryFileError) as info:
         load_queries(path)
     assert [str(p).split(":")[1] for p in info.value.problems] == ["2", "3"]
     path.write_text('{"query": "ok", "relevant": ["a"], "lang": "en"}\n', encoding="utf-8")

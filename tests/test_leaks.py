@@ -13,36 +13,13 @@ from streamlit.testing.v1 import AppTest
 
 from kb import build_index, load_articles, load_index, load_searcher
 from kb.access import check_secret
-from kb.chunking import split_sections
 from kb.cli import main
-from kb.text import sentences, tokens
+from kb.testing.corpora import probes, secret_phrases
+from kb.text import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
-INTERNAL = [a for a in load_articles(ROOT / "articles") if not a.is_public]
-
-
-def probes() -> list[tuple[str, str]]:
-    out = []
-    for article in INTERNAL:
-        sections = split_sections(article)
-        texts = [article.title] + [s.heading for s in sections if s.level]
-        texts += [s for sec in sections for s in sentences(sec.text) if len(s) > 8][:6]
-        out += [(article.slug, text) for text in texts]
-    return out
-
-
-def secret_phrases() -> list[str]:
-    """Long sentences that only internal articles contain: none may reach a public page."""
-    public_text = " ".join(
-        a.title + a.body for a in load_articles(ROOT / "articles") if a.is_public
-    )
-    return [
-        s
-        for a in INTERNAL
-        for sec in split_sections(a)
-        for s in sentences(sec.text)
-        if len(s) > 15 and s not in public_text
-    ]
+ARTICLES = ROOT / "articles"
+INTERNAL = [a for a in load_articles(ARTICLES) if not a.is_public]
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +30,15 @@ def sample(tmp_path_factory):
 
 
 def test_there_is_something_to_leak():
-    assert len(INTERNAL) >= 4 and len(probes()) >= 40 and len(secret_phrases()) >= 10
+    assert (
+        len(INTERNAL) >= 4 and len(probes(ARTICLES)) >= 40 and len(secret_phrases(ARTICLES)) >= 10
+    )
 
 
 def test_library_never_returns_internal_to_public(sample):
     public = load_searcher(sample, "public", encoder="hash:64")
     internal_slugs = {a.slug for a in INTERNAL}
-    for _, text in probes():
+    for _, text in probes(ARTICLES):
         answers = public.search(text, top_k=10)
         assert not {a.slug for a in answers} & internal_slugs, text
         assert all(a.visibility == "public" for a in answers)
@@ -69,7 +48,7 @@ def test_library_never_returns_internal_to_public(sample):
 def test_cli_never_returns_internal_to_public(sample, capsys, monkeypatch):
     monkeypatch.setenv("KB_ENCODER", "hash:64")
     internal_slugs = {a.slug for a in INTERNAL}
-    for _, text in probes():
+    for _, text in probes(ARTICLES):
         assert main(["search", text, "--index", str(sample), "--json", "--top-k", "10"]) == 0
         answers = json.loads(capsys.readouterr().out)
         assert not {a["slug"] for a in answers} & internal_slugs, text
@@ -87,9 +66,9 @@ def test_rendered_page_never_shows_internal_text(sample, tmp_path, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["page"] = "customer"
     at.run()
-    phrases = secret_phrases()
+    phrases = secret_phrases(ARTICLES)
     titles = [a.title for a in INTERNAL]
-    for _, text in probes():
+    for _, text in probes(ARTICLES):
         at.text_input(key="q-public").input(text).run()
         page = "\n".join([h.proto.body for h in at.html] + [str(c.value) for c in at.caption])
         assert not any(t in page for t in titles), text
@@ -107,7 +86,7 @@ def test_public_searcher_holds_no_internal_data_in_memory(sample):
         s.text + s.heading for a in index.articles.values() for s in a.sections
     )
     assert not any(w in held for w in words)
-    assert not any(p in held for p in secret_phrases())
+    assert not any(p in held for p in secret_phrases(ARTICLES))
     assert not {a.slug for a in INTERNAL} & set(index.articles)
     assert "internal" not in {a.visibility for a in index.articles.values()}
     public_articles = [a for a in load_articles(ROOT / "articles") if a.is_public]
@@ -117,7 +96,7 @@ def test_public_searcher_holds_no_internal_data_in_memory(sample):
     only_internal = {t for a in INTERNAL for t in tokens(a.title + a.body)} - public_tokens
     assert len(only_internal) > 50
     assert not only_internal & set(index.keyword._bm25.vocab_dict)
-    assert index.chunk_count == index.manifest["counts"]["public"]["chunks"]
+    assert index.chunk_count == index.manifest.counts["public"]["chunks"]
     assert len(index.vector_targets) == index.vectors.count
 
 

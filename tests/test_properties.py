@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb import ValidationError, build_index, load_searcher
-
-from .conftest import TINY, write_articles
+from kb.testing import TINY, write_articles
 
 # any Unicode, including control, zero-width, surrogate-free astral and right-to-left characters
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)

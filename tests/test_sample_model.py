@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kb import load_articles, load_searcher
-from kb.chunking import split_sections
+from kb.ingest.chunking import split_sections
 from kb.text import sentences
 
 ROOT = Path(__file__).resolve().parent.parent

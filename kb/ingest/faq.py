@@ -1,0 +1,231 @@
+"""FAQ tables (.csv, .xlsx, .jsonl): each row becomes one article (question = title, answer = body).
+
+Line numbers in problems are the editor's own: the CSV line (multi-line cells counted), the Excel row
+number, the JSONL line.
+
+Visibility fails closed. A table can mark rows `internal`, so anything that could silently lose that
+mark is refused rather than read as public: a column or key the reader does not know (a misspelt
+`visiblity` would otherwise be ignored), a column named twice, a value in a column without a name, a
+row with more or fewer cells than the header (a shifted row moves `internal` into another column), an
+empty visibility cell in a table that has the column, and any visibility value other than `public` or
+`internal`. Header names are cleaned like cells (NFKC, invisible characters removed, case folded).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from ..errors import Problem
+from ..model import Article
+from ..options import Language, Visibility
+from ..text import clean_text
+from .fields import check_size, check_slug, guess_language, parse_choice
+from .tables import COLUMNS, READERS, REQUIRED, column_name, is_blank, unknown_column_problem
+
+
+def check_header(header: list[str], display: str, problems: list[Problem]) -> bool:
+    """Refuse unknown and repeated column names (line 1); True when the header can be used."""
+    before = len(problems)
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name not in COLUMNS:
+            problems.append(unknown_column_problem(name, "column", display, 1))
+        elif name in seen:
+            problems.append(
+                Problem(
+                    display,
+                    1,
+                    f"column {name!r} appears twice (columns {seen[name]} and {number}); "
+                    "keep one of them",
+                )
+            )
+        else:
+            seen[name] = number
+    return len(problems) == before
+
+
+def _record(
+    header: list[str], values: list, line: int, display: str, problems: list[Problem]
+) -> dict | None:
+    """One row as {column: value}, or None after a problem: the row must have exactly the header's
+    cells (a shifted row would move a visibility mark into another column), and no value may sit
+    under a column without a name."""
+    if len(values) != len(header):
+        problems.append(
+            Problem(
+                display,
+                line,
+                f"row has {len(values)} cells but the header has {len(header)}; "
+                "quote cells that contain commas and give every row every column",
+            )
+        )
+        return None
+    for number, (name, value) in enumerate(zip(header, values, strict=True), start=1):
+        if not name and not is_blank(value) and str(value).strip():
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    f"column {number} has the value {str(value)[:40]!r} but no header name; "
+                    "name the column or delete the value",
+                )
+            )
+            return None
+    return {name: value for name, value in zip(header, values, strict=True) if name}
+
+
+def load_table(path: Path, display: str, problems: list[Problem]) -> list[Article]:
+    """Articles from one FAQ table; problems are appended (with the row's line) instead of raised.
+
+    Nothing from a table whose header is unusable (missing, unknown or repeated columns) is
+    returned, so a misspelt visibility column can never publish the rows it was meant to hide."""
+    # rows: (line, cells by position) for CSV and Excel, (line, {key: value}) for JSONL
+    header, rows = READERS[path.suffix.lower()](path, display, problems)
+    if not rows and not header:
+        if not any(p.path == display for p in problems):
+            problems.append(
+                Problem(
+                    display,
+                    1,
+                    "table is empty; add a header row 'question,answer' and at least one row",
+                )
+            )
+        return []
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        problems.append(_missing_columns_problem(header, rows, missing, display))
+        return []
+    if not check_header(header, display, problems):
+        return []
+    articles = []
+    for line, values in rows:
+        row = (
+            values if isinstance(values, dict) else _record(header, values, line, display, problems)
+        )
+        article = row is not None and _row_article(row, line, path, display, problems)
+        if article:
+            articles.append(article)
+    return articles
+
+
+def _missing_columns_problem(header: list[str], rows: list, missing: list[str], display: str):
+    """Line 1 names the missing columns, with a hint: a later row that looks like the header
+    (a title or merged banner above it), or the misspelt name closest to a missing one."""
+    found = ", ".join(h for h in map(str, header) if h) or "nothing"
+    hint = next(
+        (
+            f"; row {line} looks like the header: delete the title or merged rows above it"
+            for line, row in rows
+            if {"question", "answer"}
+            <= {column_name(v) for v in (row.values() if isinstance(row, dict) else row)}
+        ),
+        "",
+    )
+    if not hint:
+        close = [
+            (name, difflib.get_close_matches(name, missing, n=1, cutoff=0.6))
+            for name in map(str, header)
+            if name and name not in COLUMNS
+        ]
+        hint = "".join(f"; did you mean {m[0]!r} for {name!r}?" for name, m in close if m)
+    return Problem(
+        display,
+        1,
+        f"missing column(s) {', '.join(missing)}; the first row must be a header with at least "
+        f"'question' and 'answer' (found: {found}){hint}",
+    )
+
+
+def _cell(row: dict, key: str) -> str:
+    value = row.get(key, "")
+    return "" if is_blank(value) else clean_text(str(value)).strip()
+
+
+def _check_values(row: dict, display: str, line: int, problems: list[Problem]) -> None:
+    """JSON values must be text or numbers (tags may be a list of words): a list or an object
+    would otherwise be indexed as its Python repr."""
+    for key, value in row.items():
+        ok = value is None or isinstance(value, (str, int, float))
+        if key == "tags" and isinstance(value, list):
+            ok = all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in value)
+            row[key] = ",".join(map(str, value)) if ok else value
+        if not ok or isinstance(value, bool):
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    f"field {key!r} must be text, got {type(value).__name__} {str(value)[:40]!r}",
+                )
+            )
+
+
+def _visibility(row: dict, where: tuple[str, int], problems: list[Problem]) -> Visibility | None:
+    """`public` when the table has no visibility column; otherwise exactly public or internal."""
+    if "visibility" not in row:
+        return Visibility.PUBLIC
+    value = _cell(row, "visibility")
+    if not value:
+        problems.append(
+            Problem(
+                *where,
+                "empty 'visibility' cell; write public or internal on every row of a table "
+                "that has a visibility column (or delete the column to make the whole table public)",
+            )
+        )
+        return None
+    return parse_choice(Visibility, value, "visibility", where, problems)
+
+
+def _row_article(
+    row: dict, line: int, path: Path, display: str, problems: list[Problem]
+) -> Article | None:
+    where = (display, line)
+    before = len(problems)
+    _check_values(row, display, line, problems)
+    if len(problems) > before:
+        return None
+    question, answer = _cell(row, "question"), _cell(row, "answer")
+    check_size(answer, display, problems, first_line=line)
+    for name, value in (("question", question), ("answer", answer)):
+        if not value:
+            problems.append(
+                Problem(display, line, f"empty '{name}' cell; fill it in or delete the row")
+            )
+        elif value.startswith("="):
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    f"'{name}' cell is a spreadsheet formula "
+                    f"({value[:40]!r}); paste the text as a value",
+                )
+            )
+    slug = check_slug(
+        _cell(row, "slug") or _cell(row, "id") or f"{path.stem.lower()}-{line}", where, problems
+    )
+    language_cell = _cell(row, "language")
+    language = (
+        parse_choice(Language, language_cell, "language", where, problems)
+        if language_cell
+        else guess_language(question + answer)
+    )
+    visibility = _visibility(row, where, problems)
+    if len(problems) > before:
+        return None
+    tags = tuple(t.strip() for t in _cell(row, "tags").replace("，", ",").split(",") if t.strip())
+    return Article(
+        slug=slug,
+        title=question,
+        body=answer,
+        category=_cell(row, "category") or "faq",
+        language=language,
+        visibility=visibility,
+        tags=tags,
+        url=_cell(row, "url"),
+        updated=_cell(row, "updated"),
+        source=display,
+        body_line=line,
+    )

@@ -1,0 +1,148 @@
+"""Checks shared by every source format: slugs, choices, text fields, encodings and sizes.
+
+Each check appends a `Problem` (path, line, message naming the fix) instead of raising, so one build
+lists every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..errors import Problem
+from ..options import Language
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+MAX_ARTICLE_BYTES = 2_000_000  # refused before decoding, so a 20 MB file costs nothing
+MAX_ARTICLE_CHARS = 100_000
+MAX_WORD_CHARS = 5_000  # a Chinese paragraph has no spaces; 5,000 characters is several pages
+
+
+def guess_language(text: str) -> Language:
+    return Language.ZH if CJK_RE.search(text) else Language.EN
+
+
+def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) -> str | None:
+    """A slug becomes a URL part and a file name; refuse anything that could escape either."""
+    path, line = where
+    if not isinstance(slug, str) or not slug.strip():
+        problems.append(Problem(path, line, "slug must be a non-empty text like 'forgot-password'"))
+        return None
+    if not SLUG_RE.match(slug):
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"invalid slug {slug!r}: use lower-case letters, digits, '-' and '_' only "
+                f"(no spaces, '/', '..'), at most 120 characters, e.g. 'forgot-password'",
+            )
+        )
+        return None
+    return slug
+
+
+def parse_choice(
+    enum_cls, value: object, field_name: str, where: tuple[str, int], problems: list[Problem]
+):
+    """Enum value from a front-matter field or table cell; a bad one is a problem naming the choices."""
+    try:
+        return enum_cls.parse(
+            value.strip().lower() if isinstance(value, str) else value, field_name
+        )
+    except ValueError as exc:
+        problems.append(Problem(where[0], where[1], f"{exc} (field '{field_name}')"))
+        return None
+
+
+def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
+    """Bytes to text, refusing binary, UTF-16 and invalid UTF-8 with a message that says how to fix it."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem(path, 1, "file is UTF-16 encoded; save it as UTF-8"))
+        return None
+    if b"\x00" in raw[:8192]:
+        problems.append(
+            Problem(
+                path,
+                1,
+                "binary file (contains NUL bytes), not text; "
+                "remove it or save it as UTF-8 Markdown",
+            )
+        )
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                f"save the file as UTF-8 (e.g. convert it from GBK/Big5)",
+            )
+        )
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def as_text(value: object, name: str, where: tuple[str, int], problems: list[Problem]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value).strip()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    problems.append(
+        Problem(
+            where[0], where[1], f"field '{name}' must be text, got {type(value).__name__} {value!r}"
+        )
+    )
+    return ""
+
+
+def as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(t.strip() for t in re.split(r"[,，]", value) if t.strip())
+    if isinstance(value, list) and all(isinstance(t, (str, int)) for t in value):
+        return tuple(str(t).strip() for t in value if str(t).strip())
+    problems.append(
+        Problem(
+            where[0],
+            where[1],
+            f"field 'tags' must be a list of words like [密码, 登录] or a comma-separated text, "
+            f"got {type(value).__name__} {value!r}",
+        )
+    )
+    return ()
+
+
+def check_size(text: str, display: str, problems: list[Problem], first_line: int = 1) -> bool:
+    """Refuse text that would flood the index: too long overall, or a run-on line (e.g. pasted
+    base64) that no customer could read and that would become hundreds of chunks."""
+    for offset, line in enumerate(text.split("\n")):
+        longest = max((len(w) for w in line.split()), default=0)
+        if longest > MAX_WORD_CHARS:
+            problems.append(
+                Problem(
+                    display,
+                    first_line + offset,
+                    f"line has a run of {longest:,} characters without a space or line break "
+                    f"(limit {MAX_WORD_CHARS:,}); remove pasted data or break it into sentences",
+                )
+            )
+            return False
+    if len(text) > MAX_ARTICLE_CHARS:
+        problems.append(
+            Problem(
+                display,
+                first_line,
+                f"text is {len(text):,} characters, over the "
+                f"{MAX_ARTICLE_CHARS:,}-character limit; "
+                "split it into several articles",
+            )
+        )
+        return False
+    return True

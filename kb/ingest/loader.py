@@ -1,0 +1,141 @@
+"""Load and validate every article source under a folder (or one file).
+
+Markdown files become one article each, FAQ tables one article per row. Every problem is collected
+(not raised one at a time) so a single `build` run lists them all as `path:line: message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import Problem, ValidationError
+from ..model import Article
+from ..text import clean_text
+from .faq import load_table
+from .fields import MAX_ARTICLE_BYTES, check_size, decode_text
+from .markdown import parse_markdown
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
+
+
+def _display_path(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent)) if root.is_dir() else str(path)
+    except ValueError:
+        return str(path)
+
+
+def discover(root: Path) -> list[Path]:
+    """Article source files under `root` (or `root` itself), sorted for a stable build order."""
+    if root.is_file():
+        return [root]
+    files = [
+        p
+        for p in root.rglob("*")
+        if (p.is_file() or p.is_symlink())
+        and p.suffix.lower() in MARKDOWN_SUFFIXES + TABLE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+    return sorted(files)
+
+
+def load_file(path: Path, display: str, problems: list[Problem]) -> list[Article]:
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return load_table(path, display, problems)
+    raw = path.read_bytes()
+    if len(raw) > MAX_ARTICLE_BYTES:
+        problems.append(
+            Problem(
+                display,
+                1,
+                f"file is {len(raw):,} bytes, over the "
+                f"{MAX_ARTICLE_BYTES:,}-byte limit; split the article",
+            )
+        )
+        return []
+    text = decode_text(raw, display, problems)
+    if text is None or not check_size(text, display, problems):
+        return []
+    article = parse_markdown(clean_text(text), display, path.stem.lower(), problems)
+    return [article] if article else []
+
+
+def load_articles(root: str | Path) -> list[Article]:
+    """All articles under `root` (a folder, a Markdown file or a FAQ table), validated.
+
+    Raises ValidationError listing every problem; returns articles sorted by slug otherwise.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise ValidationError(
+            [
+                Problem(
+                    str(root),
+                    0,
+                    "no such file or folder; pass --articles with "
+                    "a folder of Markdown files or a FAQ table",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    articles: list[Article] = []
+    real_root = root.resolve()
+    for path in discover(root):
+        display = _display_path(path, root)
+        if root.is_dir() and not path.resolve().is_relative_to(real_root):
+            problems.append(
+                Problem(
+                    display,
+                    1,
+                    "symbolic link points outside the articles folder; "
+                    "copy the file into the folder instead",
+                )
+            )
+            continue
+        if not path.exists():
+            problems.append(
+                Problem(display, 1, "broken symbolic link; remove it or fix its target")
+            )
+            continue
+        articles.extend(load_file(path, display, problems))
+    if root.is_dir() and not articles and not problems:
+        problems.append(
+            Problem(
+                str(root), 0, "no articles found (.md, .csv, .xlsx or .jsonl); add at least one"
+            )
+        )
+    problems.extend(duplicate_slugs(articles))
+    if problems:
+        raise ValidationError(problems)
+    return sorted(articles, key=lambda a: a.slug)
+
+
+def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
+    first: dict[str, Article] = {}
+    problems = []
+    for article in articles:
+        if article.slug in first:
+            other = first[article.slug]
+            problems.append(
+                Problem(
+                    article.source,
+                    article.body_line,
+                    f"duplicate slug {article.slug!r} (also used by {other.source}:{other.body_line}); "
+                    "give one of them a different 'slug'",
+                )
+            )
+        else:
+            first[article.slug] = article
+    return problems
+
+
+def validate(root: str | Path) -> list[Problem]:
+    """Problems in the article sources, without building anything (for editors and the app)."""
+    try:
+        load_articles(root)
+    except ValidationError as exc:
+        return exc.problems
+    return []

@@ -1,0 +1,186 @@
+"""Markdown articles: YAML front matter (title, slug, category, ...) and a Markdown body.
+
+Problems point at the line of the field concerned (front matter starts on file line 2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import yaml
+
+from ..errors import Problem
+from ..model import Article
+from ..options import Language, Visibility
+from .fields import SLUG_RE, as_tags, as_text, check_slug, guess_language, parse_choice
+
+KNOWN_FIELDS = ("title", "slug", "category", "language", "visibility", "tags", "url", "updated")
+
+
+def _field_line(front_lines: list[str], key: str, default: int) -> int:
+    """1-based file line of `key:` in the front matter (front matter starts on file line 2)."""
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
+    for i, line in enumerate(front_lines):
+        if pattern.match(line):
+            return i + 2
+    return default
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice: PyYAML would keep the last one silently, so
+    `visibility: internal` followed by `visibility: public` would publish the article."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # unhashable keys are refused by the base class
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"field {key!r} is given twice; keep one of them",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def split_front_matter(
+    text: str, path: str, problems: list[Problem]
+) -> tuple[dict, int, str] | None:
+    """(front matter mapping, first body line, body) or None after recording why not."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        problems.append(
+            Problem(
+                path,
+                1,
+                "missing front matter: start the file with a '---' line, "
+                "then 'title: ...', then a closing '---' line",
+            )
+        )
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        problems.append(
+            Problem(
+                path,
+                1,
+                "front matter opened on line 1 is never closed; "
+                "add a '---' line after the last field",
+            )
+        )
+        return None
+    front_text = "\n".join(lines[1:end])
+    try:
+        meta = yaml.load(front_text, Loader=_UniqueKeyLoader) if front_text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        fix = "" if "given twice" in reason else "; quote values that contain ':' or '#'"
+        problems.append(Problem(path, line, f"invalid YAML in front matter: {reason}{fix}"))
+        return None
+    if not isinstance(meta, dict):
+        problems.append(
+            Problem(path, 2, f"front matter must be 'key: value' lines, got {type(meta).__name__}")
+        )
+        return None
+    return meta, end + 2, "\n".join(lines[end + 1 :])
+
+
+def parse_markdown(
+    text: str, path: str, default_slug: str, problems: list[Problem]
+) -> Article | None:
+    """One Markdown article; problems are appended, None returned when it cannot be used."""
+    if not text.strip():
+        problems.append(Problem(path, 1, "file is empty; add front matter with a title and a body"))
+        return None
+    parts = split_front_matter(text, path, problems)
+    if parts is None:
+        return None
+    meta, body_line, body = parts
+    front_lines = text.split("\n")[1 : body_line - 2]
+    before = len(problems)
+
+    def where(key: str) -> tuple[str, int]:
+        return path, _field_line(front_lines, key, 1)
+
+    for key in meta:
+        if key not in KNOWN_FIELDS:
+            close = difflib.get_close_matches(str(key).strip().lower(), KNOWN_FIELDS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    *where(str(key)),
+                    f"unknown field {key!r}; {hint}known fields: {', '.join(KNOWN_FIELDS)}",
+                )
+            )
+    fields = _fields(meta, default_slug, body, where, problems)
+    if not body.strip():
+        problems.append(
+            Problem(
+                path,
+                body_line,
+                "article body is empty; write the answer below the "
+                "closing '---' of the front matter",
+            )
+        )
+    if len(problems) > before:
+        return None
+    stripped = body.lstrip("\n")
+    return Article(
+        **fields,
+        body=stripped.rstrip("\n"),
+        source=path,
+        body_line=body_line + len(body) - len(stripped),
+    )
+
+
+def _fields(meta: dict, default_slug: str, body: str, where, problems: list[Problem]) -> dict:
+    """The front matter's known fields as Article keyword arguments; bad values become problems."""
+    title = as_text(meta.get("title"), "title", where("title"), problems)
+    if not title:
+        problems.append(
+            Problem(*where("title"), "missing title: add 'title: ...' to the front matter")
+        )
+    category = as_text(meta.get("category", "general"), "category", where("category"), problems)
+    if category and not SLUG_RE.match(category):
+        problems.append(
+            Problem(
+                *where("category"),
+                f"invalid category {category!r}: use lower-case "
+                "letters, digits and '-', e.g. 'payments'",
+            )
+        )
+    url = as_text(meta.get("url"), "url", where("url"), problems)
+    if url and not re.match(r"^(https?://|/)\S*$", url):
+        problems.append(
+            Problem(
+                *where("url"),
+                f"invalid url {url!r}: use an http(s):// link or a path starting with '/'",
+            )
+        )
+    return {
+        "slug": check_slug(meta.get("slug", default_slug), where("slug"), problems),
+        "title": title,
+        "category": category or "general",
+        "language": (
+            parse_choice(Language, meta["language"], "language", where("language"), problems)
+            if "language" in meta
+            else guess_language(title + body)
+        ),
+        "visibility": parse_choice(
+            Visibility,
+            meta.get("visibility", "public"),
+            "visibility",
+            where("visibility"),
+            problems,
+        ),
+        "tags": as_tags(meta.get("tags"), where("tags"), problems),
+        "url": url,
+        "updated": as_text(meta.get("updated"), "updated", where("updated"), problems),
+    }

@@ -1,0 +1,122 @@
+"""The data model every stage shares: an article, its sections, its chunks, and the view of a
+stored article that search and the front ends show.
+
+An `Article` comes from ingest (a Markdown file or one FAQ row), is split into `Section`s at its
+headings and into `Chunk`s for retrieval. The index stores the sections and article metadata;
+`ArticleView` is an article read back from the index, with its sections and without its raw body.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from .options import Language, Visibility
+
+
+def article_link(url: str, slug: str, anchor: str = "") -> str:
+    """Source link of an article: its canonical `url`, or the app's own article view
+    (`?article=<slug>`) when it has none; `#anchor` appended when given."""
+    base = url or f"?article={slug}"
+    return f"{base}#{anchor}" if anchor else base
+
+
+@dataclass(frozen=True)
+class Article:
+    """One help-center article, from a Markdown file or one row of a FAQ table.
+
+    `source` is the editor's path (relative to the articles folder's parent) and `body_line` the
+    1-based line of the body's first line in it, so problems and sections point at real lines."""
+
+    slug: str
+    title: str
+    body: str
+    category: str = "general"
+    language: Language = Language.ZH
+    visibility: Visibility = Visibility.PUBLIC
+    tags: tuple[str, ...] = ()
+    url: str = ""
+    updated: str = ""
+    source: str = ""
+    body_line: int = 1
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility is Visibility.PUBLIC
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """16 hex characters of sha256 over everything that affects search, so an unchanged
+        article is recognised on rebuild (`source` and `body_line` are left out: moving an
+        article inside its file changes no vector)."""
+        payload = json.dumps(
+            [
+                self.slug,
+                self.title,
+                self.body,
+                self.category,
+                self.language.value,
+                self.visibility.value,
+                list(self.tags),
+                self.url,
+            ],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def link(self, anchor: str = "") -> str:
+        return article_link(self.url, self.slug, anchor)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of an article under one heading (index 0 with level 0 is the text before the first
+    heading, anchor `top`). `markdown` is the source, `text` its plain text for search and
+    snippets, `line` the 1-based line of the heading in the source file."""
+
+    slug: str
+    index: int
+    heading: str
+    anchor: str
+    level: int  # 0 for the intro, else the Markdown heading level 1..6
+    markdown: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrieval unit: a window of at most `ChunkSettings.max_chars` characters of one section.
+
+    `embed_text` is what the encoder sees (title and heading first); `chunk_id` is 20 hex
+    characters of sha256 over slug, anchor, position and embed_text (a content-hash id)."""
+
+    chunk_id: str
+    slug: str
+    section_index: int
+    position: int  # 0-based window number inside the section
+    text: str
+    embed_text: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article as read back from the index: metadata and its sections in order (empty when
+    read for a result list). Enum fields are plain strings here (`"zh"`, `"public"`)."""
+
+    slug: str
+    title: str
+    category: str
+    language: str
+    visibility: str
+    url: str
+    updated: str
+    tags: tuple[str, ...]
+    source: str
+    sections: tuple[Section, ...] = ()
+
+    def link(self, anchor: str = "") -> str:
+        return article_link(self.url, self.slug, anchor)

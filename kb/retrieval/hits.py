@@ -1,0 +1,29 @@
+"""The retriever contract: `search(query, top_k, mask) -> list[Hit]`, best first (haystack's
+one-method retriever protocol), so BM25, dense and fused retrieval swap freely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk: its row in the loaded index and the retriever's score.
+
+    `score` is on the retriever's own scale: BM25 (>0, unbounded), cosine (-1..1) or fused RRF
+    (>0, at most the sum of the list weights / (k + 1)). A fused hit also carries each side's
+    score where that side found the chunk (None where it did not)."""
+
+    row: int
+    score: float
+    bm25_score: float | None = None
+    dense_score: float | None = None
+
+
+class Retriever(Protocol):
+    def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
+        """At most `top_k` hits for an already-normalised `query`, best first; `mask`
+        ((chunk_count,) bool) limits the chunk rows that may be returned."""

@@ -1,0 +1,46 @@
+"""Hybrid retrieval: weighted RRF of BM25 and dense hits, each BM25 hit scaled by how much of the
+query it covers (kb/options.py `Coverage`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..options import SearchSettings
+from .dense import DenseRetriever
+from .fusion import rrf
+from .hits import Hit
+from .keyword import KeywordRetriever
+
+
+class HybridRetriever:
+    """Sequential on purpose: running BM25 in a thread beside the encoder was measured 1.8x
+    slower on 2 cores, because it competes with the encoder's own OpenMP threads
+    (docs/BENCHMARKS.md)."""
+
+    def __init__(self, keyword: KeywordRetriever, dense: DenseRetriever, settings: SearchSettings):
+        self.keyword, self.dense, self.settings = keyword, dense, settings
+
+    def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
+        """Fused hits, best first, each carrying its BM25 and dense scores where found. Each
+        side is asked for `top_k` candidates (the caller sets the count:
+        `SearchSettings.candidates_for`)."""
+        keyword_hits = self.keyword.search(query, top_k, mask)
+        coverage = self.keyword.coverage(
+            query, [h.row for h in keyword_hits], self.settings.coverage
+        )
+        dense_hits = self.dense.search(query, top_k, mask)
+        return self.fuse(keyword_hits, dense_hits, coverage)[:top_k]
+
+    def fuse(
+        self, keyword_hits: list[Hit], dense_hits: list[Hit], coverage: dict[int, float] | None
+    ) -> list[Hit]:
+        """Weighted RRF of the two hit lists, BM25 contributions scaled by `coverage`."""
+        fused = rrf(
+            [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
+            k=self.settings.rrf_k,
+            weights=[self.settings.bm25_weight, self.settings.dense_weight],
+            item_weights=[coverage, None],
+        )
+        bm25 = {h.row: h.score for h in keyword_hits}
+        dense = {h.row: h.score for h in dense_hits}
+        return [Hit(r, s, bm25.get(r), dense.get(r)) for r, s in fused]

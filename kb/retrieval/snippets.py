@@ -1,0 +1,109 @@
+"""Answer snippets: the section's most relevant sentences, with the query terms located.
+
+Highlights are character spans into the plain snippet, not markup, so each front end escapes the text
+first and adds its own marks; the CLI/JSON form marks terms with `**`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..text import sentences
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+    def marked(self, open_mark: str = "**", close_mark: str = "**") -> str:
+        out, last = [], 0
+        for start, end in self.highlights:
+            out += [self.text[last:start], open_mark, self.text[start:end], close_mark]
+            last = end
+        out.append(self.text[last:])
+        return "".join(out)
+
+
+@functools.lru_cache(maxsize=16384)
+def _comparable(text: str) -> str:
+    """Lower-cased NFKC when that keeps every offset, else plain lower-case."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return folded if len(folded) == len(text) else text.lower()
+
+
+@functools.lru_cache(maxsize=16384)
+def _term_pattern(term: str) -> re.Pattern:
+    """A Latin word matches whole words only; anything else (CJK) matches anywhere."""
+    if term.isascii() and term.isalnum():
+        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+    return re.compile(re.escape(term))
+
+
+def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """Non-overlapping spans of `terms` in `text`, longest terms claiming first, in text order."""
+    haystack = _comparable(text)
+    taken = [False] * len(text)
+    spans = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        if not term or term not in haystack:  # most terms are absent: skip the regex
+            continue
+        for match in _term_pattern(term).finditer(haystack):
+            start, end = match.span()
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                spans.append((start, end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def _join(parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        if out and out[-1].isascii() and out[-1] not in "\n" and part[:1].isascii():
+            out += " "
+        out += part
+    return out
+
+
+def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snippet:
+    """The best window of consecutive sentences (by matched term length) that fits `max_chars`."""
+    parts = [s for s in sentences(text) if s.strip()]
+    if not parts:
+        return Snippet("", ())
+    weights = []
+    for sentence in parts:
+        low = _comparable(sentence)
+        weights.append(sum(len(t) for t in terms if t and t in low))
+    best_score, best = -1, (0, 1)
+    for start in range(len(parts)):
+        length, score = 0, 0
+        for end in range(start, len(parts)):
+            length += len(parts[end])
+            if length > max_chars and end > start:
+                break
+            score += weights[end]
+            # prefer more matched terms, then the earlier window (answers come first)
+            if score > best_score:
+                best_score, best = score, (start, end + 1)
+    start, end = best
+    body = _join(parts[start:end])
+    if len(body) > max_chars:
+        body = body[: max_chars - 1].rstrip() + ELLIPSIS
+    elif end < len(parts):
+        body += ELLIPSIS
+    if start > 0:
+        body = ELLIPSIS + body
+    return Snippet(body, find_spans(body, terms))

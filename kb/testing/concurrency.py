@@ -1,0 +1,149 @@
+"""Searching while the index is rebuilt and switched: shared by tests/retrieval/test_concurrency.py and
+scripts/reliability_report.py, which prints the figures for docs/RELIABILITY.md."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..build import build_index
+from ..index import versions
+from ..index.catalog import read_table
+from ..index.layout import ARTICLES_FILE
+from ..retrieval import LiveSearcher
+from .fixtures import TINY, write_articles
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+QUERIES = [
+    "忘记密码",
+    "提现多久到账",
+    "提现手续费",
+    "card declined",
+    "联系客服",
+    "退款审批 ZEBRA-42",
+    "新功能说明",
+]
+
+SECOND_PROCESS = """
+import json, sys, time
+from pathlib import Path
+from kb import LiveSearcher
+index, stop, progress = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[4])
+queries = json.loads(sys.argv[3])
+live = LiveSearcher(index, "public", encoder="hash:64")
+seen, errors, count = [], [], 0
+while not stop.exists():
+    for q in queries:
+        try:
+            searcher = live.current()
+            seen.append([searcher.version, [a.slug for a in searcher.search(q, top_k=5)]])
+            count += 1
+        except Exception as exc:
+            errors.append(repr(exc))
+    progress.write_text(str(count))
+print(json.dumps({"count": count, "errors": errors, "seen": seen, "final": live.version}))
+"""
+
+
+def _progress(path: Path) -> int:
+    try:
+        return int(path.read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def public_slugs(index: Path, version: str) -> set[str]:
+    return set(read_table(index / version / "public" / ARTICLES_FILE).column("slug").to_pylist())
+
+
+def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> dict:
+    """Returns the figures; raises nothing itself, so callers can assert on every number."""
+    articles = write_articles(work / "articles", TINY)
+    index = work / "index"
+    build_index(articles, index, encoder="hash:64")
+    live = LiveSearcher(index, "public", encoder="hash:64")
+    stop = threading.Event()
+    stop_file = work / "stop"
+    records: list[tuple[str, list[str]]] = []
+    errors: list[str] = []
+
+    def worker(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            query = QUERIES[i % len(QUERIES)]
+            i += 1
+            try:
+                searcher = live.current()
+                records.append(
+                    (searcher.version, [a.slug for a in searcher.search(query, top_k=5)])
+                )
+            except Exception as exc:  # counted, never hidden
+                errors.append(repr(exc))
+
+    progress_file = work / "progress"
+
+    def wait_for_searches(threads_done: int, process_done: int, deadline: float = 120.0) -> None:
+        """Progress by condition, not by the clock: both sides must have searched this version."""
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if len(records) >= threads_done and _progress(progress_file) >= process_done:
+                return
+            time.sleep(0.05)
+
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SECOND_PROCESS,
+            str(index),
+            str(stop_file),
+            json.dumps(QUERIES, ensure_ascii=False),
+            str(progress_file),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    built = [versions.current_version(index)]
+    for n in range(rebuilds):
+        wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
+        (articles / f"new-{n}.md").write_text(
+            f"---\ntitle: 新功能说明 {n}\n---\n第 {n} 次更新的新功能说明。\n", encoding="utf-8"
+        )
+        built.append(build_index(articles, index, encoder="hash:64").version)
+    wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
+    stop.set()
+    for thread in pool:
+        thread.join()
+    stop_file.write_text("stop")
+    out, err = other.communicate(timeout=120)
+    second = (
+        json.loads(out)
+        if other.returncode == 0
+        else {"count": 0, "errors": [err], "seen": [], "final": None}
+    )
+    allowed = {v: public_slugs(index, v) for v in built}
+    everything = records + [tuple(r) for r in second["seen"]]
+    inconsistent = [r for r in everything if r[0] not in allowed or not set(r[1]) <= allowed[r[0]]]
+    return {
+        "threads": threads,
+        "rebuilds": rebuilds,
+        "versions": built,
+        "thread_searches": len(records),
+        "process_searches": second["count"],
+        "errors": errors + second["errors"],
+        "inconsistent": inconsistent,
+        "versions_seen_by_threads": sorted({r[0] for r in records}),
+        "versions_seen_by_process": sorted({r[0] for r in second["seen"]}),
+        "final_thread_version": live.version,
+        "final_process_version": second["final"],
+        "reloads": live.reloads,
+    }

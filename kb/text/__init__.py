@@ -1,0 +1,19 @@
+"""Text: normalisation, tokenisation, sentences and Markdown to plain text, for both sides (articles
+and queries). Owns no state beyond memo caches. Imports: kb.options only (the lowest stage)."""
+
+from .markdown import markdown_to_text
+from .normalise import CJK_RUN_RE, clean_text, normalise
+from .tokenise import STOPWORDS, TOKEN_RE, query_terms, query_tokens, sentences, tokens
+
+__all__ = [
+    "CJK_RUN_RE",
+    "STOPWORDS",
+    "TOKEN_RE",
+    "clean_text",
+    "markdown_to_text",
+    "normalise",
+    "query_terms",
+    "query_tokens",
+    "sentences",
+    "tokens",
+]

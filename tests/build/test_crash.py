@@ -1,0 +1,89 @@
+"""A build killed with SIGKILL at any point loses nothing: the previous version keeps serving exactly
+the same answers, and the next build succeeds (and cleans up what the dead one left)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb import build_index, load_searcher
+from kb.config import FAULT_ENV
+from kb.faults import FAULT_POINTS
+from kb.index import versions
+from kb.testing import TINY, write_articles
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+QUERIES = ["忘记密码", "提现多久到账", "提现手续费", "card declined", "联系客服"]
+
+
+def answers(index: Path) -> list[list[tuple[str, str]]]:
+    searcher = load_searcher(index, "public", encoder="hash:64")
+    return [[(a.slug, a.snippet_text) for a in searcher.search(q, top_k=5)] for q in QUERIES]
+
+
+def run_build(articles: Path, index: Path, fault: str | None = None, **popen) -> subprocess.Popen:
+    env = {**os.environ, "KB_ENCODER": "hash:64"}
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.Popen(
+        [sys.executable, "-m", "kb", "build", "--articles", str(articles), "--index", str(index)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_sigkill_during_build_keeps_previous_version_serving(tmp_path, point):
+    articles = write_articles(tmp_path / "articles", TINY)
+    index = tmp_path / "index"
+    build_index(articles, index, encoder="hash:64")
+    live = versions.current_version(index)
+    before = answers(index)
+
+    path = articles / "withdrawals" / "withdrawal-fees.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("每月首次", "每月前三次"), encoding="utf-8"
+    )
+    process = run_build(articles, index, fault=point)
+    process.wait(120)
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+
+    if point == "after-switch":  # the new version was already complete and live
+        assert versions.current_version(index) != live
+    else:
+        assert versions.current_version(index) == live
+        assert answers(index) == before
+
+    retry = run_build(articles, index)
+    out, err = retry.communicate(timeout=120)
+    assert retry.returncode == 0, err
+    assert "withdrawal-fees" in out or point == "after-switch"
+    fees = load_searcher(index, "public", encoder="hash:64").search("提现手续费", top_k=1)[0]
+    assert "每月前三次" in fees.snippet_text
+    assert not list(index.glob(".tmp-*"))
+
+
+def test_two_builds_at_the_same_time_one_waits_for_the_lock(tmp_path, monkeypatch):
+    """Two processes: the second fails at once with a clear message, and the first completes."""
+    articles = write_articles(tmp_path / "articles", TINY)
+    index = tmp_path / "index"
+    build_index(articles, index, encoder="hash:64")
+    (articles / "new.md").write_text("---\ntitle: 新文章\n---\n新的内容。\n", encoding="utf-8")
+    with versions.build_lock(index):  # stands for a first build that is still writing
+        second = run_build(articles, index)
+        _, err = second.communicate(timeout=120)
+    assert second.returncode == 2
+    assert "another build is writing" in err and f"pid {os.getpid()}" in err
+    first = run_build(articles, index)
+    assert first.wait(120) == 0
+    assert "new" in load_searcher(index, "public", encoder="hash:64").index.articles
