@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_PATH = Path("data") / "analytics.sqlite"
 MAX_QUERY_CHARS = 500
 
 SCHEMA = """
@@ -39,7 +38,7 @@ def query_key(query: str) -> str:
 
 
 class Analytics:
-    def __init__(self, path: str | Path = DEFAULT_PATH):
+    def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:

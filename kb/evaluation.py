@@ -25,8 +25,6 @@ class Query:
     text: str
     relevant: tuple[str, ...]
     lang: str = ""
-    kind: str = ""
-    line: int = 0
 
 
 def load_queries(path: str | Path) -> list[Query]:
@@ -61,15 +59,7 @@ def load_queries(path: str | Path) -> list[Query]:
                 )
             )
             continue
-        queries.append(
-            Query(
-                obj["query"],
-                tuple(relevant),
-                str(obj.get("lang", "")),
-                str(obj.get("kind", "")),
-                line_no,
-            )
-        )
+        queries.append(Query(obj["query"], tuple(relevant), str(obj.get("lang", ""))))
     if problems:
         raise QueryFileError(problems)
     return queries
@@ -98,7 +88,7 @@ def run(searcher, queries: list[Query], mode: Mode = Mode.HYBRID) -> list[list[s
     return [[a.slug for a in searcher.search(q.text, top_k=10, mode=mode)] for q in queries]
 
 
-def evaluate(searcher, queries: list[Query], compare: bool = False, by_lang: bool = True) -> dict:
+def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
     """Metrics for the product's search; with `compare`, also BM25 alone and dense alone."""
     modes = [Mode.HYBRID, Mode.BM25, Mode.DENSE] if compare else [Mode.HYBRID]
     relevant = [q.relevant for q in queries]
@@ -106,14 +96,13 @@ def evaluate(searcher, queries: list[Query], compare: bool = False, by_lang: boo
     for mode in modes:
         ranked = run(searcher, queries, mode)
         figures = metrics(ranked, relevant)
-        if by_lang:
-            groups = defaultdict(list)
-            for i, q in enumerate(queries):
-                groups[q.lang or "unknown"].append(i)
-            figures["by_lang"] = {
-                lang: metrics([ranked[i] for i in idx], [relevant[i] for i in idx])
-                for lang, idx in sorted(groups.items())
-            }
+        groups = defaultdict(list)
+        for i, q in enumerate(queries):
+            groups[q.lang or "unknown"].append(i)
+        figures["by_lang"] = {
+            lang: metrics([ranked[i] for i in idx], [relevant[i] for i in idx])
+            for lang, idx in sorted(groups.items())
+        }
         if mode is Mode.HYBRID:
             result.update(figures)
         else:

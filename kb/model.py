@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .options import Language, Visibility
 
@@ -41,7 +41,6 @@ class Article:
     updated: str = ""
     source: str = ""
     body_line: int = 1
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_public(self) -> bool:

@@ -94,7 +94,7 @@ class EmbeddingCache(_ShardedCache):
     suffix = ".npz"
 
     def __init__(self, directory: Path, encoder_id: str, dim: int):
-        self.encoder_id, self.dim = encoder_id, dim
+        self.dim = dim
         self._shard_vectors: dict[Path, np.ndarray | None] = {}
         super().__init__(directory, encoder_id)
 

@@ -78,16 +78,6 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         row = pc.index(self._slugs, pa.scalar(slug, pa.string())).as_py()
         return None if row < 0 else row
 
-    def slug(self, row: int) -> str:
-        return self._slugs[row].as_py()
-
-    def field(self, row: int, name: str):
-        return self.table.column(name)[row].as_py()
-
-    def section(self, row: int, index: int) -> Section:
-        """Section `index` (0 = intro) of the article at `row`."""
-        return self.sections_at([row], [index])[0]
-
     def sections_at(self, rows: Sequence[int], indexes: Sequence[int]) -> list[Section]:
         """Section `indexes[i]` of the article at `rows[i]`, in one read (the query path's need:
         a dozen sections per query; one slice per section costs more than the whole search)."""

@@ -56,10 +56,6 @@ class FileStore:
         self.directory = Path(directory)
 
     @property
-    def location(self) -> str:
-        return str(self.directory)
-
-    @property
     def cache_dir(self) -> Path:
         """Embedding and token caches, shared by all versions of this index."""
         return self.directory / CACHE_DIR
@@ -78,11 +74,9 @@ class FileStore:
         """Raises CorruptIndexError when the version's manifest is unreadable."""
         return read_manifest(self.directory / version)
 
-    def load(
-        self, role: Role | str, expect_encoder: str | None = None, verify: bool = True
-    ) -> LoadedIndex:
+    def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
         """The live version's partition for `role` (see `kb.index.load.load_index`)."""
-        return load_index(self.directory, role, expect_encoder, verify)
+        return load_index(self.directory, role, expect_encoder)
 
     # -- writing --------------------------------------------------------------------------------
 

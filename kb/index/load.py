@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import CorruptIndexError, EncoderMismatchError, IndexNotFoundError
-from ..model import Section
 from ..options import Role
 from . import versions
 from .catalog import ArticleCatalog, int_column, read_table
@@ -72,12 +71,6 @@ class LoadedIndex:
         """Every chunk's text (for inspection and tests; the query path never needs it)."""
         return self.chunks.column("text").to_pylist()
 
-    def slug(self, row: int) -> str:
-        return self.articles.slug(int(self.chunk_article[row]))
-
-    def section(self, row: int) -> Section:
-        return self.articles.section(int(self.chunk_article[row]), int(self.chunk_section[row]))
-
     def mask(self, category: str | None = None, language: str | None = None) -> np.ndarray | None:
         """(chunk_count,) bool of the chunk rows the filters allow, or None when there are none."""
         if not category and not language:
@@ -114,12 +107,11 @@ def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
     }
 
 
-def load_version(index_dir: Path, version: str, role: Role, verify: bool = True) -> LoadedIndex:
+def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     """One version's partition for `role`. Raises CorruptIndexError (checksum, unreadable file)."""
     version_dir = index_dir / version
     manifest = read_manifest(version_dir)
-    if verify:
-        verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
+    verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
     try:
         data = _read_partition(version_dir, role, manifest)
     except (OSError, ValueError, KeyError) as exc:
@@ -131,7 +123,6 @@ def load_index(
     index_dir: str | Path = "index",
     role: Role | str = Role.PUBLIC,
     expect_encoder: str | None = None,
-    verify: bool = True,
 ) -> LoadedIndex:
     """The live version for `role`; with `expect_encoder`, refuse one built by another encoder.
 
@@ -145,7 +136,7 @@ def load_index(
     first_error: CorruptIndexError | None = None
     for version in candidates:
         try:
-            loaded = load_version(index_dir, version, role, verify=verify)
+            loaded = load_version(index_dir, version, role)
         except CorruptIndexError as exc:
             log.error("index version %s is damaged: %s", version, exc)
             first_error = first_error or exc

@@ -32,8 +32,6 @@ from .segment import Segment
 class IndexStore(Protocol):
     """Where index versions live. Implementations: FileStore (a folder)."""
 
-    location: str  # a folder path, or a database URL
-
     def live_version(self) -> str:
         """Raises IndexNotFoundError when nothing is live."""
 
@@ -43,9 +41,7 @@ class IndexStore(Protocol):
     def manifest(self, version: str) -> Manifest:
         """Raises CorruptIndexError when unreadable."""
 
-    def load(
-        self, role: Role | str, expect_encoder: str | None = None, verify: bool = True
-    ) -> LoadedIndex:
+    def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
         """The live version's partition for `role`, falling back to the newest older version
         that verifies when the live one is damaged."""
 
@@ -107,7 +103,6 @@ class VersionInfo:
 class IndexDescription:
     """What `kb stats` and the editor page show about an index."""
 
-    location: str
     live: Manifest
     versions: list[VersionInfo] = field(default_factory=list)
 
@@ -139,4 +134,4 @@ def describe_index(location: str | Path | IndexStore) -> IndexDescription:
         except KBError as exc:
             created, problem = "", str(exc)
         listed.append(VersionInfo(version, created, version == live, problem))
-    return IndexDescription(store.location, manifest, listed)
+    return IndexDescription(manifest, listed)

