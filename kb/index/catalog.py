@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 
 from ..model import ArticleView, Section
 
-
 INT_COLUMNS = {"index", "level", "line", "section_index", "position"}
 
 

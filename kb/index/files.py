@@ -218,7 +218,9 @@ def _article_columns(articles: list[Article], segment: Segment) -> dict:
         "visibility": [a.visibility.value for a in articles],
         "url": [a.url for a in articles],
         "updated": [a.updated for a in articles],
-        "tags": [json.dumps(list(a.tags), ensure_ascii=False) if a.tags else "[]" for a in articles],
+        "tags": [
+            json.dumps(list(a.tags), ensure_ascii=False) if a.tags else "[]" for a in articles
+        ],
         "source": [a.source for a in articles],
         "content_hash": [a.content_hash for a in articles],
         "body_line": np.array([a.body_line for a in articles], dtype=np.int32),
@@ -227,4 +229,3 @@ def _article_columns(articles: list[Article], segment: Segment) -> dict:
         ),
         "section_count": segment.section_counts.astype(np.int32),
     }
-

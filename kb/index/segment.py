@@ -35,7 +35,9 @@ CHUNK_COLUMNS = ["chunk_id", "slug", "section_index", "position", "text"]
 def _table(rows: list, columns: list[str]) -> pa.Table:
     return pa.table(
         {
-            c: pa.array([getattr(r, c) for r in rows], pa.int32() if c in INT_COLUMNS else pa.string())
+            c: pa.array(
+                [getattr(r, c) for r in rows], pa.int32() if c in INT_COLUMNS else pa.string()
+            )
             for c in columns
         }
     )

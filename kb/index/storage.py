@@ -83,9 +83,7 @@ def open_store(location: str | Path | IndexStore) -> IndexStore:
     if not scheme:
         return FileStore(Path(text))
     if scheme not in BACKENDS:
-        raise ConfigError(
-            f"index location {text!r}: no backend for {scheme}://; use a folder path"
-        )
+        raise ConfigError(f"index location {text!r}: no backend for {scheme}://; use a folder path")
     return BACKENDS[scheme](text)
 
 

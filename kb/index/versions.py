@@ -25,6 +25,7 @@ def new_version_name() -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"v{stamp}-{secrets.token_hex(2)}"
 
+
 def versions(index_dir: Path) -> list[str]:
     """Complete versions, oldest first (names sort by build time)."""
     if not index_dir.is_dir():
@@ -35,6 +36,7 @@ def versions(index_dir: Path) -> list[str]:
         if p.is_dir() and p.name.startswith("v") and (p / MANIFEST).exists()
     )
 
+
 def current_version(index_dir: Path) -> str:
     path = index_dir / CURRENT
     if not path.exists():
@@ -44,6 +46,7 @@ def current_version(index_dir: Path) -> str:
         raise IndexNotFoundError(index_dir, f"CURRENT names {name!r}, which is missing")
     return name
 
+
 def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -51,6 +54,7 @@ def fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write-then-rename so readers see the old or the new content, never a half-written file."""
@@ -62,10 +66,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
+
 def switch_current(index_dir: Path, version: str) -> None:
     if not (index_dir / version / MANIFEST).exists():
         raise IndexNotFoundError(index_dir, f"version {version!r} is not a complete build")
     atomic_write_text(index_dir / CURRENT, version + "\n")
+
 
 def previous_version(index_dir: Path) -> str:
     live = current_version(index_dir)
@@ -76,6 +82,7 @@ def previous_version(index_dir: Path) -> str:
         )
     return older[-1]
 
+
 def rollback(index_dir: Path) -> tuple[str, str]:
     """Make the version before the live one live; returns (old, new)."""
     with build_lock(index_dir):
@@ -83,6 +90,7 @@ def rollback(index_dir: Path) -> tuple[str, str]:
         target = previous_version(index_dir)
         switch_current(index_dir, target)
         return live, target
+
 
 def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
     """Delete the oldest versions beyond `keep`, never the live one; also leftover temp dirs."""
@@ -95,6 +103,7 @@ def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
     for tmp in index_dir.glob(f"{TMP_PREFIX}*"):
         shutil.rmtree(tmp, ignore_errors=True)
     return removed
+
 
 @contextlib.contextmanager
 def build_lock(index_dir: Path):
