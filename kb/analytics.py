@@ -56,38 +56,31 @@ class Analytics:
     def log_search(
         self, query: str, role: str, results: int, top_slug: str | None, good_match: bool
     ) -> None:
-        ts, day = self._now()
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "INSERT INTO searches (ts, day, query, query_key, role, results, top_slug, "
-                "good_match) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ts,
-                    day,
-                    query.strip()[:MAX_QUERY_CHARS],
-                    query_key(query),
-                    role,
-                    results,
-                    top_slug,
-                    int(good_match),
-                ),
-            )
+        self._insert(
+            "searches",
+            query,
+            role=role,
+            results=results,
+            top_slug=top_slug,
+            good_match=int(good_match),
+        )
 
     def log_feedback(self, query: str, slug: str, helpful: bool, role: str) -> None:
+        self._insert("feedback", query, slug=slug, helpful=int(helpful), role=role)
+
+    def _insert(self, table: str, query: str, **values: object) -> None:
         ts, day = self._now()
+        row = {
+            "ts": ts,
+            "day": day,
+            "query": query.strip()[:MAX_QUERY_CHARS],
+            "query_key": query_key(query),
+            **values,
+        }
         with closing(self._connect()) as db, db:
             db.execute(
-                "INSERT INTO feedback (ts, day, query, query_key, slug, helpful, role) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ts,
-                    day,
-                    query.strip()[:MAX_QUERY_CHARS],
-                    query_key(query),
-                    slug,
-                    int(helpful),
-                    role,
-                ),
+                f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
             )
 
     def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -97,29 +90,28 @@ class Analytics:
     def _since(self, days: int) -> str:
         return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
 
-    def top_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+    def _ranked(
+        self, table: str, columns: str, where: str, group: str, order: str, days: int, limit: int
+    ) -> pd.DataFrame:
         return self._frame(
-            "SELECT MIN(query) AS query, COUNT(*) AS searches, "
-            "SUM(1 - good_match) AS no_good_match, MAX(ts) AS last_seen FROM searches "
-            "WHERE day >= ? GROUP BY query_key ORDER BY searches DESC, last_seen DESC LIMIT ?",
+            f"SELECT MIN(query) AS query, {columns}, MAX(ts) AS last_seen FROM {table} "
+            f"WHERE day >= ?{where} GROUP BY {group} ORDER BY {order} DESC, last_seen DESC LIMIT ?",
             (self._since(days), limit),
         )
 
+    def top_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        columns = "COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match"
+        return self._ranked("searches", columns, "", "query_key", "searches", days, limit)
+
     def no_match_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
-        return self._frame(
-            "SELECT MIN(query) AS query, COUNT(*) AS searches, MAX(ts) AS last_seen FROM searches "
-            "WHERE day >= ? AND good_match = 0 GROUP BY query_key "
-            "ORDER BY searches DESC, last_seen DESC LIMIT ?",
-            (self._since(days), limit),
+        where = " AND good_match = 0"
+        return self._ranked(
+            "searches", "COUNT(*) AS searches", where, "query_key", "searches", days, limit
         )
 
     def unhelpful_answers(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
-        return self._frame(
-            "SELECT MIN(query) AS query, slug, COUNT(*) AS unhelpful, MAX(ts) AS last_seen "
-            "FROM feedback WHERE day >= ? AND helpful = 0 GROUP BY query_key, slug "
-            "ORDER BY unhelpful DESC, last_seen DESC LIMIT ?",
-            (self._since(days), limit),
-        )
+        columns, where = "slug, COUNT(*) AS unhelpful", " AND helpful = 0"
+        return self._ranked("feedback", columns, where, "query_key, slug", "unhelpful", days, limit)
 
     def per_day(self, days: int = 30) -> pd.DataFrame:
         searches = self._frame(

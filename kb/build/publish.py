@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
 from ..index import IndexStore, Manifest, open_store
-from ..index.segment import Segment, assemble
+from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
 from ..model import Article
 from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
@@ -111,9 +111,7 @@ def _build_locked(articles, store, encoder, settings, progress, force, timings) 
     manifest = dataclasses.replace(
         manifest, build={**build, "added": added, "changed": changed, "removed": removed}
     )
-    published, seconds = store.publish(
-        partitions, manifest, direction, settings.vectors.title_vectors
-    )
+    published, seconds = store.publish(partitions, manifest, direction)
     timings.update(seconds)
     report.version, report.published = published.version, True
     log.info("published %s", report.summary())
@@ -129,9 +127,7 @@ def _direction(store, encoder: Encoder, settings: BuildSettings, reused: Manifes
     return language_direction(encoder, EmbeddingCache(store.cache_dir, encoder.id, encoder.dim))
 
 
-def _partitions(
-    articles: list[Article], base: dict[str, Segment], fresh: Segment
-) -> dict[str, tuple[list[Article], Segment]]:
+def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segment) -> Partitions:
     """name -> (articles kept in that partition, their segment), reused rows taken from `base`."""
     partitions = {}
     for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):

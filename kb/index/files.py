@@ -42,7 +42,7 @@ from .layout import (
 )
 from .load import LoadedIndex, load_index
 from .manifest import Manifest, checksums, read_manifest, verify_files
-from .segment import Segment, shift_lines
+from .segment import Partitions, Segment, shift_lines
 from .vectors import FaissVectorIndex
 
 log = logging.getLogger(__name__)
@@ -109,11 +109,7 @@ class FileStore:
         return np.load(self.directory / version / "all" / LANGUAGE_FILE)
 
     def publish(
-        self,
-        partitions: dict[str, tuple[list[Article], Segment]],
-        manifest: Manifest,
-        direction: np.ndarray | None,
-        title_vectors: bool,
+        self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
     ) -> tuple[Manifest, dict[str, float]]:
         """Write a complete new version from `partitions` (name -> articles and their segment,
         in the same order), switch CURRENT to it and prune old versions.
@@ -125,11 +121,12 @@ class FileStore:
         version = versions.new_version_name()
         tmp = self.directory / f"{TMP_PREFIX}{version}"
         seconds = {"bm25": 0.0, "faiss": 0.0}
+        titles = manifest.title_vectors
         try:
             counts = {}
             for name, (articles, segment) in partitions.items():
                 counts[name], spent = _write_partition(
-                    tmp / name, articles, segment, direction, manifest.encoder["dim"], title_vectors
+                    tmp / name, articles, segment, direction, manifest.encoder["dim"], titles
                 )
                 for stage, value in spent.items():
                     seconds[stage] += value

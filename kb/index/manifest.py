@@ -53,6 +53,10 @@ class Manifest:
     def language_neutral(self) -> bool:
         return bool(self.vectors.get("language_neutral"))
 
+    @property
+    def title_vectors(self) -> bool:
+        return bool(self.vectors.get("title_vectors"))
+
     def build_settings(self) -> dict:
         """Everything that, when changed, makes the previous version's vectors or tokens unusable."""
         return {name: getattr(self, name) for name in BUILD_SETTINGS}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..model import Chunk, Section
+from ..model import Article, Chunk, Section
 from .catalog import INT_COLUMNS, int_column, read_table
 from .keyword import DocTerms, ranges
 from .layout import (
@@ -151,6 +151,11 @@ class Segment:
             title_vectors=np.concatenate([p.title_vectors for p in parts]),
             terms=DocTerms.concat([p.terms for p in parts]),
         )
+
+
+# partition name ("public", "all") -> (its articles, their Segment in the same order): what a build
+# hands to `IndexStore.publish`
+Partitions = dict[str, tuple[list[Article], Segment]]
 
 
 def shift_lines(sections: pa.Table, shift: np.ndarray) -> pa.Table:

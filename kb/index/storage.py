@@ -21,12 +21,11 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ConfigError, KBError
-from ..model import Article
 from ..options import Role
 from .files import FileStore
 from .load import LoadedIndex
 from .manifest import Manifest
-from .segment import Segment
+from .segment import Partitions, Segment
 
 
 class IndexStore(Protocol):
@@ -56,11 +55,7 @@ class IndexStore(Protocol):
     def language_direction(self, version: str) -> np.ndarray: ...
 
     def publish(
-        self,
-        partitions: dict[str, tuple[list[Article], Segment]],
-        manifest: Manifest,
-        direction: np.ndarray | None,
-        title_vectors: bool,
+        self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
     ) -> tuple[Manifest, dict[str, float]]:
         """Write a complete version, then make it live atomically."""
 
