@@ -60,41 +60,52 @@ def public_slugs(index: Path, version: str) -> set[str]:
     return set(read_table(index / version / "public" / ARTICLES_FILE).column("slug").to_pylist())
 
 
-def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> dict:
-    """Returns the figures; raises nothing itself, so callers can assert on every number."""
-    articles = write_articles(work / "articles", TINY)
-    index = work / "index"
-    build_index(articles, index, encoder="hash:64")
-    live = LiveSearcher(index, "public", encoder="hash:64")
-    stop = threading.Event()
-    stop_file = work / "stop"
-    records: list[tuple[str, list[str]]] = []
-    errors: list[str] = []
+class _SearchThreads:
+    def __init__(self, live: LiveSearcher, threads: int):
+        self.live = live
+        self.records: list[tuple[str, list[str]]] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._pool = [threading.Thread(target=self._worker, args=(n,)) for n in range(threads)]
 
-    def worker(offset: int) -> None:
+    def _worker(self, offset: int) -> None:
         i = offset
-        while not stop.is_set():
+        while not self._stop.is_set():
             query = QUERIES[i % len(QUERIES)]
             i += 1
             try:
-                searcher = live.current()
-                records.append(
+                searcher = self.live.current()
+                self.records.append(
                     (searcher.version, [a.slug for a in searcher.search(query, top_k=5)])
                 )
             except Exception as exc:  # counted, never hidden
-                errors.append(repr(exc))
+                self.errors.append(repr(exc))
 
-    progress_file = work / "progress"
+    def start(self) -> None:
+        for thread in self._pool:
+            thread.start()
 
-    def wait_for_searches(threads_done: int, process_done: int, deadline: float = 120.0) -> None:
-        """Progress by condition, not by the clock: both sides must have searched this version."""
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            if len(records) >= threads_done and _progress(progress_file) >= process_done:
-                return
-            time.sleep(0.05)
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._pool:
+            thread.join()
 
-    other = subprocess.Popen(
+
+def _wait_for_more_searches(
+    records: list, progress_file: Path, more_threads: int = 100, more_process: int = 20
+) -> None:
+    """Progress by condition, not by the clock: both sides must have searched this version."""
+    threads_done = len(records) + more_threads
+    process_done = _progress(progress_file) + more_process
+    end = time.monotonic() + 120.0
+    while time.monotonic() < end:
+        if len(records) >= threads_done and _progress(progress_file) >= process_done:
+            return
+        time.sleep(0.05)
+
+
+def _start_second_process(index: Path, stop_file: Path, progress_file: Path) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -109,41 +120,53 @@ def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
+
+
+def _second_process_result(other: subprocess.Popen, stop_file: Path) -> dict:
+    stop_file.write_text("stop")
+    out, err = other.communicate(timeout=120)
+    if other.returncode == 0:
+        return json.loads(out)
+    return {"count": 0, "errors": [err], "seen": [], "final": None}
+
+
+def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> dict:
+    """Returns the figures; raises nothing itself, so callers can assert on every number."""
+    articles = write_articles(work / "articles", TINY)
+    index = work / "index"
+    build_index(articles, index, encoder="hash:64")
+    live = LiveSearcher(index, "public", encoder="hash:64")
+    stop_file, progress_file = work / "stop", work / "progress"
+    other = _start_second_process(index, stop_file, progress_file)
+    searching = _SearchThreads(live, threads)
+    searching.start()
     built = [versions.current_version(index)]
     for n in range(rebuilds):
-        wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
+        _wait_for_more_searches(searching.records, progress_file)
         (articles / f"new-{n}.md").write_text(
             f"---\ntitle: 新功能说明 {n}\n---\n第 {n} 次更新的新功能说明。\n", encoding="utf-8"
         )
         built.append(build_index(articles, index, encoder="hash:64").version)
-    wait_for_searches(len(records) + 100, _progress(progress_file) + 20)
-    stop.set()
-    for thread in pool:
-        thread.join()
-    stop_file.write_text("stop")
-    out, err = other.communicate(timeout=120)
-    second = (
-        json.loads(out)
-        if other.returncode == 0
-        else {"count": 0, "errors": [err], "seen": [], "final": None}
-    )
+    _wait_for_more_searches(searching.records, progress_file)
+    searching.stop()
+    second = _second_process_result(other, stop_file)
+    return {"threads": threads, "rebuilds": rebuilds, **_figures(index, built, searching, second)}
+
+
+def _figures(index: Path, built: list[str], searching: _SearchThreads, second: dict) -> dict:
+    records = searching.records
     allowed = {v: public_slugs(index, v) for v in built}
     everything = records + [tuple(r) for r in second["seen"]]
     inconsistent = [r for r in everything if r[0] not in allowed or not set(r[1]) <= allowed[r[0]]]
     return {
-        "threads": threads,
-        "rebuilds": rebuilds,
         "versions": built,
         "thread_searches": len(records),
         "process_searches": second["count"],
-        "errors": errors + second["errors"],
+        "errors": searching.errors + second["errors"],
         "inconsistent": inconsistent,
         "versions_seen_by_threads": sorted({r[0] for r in records}),
         "versions_seen_by_process": sorted({r[0] for r in second["seen"]}),
-        "final_thread_version": live.version,
+        "final_thread_version": searching.live.version,
         "final_process_version": second["final"],
-        "reloads": live.reloads,
+        "reloads": searching.live.reloads,
     }
