@@ -38,6 +38,11 @@ def query_key(query: str) -> str:
 
 
 class Analytics:
+    """The log and its reports, in the SQLite file at `path` (folders, tables and WAL mode set up
+    at construction). Safe from any thread: every call opens its own connection (10 s busy
+    timeout). Queries are kept stripped and cut to MAX_QUERY_CHARS characters; times are UTC
+    (ISO 8601, seconds); reports are pandas DataFrames."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +61,8 @@ class Analytics:
     def log_search(
         self, query: str, role: str, results: int, top_slug: str | None, good_match: bool
     ) -> None:
+        """Record one search: its role, the number of answers, the top answer's slug (None when
+        there is none) and whether it was a good match (`Searcher.good_match`)."""
         self._insert(
             "searches",
             query,
@@ -66,6 +73,7 @@ class Analytics:
         )
 
     def log_feedback(self, query: str, slug: str, helpful: bool, role: str) -> None:
+        """Record one helpful / unhelpful vote on the answer `slug` to `query`."""
         self._insert("feedback", query, slug=slug, helpful=int(helpful), role=role)
 
     def _insert(self, table: str, query: str, **values: object) -> None:
@@ -100,20 +108,29 @@ class Analytics:
         )
 
     def top_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        """The most asked questions of the last `days` UTC days, today included, one row per
+        `query_key`: query (one of its spellings), searches, no_good_match, last_seen; most
+        searched first, then most recent; at most `limit` rows."""
         columns = "COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match"
         return self._ranked("searches", columns, "", "query_key", "searches", days, limit)
 
     def no_match_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        """Like `top_queries`, counting only searches without a good match: query, searches,
+        last_seen. Content gaps."""
         where = " AND good_match = 0"
         return self._ranked(
             "searches", "COUNT(*) AS searches", where, "query_key", "searches", days, limit
         )
 
     def unhelpful_answers(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+        """Answers voted unhelpful in the last `days` days, one row per (query_key, slug): query,
+        slug, unhelpful, last_seen; most votes first, then most recent; at most `limit` rows."""
         columns, where = "slug, COUNT(*) AS unhelpful", " AND helpful = 0"
         return self._ranked("feedback", columns, where, "query_key, slug", "unhelpful", days, limit)
 
     def per_day(self, days: int = 30) -> pd.DataFrame:
+        """One row per UTC day of the last `days` with a search or a vote, oldest first: day,
+        searches, no_good_match, helpful, unhelpful (ints, 0 where a day has none)."""
         searches = self._frame(
             "SELECT day, COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match "
             "FROM searches WHERE day >= ? GROUP BY day",

@@ -41,6 +41,8 @@ def _add_common(parser: argparse.ArgumentParser, articles: bool = False) -> None
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand: its options, defaults and choices (Role and Mode
+    values come from kb.options)."""
     p = argparse.ArgumentParser(prog="python -m kb", description="Help-center search.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
@@ -88,6 +90,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_build(args) -> int:
+    """`build`: validate, build and publish; prints the report's summary and, when there are at
+    most 20, the added, changed and removed slugs. Returns 0 (errors are raised to `main`)."""
     report = build_index(args.articles, args.index, encoder=args.encoder, force=args.force)
     print(report.summary())
     for label, slugs in (
@@ -101,6 +105,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_search(args) -> int:
+    """`search`: the live index's answers, one numbered block each (title › section, category,
+    language, score, snippet with `**` marks, link), or with --json the `Answer.to_dict()` list.
+    Returns 0."""
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     answers = searcher.search(
         args.query, top_k=args.top_k, category=args.category, language=args.language, mode=args.mode
@@ -119,6 +126,8 @@ def cmd_search(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    """`eval`: metrics of the query file against the live index (with --compare, BM25 and dense
+    alone too), as a table or JSON. Returns 0."""
     queries = load_queries(args.queries)
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     started = time.perf_counter()
@@ -135,6 +144,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_stats(args) -> int:
+    """`stats`: the live version, its build time, encoder and counts per partition, and the kept
+    versions; with --json `IndexDescription.to_dict()`. Returns 0."""
     description = describe_index(args.index)
     live = description.live
     if args.json:
@@ -153,12 +164,15 @@ def cmd_stats(args) -> int:
 
 
 def cmd_rollback(args) -> int:
+    """`rollback`: make the previous version live; prints `old -> new`. Returns 0."""
     old, new = open_store(args.index).rollback()
     print(f"rolled back: {old} -> {new} is live")
     return 0
 
 
 def cmd_validate(args) -> int:
+    """`validate`: every problem in the articles on stderr, then their count; builds nothing.
+    Returns 1 when there are problems, else 0."""
     problems = validate(args.articles)
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -177,6 +191,10 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command (`argv`, default sys.argv[1:]) and return the exit code: 0 on success, 1
+    for invalid input (article problems, listed on stderr; a query file, an option or a setting),
+    2 for index problems (IndexStateError: missing, damaged, locked, another encoder). Other
+    exceptions propagate with their traceback; argparse itself exits with 2 on a usage error."""
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -73,6 +73,10 @@ class IndexStateError(KBError):
 
 
 class IndexNotFoundError(IndexStateError):
+    """No version to serve or switch to: the folder has no CURRENT, CURRENT names a version that is
+    not complete, or a rollback has no older version. `detail` says which; the message names the
+    folder and the command that builds an index there."""
+
     def __init__(self, index_dir: Path | str, detail: str = ""):
         super().__init__(
             f"no index in {index_dir}{': ' + detail if detail else ''}; "

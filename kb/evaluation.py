@@ -22,12 +22,18 @@ KS = (1, 3, 5, 10)
 
 @dataclass(frozen=True)
 class Query:
+    """One evaluation query: its `text`, the slugs that count as a right answer (`relevant`, at
+    least one) and its language for the per-language figures ("" when the file gives none)."""
+
     text: str
     relevant: tuple[str, ...]
     lang: str = ""
 
 
 def load_queries(path: str | Path) -> list[Query]:
+    """Queries from a UTF-8 JSONL file, one per non-blank line: {"query": str, "relevant": [slug,
+    ...], "lang": optional}; other keys are ignored. Raises QueryFileError listing every bad line
+    (or the missing file) with its line number."""
     path = Path(path)
     if not path.exists():
         raise QueryFileError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
@@ -66,7 +72,9 @@ def load_queries(path: str | Path) -> list[Query]:
 
 
 def metrics(ranked: list[list[str]], relevant: list[tuple[str, ...]]) -> dict[str, float]:
-    """Recall@1/3/5/10 (success), MRR@10 and nDCG@10 averaged over queries."""
+    """Recall@1/3/5/10 (success), MRR@10 and nDCG@10 averaged over queries, each in 0..1 rounded to
+    4 places (0.0 for no queries), and "n", the number of queries. `ranked[i]`: the slugs returned
+    for query i, best first; `relevant[i]`: its right answers."""
     n = len(ranked)
     totals = defaultdict(float)
     for slugs, rel in zip(ranked, relevant, strict=True):
@@ -85,11 +93,15 @@ def metrics(ranked: list[list[str]], relevant: list[tuple[str, ...]]) -> dict[st
 
 
 def run(searcher, queries: list[Query], mode: Mode = Mode.HYBRID) -> list[list[str]]:
+    """The top-10 slugs `searcher` returns for each query, in query order."""
     return [[a.slug for a in searcher.search(q.text, top_k=10, mode=mode)] for q in queries]
 
 
 def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
-    """Metrics for the product's search; with `compare`, also BM25 alone and dense alone."""
+    """Metrics for the product's search; with `compare`, also BM25 alone and dense alone.
+
+    The hybrid figures (`metrics` plus "by_lang": language -> the same figures) are at the top
+    level; with `compare`, "bm25" and "dense" hold figures of the same shape."""
     modes = [Mode.HYBRID, Mode.BM25, Mode.DENSE] if compare else [Mode.HYBRID]
     relevant = [q.relevant for q in queries]
     result: dict = {}
@@ -111,7 +123,8 @@ def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
 
 
 def format_table(result: dict) -> str:
-    """Side-by-side text table of hybrid / bm25 / dense figures."""
+    """Side-by-side text table of hybrid / bm25 / dense figures (an `evaluate` result), with one
+    line per language."""
     columns = [("fused", result)] + [(m, result[m]) for m in ("bm25", "dense") if m in result]
     keys = [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
     lines = [f"{'metric':<12}" + "".join(f"{name:>10}" for name, _ in columns)]

@@ -44,6 +44,7 @@ class Article:
 
     @property
     def is_public(self) -> bool:
+        """True for `Visibility.PUBLIC`: the article is in the public partition too."""
         return self.visibility is Visibility.PUBLIC
 
     @functools.cached_property
@@ -67,6 +68,7 @@ class Article:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def link(self, anchor: str = "") -> str:
+        """`article_link` of this article (its url, else `?article=<slug>`), with `#anchor`."""
         return article_link(self.url, self.slug, anchor)
 
 
@@ -88,7 +90,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A retrieval unit: a window of at most `ChunkSettings.max_chars` characters of one section.
+    """A retrieval unit: a sentence-aligned window of one section's text, about
+    `ChunkSettings.max_chars` characters (at most max_chars + overlap_chars, kb/ingest/chunking.py).
 
     `embed_text` is what the encoder sees (title and heading first); `chunk_id` is 20 hex
     characters of sha256 over slug, anchor, position and embed_text (a content-hash id)."""
@@ -118,4 +121,5 @@ class ArticleView:
     sections: tuple[Section, ...] = ()
 
     def link(self, anchor: str = "") -> str:
+        """Same as `Article.link`: the source link, with `#anchor` when given."""
         return article_link(self.url, self.slug, anchor)

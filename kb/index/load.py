@@ -43,7 +43,8 @@ class LoadedIndex:
     Chunk rows are 0..chunk_count-1; vector rows are chunk vectors first, then one title vector
     per article (`vector_targets` maps each vector row to its chunk row). `keyword` scores chunk
     rows with BM25, `vectors` searches vector rows by inner product, `articles` reads article and
-    section rows from memory-mapped Arrow tables."""
+    section rows from memory-mapped Arrow tables. Read-only once loaded, so one instance serves
+    every thread. `fallback_from` names the damaged live version when this is an older one."""
 
     directory: Path
     version: str
@@ -61,10 +62,12 @@ class LoadedIndex:
 
     @property
     def encoder_id(self) -> str:
+        """`Encoder.id` of the encoder that built this version."""
         return self.manifest.encoder_id
 
     @property
     def chunk_count(self) -> int:
+        """Number of chunk rows (BM25 documents); a mask has this length."""
         return len(self.chunk_article)
 
     def chunk_texts(self) -> list[str]:
@@ -72,7 +75,9 @@ class LoadedIndex:
         return self.chunks.column("text").to_pylist()
 
     def mask(self, category: str | None = None, language: str | None = None) -> np.ndarray | None:
-        """(chunk_count,) bool of the chunk rows the filters allow, or None when there are none."""
+        """(chunk_count,) bool of the chunk rows whose article has exactly this category and
+        language (each filter optional), or None when neither is given. All False for a value no
+        article has."""
         if not category and not language:
             return None
         mask = np.ones(self.chunk_count, dtype=bool)
@@ -86,6 +91,9 @@ class LoadedIndex:
 
 
 def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
+    """LoadedIndex's fields from the role's partition folder. Raises CorruptIndexError when the
+    public partition holds a non-public article, and whatever the readers raise for an unreadable
+    file (OSError, ValueError, KeyError; FAISS raises RuntimeError)."""
     part = version_dir / partition_for(role)
     articles = ArticleCatalog(read_table(part / ARTICLES_FILE), read_table(part / SECTIONS_FILE))
     if role is Role.PUBLIC and len(articles):
@@ -108,7 +116,9 @@ def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
 
 
 def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
-    """One version's partition for `role`. Raises CorruptIndexError (checksum, unreadable file)."""
+    """One version's partition for `role`, its files checked against the manifest's sha256 first.
+    Raises CorruptIndexError: unreadable manifest, other format, checksum mismatch, or a file the
+    readers fail on with OSError, ValueError or KeyError (FAISS's RuntimeError passes through)."""
     version_dir = index_dir / version
     manifest = read_manifest(version_dir)
     verify_files(version_dir, manifest, prefix=partition_for(role) + "/")

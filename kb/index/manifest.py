@@ -42,6 +42,7 @@ class Manifest:
 
     @property
     def encoder_id(self) -> str:
+        """`Encoder.id` of the encoder that built the version."""
         return self.encoder["id"]
 
     @property
@@ -51,10 +52,13 @@ class Manifest:
 
     @property
     def language_neutral(self) -> bool:
+        """Whether the vectors had the language direction projected out (then each partition
+        holds language_direction.npy and queries are projected alike)."""
         return bool(self.vectors.get("language_neutral"))
 
     @property
     def title_vectors(self) -> bool:
+        """Whether each article with chunks has one title vector after the chunk vectors."""
         return bool(self.vectors.get("title_vectors"))
 
     def build_settings(self) -> dict:
@@ -62,6 +66,7 @@ class Manifest:
         return {name: getattr(self, name) for name in BUILD_SETTINGS}
 
     def to_json(self) -> str:
+        """Indented JSON, `format` first, non-ASCII kept; `from_json` reads it back."""
         data = asdict(self)
         ordered = {"format": data.pop("format"), **data}
         return json.dumps(ordered, ensure_ascii=False, indent=2)
@@ -100,6 +105,7 @@ def read_manifest(version_dir: Path) -> Manifest:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of the file's bytes, read in 1 MiB blocks. Raises OSError."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -108,7 +114,8 @@ def sha256_file(path: Path) -> str:
 
 
 def checksums(root: Path) -> dict[str, str]:
-    """sha256 of every file under `root` except the manifest, by relative path."""
+    """sha256 (hex) of every file under `root` except manifest.json, by path relative to `root`,
+    in sorted order."""
     return {
         str(p.relative_to(root)): sha256_file(p)
         for p in sorted(root.rglob("*"))

@@ -45,7 +45,11 @@ def _table(rows: list, columns: list[str]) -> pa.Table:
 
 @dataclass
 class Segment:
-    """Articles in order; every other field is grouped by article in that same order."""
+    """Articles in order; every other field is grouped by article in that same order.
+
+    With n articles, s sections, c chunks and vector dimension dim: `section_counts` and
+    `chunk_counts` are (n,) int64, `chunk_vectors` (c, dim) and `title_vectors` (n, dim) float32,
+    L2-normalised (title rows all zero for an article without one), `terms` holds c chunks."""
 
     slugs: list[str]
     content_hashes: list[str]
@@ -140,6 +144,8 @@ class Segment:
 
     @staticmethod
     def concat(parts: list[Segment]) -> Segment:
+        """The articles of every part, one part after another, with everything that belongs to
+        them (same dimension in every part)."""
         return Segment(
             slugs=[s for p in parts for s in p.slugs],
             content_hashes=[h for p in parts for h in p.content_hashes],

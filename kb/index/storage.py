@@ -29,38 +29,74 @@ from .segment import Partitions, Segment
 
 
 class IndexStore(Protocol):
-    """Where index versions live. Implementations: FileStore (a folder)."""
+    """Where index versions live: every read and write of an index goes through one. `open_store`
+    picks the implementation; FileStore (a folder) is the first.
+
+    A version is a name that sorts by build time, a manifest with the sha256 of every file, and two
+    partitions, `public` and `all`; it never changes once published. One version is live at a time.
+    Any number of threads and processes may read while one writer, holding `lock`, publishes or
+    rolls back; a reader sees the old live version or the new one, never a mix.
+    """
+
+    @property
+    def cache_dir(self) -> Path:
+        """A local folder for the embedding and token caches (kb/embed/cache.py), shared by every
+        build of this index; created when first written."""
 
     def live_version(self) -> str:
-        """Raises IndexNotFoundError when nothing is live."""
+        """Name of the live version. Raises IndexNotFoundError when nothing is live."""
 
     def versions(self) -> list[str]:
-        """Complete versions, oldest first."""
+        """Names of the complete versions, oldest first (the live one among them)."""
 
     def manifest(self, version: str) -> Manifest:
-        """Raises CorruptIndexError when unreadable."""
+        """The manifest of `version`. Raises CorruptIndexError when it is missing, unreadable or
+        of another format."""
 
     def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
-        """The live version's partition for `role`, falling back to the newest older version
-        that verifies when the live one is damaged."""
+        """The live version's partition for `role` (a Role or its value), its files checked
+        against the manifest. A damaged live version is passed over for the newest older one that
+        verifies (`LoadedIndex.fallback_from` names it). Raises IndexNotFoundError;
+        EncoderMismatchError when `expect_encoder` differs from the version's encoder id (never a
+        reason to fall back); CorruptIndexError when no version verifies; ConfigError for an
+        unknown role."""
 
     def lock(self) -> AbstractContextManager[None]:
-        """One writer at a time; raises BuildLockedError while another holds it."""
+        """The write lock, as a context manager: one writer (build or rollback) at a time, released
+        when the holder leaves it or dies. Raises BuildLockedError at once while another holds
+        it."""
 
-    def live_manifest(self) -> Manifest | None: ...
+    def live_manifest(self) -> Manifest | None:
+        """The live version's manifest, or None when nothing usable is live (a build then starts
+        from scratch). Never raises."""
 
     def segments(self, manifest: Manifest, dim: int) -> dict[str, Segment]:
-        """A version's partitions as Segments for incremental reuse ({} if not reusable)."""
+        """Partition name -> Segment of the version `manifest` describes, for a build to reuse its
+        unchanged articles (vectors of dimension `dim`); {} when any of its files fails its
+        checksum or cannot be read (the build then computes everything afresh). Never raises."""
 
-    def language_direction(self, version: str) -> np.ndarray: ...
+    def language_direction(self, version: str) -> np.ndarray:
+        """(dim,) float32 unit vector that `version`'s vectors were projected with; asked only of a
+        version whose manifest has `language_neutral`."""
 
     def publish(
         self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
     ) -> tuple[Manifest, dict[str, float]]:
-        """Write a complete version, then make it live atomically."""
+        """Write a complete new version from `partitions`, then make it live atomically; the
+        caller holds `lock`.
+
+        `manifest` carries the encoder, settings, article hashes and build figures; publish fills
+        in the version name, created_at, counts (per partition: articles, sections, chunks) and
+        file checksums. One title vector per article with chunks is written when
+        `manifest.title_vectors`; `direction` ((dim,) float32, or None) is stored with the
+        partitions. Returns (the published manifest, seconds spent on "bm25", "faiss" and
+        "write"). Nothing is live before the final switch: a failure leaves the previous version
+        live. Old versions may be pruned afterwards, never the live one."""
 
     def rollback(self) -> tuple[str, str]:
-        """Make the previous version live; returns (old, new)."""
+        """Make the newest version older than the live one live; returns (old, new). Takes the
+        write lock itself: raises BuildLockedError while a build writes, IndexNotFoundError when
+        nothing is live or no older version exists."""
 
 
 # location prefix -> factory; a database backend registers here
@@ -68,7 +104,8 @@ BACKENDS: dict[str, Callable[[str], IndexStore]] = {}
 
 
 def open_store(location: str | Path | IndexStore) -> IndexStore:
-    """The store at `location`: a folder path (FileStore) or a URL whose scheme has a backend.
+    """The store at `location`: a folder path (FileStore) or a URL whose scheme has a backend in
+    BACKENDS; a store is returned as it is. Nothing is read or created here.
 
     Raises ConfigError for a URL scheme no backend handles."""
     if not isinstance(location, str | Path):
@@ -84,7 +121,7 @@ def open_store(location: str | Path | IndexStore) -> IndexStore:
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """One stored version as the editor page and `kb stats` list it."""
+    """One stored version as the editor page and `kb stats` list it; `live` marks the live one."""
 
     version: str
     created_at: str  # ISO 8601 UTC; "" when the manifest is damaged
@@ -94,7 +131,8 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class IndexDescription:
-    """What `kb stats` and the editor page show about an index."""
+    """What `kb stats` and the editor page show about an index: the live manifest and every
+    stored version, oldest first."""
 
     live: Manifest
     versions: list[VersionInfo] = field(default_factory=list)
@@ -112,7 +150,7 @@ class IndexDescription:
 
 
 def describe_index(location: str | Path | IndexStore) -> IndexDescription:
-    """The live version's manifest and every stored version, newest last; a version whose
+    """The live version's manifest and every stored version, oldest first; a version whose
     manifest cannot be read is listed as damaged instead of failing the whole description.
 
     Raises IndexNotFoundError when nothing is live, CorruptIndexError when the live manifest

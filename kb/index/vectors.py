@@ -30,22 +30,38 @@ EXACT_SUBSET = APPROXIMATE_ABOVE  # a filter allowing at most this many is searc
 
 
 class VectorIndex(Protocol):
+    """Top-k inner-product search over `count` stored vectors of dimension `dim`.
+
+    Stored vectors and queries are L2-normalised float32, so a score is a cosine in -1..1. Rows are
+    0..count-1 in the order the vectors were added. Searching does not change the index, so one
+    instance serves several threads. Implementations: FaissVectorIndex (the product),
+    ExactVectorIndex (the reference the tests compare it with).
+    """
+
     count: int
     dim: int
 
     def search(
         self, query: np.ndarray, k: int, mask: np.ndarray | None = None
-    ) -> list[tuple[int, float]]: ...
+    ) -> list[tuple[int, float]]:
+        """At most `k` (row, score) pairs, highest score first, each row once.
+
+        `query`: (dim,) float32 (any shape of dim elements). `mask`: (count,) bool, the rows that
+        may be returned (None: all). [] when the index is empty, k <= 0 or the mask allows no row;
+        fewer than k when fewer rows are allowed. An approximate index may miss some of the exact
+        top k (its recall is measured when it is built)."""
 
 
 class ExactVectorIndex:
-    """Brute-force dot product: the definition of the right answer."""
+    """Brute-force dot product: the definition of the right answer. `vectors`: (n, dim), kept as
+    C-contiguous float32."""
 
     def __init__(self, vectors: np.ndarray):
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.count, self.dim = self.vectors.shape
 
     def search(self, query, k, mask=None):
+        """`VectorIndex.search`, exact; equal scores come in row order."""
         if self.count == 0 or k <= 0:
             return []
         scores = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
@@ -58,6 +74,10 @@ class ExactVectorIndex:
 
 
 class FaissVectorIndex:
+    """`VectorIndex` over a FAISS index: exact `IndexFlatIP` up to APPROXIMATE_ABOVE vectors,
+    `IndexIVFFlat` above, both by inner product. Each search runs on one OpenMP thread
+    (`_one_faiss_thread`); FAISS CPU indexes allow concurrent searches."""
+
     def __init__(self, index, dim: int):
         self._index = index
         self.dim = dim
@@ -70,16 +90,22 @@ class FaissVectorIndex:
 
     @property
     def kind(self) -> str:
+        """The FAISS class name: "IndexFlatIP" or "IndexIVFFlat"."""
         return type(self._index).__name__
 
     @property
     def approximate(self) -> bool:
+        """True for an IVF index, whose results may miss some of the exact top k."""
         return self.kind.startswith("IndexIVF")
 
     @classmethod
     def build(
         cls, vectors: np.ndarray, dim: int, approximate_above: int = APPROXIMATE_ABOVE
     ) -> FaissVectorIndex:
+        """An index of `vectors` ((n, dim) float32, L2-normalised; reshaped to rows of `dim`):
+        exact when n <= approximate_above, else IVF-Flat with about sqrt(n) lists (a power of
+        two), k-means trained (12 iterations, fixed seed) on at most 64 vectors per list, and
+        `nprobe` set by `calibrate_nprobe`."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
@@ -91,6 +117,9 @@ class FaissVectorIndex:
         return cls(index, dim)
 
     def search(self, query, k, mask=None):
+        """`VectorIndex.search`. On an IVF index a mask allowing at most EXACT_SUBSET rows is
+        searched exactly among those rows (a narrow filter can leave too few of them in the
+        probed lists); any other mask becomes a FAISS ID selector."""
         import faiss
 
         if self.count == 0 or k <= 0:
@@ -117,22 +146,26 @@ class FaissVectorIndex:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        """The stored vectors at `rows` (exact: both index kinds keep the original vectors)."""
+        """(len(rows), dim) float32: the stored vectors at `rows` (exact: both index kinds keep the
+        original vectors)."""
         return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def reconstruct_all(self) -> np.ndarray:
-        """All stored vectors (flat and IVF-Flat both keep them exactly)."""
+        """(count, dim) float32: all stored vectors (flat and IVF-Flat both keep them exactly)."""
         if self.count == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_n(0, self.count)
 
     def save(self, path: Path) -> None:
+        """Write the index to `path` with `faiss.write_index` (nprobe included)."""
         import faiss
 
         faiss.write_index(self._index, str(path))
 
     @classmethod
     def load(cls, path: Path) -> FaissVectorIndex:
+        """What `save` wrote, with an IVF index's direct map rebuilt. FAISS raises RuntimeError
+        for a file it cannot read."""
         import faiss
 
         index = faiss.read_index(str(path))
@@ -180,7 +213,9 @@ def _ivf(vectors: np.ndarray, dim: int, seed: int = 1234):
 
 
 def calibrate_nprobe(index, vectors: np.ndarray, rng, queries: int = 200) -> tuple[int, float]:
-    """Smallest nprobe whose recall@10 against exact search reaches TARGET_RECALL.
+    """Smallest nprobe in NPROBE_STEPS (up to the number of lists) whose recall@10 against exact
+    search reaches TARGET_RECALL; returns (the nprobe left set on `index`, its recall in 0..1).
+    When none reaches the target, the largest step tried stays set.
 
     The probes are midpoints of two random stored vectors: they fall between clusters, as real
     questions do. Stored vectors themselves were too easy (nprobe 16 reached 0.97 on them but only

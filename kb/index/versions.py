@@ -22,6 +22,8 @@ KEEP_VERSIONS = 5
 
 
 def new_version_name() -> str:
+    """A new version name, `v<UTC date and time to the microsecond>Z-<4 random hex>`, e.g.
+    `v20240501T120000123456Z-1a2b`: names sort by build time."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"v{stamp}-{secrets.token_hex(2)}"
 
@@ -38,6 +40,8 @@ def versions(index_dir: Path) -> list[str]:
 
 
 def current_version(index_dir: Path) -> str:
+    """The version CURRENT names. Raises IndexNotFoundError when CURRENT is missing or names a
+    folder without a manifest."""
     path = index_dir / CURRENT
     if not path.exists():
         raise IndexNotFoundError(index_dir)
@@ -48,6 +52,8 @@ def current_version(index_dir: Path) -> str:
 
 
 def fsync_dir(path: Path) -> None:
+    """fsync a folder so a rename inside it survives a power cut; an OSError (a file system that
+    cannot) is ignored."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -68,12 +74,16 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def switch_current(index_dir: Path, version: str) -> None:
+    """Point CURRENT at `version` atomically (`atomic_write_text`). Raises IndexNotFoundError when
+    the version has no manifest."""
     if not (index_dir / version / MANIFEST).exists():
         raise IndexNotFoundError(index_dir, f"version {version!r} is not a complete build")
     atomic_write_text(index_dir / CURRENT, version + "\n")
 
 
 def previous_version(index_dir: Path) -> str:
+    """The newest complete version older than the live one. Raises IndexNotFoundError when nothing
+    is live or there is no older version."""
     live = current_version(index_dir)
     older = [v for v in versions(index_dir) if v < live]
     if not older:
@@ -84,7 +94,8 @@ def previous_version(index_dir: Path) -> str:
 
 
 def rollback(index_dir: Path) -> tuple[str, str]:
-    """Make the version before the live one live; returns (old, new)."""
+    """Make the version before the live one live, holding the build lock; returns (old, new).
+    Raises BuildLockedError while a build writes, IndexNotFoundError as `previous_version`."""
     with build_lock(index_dir):
         live = current_version(index_dir)
         target = previous_version(index_dir)
@@ -93,7 +104,9 @@ def rollback(index_dir: Path) -> tuple[str, str]:
 
 
 def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
-    """Delete the oldest versions beyond `keep`, never the live one; also leftover temp dirs."""
+    """Delete the versions older than the newest `keep`, never the live one, and every leftover
+    `.tmp-*` folder; returns the deleted version names. Raises IndexNotFoundError when nothing is
+    live. The caller holds the build lock (a temporary folder may be a build in progress)."""
     live = current_version(index_dir)
     removed = []
     for name in versions(index_dir)[:-keep] if keep > 0 else []:
@@ -107,7 +120,11 @@ def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
 
 @contextlib.contextmanager
 def build_lock(index_dir: Path):
-    """One writer at a time; a second build fails at once with who holds the lock."""
+    """One writer at a time; a second build fails at once with who holds the lock.
+
+    An exclusive, non-blocking `flock` on `<index>/.build.lock` (the folder is created), which
+    holds the holder's pid while held; the kernel releases it if the holder dies. Raises
+    BuildLockedError naming that pid."""
     index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK
     with open(path, "a+", encoding="utf-8") as f:

@@ -66,7 +66,8 @@ def split_sections(article: Article) -> list[Section]:
 
 
 def _windows(text: str, settings: ChunkSettings) -> list[str]:
-    """Sentence-aligned windows of at most max_chars with about overlap_chars carried over."""
+    """Sentence-aligned windows of about max_chars, with up to overlap_chars of whole sentences
+    carried over; a window that starts with carried sentences can reach max_chars + overlap_chars."""
     if len(text) <= settings.max_chars:
         return [text]
     pieces: list[str] = []
@@ -95,8 +96,9 @@ def _windows(text: str, settings: ChunkSettings) -> list[str]:
 def chunk_article(
     article: Article, sections: list[Section], settings: ChunkSettings = ChunkSettings()
 ) -> list[Chunk]:
-    """Chunks of one article. The embedded text starts with the title and heading so a chunk that
-    never repeats the topic ("点击下一步即可") is still found for it."""
+    """Chunks of one article, section by section in order. The embedded text starts with the title
+    and heading so a chunk that never repeats the topic ("点击下一步即可") is still found for it.
+    A section without text is one chunk of its heading."""
     chunks: list[Chunk] = []
     for section in sections:
         body = section.text or section.heading

@@ -20,11 +20,14 @@ MAX_WORD_CHARS = 5_000  # a Chinese paragraph has no spaces; 5,000 characters is
 
 
 def guess_language(text: str) -> Language:
+    """`zh` when `text` has any CJK ideograph (CJK_RE), else `en`."""
     return Language.ZH if CJK_RE.search(text) else Language.EN
 
 
 def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) -> str | None:
-    """A slug becomes a URL part and a file name; refuse anything that could escape either."""
+    """`slug` when it matches SLUG_RE (lower-case letters, digits, '-', '_', 1..120 characters,
+    starting with a letter or digit), else None after appending a Problem at `where`. A slug
+    becomes a URL part and a file name; refuse anything that could escape either."""
     path, line = where
     if not isinstance(slug, str) or not slug.strip():
         problems.append(Problem(path, line, "slug must be a non-empty text like 'forgot-password'"))
@@ -45,7 +48,8 @@ def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) ->
 def parse_choice(
     enum_cls, value: object, field_name: str, where: tuple[str, int], problems: list[Problem]
 ):
-    """Enum value from a front-matter field or table cell; a bad one is a problem naming the choices."""
+    """`enum_cls` member from a front-matter field or table cell (text stripped and lower-cased),
+    or None after appending a Problem at `where` that names the valid choices."""
     try:
         return enum_cls.parse(
             value.strip().lower() if isinstance(value, str) else value, field_name
@@ -56,7 +60,10 @@ def parse_choice(
 
 
 def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
-    """Bytes to text, refusing binary, UTF-16 and invalid UTF-8 with a message that says how to fix it."""
+    """Bytes to text, refusing binary, UTF-16 and invalid UTF-8 with a message that says how to fix it.
+
+    A UTF-8 byte-order mark is dropped. Returns None after appending a Problem: UTF-16 (by its BOM),
+    a NUL byte in the first 8 KiB (binary), or invalid UTF-8 (with the line of the first bad byte)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         problems.append(Problem(path, 1, "file is UTF-16 encoded; save it as UTF-8"))
         return None
@@ -87,6 +94,9 @@ def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
 
 
 def as_text(value: object, name: str, where: tuple[str, int], problems: list[Problem]) -> str:
+    """A scalar field as stripped text: None -> "", a str, int or float as text, a date (YAML reads
+    `2024-05-01` as one) in ISO 8601. Anything else (list, mapping, bool) appends a Problem at
+    `where` (path, line) and returns ""."""
     if value is None:
         return ""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -102,6 +112,8 @@ def as_text(value: object, name: str, where: tuple[str, int], problems: list[Pro
 
 
 def as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> tuple[str, ...]:
+    """Tags from a list of words (or numbers) or from a text split at ',' or '，', each stripped,
+    empty ones dropped; None -> (). Anything else appends a Problem at `where` and returns ()."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -121,7 +133,11 @@ def as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> t
 
 def check_size(text: str, display: str, problems: list[Problem], first_line: int = 1) -> bool:
     """Refuse text that would flood the index: too long overall, or a run-on line (e.g. pasted
-    base64) that no customer could read and that would become hundreds of chunks."""
+    base64) that no customer could read and that would become hundreds of chunks.
+
+    False after appending one Problem (the first found: a run of more than MAX_WORD_CHARS = 5,000
+    characters without whitespace, on its line counted from `first_line`; else more than
+    MAX_ARTICLE_CHARS = 100,000 characters in all); True when the text is acceptable."""
     for offset, line in enumerate(text.split("\n")):
         longest = max((len(w) for w in line.split()), default=0)
         if longest > MAX_WORD_CHARS:

@@ -28,7 +28,9 @@ def _display_path(path: Path, root: Path) -> str:
 
 
 def discover(root: Path) -> list[Path]:
-    """Article source files under `root` (or `root` itself), sorted for a stable build order."""
+    """Article source files under `root` (or `root` itself), sorted for a stable build order:
+    .md, .markdown, .csv, .xlsx and .jsonl at any depth (symbolic links included, so the caller
+    can refuse broken ones), skipping anything under a folder or with a name starting with '.'."""
     if root.is_file():
         return [root]
     files = [
@@ -42,6 +44,9 @@ def discover(root: Path) -> list[Path]:
 
 
 def load_file(path: Path, display: str, problems: list[Problem]) -> list[Article]:
+    """Articles of one source file, problems appended with `display` as their path, nothing raised:
+    a FAQ table (.csv, .xlsx, .jsonl) gives one per usable row, a Markdown file at most one.
+    A Markdown file over MAX_ARTICLE_BYTES (2,000,000 bytes) is refused before decoding."""
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         return load_table(path, display, problems)
@@ -114,6 +119,8 @@ def load_articles(root: str | Path) -> list[Article]:
 
 
 def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
+    """One Problem per article whose slug an earlier one already has, at the later article's
+    source and body line, naming where the first one is."""
     first: dict[str, Article] = {}
     problems = []
     for article in articles:
@@ -133,7 +140,8 @@ def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
 
 
 def validate(root: str | Path) -> list[Problem]:
-    """Problems in the article sources, without building anything (for editors and the app)."""
+    """Problems in the article sources, without building anything (for editors and the app);
+    [] when `load_articles` would succeed."""
     try:
         load_articles(root)
     except ValidationError as exc:

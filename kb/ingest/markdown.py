@@ -32,6 +32,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     `visibility: internal` followed by `visibility: public` would publish the article."""
 
     def construct_mapping(self, node, deep=False):
+        """SafeLoader's mapping, after refusing a scalar key given twice in it: ConstructorError
+        marked at the second key, which `split_front_matter` reports on that line."""
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
@@ -51,7 +53,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def split_front_matter(
     text: str, path: str, problems: list[Problem]
 ) -> tuple[dict, int, str] | None:
-    """(front matter mapping, first body line, body) or None after recording why not."""
+    """(front matter mapping, 1-based file line where the body starts, body text) or None after
+    appending a Problem: no opening '---', never closed ('---' or '...'), invalid YAML (on its
+    line), a key given twice, or YAML that is not a mapping."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         problems.append(
@@ -95,7 +99,11 @@ def split_front_matter(
 def parse_markdown(
     text: str, path: str, default_slug: str, problems: list[Problem]
 ) -> Article | None:
-    """One Markdown article; problems are appended, None returned when it cannot be used."""
+    """One Markdown article from a file's text; problems are appended (on the line of the field
+    concerned, line 1 for a missing one), None returned when there is any. Unknown fields are
+    problems; the slug defaults to `default_slug` (the file name), the category to `general`,
+    visibility to public and the language to a guess. The body keeps its Markdown without leading
+    and trailing empty lines; `body_line` is the file line where it starts."""
     if not text.strip():
         problems.append(Problem(path, 1, "file is empty; add front matter with a title and a body"))
         return None

@@ -121,6 +121,7 @@ def _has_value(row) -> bool:
 
 
 def is_blank(value: object) -> bool:
+    """True for None or a float NaN (a cell with no value); "" is not blank here."""
     return value is None or (isinstance(value, float) and value != value)
 
 

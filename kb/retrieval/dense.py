@@ -11,6 +11,9 @@ from .hits import Hit
 
 
 class DenseRetriever:
+    """`Retriever` by cosine: the question encoded on the query side, projected like the stored
+    vectors, searched against chunk and title vectors; scores in -1..1."""
+
     def __init__(self, index: LoadedIndex, encoder: Encoder):
         self.index, self.encoder = index, encoder
 
@@ -19,6 +22,7 @@ class DenseRetriever:
         return project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
 
     def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
+        """`Retriever.search` by cosine: `search_vector` of the encoded query."""
         return self.search_vector(self.encode(query), top_k, mask)
 
     def search_vector(

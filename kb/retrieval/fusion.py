@@ -22,8 +22,11 @@ def rrf(
     """Fuse lists of (id, score), each best first, into one (id, fused score) list, best first.
 
     `weights` scale whole lists; `item_weights` (one mapping or None per list) scale single items,
-    e.g. a BM25 hit by how much of the query it covers. Ties are broken by the id's best rank in any
-    list, then by id, so the order is deterministic.
+    e.g. a BM25 hit by how much of the query it covers (an id missing from its mapping: 1.0). Ties
+    are broken by the id's best rank in any list, then by id, so the order is deterministic.
+    The input scores are ignored, only ranks count. A fused score is > 0 when the weights and item
+    weights are, and at most sum(weights) / (k + 1) when item weights are <= 1. Raises ValueError
+    for k < 1 or a `weights` of another length than `ranked_lists`.
     """
     if k < 1:
         raise ValueError(f"rrf constant k ({k}) must be >= 1")

@@ -24,6 +24,13 @@ class Hit:
 
 
 class Retriever(Protocol):
+    """Turns a question into ranked chunk hits over one loaded partition. KeywordRetriever (BM25),
+    DenseRetriever (cosine) and HybridRetriever (RRF of both) implement it; `Searcher.search`
+    picks one by `Mode`. A retriever keeps no state between searches, so a Searcher shares it
+    across threads."""
+
     def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
-        """At most `top_k` hits for an already-normalised `query`, best first; `mask`
-        ((chunk_count,) bool) limits the chunk rows that may be returned."""
+        """At most `top_k` hits for an already-normalised `query` (`Searcher.prepare`), best
+        first, each a distinct chunk row; `mask` ((chunk_count,) bool) limits the chunk rows that
+        may be returned (None: all). Fewer, or none, when fewer chunks match. `Hit.score` is on
+        the retriever's own scale (see `Hit`)."""

@@ -11,13 +11,15 @@ from .hits import Hit
 
 
 class KeywordRetriever:
-    """Lucene BM25 (k1 1.2, b 0.75) over chunk rows, tokenised as the index was built."""
+    """`Retriever` by Lucene BM25 (k1 1.2, b 0.75) over chunk rows, the query tokenised with the
+    index's `TextSettings` (as it was built); scores > 0, unbounded."""
 
     def __init__(self, index: LoadedIndex, text_settings: TextSettings):
         self.index, self.text_settings = index, text_settings
 
     def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
-        """Chunks with a positive BM25 score, best first; `bm25_score` = `score`."""
+        """At most `top_k` chunks with a positive BM25 score, best first (equal scores by row);
+        `bm25_score` = `score`."""
         terms = list(query_tokens(query, self.text_settings))
         return [Hit(r, s, bm25_score=s) for r, s in self.index.keyword.top(terms, top_k, mask)]
 

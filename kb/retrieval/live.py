@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 class LiveSearcher:
     """The `Searcher` of whichever version is live, reloaded when CURRENT moves. Thread-safe.
 
-    Raises what `load_searcher` raises at construction; afterwards a failed reload keeps serving
-    the version it has."""
+    Raises what `load_searcher` raises at construction. Afterwards a reload that fails raises from
+    the search that asked for it and keeps the searcher it has; the next search tries again."""
 
     def __init__(
         self,
@@ -43,7 +43,10 @@ class LiveSearcher:
         self.reloads = 0
 
     def current(self) -> Searcher:
-        """The searcher for the live version (reloading first if CURRENT moved)."""
+        """The searcher for the live version, loaded first if CURRENT moved (one thread loads, the
+        others wait for it). Keeps the current searcher when CURRENT cannot be read, or when it
+        names the damaged version this one stands in for; a failed load raises what
+        `load_searcher` raises, and the old searcher stays."""
         searcher = self._searcher
         try:
             live = self.store.live_version()
@@ -65,4 +68,6 @@ class LiveSearcher:
 
     @property
     def version(self) -> str:
+        """The version being served (as of the last `current`, so it may lag CURRENT until the
+        next search)."""
         return self._searcher.version

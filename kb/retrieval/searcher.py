@@ -74,6 +74,7 @@ class Searcher:
 
     @property
     def version(self) -> str:
+        """Name of the loaded version (an older one when the live one was damaged)."""
         return self.index.version
 
     def prepare(self, query: str) -> str:
@@ -91,7 +92,10 @@ class Searcher:
     ) -> list[Answer]:
         """Best articles for `query`, best first, at most `top_k`; [] for an empty query.
 
-        Raises ConfigError for top_k < 1 or an unknown mode."""
+        `category` and `language` keep only articles with exactly that value (an unknown value
+        finds nothing); `mode` picks the retriever (a Mode or its value). Each retriever is asked
+        for `settings.candidates_for(top_k)` chunks. Raises ConfigError for top_k < 1 or an
+        unknown mode."""
         mode = Mode.parse(mode, "mode") if isinstance(mode, str) else mode
         if top_k < 1:
             raise ConfigError(f"top_k ({top_k}) must be at least 1")
@@ -104,7 +108,8 @@ class Searcher:
         return self.answers(hits, query, top_k)
 
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
-        """The best chunk of each of the first `top_k` articles in `hits`, as Answers."""
+        """The best chunk of each of the first `top_k` articles in `hits` (best first), as Answers
+        in that order, snippets highlighting the terms of the raw `query`."""
         terms = query_terms(query[: self.settings.max_query_chars])
         best: dict[int, Hit] = {}
         for hit in hits:

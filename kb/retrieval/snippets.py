@@ -19,10 +19,15 @@ ELLIPSIS = "…"
 
 @dataclass(frozen=True)
 class Snippet:
+    """A snippet's plain `text` and the query terms in it: `highlights`, sorted, non-overlapping
+    (start, end) character offsets into `text`."""
+
     text: str
     highlights: tuple[tuple[int, int], ...]
 
     def marked(self, open_mark: str = "**", close_mark: str = "**") -> str:
+        """`text` with each highlight between `open_mark` and `close_mark` (Markdown bold by
+        default); nothing is escaped."""
         out, last = [], 0
         for start, end in self.highlights:
             out += [self.text[last:start], open_mark, self.text[start:end], close_mark]
@@ -79,7 +84,11 @@ def _join(parts: list[str]) -> str:
 
 
 def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snippet:
-    """The best window of consecutive sentences (by matched term length) that fits `max_chars`."""
+    """The best window of consecutive sentences (by matched term length) that fits `max_chars`.
+
+    `terms`: lower-case content words (`query_terms`). Ties go to the earlier window. A window cut
+    at the end or followed by more text ends with `…`, one after the section's start begins with
+    one, so the text is at most max_chars + 2 characters; empty for a text without sentences."""
     parts = [s for s in sentences(text) if s.strip()]
     if not parts:
         return Snippet("", ())

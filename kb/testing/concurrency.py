@@ -57,10 +57,14 @@ def _progress(path: Path) -> int:
 
 
 def public_slugs(index: Path, version: str) -> set[str]:
+    """Slugs in the public partition of `version` of the file index at `index`."""
     return set(read_table(index / version / "public" / ARTICLES_FILE).column("slug").to_pylist())
 
 
 class _SearchThreads:
+    """`threads` threads searching `live` in turn over QUERIES until stopped, recording
+    (version, slugs) of every search and every exception."""
+
     def __init__(self, live: LiveSearcher, threads: int):
         self.live = live
         self.records: list[tuple[str, list[str]]] = []
@@ -82,10 +86,12 @@ class _SearchThreads:
                 self.errors.append(repr(exc))
 
     def start(self) -> None:
+        """Start every thread."""
         for thread in self._pool:
             thread.start()
 
     def stop(self) -> None:
+        """Stop every thread and wait for it."""
         self._stop.set()
         for thread in self._pool:
             thread.join()
@@ -123,6 +129,8 @@ def _start_second_process(index: Path, stop_file: Path, progress_file: Path) -> 
 
 
 def _second_process_result(other: subprocess.Popen, stop_file: Path) -> dict:
+    """Stop the second process and read its figures (count, errors, seen, final); its stderr as
+    the one error when it failed."""
     stop_file.write_text("stop")
     out, err = other.communicate(timeout=120)
     if other.returncode == 0:
@@ -131,7 +139,16 @@ def _second_process_result(other: subprocess.Popen, stop_file: Path) -> dict:
 
 
 def run_concurrent_rebuilds(work: Path, threads: int = 4, rebuilds: int = 3) -> dict:
-    """Returns the figures; raises nothing itself, so callers can assert on every number."""
+    """Build the TINY help center (hash:64) under `work`, then search it from `threads` threads and
+    a second process while it is rebuilt `rebuilds` times, one new article each time. Before each
+    rebuild and at the end, both sides must have searched more (100 thread and 20 process
+    searches, or 120 s): progress by condition, not by the clock.
+
+    Returns the figures: threads, rebuilds, versions (built, oldest first), thread_searches,
+    process_searches, errors (repr of each exception), inconsistent (searches answered by an
+    unknown version or with a slug that version's public partition lacks), the versions each side
+    saw, each side's final version, and LiveSearcher reloads. Raises nothing itself, so callers
+    can assert on every number."""
     articles = write_articles(work / "articles", TINY)
     index = work / "index"
     build_index(articles, index, encoder="hash:64")

@@ -82,6 +82,8 @@ TINY = {
 
 
 def write_articles(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (path relative to `root` -> text, dedented) as UTF-8, creating folders;
+    returns `root`."""
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,8 @@ def write_articles(root: Path, files: dict[str, str]) -> Path:
 
 
 class CountingEncoder:
-    """Wraps an encoder and records every passage it is asked to encode."""
+    """Wraps an encoder (default `HashingEncoder(64)`) and records every passage it is asked to
+    encode; same `id` and `dim` as the inner encoder."""
 
     def __init__(self, inner=None):
         self.inner = inner or HashingEncoder(64)
@@ -98,8 +101,10 @@ class CountingEncoder:
         self.passages: list[str] = []
 
     def encode_queries(self, texts):
+        """The inner encoder's query vectors; not recorded."""
         return self.inner.encode_queries(texts)
 
     def encode_passages(self, texts):
+        """Appends `texts` to `passages`, then returns the inner encoder's vectors."""
         self.passages.extend(texts)
         return self.inner.encode_passages(texts)

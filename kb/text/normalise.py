@@ -33,7 +33,9 @@ def clean_text(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Canonical form used for both articles and queries; keeps length roughly, not exactly."""
+    """Canonical form used for both articles and queries: NFKC, `clean_text`, Traditional to
+    Simplified and variant characters (only when the text has CJK), lower-case. Keeps length
+    roughly, not exactly, so offsets into the result do not map back to `text`."""
     text = clean_text(unicodedata.normalize("NFKC", text))
     if CJK_RUN_RE.search(text):
         text = _converter().convert(text).translate(VARIANTS)

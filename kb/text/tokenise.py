@@ -57,7 +57,11 @@ def _trigrams(word: str) -> list[str]:
 def tokens(
     text: str, settings: TextSettings = TextSettings(), normalised: bool = False
 ) -> list[str]:
-    """BM25 tokens of `text`, with stopwords removed."""
+    """BM25 tokens of `text` (normalised first unless `normalised`), stopwords removed.
+
+    Piece by piece in text order, repeats kept (BM25 counts them): a CJK run gives its jieba
+    search-mode words (of 2+ characters when bigrams are on), then its character bigrams; any other
+    word is one token, plus its trigrams with `latin_trigrams`. No token contains whitespace."""
     if not normalised:
         text = normalise(text)
     out: list[str] = []
@@ -87,7 +91,9 @@ def query_tokens(text: str, settings: TextSettings) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def query_terms(text: str) -> tuple[str, ...]:
-    """Distinct content words of a query, longest first, for highlighting in snippets."""
+    """Distinct content words of a query, for highlighting in snippets: normalised; jieba words of
+    2+ characters of each CJK run (the whole run when it has none), other words of 2+ characters
+    and numbers; stopwords removed. Longest first, then alphabetical."""
     norm = normalise(text)
     terms = set()
     for piece in TOKEN_RE.findall(norm):
