@@ -1,5 +1,5 @@
 """Crash-test hook: with KB_FAULT_POINT=<name>, the process kills itself (SIGKILL, no cleanup) at
-that step of a build. tests/index/test_crash.py proves a crash at any of these points loses nothing."""
+that step of a build. tests/build/test_crash.py proves a crash at any of these points loses nothing."""
 
 from __future__ import annotations
 

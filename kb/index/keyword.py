@@ -125,7 +125,7 @@ class KeywordIndex:
         """Lucene BM25 (k1 = 1.2, b = 0.75) in bm25s's own format, computed with array operations.
 
         bm25s.index() counts terms one document at a time in Python; that was a third of a
-        10k-article rebuild. Same scores (tests/test_vectors.py compares them), and an index
+        10k-article rebuild. Same scores (tests/index/test_vectors.py compares them), and an index
         rebuilt from per-chunk term counts never touches the unchanged chunks' text again."""
         n_docs = len(terms.indptr) - 1
         if n_docs == 0:
