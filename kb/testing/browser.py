@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -82,6 +83,7 @@ def streamlit_app(env: dict[str, str], timeout: float = 60.0):
 
 @contextlib.contextmanager
 def chromium_page(width: int = 1100, height: int = 1400):
+    """Yields a playwright page in headless Debian Chromium; the browser is closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -269,3 +269,39 @@ def test_interface_follows_the_language_of_the_question(env):
     assert at.text_input(key="q-public").label == "How can we help?"
     search(at, "忘记密码")
     assert at.title[0].value == "OKPay 帮助中心"
+
+
+def test_query_parameter_prefills_the_customer_search(env):
+    at = run_app(query_params={"q": "忘记密码怎么办"})
+    assert at.text_input(key="q-public").value == "忘记密码怎么办"
+    assert 'data-slug="forgot-password"' in cards(at)[0]
+
+
+def test_page_parameter_opens_that_page_and_the_article_view_keeps_it(env, monkeypatch):
+    monkeypatch.setenv("KB_AGENT_TOKEN", TOKEN)
+    at = run_app("agent", {"article": "agent-refund-approval"})
+    assert at.title[0].value.endswith("客服工作台")
+    at.text_input(key="agent_ok-input").input(TOKEN)
+    at.button[0].click().run()
+    body = html_of(at)
+    assert "ZEBRA" in body and 'class="kb-badge"' in body
+    assert '<a href="?page=agent" target="_self">' in body  # back to the agent desk's search
+
+
+def test_bad_configuration_is_a_message_not_a_traceback(env, monkeypatch):
+    monkeypatch.setenv("KB_MIN_SCORE", "2")
+    for page in ("customer", "agent", "editor"):
+        at = run_app(page)
+        assert not at.exception, at.exception
+        assert any("KB_MIN_SCORE" in e.value for e in at.error)
+        assert not at.text_input and not cards(at)
+
+
+def test_customer_page_follows_a_rebuild_without_restart(env):
+    at = search(run_app(), "提现手续费")
+    assert "1%" in re.sub(r"<[^>]+>", "", cards(at)[0])
+    path = Path(env["KB_ARTICLES"]) / "withdrawals" / "withdrawal-fees.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("1%", "3%"), encoding="utf-8")
+    build_index(env["KB_ARTICLES"], env["KB_INDEX"], encoder="hash:64")
+    at.run()
+    assert "3%" in re.sub(r"<[^>]+>", "", cards(at)[0])

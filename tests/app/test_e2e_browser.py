@@ -64,3 +64,22 @@ def test_public_page_never_shows_internal_text(app_url):
         body = page.locator("body").inner_text()
         assert "【内部】" not in body
         assert "RISK-F" not in body
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "url_path"),
+    [
+        ("/?page=agent", "客服工作台", "/agent"),
+        ("/?page=editor", "内容编辑", "/editor"),
+        ("/agent?article=agent-freeze-playbook&page=agent", "客服工作台", "/agent"),
+        ("/?article=forgot-password&page=customer", "帮助中心", "/"),
+    ],
+)
+def test_page_parameter_and_page_paths_open_the_page(app_url, path, title, url_path):
+    with chromium_page() as page:
+        page.goto(app_url + path)
+        page.locator("h1").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.locator("h1").first.inner_text().endswith(title)
+        assert page.url.split("?")[0] == app_url + url_path
+        assert page.get_by_text("Page not found").count() == 0
