@@ -71,7 +71,8 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover
             raise RuntimeError(
-                "st: encoders need sentence-transformers: pip install sentence-transformers"
+                "st: encoders need sentence-transformers and torch, which the default install "
+                'leaves out: pip install -e ".[sentence-transformers]"'
             ) from exc
         is_e5 = "e5" in name_or_path.lower()
         env_q, env_p = os.environ.get("KB_QUERY_PROMPT"), os.environ.get("KB_PASSAGE_PROMPT")
