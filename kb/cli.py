@@ -53,7 +53,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand: its options, defaults and choices (Role and Mode
     values come from kb.options). Defaults come from `config` (KB_INDEX, KB_ARTICLES, KB_QUERIES)."""
     config = config or Config()
-    p = argparse.ArgumentParser(prog="python -m kb", description="Help-center search.")
+    p = argparse.ArgumentParser(prog="kb", description="Help-center search.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
 

