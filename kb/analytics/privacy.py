@@ -42,7 +42,7 @@ NUMBER_RE = re.compile(
 GROUP_RE = re.compile(r"\d+(?:[Xx]$)?")
 MOBILE_RE = re.compile(r"(?:0086|86)?1[3-9]\d{9}")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-MAX_RUN_DIGITS = 23  # the longest thing classified: 0086 + a 19-digit number
+MAX_RUN_DIGITS = 19  # the longest kind: a 19-digit card (an ID has 18, 00 + a phone 17)
 PRIORITY = {"id": 0, "phone": 1, "card": 2}
 
 
@@ -147,7 +147,7 @@ def _number_spans(folded: str) -> list[tuple[int, int, str]]:
 def mask_personal_data(text: str) -> str:
     """`text` with card numbers, phone numbers, e-mail addresses and Chinese resident ID numbers
     replaced by `[card]`, `[phone]`, `[email]` and `[id]` (rules in the module docstring); the
-    rest unchanged. Linear in len(text) apart from runs of digit groups (at most 23 digits each)."""
+    rest unchanged. Linear in len(text): runs of digit groups are classified up to 19 digits long."""
     folded, origin = _folded(text)
     taken = [False] * len(folded)
     chosen = []
