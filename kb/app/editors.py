@@ -4,22 +4,32 @@ downloads, and the evaluation of the live index on the query file."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pandas as pd
 import streamlit as st
 
+from kb.analytics import Analytics, to_csv
 from kb.build import build_index
 from kb.config import EDITOR_SECRET, Config
-from kb.errors import BuildLockedError, KBError, Problem, QueryFileError, ValidationError
+from kb.errors import (
+    BuildLockedError,
+    IndexNotFoundError,
+    KBError,
+    Problem,
+    QueryFileError,
+    ValidationError,
+)
 from kb.evaluation import evaluate, load_queries
-from kb.index import describe_index, open_store
+from kb.index import IndexDescription, describe_index, open_store
 from kb.ingest import validate
 
 from . import common
 from .strings import EDITOR
 
 PAGE = "editor"
+LOG = logging.getLogger(__name__)
 METRICS = ["recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
 
 
@@ -32,15 +42,29 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 
 def _table(frame: pd.DataFrame) -> None:
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _describe(cfg: Config) -> IndexDescription | None:
+    """describe_index, or None with the reason on the page: no index yet is a note, anything
+    else an error (an unexpected one is also logged with its traceback, never shown)."""
+    try:
+        return describe_index(cfg.index)
+    except IndexNotFoundError as exc:
+        st.info(str(exc))
+    except KBError as exc:
+        st.error(EDITOR["status_failed"].format(error=exc))
+    except Exception as exc:  # a bug below must not blank the page: rebuild stays usable
+        LOG.exception("describe_index(%s) failed", cfg.index)
+        st.error(EDITOR["status_failed"].format(error=f"{type(exc).__name__}: {exc}"))
+    return None
 
 
 def status_tab(cfg: Config) -> None:
-    """Counts, encoder and build of the live version, every stored version, and rollback."""
-    try:
-        description = describe_index(cfg.index)
-    except KBError as exc:
-        st.info(str(exc))
+    """Counts, encoder and build of the live version, every stored version with why it is
+    damaged (if it is), and rollback; the reason instead when the index cannot be described."""
+    description = _describe(cfg)
+    if description is None:
         return
     manifest = description.live
     counts = manifest.counts
@@ -59,7 +83,12 @@ def status_tab(cfg: Config) -> None:
     }
     _table(pd.DataFrame({"": list(rows), "value": list(rows.values())}))
     versions = [
-        {"version": v.version, "built": v.created_at, "live": "●" if v.live else ""}
+        {
+            "version": v.version,
+            "built": v.created_at,
+            "live": "●" if v.live else "",
+            "damaged": v.damaged,
+        }
         for v in reversed(description.versions)
     ]
     _table(pd.DataFrame(versions))
@@ -119,22 +148,35 @@ def rebuild_tab(cfg: Config) -> None:
         _rebuild(cfg)
 
 
+def _analytics_failures(store: Analytics) -> None:
+    """A warning with the count of each kind of analytics failure since the app started."""
+    failures = store.failures()
+    if failures:
+        counts = ", ".join(f"{f.kind} x{f.count}" for f in failures)
+        st.warning(EDITOR["analytics_failures"].format(counts=counts))
+        _table(pd.DataFrame([vars(f) for f in failures]))
+
+
 def analytics_tab(cfg: Config) -> None:
-    """Search reports over the last N days, each downloadable as CSV."""
+    """Search reports over the last N days, each downloadable as CSV (kb.analytics.to_csv
+    neutralises formulas); a message instead when the database cannot be read, and the count of
+    analytics failures since the app started."""
     store = common.analytics(cfg)
     days = st.slider(EDITOR["days"], 1, 90, 30)
-    reports = {
-        "top queries": store.top_queries(days),
-        "no good match": store.no_match_queries(days),
-        "unhelpful answers": store.unhelpful_answers(days),
-        "per day": store.per_day(days),
-    }
+    try:
+        reports = store.reports(days)
+    except KBError as exc:
+        st.error(EDITOR["analytics_unreadable"].format(error=exc))
+        reports = {}
+    _analytics_failures(store)
+    if not reports:
+        return
     for tab, (name, frame) in zip(st.tabs(list(reports)), reports.items(), strict=True):
         with tab:
             _table(frame)
             st.download_button(
                 EDITOR["download"].format(name=name),
-                frame.to_csv(index=False).encode("utf-8"),
+                to_csv(frame),
                 file_name=f"{name.replace(' ', '-')}.csv",
                 mime="text/csv",
                 key=f"csv-{name}",

@@ -99,6 +99,11 @@ EDITOR = {
     "published": "Published a new version.",
     "unchanged": "Nothing changed; the live version stays.",
     "days": "days",
+    "analytics_unreadable": "The search reports cannot be shown: {error}. Searches keep working "
+    "and are answered as usual.",
+    "analytics_failures": "Analytics could not record or read some events since the app started "
+    "({counts}); customers still got their answers. Details are in the server log.",
+    "status_failed": "The index status cannot be shown: {error}. Validate & rebuild still works.",
     "download": "Download {name} (CSV)",
     "evaluate": "Run evaluation ({path})",
     "evaluating": "evaluating {n} queries…",

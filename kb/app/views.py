@@ -29,8 +29,9 @@ TOP_K = 5
 def show_answers(
     cfg: Config, answers: Sequence[Answer], query: str, role: str, page: str, copyable: bool
 ) -> None:
-    """Answer cards, best first, each with thumbs feedback (logged once per query and answer)
-    and, when `copyable`, the text an agent pastes into a ticket."""
+    """Answer cards, best first, each with thumbs feedback (logged once per query and answer;
+    one widget per rank, reset when its question or answer changes) and, when `copyable`, the
+    text an agent pastes into a ticket."""
     for rank, answer in enumerate(answers):
         badge = t("internal") if answer.visibility != "public" else ""
         st.html(card_html(answer, page, t("source"), badge=badge))
@@ -42,12 +43,10 @@ def show_answers(
                     ),
                     language=None,
                 )
-        key = f"fb-{role}-{abs(hash(query))}-{answer.slug}"
-        value = st.feedback("thumbs", key=key)
-        logged = st.session_state.setdefault("feedback_logged", set())
-        if value is not None and key not in logged:
+        owner = common.digest(role, query, answer.slug)
+        value = st.feedback("thumbs", key=common.slot(f"fb-{role}-{rank}", owner))
+        if value is not None and common.first_time("feedback_logged", owner):
             common.analytics(cfg).log_feedback(query, answer.slug, bool(value), role)
-            logged.add(key)
             st.caption(t("thanks"))
         if rank < len(answers) - 1:
             st.write("")
@@ -65,16 +64,18 @@ def _filters(searcher: Searcher, role: str) -> tuple[str, str]:
 
 def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> None:
     """The search box (prefilled from `?q=` on the public page), filters and the answers; a
-    question without a good match shows the no-match box and folds the closest answers away."""
+    question without a good match shows the no-match box and folds the closest answers away.
+    The question is cut to common.MAX_QUERY_CHARS before any work; the search is logged after
+    the answers are drawn (the log never raises, see kb.analytics)."""
     searcher = common.searcher(cfg, role)
     if searcher is None:
         return
+    key = f"q-{role}"
+    if role == "public" and key not in st.session_state and st.query_params.get("q"):
+        st.session_state[key] = st.query_params.get("q", "")[: common.MAX_QUERY_CHARS]
     query = st.text_input(
-        t("search"),
-        key=f"q-{role}",
-        placeholder=t("placeholder"),
-        value=st.query_params.get("q", "") if role == "public" else "",
-    )
+        t("search"), key=key, placeholder=t("placeholder"), max_chars=common.MAX_QUERY_CHARS
+    )[: common.MAX_QUERY_CHARS]
     st.session_state["last_query"] = query
     category, language = _filters(searcher, role)
     if not query.strip():
@@ -86,21 +87,18 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
         language=None if language == t("all") else language,
     )
     good = bool(answers) and searcher.good_match(answers)
-    logged = st.session_state.setdefault("search_logged", set())
-    log_key = (role, query, category, language)
-    if log_key not in logged:
-        top = answers[0].slug if answers else None
-        common.analytics(cfg).log_search(query, role, len(answers), top, good)
-        logged.add(log_key)
     if good:
         st.caption(t("results", n=len(answers)))
         show_answers(cfg, answers, query, role, page, copyable)
-        return
-    contact = searcher.article(CONTACT_SLUG)
-    st.html(no_match_html(t("no_match"), t("no_match_hint"), contact))
-    if answers:
-        with st.expander(t("closest")):
-            show_answers(cfg, answers, query, role, page, copyable)
+    else:
+        contact = searcher.article(CONTACT_SLUG)
+        st.html(no_match_html(t("no_match"), t("no_match_hint"), contact))
+        if answers:
+            with st.expander(t("closest")):
+                show_answers(cfg, answers, query, role, page, copyable)
+    if common.first_time("search_logged", role, query, category, language):
+        top = answers[0].slug if answers else None
+        common.analytics(cfg).log_search(query, role, len(answers), top, good)
 
 
 def article_view(cfg: Config, slug: str, role: str, page: str) -> None:
