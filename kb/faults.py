@@ -1,5 +1,6 @@
 """Crash-test hook: with KB_FAULT_POINT=<name>, the process kills itself (SIGKILL, no cleanup) at
-that step of a build. tests/build/test_crash.py proves a crash at any of these points loses nothing."""
+that step of a build or a rollback. tests/build/test_crash.py proves a crash at
+any of these points loses nothing."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ FAULT_POINTS = (
     "before-verify",
     "before-rename",
     "before-switch",
+    "before-history",
     "after-switch",
-)
+)  # the steps of every build that publishes, in order
+ROLLBACK_FAULT_POINTS = ("rollback-before-switch", "rollback-before-history")
 
 
 def fault_point(name: str) -> None:

@@ -104,11 +104,14 @@ def fresh_segment(
     direction: np.ndarray | None,
     progress: Progress | None,
     timings: dict[str, float],
+    cache: EmbeddingCache | None = None,
 ) -> tuple[Segment, int]:
     """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded).
 
     Vectors are projected with `direction` ((dim,) unit vector, or None). `timings` gets seconds
-    for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded."""
+    for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded. `cache`: the
+    encoder's embedding cache when the caller has it open, else it is opened under `cache_dir`.
+    Raises OSError when a cache cannot be written (disk full)."""
     started = time.perf_counter()
     sections = [split_sections(a) for a in articles]
     chunks = [
@@ -121,7 +124,8 @@ def fresh_segment(
     titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
     texts = [c.embed_text for c in flat_chunks] + titles
     fault_point("before-encode")
-    cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
+    if cache is None:  # not `or`: an empty cache is falsy (it has a length)
+        cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
     vectors, encoded = embed_texts(texts, encoder, cache, progress)
     vectors = project_out(vectors, direction)
     title_vectors = (

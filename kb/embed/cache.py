@@ -1,9 +1,10 @@
 """Caches keyed by content hash, shared by all builds, so an unchanged chunk costs (almost) nothing:
 embeddings (encoding is the slowest step) and BM25 tokens (jieba is the next slowest).
 
-Each build appends one shard file (written under a temporary name, then renamed), so a crash loses
-at most that build's new entries; shards are merged when there are many. Token shards are JSON,
-never pickle: a cache file someone tampered with must not be able to run code.
+Each build appends one shard file (written under a temporary name, fsynced, then renamed), so a
+crash loses at most that build's new entries; shards are merged when there are many.
+Token shards are JSON, never pickle: a cache file someone tampered with must not be able to run
+code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import os
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -27,6 +30,20 @@ def text_key(encoder_id: str, text: str) -> str:
     """Cache key of `text` under `encoder_id`: 32 hex characters (128 bits) of sha256 over both.
     Another encoder, variant or prompt (all part of the id) gives another key."""
     return hashlib.sha256(f"{encoder_id}\x00{text}".encode()).hexdigest()[:32]
+
+
+def _replace(final: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create or replace `final` by write (`write(file)`), fsync, rename. Raises OSError (disk
+    full); the temporary `.<stem>.tmp<suffix>` file is removed then and `final` is unchanged."""
+    tmp = final.with_name(f".{final.stem}.tmp{final.suffix}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class _ShardedCache:
@@ -65,10 +82,13 @@ class _ShardedCache:
         self._new[key] = value
 
     def flush(self) -> None:
-        """Persist entries added since the last flush as a new shard; merge when shards pile up."""
+        """Persist entries added since the last flush as a new shard; merge when shards pile up.
+        Temporary files a killed build left behind are removed. Raises OSError (disk full); the
+        unwritten entries stay in memory and no temporary file is left."""
         if not self._new:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
         self._write_atomic(self._new, f"shard-{len(self._shards()):05d}-{secrets.token_hex(3)}")
         self._new = {}
         shards = self._shards()
@@ -76,22 +96,26 @@ class _ShardedCache:
             merged = self._write_atomic(self._items, f"shard-00000-{secrets.token_hex(3)}-merged")
             for old in shards:
                 old.unlink(missing_ok=True)
-            self._merged(merged)
+            self._merged(merged, self._items)
 
-    def _merged(self, path: Path) -> None:
-        """Hook: every entry now lives in `path`."""
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary shard files of a build that was killed (one build writes at a time)."""
+        for tmp in self.directory.glob(f".shard-*.tmp{self.suffix}"):
+            tmp.unlink(missing_ok=True)
+
+    def _merged(self, path: Path, items: dict) -> None:
+        """Every entry, `items`, now lives in `path`."""
+        self._items = dict(items)
 
     def _write_atomic(self, items: dict, stem: str) -> Path:
-        tmp = self.directory / f".{stem}.tmp{self.suffix}"
-        self._write(items, tmp)
         final = self.directory / f"{stem}{self.suffix}"
-        os.replace(tmp, final)
+        _replace(final, lambda f: self._write(items, f))
         return final
 
     def _read(self, path: Path) -> dict:
         raise NotImplementedError
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         raise NotImplementedError
 
 
@@ -133,13 +157,13 @@ class EmbeddingCache(_ShardedCache):
         vectors = self._shard_vectors[path]
         return None if vectors is None or row >= len(vectors) else vectors[row]
 
-    def _merged(self, path: Path) -> None:
+    def _merged(self, path: Path, items: dict) -> None:
         self._items, self._shard_vectors = self._read(path), {}
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         keys = [k for k in items if self.get(k) is not None or not isinstance(items[k], tuple)]
         np.savez(
-            path,
+            file,
             keys=np.array(keys, dtype="U32"),
             vectors=np.stack(
                 [items[k] if not isinstance(items[k], tuple) else self.get(k) for k in keys]
@@ -167,9 +191,7 @@ class TokenCache(_ShardedCache):
         data = json.loads(path.read_text(encoding="utf-8"))
         return {k: v.split(" ") if v else [] for k, v in data.items()}
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         # tokens never contain whitespace (kb.text.TOKEN_RE), so a space joins them losslessly
-        path.write_text(
-            json.dumps({k: " ".join(v) for k, v in items.items()}, ensure_ascii=False),
-            encoding="utf-8",
-        )
+        text = json.dumps({k: " ".join(v) for k, v in items.items()}, ensure_ascii=False)
+        file.write(text.encode("utf-8"))

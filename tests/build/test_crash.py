@@ -1,5 +1,6 @@
-"""A build killed with SIGKILL at any point loses nothing: the previous version keeps serving exactly
-the same answers, and the next build succeeds (and cleans up what the dead one left)."""
+"""A build or a rollback killed with SIGKILL at any point loses nothing: the
+previous version keeps serving exactly the same answers, the next build succeeds (and cleans up what
+the dead one left), and rollback still returns to the version that was live before."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kb import build_index, load_searcher
+from kb import IndexNotFoundError, build_index, load_searcher
 from kb.config import FAULT_ENV
-from kb.faults import FAULT_POINTS
+from kb.faults import FAULT_POINTS, ROLLBACK_FAULT_POINTS
 from kb.index import versions
 from kb.testing import TINY, write_articles
 
@@ -26,13 +27,13 @@ def answers(index: Path) -> list[list[tuple[str, str]]]:
     return [[(a.slug, a.snippet_text) for a in searcher.search(q, top_k=5)] for q in QUERIES]
 
 
-def run_build(articles: Path, index: Path, fault: str | None = None, **popen) -> subprocess.Popen:
+def run_kb(args: list[str], fault: str | None = None, **popen) -> subprocess.Popen:
     env = {**os.environ, "KB_ENCODER": "hash:64"}
     env.pop(FAULT_ENV, None)
     if fault:
         env[FAULT_ENV] = fault
     return subprocess.Popen(
-        [sys.executable, "-m", "kb", "build", "--articles", str(articles), "--index", str(index)],
+        [sys.executable, "-m", "kb", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -40,6 +41,11 @@ def run_build(articles: Path, index: Path, fault: str | None = None, **popen) ->
         text=True,
         **popen,
     )
+
+
+def run_build(articles: Path, index: Path, fault: str | None = None, *extra: str, **popen):
+    args = ["build", "--articles", str(articles), "--index", str(index), *extra]
+    return run_kb(args, fault, **popen)
 
 
 @pytest.mark.parametrize("point", FAULT_POINTS)
@@ -58,7 +64,7 @@ def test_sigkill_during_build_keeps_previous_version_serving(tmp_path, point):
     process.wait(120)
     assert process.returncode == -signal.SIGKILL, process.stderr.read()
 
-    if point == "after-switch":  # the new version was already complete and live
+    if FAULT_POINTS.index(point) >= FAULT_POINTS.index("before-history"):  # already live
         assert versions.current_version(index) != live
     else:
         assert versions.current_version(index) == live
@@ -67,10 +73,13 @@ def test_sigkill_during_build_keeps_previous_version_serving(tmp_path, point):
     retry = run_build(articles, index)
     out, err = retry.communicate(timeout=120)
     assert retry.returncode == 0, err
-    assert "withdrawal-fees" in out or point == "after-switch"
+    assert "withdrawal-fees" in out or point in ("before-history", "after-switch")
     fees = load_searcher(index, "public", encoder="hash:64").search("提现手续费", top_k=1)[0]
     assert "每月前三次" in fees.snippet_text
     assert not list(index.glob(".tmp-*"))
+    # the switch history survived the crash: rollback returns to the version live before
+    newest = versions.current_version(index)
+    assert newest != live and versions.rollback(index) == (newest, live)
 
 
 def test_two_builds_at_the_same_time_one_waits_for_the_lock(tmp_path, monkeypatch):
@@ -87,3 +96,32 @@ def test_two_builds_at_the_same_time_one_waits_for_the_lock(tmp_path, monkeypatc
     first = run_build(articles, index)
     assert first.wait(120) == 0
     assert "new" in load_searcher(index, "public", encoder="hash:64").index.articles
+
+
+def two_versions(tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """(articles, index, first, second): the tiny corpus built, one article edited, built again."""
+    articles = write_articles(tmp_path / "articles", TINY)
+    index = tmp_path / "index"
+    first = build_index(articles, index, encoder="hash:64").version
+    path = articles / "withdrawals" / "withdrawal-fees.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("每月首次", "每月前三次"), encoding="utf-8"
+    )
+    return articles, index, first, build_index(articles, index, encoder="hash:64").version
+
+
+@pytest.mark.parametrize("point", ROLLBACK_FAULT_POINTS)
+def test_sigkill_during_rollback_leaves_one_consistent_live_version(tmp_path, point):
+    _, index, first, second = two_versions(tmp_path)
+    process = run_kb(["rollback", "--index", str(index)], fault=point)
+    process.wait(120)
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+    expected = second if point == "rollback-before-switch" else first
+    assert versions.current_version(index) == expected
+    assert load_searcher(index, "public", encoder="hash:64").version == expected
+    if expected == second:  # the rollback never happened: it can be run again
+        assert versions.rollback(index) == (second, first)
+    # the rollback to `first` is final although its record may be lost: `second` never returns
+    with pytest.raises(IndexNotFoundError, match="no version older"):
+        versions.rollback(index)
+    assert versions.current_version(index) == first

@@ -1,4 +1,5 @@
-"""Embedding and token caches: what was put comes back, across processes, merges and damage."""
+"""Embedding and token caches: what was put comes back, across processes, merges and damage;
+a killed build's temporary shard is removed by the next write."""
 
 from __future__ import annotations
 
@@ -59,3 +60,14 @@ def test_tokens_round_trip(tmp_path):
     assert again.get(again.key("提现到账")) == ["提现", "到账"]
     assert again.get(again.key("空")) == []
     assert TokenCache(tmp_path, {"char_bigrams": False}).get(again.key("提现到账")) is None
+
+
+def test_a_killed_builds_temporary_shard_is_removed_by_the_next_write(tmp_path):
+    cache = EmbeddingCache(tmp_path, "enc", 8)
+    cache.put("a", vec(1))
+    cache.flush()
+    stale = cache.directory / ".shard-00001-abcdef.tmp.npz"
+    stale.write_bytes(b"half a shard")
+    cache.put("b", vec(2))
+    cache.flush()
+    assert not stale.exists() and len(EmbeddingCache(tmp_path, "enc", 8)) == 2
