@@ -1,5 +1,5 @@
 """Crash-test hook: with KB_FAULT_POINT=<name>, the process kills itself (SIGKILL, no cleanup) at
-that step of a build or a rollback. tests/build/test_crash.py proves a crash at
+that step of a build, a rollback or a cache compaction. tests/build/test_crash.py proves a crash at
 any of these points loses nothing."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ FAULT_POINTS = (
     "after-switch",
 )  # the steps of every build that publishes, in order
 ROLLBACK_FAULT_POINTS = ("rollback-before-switch", "rollback-before-history")
+COMPACT_FAULT_POINTS = ("during-compact",)  # a build whose cache is due for compaction
 
 
 def fault_point(name: str) -> None:

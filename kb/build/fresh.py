@@ -156,10 +156,15 @@ def fresh_segment(
     return segment, encoded
 
 
+def uses_token_cache(count: int) -> bool:
+    """Whether tokenising `count` chunk texts goes through the token cache (TOKEN_CACHE_MIN)."""
+    return count >= TOKEN_CACHE_MIN
+
+
 def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path) -> list[list[str]]:
     """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it
     (TOKEN_CACHE_MIN texts or more; the cache is flushed after)."""
-    if len(texts) < TOKEN_CACHE_MIN:
+    if not uses_token_cache(len(texts)):
         return [tokens(t, text_settings) for t in texts]
     cache = TokenCache(cache_dir, settings_dict(text_settings))
     out = []

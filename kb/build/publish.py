@@ -21,7 +21,8 @@ from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
 from ..model import Article
 from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
-from .fresh import BuildSettings, fresh_segment
+from .compact import compact_caches
+from .fresh import BuildSettings, fresh_segment, uses_token_cache
 from .report import BuildReport, Progress
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ def _build_locked(articles, store, encoder, settings, progress, force, timings) 
     published, seconds = store.publish(partitions, manifest, direction)
     timings.update(seconds)
     report.version, report.published = published.version, True
+    started = time.perf_counter()
+    tokens_used = uses_token_cache(fresh.chunks.num_rows)
+    compact_caches(store, encoder, cache, settings.text, tokens_used)
+    timings["compact"] = time.perf_counter() - started
     log.info("published %s", report.summary())
     return report
 

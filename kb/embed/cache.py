@@ -2,26 +2,31 @@
 embeddings (encoding is the slowest step) and BM25 tokens (jieba is the next slowest).
 
 Each build appends one shard file (written under a temporary name, fsynced, then renamed), so a
-crash loses at most that build's new entries; shards are merged when there are many.
+crash loses at most that build's new entries; shards are merged when there are many. `compact`
+keeps only the entries a caller still needs (the build decides which and when, kb/build/compact.py).
 Token shards are JSON, never pickle: a cache file someone tampered with must not be able to run
 code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from ..faults import fault_point
+
 MAX_SHARDS = 16
+COMPACTED = "compacted.json"  # {"kept": entries the last `compact` kept}
 # what reading a truncated or overwritten shard raises (np.load of a broken .npz: BadZipFile)
 DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
@@ -97,6 +102,37 @@ class _ShardedCache:
             for old in shards:
                 old.unlink(missing_ok=True)
             self._merged(merged, self._items)
+
+    def compact(self, keep: Collection[str]) -> int:
+        """Rewrite the cache as one shard holding only the entries whose key is in `keep`; returns
+        how many entries were dropped. Crash-safe: the new shard is complete (fsynced, renamed)
+        before any old shard is deleted, and a crash in between leaves duplicate entries, which
+        read as one (fault point `during-compact`). Raises OSError (disk full): the cache is then
+        unchanged."""
+        self.flush()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
+        shards = self._shards()
+        kept = {k: v for k, v in self._items.items() if k in keep}
+        compacted = self._write_atomic(kept, f"shard-00000-{secrets.token_hex(3)}-compacted")
+        fault_point("during-compact")
+        for old in shards:
+            old.unlink(missing_ok=True)
+        dropped = len(self._items) - len(kept)
+        self._merged(compacted, kept)
+        with contextlib.suppress(OSError):  # only a hint for when to compact next
+            note = json.dumps({"kept": len(kept)}).encode()
+            _replace(self.directory / COMPACTED, lambda f: f.write(note))
+        return dropped
+
+    @property
+    def compacted_size(self) -> int:
+        """Entries the last `compact` kept (0 when never compacted, or its note is unreadable)."""
+        try:
+            kept = json.loads((self.directory / COMPACTED).read_text(encoding="utf-8"))["kept"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return kept if isinstance(kept, int) and kept >= 0 else 0
 
     def _remove_stale_temporaries(self) -> None:
         """Temporary shard files of a build that was killed (one build writes at a time)."""

@@ -1,4 +1,4 @@
-"""A build or a rollback killed with SIGKILL at any point loses nothing: the
+"""A build, a rollback or a cache compaction killed with SIGKILL at any point loses nothing: the
 previous version keeps serving exactly the same answers, the next build succeeds (and cleans up what
 the dead one left), and rollback still returns to the version that was live before."""
 
@@ -10,12 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb import IndexNotFoundError, build_index, load_searcher
+from kb.build.compact import kept_texts
 from kb.config import FAULT_ENV
-from kb.faults import FAULT_POINTS, ROLLBACK_FAULT_POINTS
-from kb.index import versions
+from kb.embed import EmbeddingCache, direction_keys, make_encoder, text_key
+from kb.faults import COMPACT_FAULT_POINTS, FAULT_POINTS, ROLLBACK_FAULT_POINTS
+from kb.index import open_store, versions
 from kb.testing import TINY, write_articles
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -125,3 +128,32 @@ def test_sigkill_during_rollback_leaves_one_consistent_live_version(tmp_path, po
     with pytest.raises(IndexNotFoundError, match="no version older"):
         versions.rollback(index)
     assert versions.current_version(index) == first
+
+
+@pytest.mark.parametrize("point", COMPACT_FAULT_POINTS)
+def test_sigkill_during_cache_compaction_loses_no_needed_entry(tmp_path, point):
+    articles, index, _, _ = two_versions(tmp_path)
+    encoder = make_encoder("hash:64")
+    cache = EmbeddingCache(index / "cache", encoder.id, encoder.dim)
+    for i in range(3 * len(cache)):  # entries no version needs: compaction is due
+        cache.put(f"junk{i:028d}", np.ones(encoder.dim, np.float32))
+    cache.flush()
+    process = run_build(articles, index, point, "--force")
+    process.wait(120)
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+    needed = {text_key(encoder.id, t) for t in kept_texts(open_store(index))[0]}
+    needed |= direction_keys(encoder.id)
+    after_crash = EmbeddingCache(index / "cache", encoder.id, encoder.dim)
+    assert all(after_crash.get(key) is not None for key in needed)
+    assert load_searcher(index, "public", encoder="hash:64").search("提现手续费")
+
+    retry = run_build(articles, index, None, "--force")
+    out, err = retry.communicate(timeout=120)
+    assert retry.returncode == 0, err
+    assert "encoded 0" in out  # nothing needed was lost
+    compacted = EmbeddingCache(index / "cache", encoder.id, encoder.dim)
+    assert len(compacted) < len(after_crash) and not any(
+        k.startswith("junk") for k in compacted._items
+    )
+    assert all(compacted.get(key) is not None for key in needed)
+    assert not list(compacted.directory.glob(".*tmp*"))
