@@ -91,7 +91,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     _add_index(st, config)
     st.add_argument("--json", action="store_true")
 
-    r = sub.add_parser("rollback", help="make the previous index version live")
+    r = sub.add_parser("rollback", help="make the version live before the live one live again")
     _add_index(r, config)
 
     v = sub.add_parser("validate", help="check the articles without building")
@@ -155,7 +155,8 @@ def cmd_eval(args) -> int:
 
 def cmd_stats(args) -> int:
     """`stats`: the live version, its build time, encoder and counts per partition, and the kept
-    versions; with --json `IndexDescription.to_dict()`. Returns 0."""
+    versions with why any of them cannot serve; with --json `IndexDescription.to_dict()`.
+    Returns 0."""
     description = describe_index(args.index)
     live = description.live
     if args.json:
@@ -170,13 +171,17 @@ def cmd_stats(args) -> int:
         )
     names = [v.version for v in description.versions]
     print(f"versions: {len(names)} kept ({', '.join(names)})")
+    for info in description.versions:
+        if info.damaged:
+            print(f"  damaged: {info.version}: {info.damaged}")
     return 0
 
 
 def cmd_rollback(args) -> int:
-    """`rollback`: make the previous version live; prints `old -> new`. Returns 0."""
+    """`rollback`: make the version that was live before the live one live again (versions that
+    fail their checksums are skipped, with a warning on stderr); prints `old -> new`. Returns 0."""
     old, new = open_store(args.index).rollback()
-    print(f"rolled back: {old} -> {new} is live")
+    print(f"rolled back: {old} -> {new} is live (the version live before {old})")
     return 0
 
 

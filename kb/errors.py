@@ -8,7 +8,8 @@
         ├── IndexNotFoundError
         ├── CorruptIndexError
         ├── EncoderMismatchError
-        └── BuildLockedError
+        ├── BuildLockedError
+        └── IndexWriteError  the disk refused a write (full, read-only, no permission)
 
 Callers (the CLI, the app, the service) catch `KBError` only, so a real bug keeps its traceback
 (the habit of opensearch-py's `exceptions.py`). The CLI maps input errors to exit code 1 and index
@@ -17,6 +18,8 @@ errors to 2.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +107,34 @@ class CorruptIndexError(IndexStateError):
 
 class BuildLockedError(IndexStateError):
     """Another build holds the index's write lock; the message names the holder's pid."""
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class IndexWriteError(IndexStateError):
+    """Writing to the index folder failed (`cause`, an OSError: disk full, quota, read-only disk,
+    no permission). Whatever was half written is removed and the live version is unchanged. The
+    message names the folder, the cause, what still serves and the fix (free space or move the
+    index for ENOSPC/EDQUOT; make it writable for EACCES/EPERM/EROFS)."""
+
+    def __init__(self, index_dir: Path | str, cause: OSError, live: str | None, action: str):
+        """`action` names what failed in words ("build", "rollback"); `live` is the version that
+        still serves (None when none)."""
+        self.cause = cause
+        reason = cause.strerror or (os.strerror(cause.errno) if cause.errno else str(cause))
+        if cause.errno in NO_SPACE:
+            fix = (
+                f"free space on the disk that holds {index_dir}, or move the index to a disk with "
+                "room (--index or KB_INDEX)"
+            )
+        elif cause.errno in NO_PERMISSION:
+            fix = f"make {index_dir} writable for this user, or use another folder (--index)"
+        else:
+            fix = f"check the disk that holds {index_dir}"
+        serving = f"the live version {live} still serves" if live else "nothing was changed"
+        super().__init__(
+            f"cannot write to the index {index_dir} during the {action}: {reason}; the partial "
+            f"files were removed and {serving}. Fix: {fix}, then run the {action} again"
+        )

@@ -1,5 +1,6 @@
 """Crash-test hook: with KB_FAULT_POINT=<name>, the process kills itself (SIGKILL, no cleanup) at
-that step of a build. tests/build/test_crash.py proves a crash at any of these points loses nothing."""
+that step of a build, a rollback or a cache compaction. tests/build/test_crash.py proves a crash at
+any of these points loses nothing."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ FAULT_POINTS = (
     "before-verify",
     "before-rename",
     "before-switch",
+    "before-history",
     "after-switch",
-)
+)  # the steps of every build that publishes, in order
+ROLLBACK_FAULT_POINTS = ("rollback-before-switch", "rollback-before-history")
+COMPACT_FAULT_POINTS = ("during-compact",)  # a build whose cache is due for compaction
 
 
 def fault_point(name: str) -> None:

@@ -104,11 +104,14 @@ def fresh_segment(
     direction: np.ndarray | None,
     progress: Progress | None,
     timings: dict[str, float],
+    cache: EmbeddingCache | None = None,
 ) -> tuple[Segment, int]:
     """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded).
 
     Vectors are projected with `direction` ((dim,) unit vector, or None). `timings` gets seconds
-    for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded."""
+    for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded. `cache`: the
+    encoder's embedding cache when the caller has it open, else it is opened under `cache_dir`.
+    Raises OSError when a cache cannot be written (disk full)."""
     started = time.perf_counter()
     sections = [split_sections(a) for a in articles]
     chunks = [
@@ -121,7 +124,8 @@ def fresh_segment(
     titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
     texts = [c.embed_text for c in flat_chunks] + titles
     fault_point("before-encode")
-    cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
+    if cache is None:  # not `or`: an empty cache is falsy (it has a length)
+        cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
     vectors, encoded = embed_texts(texts, encoder, cache, progress)
     vectors = project_out(vectors, direction)
     title_vectors = (
@@ -152,10 +156,15 @@ def fresh_segment(
     return segment, encoded
 
 
+def uses_token_cache(count: int) -> bool:
+    """Whether tokenising `count` chunk texts goes through the token cache (TOKEN_CACHE_MIN)."""
+    return count >= TOKEN_CACHE_MIN
+
+
 def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path) -> list[list[str]]:
     """BM25 tokens of each keyword text, from the token cache when there are enough to be worth it
     (TOKEN_CACHE_MIN texts or more; the cache is flushed after)."""
-    if len(texts) < TOKEN_CACHE_MIN:
+    if not uses_token_cache(len(texts)):
         return [tokens(t, text_settings) for t in texts]
     cache = TokenCache(cache_dir, settings_dict(text_settings))
     out = []

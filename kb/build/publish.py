@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
+from ..errors import IndexWriteError
 from ..index import IndexStore, Manifest, open_store
 from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
 from ..model import Article
 from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
-from .fresh import BuildSettings, fresh_segment
+from .compact import compact_caches
+from .fresh import BuildSettings, fresh_segment, uses_token_cache
 from .report import BuildReport, Progress
 
 log = logging.getLogger(__name__)
@@ -94,14 +96,15 @@ def _build_locked(articles, store, encoder, settings, progress, force, timings) 
         return report
     base = store.segments(previous, encoder.dim) if same and not force else {}
     timings["reuse"] = time.perf_counter() - started
-    direction = _direction(store, encoder, settings, previous if base else None)
-    old_hashes = (
-        dict(zip(base["all"].slugs, base["all"].content_hashes, strict=True)) if base else {}
-    )
-    fresh_articles = [a for a in articles if old_hashes.get(a.slug) != a.content_hash]
-    fresh, encoded = fresh_segment(
-        fresh_articles, encoder, store.cache_dir, settings, direction, progress, timings
-    )
+    cache = EmbeddingCache(store.cache_dir, encoder.id, encoder.dim)
+    try:  # the caches are the build's first writes: a full disk shows here
+        direction = _direction(store, encoder, settings, previous if base else None, cache)
+        fresh, encoded = _fresh(
+            articles, base, encoder, store, settings, (direction, progress, cache, timings)
+        )
+    except OSError as exc:
+        live = previous.version if previous else None
+        raise IndexWriteError(store.cache_dir, exc, live, "build") from exc
     started = time.perf_counter()
     partitions = _partitions(articles, base, fresh)
     timings["reuse"] += time.perf_counter() - started
@@ -117,17 +120,36 @@ def _build_locked(articles, store, encoder, settings, progress, force, timings) 
     published, seconds = store.publish(partitions, manifest, direction)
     timings.update(seconds)
     report.version, report.published = published.version, True
+    started = time.perf_counter()
+    tokens_used = uses_token_cache(fresh.chunks.num_rows)
+    compact_caches(store, encoder, cache, settings.text, tokens_used)
+    timings["compact"] = time.perf_counter() - started
     log.info("published %s", report.summary())
     return report
 
 
-def _direction(store, encoder: Encoder, settings: BuildSettings, reused: Manifest | None):
+def _fresh(articles, base, encoder, store, settings, rest):
+    """(segment, encoded) of the articles whose content the reused `base` does not hold; `rest`
+    is (direction, progress, cache, timings) as `fresh_segment` takes them."""
+    direction, progress, cache, timings = rest
+    old_hashes = (
+        dict(zip(base["all"].slugs, base["all"].content_hashes, strict=True)) if base else {}
+    )
+    fresh_articles = [a for a in articles if old_hashes.get(a.slug) != a.content_hash]
+    return fresh_segment(
+        fresh_articles, encoder, store.cache_dir, settings, direction, progress, timings, cache
+    )
+
+
+def _direction(
+    store, encoder: Encoder, settings: BuildSettings, reused: Manifest | None, cache: EmbeddingCache
+):
     """The language direction to project with: the reused version's, else computed afresh."""
     if not settings.vectors.language_neutral:
         return None
     if reused is not None:
         return store.language_direction(reused.version)
-    return language_direction(encoder, EmbeddingCache(store.cache_dir, encoder.id, encoder.dim))
+    return language_direction(encoder, cache)
 
 
 def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segment) -> Partitions:

@@ -4,13 +4,14 @@ Imports: kb.config, kb.errors, kb.text (never ingest, index, build or retrieval)
 
 from .cache import EmbeddingCache, TokenCache, text_key
 from .encoders import Encoder, HashingEncoder, make_encoder
-from .language import language_direction, project_out
+from .language import direction_keys, language_direction, project_out
 
 __all__ = [
     "EmbeddingCache",
     "Encoder",
     "HashingEncoder",
     "TokenCache",
+    "direction_keys",
     "language_direction",
     "make_encoder",
     "project_out",

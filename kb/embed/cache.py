@@ -1,24 +1,32 @@
 """Caches keyed by content hash, shared by all builds, so an unchanged chunk costs (almost) nothing:
 embeddings (encoding is the slowest step) and BM25 tokens (jieba is the next slowest).
 
-Each build appends one shard file (written under a temporary name, then renamed), so a crash loses
-at most that build's new entries; shards are merged when there are many. Token shards are JSON,
-never pickle: a cache file someone tampered with must not be able to run code.
+Each build appends one shard file (written under a temporary name, fsynced, then renamed), so a
+crash loses at most that build's new entries; shards are merged when there are many. `compact`
+keeps only the entries a caller still needs (the build decides which and when, kb/build/compact.py).
+Token shards are JSON, never pickle: a cache file someone tampered with must not be able to run
+code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
 import zipfile
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from ..faults import fault_point
+
 MAX_SHARDS = 16
+COMPACTED = "compacted.json"  # {"kept": entries the last `compact` kept}
 # what reading a truncated or overwritten shard raises (np.load of a broken .npz: BadZipFile)
 DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
@@ -27,6 +35,20 @@ def text_key(encoder_id: str, text: str) -> str:
     """Cache key of `text` under `encoder_id`: 32 hex characters (128 bits) of sha256 over both.
     Another encoder, variant or prompt (all part of the id) gives another key."""
     return hashlib.sha256(f"{encoder_id}\x00{text}".encode()).hexdigest()[:32]
+
+
+def _replace(final: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create or replace `final` by write (`write(file)`), fsync, rename. Raises OSError (disk
+    full); the temporary `.<stem>.tmp<suffix>` file is removed then and `final` is unchanged."""
+    tmp = final.with_name(f".{final.stem}.tmp{final.suffix}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class _ShardedCache:
@@ -65,10 +87,13 @@ class _ShardedCache:
         self._new[key] = value
 
     def flush(self) -> None:
-        """Persist entries added since the last flush as a new shard; merge when shards pile up."""
+        """Persist entries added since the last flush as a new shard; merge when shards pile up.
+        Temporary files a killed build left behind are removed. Raises OSError (disk full); the
+        unwritten entries stay in memory and no temporary file is left."""
         if not self._new:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
         self._write_atomic(self._new, f"shard-{len(self._shards()):05d}-{secrets.token_hex(3)}")
         self._new = {}
         shards = self._shards()
@@ -76,22 +101,57 @@ class _ShardedCache:
             merged = self._write_atomic(self._items, f"shard-00000-{secrets.token_hex(3)}-merged")
             for old in shards:
                 old.unlink(missing_ok=True)
-            self._merged(merged)
+            self._merged(merged, self._items)
 
-    def _merged(self, path: Path) -> None:
-        """Hook: every entry now lives in `path`."""
+    def compact(self, keep: Collection[str]) -> int:
+        """Rewrite the cache as one shard holding only the entries whose key is in `keep`; returns
+        how many entries were dropped. Crash-safe: the new shard is complete (fsynced, renamed)
+        before any old shard is deleted, and a crash in between leaves duplicate entries, which
+        read as one (fault point `during-compact`). Raises OSError (disk full): the cache is then
+        unchanged."""
+        self.flush()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
+        shards = self._shards()
+        kept = {k: v for k, v in self._items.items() if k in keep}
+        compacted = self._write_atomic(kept, f"shard-00000-{secrets.token_hex(3)}-compacted")
+        fault_point("during-compact")
+        for old in shards:
+            old.unlink(missing_ok=True)
+        dropped = len(self._items) - len(kept)
+        self._merged(compacted, kept)
+        with contextlib.suppress(OSError):  # only a hint for when to compact next
+            note = json.dumps({"kept": len(kept)}).encode()
+            _replace(self.directory / COMPACTED, lambda f: f.write(note))
+        return dropped
+
+    @property
+    def compacted_size(self) -> int:
+        """Entries the last `compact` kept (0 when never compacted, or its note is unreadable)."""
+        try:
+            kept = json.loads((self.directory / COMPACTED).read_text(encoding="utf-8"))["kept"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return kept if isinstance(kept, int) and kept >= 0 else 0
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary shard files of a build that was killed (one build writes at a time)."""
+        for tmp in self.directory.glob(f".shard-*.tmp{self.suffix}"):
+            tmp.unlink(missing_ok=True)
+
+    def _merged(self, path: Path, items: dict) -> None:
+        """Every entry, `items`, now lives in `path`."""
+        self._items = dict(items)
 
     def _write_atomic(self, items: dict, stem: str) -> Path:
-        tmp = self.directory / f".{stem}.tmp{self.suffix}"
-        self._write(items, tmp)
         final = self.directory / f"{stem}{self.suffix}"
-        os.replace(tmp, final)
+        _replace(final, lambda f: self._write(items, f))
         return final
 
     def _read(self, path: Path) -> dict:
         raise NotImplementedError
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         raise NotImplementedError
 
 
@@ -133,13 +193,13 @@ class EmbeddingCache(_ShardedCache):
         vectors = self._shard_vectors[path]
         return None if vectors is None or row >= len(vectors) else vectors[row]
 
-    def _merged(self, path: Path) -> None:
+    def _merged(self, path: Path, items: dict) -> None:
         self._items, self._shard_vectors = self._read(path), {}
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         keys = [k for k in items if self.get(k) is not None or not isinstance(items[k], tuple)]
         np.savez(
-            path,
+            file,
             keys=np.array(keys, dtype="U32"),
             vectors=np.stack(
                 [items[k] if not isinstance(items[k], tuple) else self.get(k) for k in keys]
@@ -167,9 +227,7 @@ class TokenCache(_ShardedCache):
         data = json.loads(path.read_text(encoding="utf-8"))
         return {k: v.split(" ") if v else [] for k, v in data.items()}
 
-    def _write(self, items: dict, path: Path) -> None:
+    def _write(self, items: dict, file: BinaryIO) -> None:
         # tokens never contain whitespace (kb.text.TOKEN_RE), so a space joins them losslessly
-        path.write_text(
-            json.dumps({k: " ".join(v) for k, v in items.items()}, ensure_ascii=False),
-            encoding="utf-8",
-        )
+        text = json.dumps({k: " ".join(v) for k, v in items.items()}, ensure_ascii=False)
+        file.write(text.encode("utf-8"))

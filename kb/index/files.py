@@ -2,8 +2,9 @@
 folder of immutable, checksummed version folders and an atomically switched CURRENT pointer.
 
 Publishing order: write every partition under `.tmp-<version>`, write the manifest with the
-checksum of every file, verify, rename into place, switch CURRENT, prune old versions. A crash at
-any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version live.
+checksum of every file, verify, rename into place, switch CURRENT, record the switch in HISTORY,
+prune old versions. A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
+live; a failed write (disk full) removes what was written and raises IndexWriteError.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,11 +23,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..errors import IndexNotFoundError, IndexWriteError, KBError
 from ..faults import fault_point
 from ..model import Article
 from ..options import Role
 from . import versions
-from .catalog import write_table
+from .catalog import ArticleCatalog, read_table, write_table
 from .keyword import KeywordIndex
 from .layout import (
     ARTICLES_FILE,
@@ -33,7 +36,6 @@ from .layout import (
     CACHE_DIR,
     CHUNKS_FILE,
     LANGUAGE_FILE,
-    MANIFEST,
     PARTITIONS,
     SECTIONS_FILE,
     TARGETS_FILE,
@@ -41,7 +43,7 @@ from .layout import (
     VECTORS_FILE,
 )
 from .load import LoadedIndex, load_index
-from .manifest import Manifest, checksums, read_manifest, verify_files
+from .manifest import Manifest, checksums, read_manifest, verify_files, write_manifest
 from .segment import Partitions, Segment, shift_lines
 from .vectors import FaissVectorIndex
 
@@ -63,18 +65,44 @@ class FileStore:
     # -- reading --------------------------------------------------------------------------------
 
     def live_version(self) -> str:
-        """The name in CURRENT. Raises IndexNotFoundError when CURRENT is missing or names a
-        version without a manifest."""
+        """The name in CURRENT; when CURRENT is damaged, the version last recorded as live
+        (`versions.current_version`, logged). Raises IndexNotFoundError when there is none."""
         return versions.current_version(self.directory)
 
     def versions(self) -> list[str]:
-        """Folders named `v*` with a manifest, oldest first."""
+        """Folders with a version's name and a manifest, oldest first (`versions.versions`)."""
         return versions.versions(self.directory)
 
+    def _version_dir(self, version: str) -> Path:
+        """`<index>/<version>`. Raises IndexNotFoundError for a name that is not a complete
+        version of this index (never a path outside it)."""
+        if not versions.is_version(self.directory, version):
+            raise IndexNotFoundError(self.directory, f"{version!r} is not a version of it")
+        return self.directory / version
+
     def manifest(self, version: str) -> Manifest:
-        """`<index>/<version>/manifest.json`. Raises CorruptIndexError when it is missing,
-        unreadable or of another format."""
-        return read_manifest(self.directory / version)
+        """`<index>/<version>/manifest.json`. Raises CorruptIndexError when it is unreadable,
+        of another format or incomplete, IndexNotFoundError when `version` is not a version."""
+        return read_manifest(self._version_dir(version))
+
+    def damage(self, version: str) -> str:
+        """`IndexStore.damage`: the manifest's problem, or the first listed file that is missing
+        (one `stat` per file, no checksums), or ""."""
+        try:
+            manifest = self.manifest(version)
+        except KBError as exc:
+            return str(exc)
+        for name in manifest.files:
+            if not os.path.isfile(self.directory / version / name):
+                return f"{self.directory / version / name} is missing"
+        return ""
+
+    def catalog(self, version: str) -> ArticleCatalog:
+        """`IndexStore.catalog`: the articles and sections of the version's `all` partition (not
+        verified against the manifest). Raises IndexNotFoundError for a name that is not a
+        version, OSError or ValueError (pyarrow) for an unreadable table."""
+        part = self._version_dir(version) / "all"
+        return ArticleCatalog(read_table(part / ARTICLES_FILE), read_table(part / SECTIONS_FILE))
 
     def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
         """`IndexStore.load`, by `kb.index.load.load_index`."""
@@ -99,8 +127,8 @@ class FileStore:
     def segments(self, manifest: Manifest, dim: int) -> dict[str, Segment]:
         """Both partitions of a version as Segments for reuse; {} when any file fails its
         checksum or cannot be read (the build then encodes everything afresh)."""
-        version_dir = self.directory / manifest.version
         try:
+            version_dir = self._version_dir(manifest.version)
             verify_files(version_dir, manifest)
             return {name: Segment.from_partition(version_dir / name, dim) for name in PARTITIONS}
         except Exception as exc:  # a damaged or older live version: build everything afresh
@@ -110,55 +138,90 @@ class FileStore:
     def language_direction(self, version: str) -> np.ndarray:
         """(dim,) float32 unit vector the version's vectors were projected with (read from its
         `all` partition). Raises OSError when the version has none."""
-        return np.load(self.directory / version / "all" / LANGUAGE_FILE)
+        return np.load(self._version_dir(version) / "all" / LANGUAGE_FILE)
 
     def publish(
         self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
     ) -> tuple[Manifest, dict[str, float]]:
         """`IndexStore.publish`: every partition written under `.tmp-<version>`, then the manifest
-        with their checksums, verified, renamed into place and CURRENT switched; then versions
-        beyond the newest KEEP_VERSIONS (5) are deleted, never the live one, with leftover
-        temporary folders. A failure before the switch deletes the temporary folder."""
+        with their checksums, verified, renamed into place and CURRENT switched; the switch is
+        recorded in HISTORY; then versions beyond KEEP_VERSIONS (5) are deleted
+        (`versions.prune`), never the live one, with leftover temporary folders. A failure before
+        the switch deletes everything this call wrote; an OSError (disk full, read-only) is raised
+        as IndexWriteError naming the folder and the fix."""
         started = time.perf_counter()
         version = versions.new_version_name()
         tmp = self.directory / f"{TMP_PREFIX}{version}"
-        seconds = {"bm25": 0.0, "faiss": 0.0}
-        titles = manifest.title_vectors
+        before = self._live_or_none()
         try:
-            counts = {}
-            for name, (articles, segment) in partitions.items():
-                counts[name], spent = _write_partition(
-                    tmp / name, articles, segment, direction, manifest.encoder["dim"], titles
-                )
-                for stage, value in spent.items():
-                    seconds[stage] += value
-            fault_point("after-partitions-written")
-            manifest = dataclasses.replace(
-                manifest,
-                version=version,
-                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                counts=counts,
-                files=checksums(tmp),
-            )
-            (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-            fault_point("before-verify")
-            verify_files(tmp, read_manifest(tmp))
+            manifest, seconds = self._write_version(tmp, version, partitions, manifest, direction)
             fault_point("before-rename")
             tmp.rename(self.directory / version)
             versions.fsync_dir(self.directory)
             fault_point("before-switch")
             versions.switch_current(self.directory, version)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as exc:
+            self._discard(tmp, version)
+            if isinstance(exc, OSError):
+                raise IndexWriteError(self.directory, exc, before, "build") from exc
             raise
+        fault_point("before-history")
+        versions.record_switch(self.directory, "publish", before, version)
         fault_point("after-switch")
         versions.prune(self.directory)
         seconds["write"] = time.perf_counter() - started - seconds["bm25"] - seconds["faiss"]
         return manifest, seconds
 
+    def _live_or_none(self) -> str | None:
+        try:
+            return self.live_version()
+        except IndexNotFoundError:
+            return None
+
+    def _write_version(
+        self, tmp: Path, version: str, partitions: Partitions, manifest: Manifest, direction
+    ) -> tuple[Manifest, dict[str, float]]:
+        """Both partitions and the manifest under `tmp`, verified; (the manifest, seconds spent
+        on "bm25" and "faiss"). Raises OSError from the writers, CorruptIndexError when a file
+        does not read back as written."""
+        seconds = {"bm25": 0.0, "faiss": 0.0}
+        counts = {}
+        for name, (articles, segment) in partitions.items():
+            counts[name], spent = _write_partition(
+                tmp / name,
+                articles,
+                segment,
+                direction,
+                manifest.encoder["dim"],
+                manifest.title_vectors,
+            )
+            for stage, value in spent.items():
+                seconds[stage] += value
+        fault_point("after-partitions-written")
+        manifest = dataclasses.replace(
+            manifest,
+            version=version,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            counts=counts,
+            files=checksums(tmp),
+        )
+        write_manifest(tmp, manifest)
+        fault_point("before-verify")
+        verify_files(tmp, read_manifest(tmp))
+        return manifest, seconds
+
+    def _discard(self, tmp: Path, version: str) -> None:
+        """Remove a version that never went live: its temporary folder, or the folder it was
+        renamed to when CURRENT does not name it."""
+        shutil.rmtree(tmp, ignore_errors=True)
+        if versions.read_current(self.directory)[0] != version:
+            shutil.rmtree(self.directory / version, ignore_errors=True)
+
     def rollback(self) -> tuple[str, str]:
-        """Make the version before the live one live; returns (old, new). Raises
-        IndexNotFoundError when there is none, BuildLockedError while a build writes."""
+        """`IndexStore.rollback` by `versions.rollback`: back to the version live before the live
+        one (HISTORY), skipping versions deleted since or failing their checksums; returns (old,
+        new). Raises IndexNotFoundError when there is none, BuildLockedError while a build
+        writes, IndexWriteError when CURRENT cannot be written."""
         return versions.rollback(self.directory)
 
 

@@ -1,6 +1,8 @@
 """Names of everything in an index folder, in one place.
 
     index/CURRENT                 name of the live version (replaced by an atomic rename)
+    index/HISTORY                 one JSON line per switch of CURRENT: a build's publish or a
+                                  rollback (kb/index/history.py; replaced by an atomic rename)
     index/<version>/              one complete build: manifest.json, public/, all/
     index/<version>/<partition>/  articles.arrow, sections.arrow, chunks.arrow, bm25/,
                                   vectors.faiss, vector_targets.npy, language_direction.npy
@@ -13,10 +15,16 @@ The `public` partition holds public articles only; `all` holds every article (th
 
 from __future__ import annotations
 
+import re
+
 from ..options import Role
 
 FORMAT_VERSION = 2  # 2: Arrow tables with row pointers, IVF above 10k vectors
 CURRENT = "CURRENT"
+HISTORY = "HISTORY"
+# what `versions.new_version_name` makes: v<UTC date>T<time to the microsecond>Z-<4 hex>; any other
+# name in CURRENT, HISTORY or the folder is not a version (never a path to follow)
+VERSION_NAME = re.compile(r"v[0-9]{8}T[0-9]{12}Z-[0-9a-f]{4}")
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
 CACHE_DIR = "cache"

@@ -2,7 +2,8 @@
 
 The public role reads only `public/`: internal articles are not filtered per query, they are never in
 memory. A version whose files fail their checksums is refused; `load_index` then falls back to the
-newest older version that verifies, and says so.
+first version of `versions.fallback_order` that verifies (the one live before it, and so on; then
+the others, newest first), and says so.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class LoadedIndex:
     per article (`vector_targets` maps each vector row to its chunk row). `keyword` scores chunk
     rows with BM25, `vectors` searches vector rows by inner product, `articles` reads article and
     section rows from memory-mapped Arrow tables. Read-only once loaded, so one instance serves
-    every thread. `fallback_from` names the damaged live version when this is an older one."""
+    every thread. `fallback_from` names the damaged live version when this one stands in for it."""
 
     directory: Path
     version: str
@@ -118,11 +119,11 @@ def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
 def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     """One version's partition for `role`, its files checked against the manifest's sha256 first.
     Raises CorruptIndexError: unreadable manifest, other format, checksum mismatch, or a file the
-    readers fail on with OSError, ValueError or KeyError (FAISS's RuntimeError passes through)."""
+    readers fail on with OSError, ValueError, KeyError or RuntimeError (FAISS)."""
     version_dir = index_dir / version
     manifest = read_manifest(version_dir)
-    verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
     try:
+        verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
         data = _read_partition(version_dir, role, manifest)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:  # FAISS raises RuntimeError
         raise CorruptIndexError(f"cannot read index version {version} ({exc})") from exc
@@ -136,13 +137,14 @@ def load_index(
 ) -> LoadedIndex:
     """The live version for `role`; with `expect_encoder`, refuse one built by another encoder.
 
-    Falls back to older versions only when the live one is damaged, never on an encoder mismatch.
-    Raises IndexNotFoundError, EncoderMismatchError, CorruptIndexError (no version verifies),
+    Falls back (`versions.fallback_order`: the versions live before it, most recent first, then the
+    others, newest first) only when the live one is damaged, never on an encoder mismatch. Raises
+    IndexNotFoundError, EncoderMismatchError, CorruptIndexError (no version verifies),
     ConfigError (unknown role)."""
     index_dir = Path(index_dir)
     role = Role.parse(role, "role") if isinstance(role, str) else role
-    live = versions.current_version(index_dir)
-    candidates = [live] + [v for v in reversed(versions.versions(index_dir)) if v < live]
+    candidates = versions.fallback_order(index_dir)
+    live = candidates[0]
     first_error: CorruptIndexError | None = None
     for version in candidates:
         try:

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import os
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path, PurePosixPath
 
 from ..errors import CorruptIndexError
 from ..options import TextSettings
-from .layout import FORMAT_VERSION, MANIFEST
+from .layout import (
+    ARTICLES_FILE,
+    BM25_DIR,
+    CHUNKS_FILE,
+    FORMAT_VERSION,
+    MANIFEST,
+    PARTITIONS,
+    SECTIONS_FILE,
+    TARGETS_FILE,
+    TMP_PREFIX,
+    VECTORS_FILE,
+)
 
 BUILD_SETTINGS = ("encoder", "text", "chunking", "vectors")
 
@@ -76,32 +88,82 @@ class Manifest:
         """Raises CorruptIndexError when the JSON is not a manifest of this program's format."""
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CorruptIndexError(
-                f"{where} is unreadable ({exc}); roll back (python -m kb rollback) or rebuild"
+                f"{where} is unreadable ({str(exc)[:200]}); roll back (python -m kb rollback) or "
+                "rebuild"
             ) from exc
         fmt = data.get("format") if isinstance(data, dict) else None
         if fmt != FORMAT_VERSION:
+            shown = fmt if isinstance(fmt, int) and not isinstance(fmt, bool) else "unknown"
             raise CorruptIndexError(
-                f"{where.parent} has index format {fmt!r}, this program reads "
+                f"{where.parent} has index format {shown}, this program reads "
                 f"format {FORMAT_VERSION}; rebuild with: python -m kb build"
             )
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise CorruptIndexError(f"{where} is not a complete manifest ({exc}); rebuild") from exc
+        problem = _field_problem(data)
+        if problem:
+            raise CorruptIndexError(f"{where} is not a complete manifest ({problem}); rebuild")
+        return cls(**data)
+
+
+def _is_relative_file(name: object) -> bool:
+    """Whether a manifest file name stays inside its version folder: relative, no `..`."""
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts and "." not in path.parts
+
+
+def _field_problem(data: dict) -> str:
+    """What is wrong with the fields of a manifest of this format, or "" (shapes as Manifest's
+    docstring says; file names relative to the version folder)."""
+    known = {f.name: f for f in fields(Manifest)}
+    unknown = sorted(set(data) - set(known))
+    required = [n for n, f in known.items() if f.default is MISSING is f.default_factory]
+    missing = [n for n in required if n not in data]
+    if unknown or missing:
+        return f"unknown fields {unknown}" if unknown else f"missing fields {missing}"
+    for name in known:
+        kind = str if name in ("version", "created_at") else int if name == "format" else dict
+        if name in data and not isinstance(data[name], kind):
+            return f"{name} is not a {kind.__name__}"
+    encoder = data["encoder"]
+    if not isinstance(encoder.get("id"), str) or not isinstance(encoder.get("dim"), int):
+        return "encoder needs an id and a dim"
+    counts = data.get("counts", {}).values()
+    if not all(isinstance(c, dict) and all(isinstance(n, int) for n in c.values()) for c in counts):
+        return "counts are not numbers per partition"
+    files = data.get("files", {})
+    if not all(_is_relative_file(k) and isinstance(v, str) for k, v in files.items()):
+        return "a file name leaves the version folder or a checksum is not text"
+    return ""
 
 
 def read_manifest(version_dir: Path) -> Manifest:
-    """The manifest of a version folder. Raises CorruptIndexError (unreadable, other format)."""
+    """The manifest of a version folder. Raises CorruptIndexError (unreadable, not UTF-8, a
+    symbolic link, other format, fields of the wrong shape)."""
     path = version_dir / MANIFEST
     try:
+        if path.is_symlink():
+            raise CorruptIndexError(f"{path} is a symbolic link; rebuild")
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:200]
         raise CorruptIndexError(
-            f"{path} is unreadable ({exc}); roll back (python -m kb rollback) or rebuild"
+            f"{path} is unreadable ({reason}); roll back (python -m kb rollback) or rebuild"
         ) from exc
-    return Manifest.from_json(text, path)
+    manifest = Manifest.from_json(text, path)
+    if manifest.version and manifest.version != version_dir.name.removeprefix(TMP_PREFIX):
+        raise CorruptIndexError(
+            f"{path} describes version {manifest.version!r}, not {version_dir.name}: a manifest "
+            "copied from another version; rebuild"
+        )
+    return manifest
+
+
+def write_manifest(version_dir: Path, manifest: Manifest) -> None:
+    """Write `manifest.json` into a version folder being built. Raises OSError (disk full)."""
+    (version_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
 
 
 def sha256_file(path: Path) -> str:
@@ -123,18 +185,62 @@ def checksums(root: Path) -> dict[str, str]:
     }
 
 
-def verify_files(version_dir: Path, manifest: Manifest, prefix: str = "") -> None:
-    """Compare files against the manifest's checksums (only those under `prefix`).
+def required_files(partition: str) -> list[str]:
+    """Files every partition's manifest entry must list (relative to the version folder); the
+    BM25 folder must list at least one file too (`verify_files` checks it)."""
+    names = (ARTICLES_FILE, SECTIONS_FILE, CHUNKS_FILE, VECTORS_FILE, TARGETS_FILE)
+    return [f"{partition}/{name}" for name in names]
 
-    Raises CorruptIndexError naming the first missing or changed file."""
+
+def _check_listed(version_dir: Path, manifest: Manifest, partitions: list[str]) -> None:
+    """Raises CorruptIndexError when the manifest leaves out a file the partitions need."""
+    for part in partitions:
+        needed = required_files(part)
+        missing = [n for n in needed if n not in manifest.files]
+        if not any(n.startswith(f"{part}/{BM25_DIR}/") for n in manifest.files):
+            missing.append(f"{part}/{BM25_DIR}/")
+        if missing:
+            raise CorruptIndexError(
+                f"{version_dir / MANIFEST} does not list {missing[0]}: the manifest is incomplete"
+            )
+
+
+def _inside(version_dir: Path, path: Path) -> bool:
+    """Whether `path`, with every symbolic link resolved, is inside `version_dir`."""
+    root = os.path.realpath(version_dir)
+    return os.path.commonpath([root, os.path.realpath(path)]) == root and not path.is_symlink()
+
+
+def verify_files(version_dir: Path, manifest: Manifest, prefix: str = "") -> None:
+    """Compare files against the manifest's checksums (only those under `prefix`, e.g. "public/";
+    the partitions it covers must list their required files). A file reached through a symbolic
+    link, or outside the version folder, counts as changed.
+
+    Raises CorruptIndexError naming the first missing, unlisted or changed file."""
+    covered = [p for p in PARTITIONS if f"{p}/".startswith(prefix) or prefix.startswith(f"{p}/")]
+    _check_listed(version_dir, manifest, covered)
     for rel, expected in manifest.files.items():
         if not rel.startswith(prefix):
             continue
         path = version_dir / rel
         if not path.exists():
             raise CorruptIndexError(f"{path} is missing from index version {version_dir.name}")
-        if sha256_file(path) != expected:
+        if not _inside(version_dir, path):
+            raise CorruptIndexError(f"{path} is a link out of index version {version_dir.name}")
+        if not path.is_file() or sha256_file(path) != expected:
             raise CorruptIndexError(
                 f"{path} does not match its checksum in {MANIFEST}: the index "
                 "file was changed or damaged"
             )
+
+
+def verify_version(version_dir: Path) -> Manifest:
+    """The manifest of a version folder after checking every file of both partitions against it
+    (what a rollback requires of its target). Raises CorruptIndexError naming the problem; an
+    unreadable file counts as damaged."""
+    manifest = read_manifest(version_dir)
+    try:
+        verify_files(version_dir, manifest)
+    except OSError as exc:
+        raise CorruptIndexError(f"cannot read index version {version_dir.name} ({exc})") from exc
+    return manifest

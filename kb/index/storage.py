@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError, KBError
 from ..options import Role
+from .catalog import ArticleCatalog
 from .files import FileStore
 from .load import LoadedIndex
 from .manifest import Manifest
@@ -44,19 +45,30 @@ class IndexStore(Protocol):
         build of this index; created when first written."""
 
     def live_version(self) -> str:
-        """Name of the live version. Raises IndexNotFoundError when nothing is live."""
+        """Name of the live version; when the live pointer is damaged, the version last recorded
+        as live (logged). Raises IndexNotFoundError when nothing is live."""
 
     def versions(self) -> list[str]:
         """Names of the complete versions, oldest first (the live one among them)."""
 
     def manifest(self, version: str) -> Manifest:
         """The manifest of `version`. Raises CorruptIndexError when it is missing, unreadable or
-        of another format."""
+        of another format; IndexNotFoundError when `version` is not a version of this store."""
+
+    def damage(self, version: str) -> str:
+        """Why `version` cannot serve, as far as cheap checks tell (an unreadable manifest, a
+        listed file missing), or "" (checksums are compared at load and rollback). Never raises."""
+
+    def catalog(self, version: str) -> ArticleCatalog:
+        """The articles and sections of `version`'s `all` partition (every article), e.g. to tell
+        which texts its vectors were encoded from. Raises IndexNotFoundError for a name that is
+        not a version; OSError or ValueError when its tables cannot be read."""
 
     def load(self, role: Role | str, expect_encoder: str | None = None) -> LoadedIndex:
         """The live version's partition for `role` (a Role or its value), its files checked
-        against the manifest. A damaged live version is passed over for the newest older one that
-        verifies (`LoadedIndex.fallback_from` names it). Raises IndexNotFoundError;
+        against the manifest. A damaged live version is passed over for the first version that
+        verifies among those live before it (most recent first), then the others, newest first
+        (`LoadedIndex.fallback_from` names the damaged one). Raises IndexNotFoundError;
         EncoderMismatchError when `expect_encoder` differs from the version's encoder id (never a
         reason to fall back); CorruptIndexError when no version verifies; ConfigError for an
         unknown role."""
@@ -94,9 +106,12 @@ class IndexStore(Protocol):
         live. Old versions may be pruned afterwards, never the live one."""
 
     def rollback(self) -> tuple[str, str]:
-        """Make the newest version older than the live one live; returns (old, new). Takes the
-        write lock itself: raises BuildLockedError while a build writes, IndexNotFoundError when
-        nothing is live or no older version exists."""
+        """Make the version that was live before the live one live again (the switch history,
+        kb/index/history.py: repeated rollbacks walk further back, never to a version rolled back
+        from); versions deleted since or failing their checksums are skipped. Returns (old,
+        new). Takes the write lock itself: raises BuildLockedError while a build writes,
+        IndexNotFoundError when nothing is live or there is nothing to go back to,
+        IndexWriteError when the switch cannot be written."""
 
 
 # location prefix -> factory; a database backend registers here
@@ -126,7 +141,7 @@ class VersionInfo:
     version: str
     created_at: str  # ISO 8601 UTC; "" when the manifest is damaged
     live: bool
-    damaged: str = ""  # why the version cannot be read, "" when it can
+    damaged: str = ""  # why the version cannot serve (`IndexStore.damage`), "" when it can
 
 
 @dataclass(frozen=True)
@@ -146,12 +161,14 @@ class IndexDescription:
             "counts": self.live.counts,
             "build": self.live.build,
             "versions": [v.version for v in self.versions],
+            "damaged": {v.version: v.damaged for v in self.versions if v.damaged},
         }
 
 
 def describe_index(location: str | Path | IndexStore) -> IndexDescription:
     """The live version's manifest and every stored version, oldest first; a version whose
-    manifest cannot be read is listed as damaged instead of failing the whole description.
+    manifest cannot be read or whose files are missing is listed with `damaged` saying why,
+    instead of failing the whole description.
 
     Raises IndexNotFoundError when nothing is live, CorruptIndexError when the live manifest
     itself is unreadable."""
@@ -161,8 +178,8 @@ def describe_index(location: str | Path | IndexStore) -> IndexDescription:
     listed = []
     for version in store.versions():
         try:
-            created, problem = store.manifest(version).created_at, ""
-        except KBError as exc:
-            created, problem = "", str(exc)
-        listed.append(VersionInfo(version, created, version == live, problem))
+            created = store.manifest(version).created_at
+        except KBError:  # damaged: `damage` says why
+            created = ""
+        listed.append(VersionInfo(version, created, version == live, store.damage(version)))
     return IndexDescription(manifest, listed)

@@ -157,10 +157,13 @@ class FaissVectorIndex:
         return self._index.reconstruct_n(0, self.count)
 
     def save(self, path: Path) -> None:
-        """Write the index to `path` with `faiss.write_index` (nprobe included)."""
+        """Write the index to `path` with `faiss.write_index` (nprobe included), through a Python
+        file so a failed write raises OSError with its errno (e.g. ENOSPC) instead of FAISS's
+        RuntimeError."""
         import faiss
 
-        faiss.write_index(self._index, str(path))
+        with open(path, "wb") as f:  # closing flushes, and raises OSError if the disk is full
+            faiss.write_index(self._index, faiss.PyCallbackIOWriter(f.write))
 
     @classmethod
     def load(cls, path: Path) -> FaissVectorIndex:

@@ -1,120 +1,237 @@
 """Versions of a file index: the live pointer (CURRENT), switching, rollback, pruning, the lock.
 
 A version folder is written under a temporary name and renamed into place only when complete and
-verified; CURRENT is switched last, by an atomic rename. A crash at any point leaves the previous
-version live. Layout: kb/index/layout.py.
+verified; CURRENT is switched last, by an atomic rename, and the switch is then recorded in HISTORY
+(kb/index/history.py). A crash at any point leaves the previous version live. Layout:
+kb/index/layout.py.
+
+CURRENT is trusted only when it holds exactly the name of a complete version folder. Anything else
+(missing, empty, whitespace, a path, `../x`, a name that is not a version, a symbolic link, a huge
+file) counts as damaged: the version last recorded as live in HISTORY (else the newest one) stands
+in, with a logged warning, and no path read from the file is ever followed or shown.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
+import logging
 import os
+import re
 import secrets
 import shutil
+import stat
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import BuildLockedError, IndexNotFoundError
-from .layout import CURRENT, LOCK, MANIFEST, TMP_PREFIX
+from ..errors import BuildLockedError, CorruptIndexError, IndexNotFoundError, IndexWriteError
+from ..faults import fault_point
+from . import history
+from .atomic import atomic_write_text, fsync_dir
+from .layout import CURRENT, HISTORY, LOCK, MANIFEST, TMP_PREFIX, VERSION_NAME
+from .manifest import verify_version
+
+__all__ = ["atomic_write_text", "fsync_dir"]  # re-exported for the store
+
+log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 5
+MAX_POINTER_BYTES = 256  # CURRENT holds one version name (29 characters) and a newline
+SHOWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # cannot be a path: safe to repeat
+_warned: set[tuple[str, str, str]] = set()
 
 
 def new_version_name() -> str:
     """A new version name, `v<UTC date and time to the microsecond>Z-<4 random hex>`, e.g.
-    `v20240501T120000123456Z-1a2b`: names sort by build time."""
+    `v20240501T120000123456Z-1a2b` (layout.VERSION_NAME): names sort by build time."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"v{stamp}-{secrets.token_hex(2)}"
 
 
+def is_version(index_dir: Path, name: str) -> bool:
+    """Whether `name` is a complete version of `index_dir`: a version name (layout.VERSION_NAME),
+    a real folder (not a symbolic link) holding a manifest. Never raises."""
+    if not VERSION_NAME.fullmatch(name):
+        return False
+    path = index_dir / name
+    try:
+        return not path.is_symlink() and path.is_dir() and os.path.lexists(path / MANIFEST)
+    except OSError:
+        return False
+
+
 def versions(index_dir: Path) -> list[str]:
-    """Complete versions, oldest first (names sort by build time)."""
-    if not index_dir.is_dir():
+    """Complete versions (`is_version`), oldest first (names sort by build time); [] when the
+    folder is missing or unreadable. Stray folders and files are left out, never raised on."""
+    try:
+        names = [entry.name for entry in os.scandir(index_dir)]
+    except OSError:
         return []
-    return sorted(
-        p.name
-        for p in index_dir.iterdir()
-        if p.is_dir() and p.name.startswith("v") and (p / MANIFEST).exists()
-    )
+    return sorted(name for name in names if is_version(index_dir, name))
+
+
+def read_current(index_dir: Path) -> tuple[str | None, str]:
+    """(name, "") when CURRENT names a complete version; else (None, what is wrong with it, e.g.
+    "is empty"), in words that never repeat a path found in the file. Reads at most
+    MAX_POINTER_BYTES, never through a symbolic link, never blocks on a pipe. Never raises."""
+    path = index_dir / CURRENT
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, "is missing"
+    except OSError as exc:
+        link = exc.errno == errno.ELOOP
+        return None, "is a symbolic link" if link else f"cannot be read ({exc.strerror})"
+    try:
+        info = os.fstat(fd)
+        data = os.read(fd, MAX_POINTER_BYTES + 1) if stat.S_ISREG(info.st_mode) else None
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror})"
+    finally:
+        os.close(fd)
+    if data is None:
+        return None, "is not a regular file"
+    if len(data) > MAX_POINTER_BYTES:
+        return None, f"holds {info.st_size} bytes, not one version name"
+    name = data.decode("utf-8", errors="replace").strip()
+    if not name:
+        return None, "is empty"
+    if not VERSION_NAME.fullmatch(name):
+        shown = f" ({name!r})" if SHOWN_NAME.fullmatch(name) else ""
+        return None, f"does not hold a version name{shown}"
+    if not is_version(index_dir, name):
+        return None, f"names {name}, which is not a complete version folder"
+    return name, ""
 
 
 def current_version(index_dir: Path) -> str:
-    """The version CURRENT names. Raises IndexNotFoundError when CURRENT is missing or names a
-    folder without a manifest."""
-    path = index_dir / CURRENT
-    if not path.exists():
-        raise IndexNotFoundError(index_dir)
-    name = path.read_text(encoding="utf-8").strip()
-    if not (index_dir / name / MANIFEST).exists():
-        raise IndexNotFoundError(index_dir, f"CURRENT names {name!r}, which is missing")
-    return name
-
-
-def fsync_dir(path: Path) -> None:
-    """fsync a folder so a rename inside it survives a power cut; an OSError (a file system that
-    cannot) is ignored."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write-then-rename so readers see the old or the new content, never a half-written file."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    """The live version: what CURRENT names, or when CURRENT is damaged (`read_current`) the
+    version last recorded as live in HISTORY that still exists, else the newest, with a warning
+    logged once per problem. Raises IndexNotFoundError when the folder holds no complete version;
+    the message names the folder and CURRENT's problem, never CURRENT's content."""
+    name, problem = read_current(index_dir)
+    if name is not None:
+        return name
+    present = versions(index_dir)
+    if not present:
+        raise IndexNotFoundError(index_dir, "" if problem == "is missing" else f"CURRENT {problem}")
+    order = history.stack(history.read(index_dir), None, present)
+    fallback = next((v for v in reversed(order) if v in present), present[-1])
+    key = (str(index_dir), problem, fallback)
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(
+            "%s %s; serving %s, the version last recorded as live (else the newest); the next "
+            "build or rollback rewrites CURRENT",
+            index_dir / CURRENT,
+            problem,
+            fallback,
+        )
+    return fallback
 
 
 def switch_current(index_dir: Path, version: str) -> None:
-    """Point CURRENT at `version` atomically (`atomic_write_text`). Raises IndexNotFoundError when
-    the version has no manifest."""
-    if not (index_dir / version / MANIFEST).exists():
+    """Point CURRENT at `version` atomically (`atomic_write_text`); a folder named CURRENT is moved
+    aside to `.CURRENT.<hex>.damaged` first. Raises IndexNotFoundError when `version` is not a
+    complete version, OSError when CURRENT cannot be written (it is unchanged then)."""
+    if not is_version(index_dir, version):
         raise IndexNotFoundError(index_dir, f"version {version!r} is not a complete build")
-    atomic_write_text(index_dir / CURRENT, version + "\n")
+    path = index_dir / CURRENT
+    if path.is_dir() and not path.is_symlink():  # a rename cannot replace a folder: move it aside
+        aside = index_dir / f".{CURRENT}.{secrets.token_hex(4)}.damaged"
+        os.rename(path, aside)
+        log.warning("moved the folder %s, which stood where CURRENT belongs, to %s", path, aside)
+    atomic_write_text(path, version + "\n")
 
 
-def previous_version(index_dir: Path) -> str:
-    """The newest complete version older than the live one. Raises IndexNotFoundError when nothing
-    is live or there is no older version."""
+def record_switch(index_dir: Path, action: str, old: str | None, new: str) -> None:
+    """Record in HISTORY that `action` ("publish", "rollback") made `new` live in place of `old`.
+    Never raises: the history is advisory (CURRENT has switched already and `history.stack`
+    reconciles a missing line), so a failure (disk full) is logged as a warning."""
+    seed = history.stack((), old, versions(index_dir)) if old else []  # only names before `old`
+    try:
+        history.record(index_dir, action, old, new, seed)
+    except OSError as exc:
+        log.warning("could not record the switch to %s in %s (%s)", new, HISTORY, exc)
+
+
+def rollback_order(index_dir: Path, live: str) -> list[str]:
+    """The versions a rollback from `live` may go to, first choice first: those that were live
+    before it (history.stack), most recent first, that still exist. Not verified here."""
+    present = versions(index_dir)
+    order = history.stack(history.read(index_dir), live, present)
+    return [v for v in reversed(order[:-1]) if v in present]
+
+
+def fallback_order(index_dir: Path) -> list[str]:
+    """Every complete version, in the order to serve them when the ones before are damaged: the
+    live one, its `rollback_order`, then the others (rolled back from) newest first. Raises
+    IndexNotFoundError as `current_version`."""
     live = current_version(index_dir)
-    older = [v for v in versions(index_dir) if v < live]
-    if not older:
-        raise IndexNotFoundError(
-            index_dir, f"no version older than the live one ({live}) to roll back to"
-        )
-    return older[-1]
+    below = rollback_order(index_dir, live)
+    rest = [v for v in reversed(versions(index_dir)) if v != live and v not in below]
+    return [live, *below, *rest]
+
+
+def _first_verified(index_dir: Path, candidates: Sequence[str]) -> tuple[str | None, list[str]]:
+    """(the first candidate whose files all match their checksums or None, the ones skipped)."""
+    skipped = []
+    for name in candidates:
+        try:
+            verify_version(index_dir / name)
+            return name, skipped
+        except CorruptIndexError as exc:
+            log.warning("not rolling back to %s: %s", name, exc)
+            skipped.append(name)
+    return None, skipped
 
 
 def rollback(index_dir: Path) -> tuple[str, str]:
-    """Make the version before the live one live, holding the build lock; returns (old, new).
-    Raises BuildLockedError while a build writes, IndexNotFoundError as `previous_version`."""
+    """Make the version that was live before the live one live again, holding the build lock;
+    returns (old, new). Versions deleted since, or whose files fail their checksums, are skipped
+    (logged). Repeated rollbacks walk further back; a version rolled back from is never a target
+    (a build publishes the sources again). Raises BuildLockedError while a build writes,
+    IndexNotFoundError when there is no version to go back to, IndexWriteError when CURRENT
+    cannot be written (the live version is unchanged then)."""
     with build_lock(index_dir):
         live = current_version(index_dir)
-        target = previous_version(index_dir)
-        switch_current(index_dir, target)
+        target, skipped = _first_verified(index_dir, rollback_order(index_dir, live))
+        if target is None:
+            damaged = f"; {', '.join(skipped)} failed verification" if skipped else ""
+            raise IndexNotFoundError(
+                index_dir,
+                f"no version older than the live one ({live}) to roll back to{damaged} (rollback "
+                "goes back to the versions that were live before, never to one rolled back from)",
+            )
+        fault_point("rollback-before-switch")
+        try:
+            switch_current(index_dir, target)
+        except OSError as exc:
+            raise IndexWriteError(index_dir, exc, live, "rollback") from exc
+        fault_point("rollback-before-history")
+        record_switch(index_dir, "rollback", live, target)
         return live, target
 
 
 def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
-    """Delete the versions older than the newest `keep`, never the live one, and every leftover
-    `.tmp-*` folder; returns the deleted version names. Raises IndexNotFoundError when nothing is
-    live. The caller holds the build lock (a temporary folder may be a build in progress)."""
-    live = current_version(index_dir)
+    """Delete every version but the first `keep` of `fallback_order` (the live one and what a
+    rollback or a fallback would use first), every leftover `.tmp-*` folder and temporary file of
+    an interrupted write; returns the deleted version names (none when keep < 1). Raises
+    IndexNotFoundError when nothing is live. The caller holds the build lock (a temporary folder
+    may be a build in progress)."""
+    kept = set(fallback_order(index_dir)[:keep]) if keep > 0 else set(versions(index_dir))
     removed = []
-    for name in versions(index_dir)[:-keep] if keep > 0 else []:
-        if name != live:
+    for name in versions(index_dir):
+        if name not in kept:
             shutil.rmtree(index_dir / name, ignore_errors=True)
             removed.append(name)
     for tmp in index_dir.glob(f"{TMP_PREFIX}*"):
         shutil.rmtree(tmp, ignore_errors=True)
+    for name in (CURRENT, HISTORY):
+        for tmp in index_dir.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
     return removed
 
 
@@ -122,28 +239,34 @@ def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
 def build_lock(index_dir: Path):
     """One writer at a time; a second build fails at once with who holds the lock.
 
-    An exclusive, non-blocking `flock` on `<index>/.build.lock` (the folder is created), which
-    holds the holder's pid while held; the kernel releases it if the holder dies. Raises
-    BuildLockedError naming that pid."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    An exclusive, non-blocking `flock` on `<index>/.build.lock` (the folder is created; a symbolic
+    link there is refused), which holds the holder's pid while held (when the disk has room for
+    it); the kernel releases it if the holder dies. Raises BuildLockedError naming that pid,
+    IndexWriteError when the folder or the lock file cannot be created."""
     path = index_dir / LOCK
-    with open(path, "a+", encoding="utf-8") as f:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise IndexWriteError(index_dir, exc, None, "build or rollback") from exc
+    try:
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
+            holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
             raise BuildLockedError(
-                f"another build is writing {index_dir} (lock {path}, held by pid {holder}); "
-                "wait for it to finish and run the build again"
+                f"another build is writing {index_dir} (lock {path}, held by pid "
+                f"{holder if holder.isdigit() else 'unknown'}); wait for it to finish and run "
+                "the build again"
             ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
+        with contextlib.suppress(OSError):  # the pid is a courtesy: a full disk must not stop us
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
             yield
         finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

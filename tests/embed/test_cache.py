@@ -1,10 +1,13 @@
-"""Embedding and token caches: what was put comes back, across processes, merges and damage."""
+"""Embedding and token caches: what was put comes back, across processes, merges and damage;
+compaction keeps exactly what it is told to, and a failed one changes nothing."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kb.embed.cache import MAX_SHARDS, EmbeddingCache, TokenCache
+from tests.build.test_disk_full import fsync_fails_for
 
 
 def vec(i: int, dim: int = 8) -> np.ndarray:
@@ -59,3 +62,46 @@ def test_tokens_round_trip(tmp_path):
     assert again.get(again.key("提现到账")) == ["提现", "到账"]
     assert again.get(again.key("空")) == []
     assert TokenCache(tmp_path, {"char_bigrams": False}).get(again.key("提现到账")) is None
+
+
+def test_compaction_keeps_only_the_given_keys(tmp_path):
+    cache = EmbeddingCache(tmp_path, "enc", 8)
+    for i in range(10):
+        cache.put(f"k{i}", vec(i))
+        if i % 4 == 3:
+            cache.flush()  # entries spread over several shards, some still in memory
+    assert cache.compact({"k1", "k5", "k9", "absent"}) == 7
+    assert len(cache._shards()) == 1 and cache.compacted_size == 3
+    for same in (cache, EmbeddingCache(tmp_path, "enc", 8)):
+        assert len(same) == 3 and same.get("k0") is None
+        assert all(np.array_equal(same.get(f"k{i}"), vec(i)) for i in (1, 5, 9))
+    tokens = TokenCache(tmp_path, {"char_bigrams": True})
+    tokens.put("a", ["x"])
+    tokens.put("b", ["y"])
+    assert tokens.compact({"b"}) == 1
+    assert TokenCache(tmp_path, {"char_bigrams": True})._items == {"b": ["y"]}
+
+
+def test_a_compaction_that_cannot_be_written_changes_nothing(tmp_path, monkeypatch):
+    cache = EmbeddingCache(tmp_path, "enc", 8)
+    for i in range(4):
+        cache.put(f"k{i}", vec(i))
+    cache.flush()
+    fsync_fails_for(monkeypatch, "-compacted")
+    with pytest.raises(OSError):
+        cache.compact({"k1"})
+    monkeypatch.undo()
+    reopened = EmbeddingCache(tmp_path, "enc", 8)
+    assert len(reopened) == 4 and np.array_equal(reopened.get("k3"), vec(3))
+    assert not list(reopened.directory.glob(".*")) and reopened.compacted_size == 0
+
+
+def test_a_killed_builds_temporary_shard_is_removed_by_the_next_write(tmp_path):
+    cache = EmbeddingCache(tmp_path, "enc", 8)
+    cache.put("a", vec(1))
+    cache.flush()
+    stale = cache.directory / ".shard-00001-abcdef.tmp.npz"
+    stale.write_bytes(b"half a shard")
+    cache.put("b", vec(2))
+    cache.flush()
+    assert not stale.exists() and len(EmbeddingCache(tmp_path, "enc", 8)) == 2

@@ -19,6 +19,7 @@ from kb import (
     load_searcher,
 )
 from kb.embed import HashingEncoder
+from kb.errors import IndexWriteError
 from kb.index import versions
 from kb.index.manifest import read_manifest, verify_files
 from kb.options import Role, VectorSettings
@@ -117,7 +118,7 @@ def test_failure_while_writing_keeps_previous_version_live(built, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("kb.index.files.FaissVectorIndex.save", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full"):
         build_index(articles, index_dir, encoder=encoder)
     assert versions.current_version(index_dir) == before
     assert not list(index_dir.glob(".tmp-*"))

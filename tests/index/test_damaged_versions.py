@@ -1,0 +1,157 @@
+"""A damaged version that is not live (item 11 of the reliability issue), or a stray entry named like
+a version, never breaks listing the versions, `kb stats`, rollback, pruning or the build: damaged
+versions are listed with the reason, skipped by rollback and pruned like any other; stray entries are
+neither listed nor touched, and nothing is followed out of the index folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb import LiveSearcher, build_index
+from kb.cli import main
+from kb.index import describe_index, versions
+from kb.testing import TINY, write_articles
+
+STRAY = "v20000101T000000000000Z-0000"  # sorts before every real version
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("damaged")
+    articles = write_articles(root / "articles", TINY)
+    index = root / "index"
+    names = []
+    for n in range(3):
+        (articles / "marker.md").write_text(f"---\ntitle: 版本 {n}\n---\n内容 {n}。\n", "utf-8")
+        names.append(build_index(articles, index, encoder="hash:64").version)
+    return root, names
+
+
+@pytest.fixture
+def case(template, tmp_path):
+    root, names = template
+    shutil.copytree(root / "index", tmp_path / "index", symlinks=True)
+    shutil.copytree(root / "articles", tmp_path / "articles")
+    return tmp_path / "articles", tmp_path / "index", names
+
+
+def _manifest(change):
+    def damage(folder: Path) -> None:
+        path = folder / "manifest.json"
+        path.write_text(json.dumps(change(json.loads(path.read_text("utf-8")))), "utf-8")
+
+    return damage
+
+
+def _foreign_manifest(folder: Path) -> None:
+    newest = max(p for p in folder.parent.glob("v2*") if p != folder)
+    shutil.copy(newest / "manifest.json", folder / "manifest.json")
+
+
+def _manifest_folder(folder: Path) -> None:
+    (folder / "manifest.json").unlink()
+    (folder / "manifest.json").mkdir()
+
+
+DAMAGED = {
+    "unreadable manifest": lambda f: (f / "manifest.json").write_text("{oops"),
+    "manifest not UTF-8": lambda f: (f / "manifest.json").write_bytes(b"\xff{}"),
+    "manifest is a folder": _manifest_folder,
+    "manifest nested too deep": lambda f: (f / "manifest.json").write_text("[" * 100000),
+    "old format": _manifest(lambda d: {**d, "format": 1}),
+    "format as text": _manifest(lambda d: {**d, "format": "2"}),
+    "fields of the wrong type": _manifest(lambda d: {**d, "created_at": 5, "counts": "x"}),
+    "missing fields": _manifest(lambda d: {"format": d["format"]}),
+    "manifest copied from another version": _foreign_manifest,
+    "missing files": lambda f: shutil.rmtree(f / "all" / "bm25"),
+    "empty folder but a manifest": lambda f: [shutil.rmtree(f / p) for p in ("public", "all")],
+}
+
+
+def _stray_folder(index: Path, outside: Path) -> None:
+    (index / STRAY).mkdir()
+    (index / STRAY / "junk.txt").write_text("not a version")
+
+
+def _stray_file(index: Path, outside: Path) -> None:
+    (index / STRAY).write_text("a file named like a version")
+
+
+def _stray_link(index: Path, outside: Path) -> None:
+    (index / STRAY).symlink_to(outside)
+
+
+STRAY_KINDS = {
+    "folder without manifest": _stray_folder,
+    "file": _stray_file,
+    "link to a version outside": _stray_link,
+}
+
+
+@pytest.fixture
+def outside(case, tmp_path):
+    """A complete version folder outside the index (a copy of its oldest), to link to."""
+    _, index, names = case
+    target = tmp_path / "elsewhere" / names[0]
+    shutil.copytree(index / names[0], target)
+    return target
+
+
+def _build_more(articles: Path, index: Path, times: int) -> list[str]:
+    built = []
+    for n in range(times):
+        (articles / "extra.md").write_text(f"---\ntitle: 另一篇\n---\n第 {n} 次。\n", "utf-8")
+        report = build_index(articles, index, encoder="hash:64")
+        assert report.published
+        built.append(report.version)
+    return built
+
+
+@pytest.mark.parametrize("kind", DAMAGED)
+def test_a_damaged_older_version_breaks_nothing(case, kind, capsys, caplog):
+    articles, index, (v1, v2, v3) = case
+    DAMAGED[kind](index / v2)
+    listed = {v.version: v for v in describe_index(index).versions}
+    assert list(listed) == [v1, v2, v3] and listed[v2].damaged and not listed[v1].damaged
+    assert listed[v3].live and listed[v1].created_at
+    assert main(["stats", "--index", str(index)]) == 0
+    assert f"damaged: {v2}" in capsys.readouterr().out
+    assert main(["stats", "--index", str(index), "--json"]) == 0
+    assert v2 in json.loads(capsys.readouterr().out)["damaged"]
+    assert LiveSearcher(index, "agent", encoder="hash:64").search("版本")
+
+    assert versions.rollback(index) == (v3, v1)  # skips it
+    assert f"not rolling back to {v2}" in caplog.text
+    new = _build_more(articles, index, versions.KEEP_VERSIONS + 1)  # builds, then prunes it
+    assert versions.versions(index) == new[-versions.KEEP_VERSIONS :]
+
+
+@pytest.mark.parametrize("kind", STRAY_KINDS)
+def test_a_stray_entry_named_like_a_version_is_neither_listed_nor_touched(case, outside, kind):
+    articles, index, (v1, v2, v3) = case
+    STRAY_KINDS[kind](index, outside)
+    before = sorted(p.name for p in outside.rglob("*"))
+    assert [v.version for v in describe_index(index).versions] == [v1, v2, v3]
+    assert main(["stats", "--index", str(index)]) == 0
+    assert versions.rollback(index) == (v3, v2)
+    assert versions.rollback(index) == (v2, v1)
+    _build_more(articles, index, versions.KEEP_VERSIONS + 1)
+    assert (index / STRAY).is_symlink() or (index / STRAY).exists()  # left for its owner
+    assert sorted(p.name for p in outside.rglob("*")) == before  # never followed, never pruned
+    assert STRAY not in versions.versions(index)
+
+
+@pytest.mark.parametrize("kind", ["unreadable manifest", "old format", "missing files"])
+def test_the_build_ignores_every_damaged_version_but_the_live_one(case, kind):
+    """All older versions damaged: the build still reuses the live one and publishes."""
+    articles, index, (v1, v2, v3) = case
+    for name in (v1, v2):
+        DAMAGED[kind](index / name)
+    (articles / "extra.md").write_text("---\ntitle: 另一篇\n---\n内容。\n", "utf-8")
+    report = build_index(articles, index, encoder="hash:64")
+    assert report.published and report.added == ["extra"] and report.encoded <= 2
+    assert versions.rollback(index) == (report.version, v3)
