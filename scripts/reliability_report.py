@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kb.faults import FAULT_POINTS
+from kb.faults import COMPACT_FAULT_POINTS, FAULT_POINTS, ROLLBACK_FAULT_POINTS
 from kb.testing.concurrency import run_concurrent_rebuilds
 from kb.testing.corpora import ACCEPTED, BAD, MUTATION_EXAMPLES, QUERIES, probes
 
@@ -37,7 +37,11 @@ def main() -> None:
         "random FAQ-table mutations per run checked never to publish an internal row": (
             f"{MUTATION_EXAMPLES} (CSV, XLSX, JSONL)"
         ),
-        "crash points tested with SIGKILL": f"{len(FAULT_POINTS)} ({', '.join(FAULT_POINTS)})",
+        "crash points tested with SIGKILL (build / rollback / cache compaction)": (
+            f"{len(FAULT_POINTS + ROLLBACK_FAULT_POINTS + COMPACT_FAULT_POINTS)} "
+            f"({len(FAULT_POINTS)} / {len(ROLLBACK_FAULT_POINTS)} / {len(COMPACT_FAULT_POINTS)}: "
+            f"{', '.join(FAULT_POINTS + ROLLBACK_FAULT_POINTS + COMPACT_FAULT_POINTS)})"
+        ),
         "hostile query kinds": len(QUERIES),
         "leak probes per channel (library, CLI, rendered page)": len(probes(ROOT / "articles")),
         "searching threads + processes during rebuilds": f"{args.threads} + 1",

@@ -5,6 +5,7 @@ session's bounded memory of what was logged, and the secret gate."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 
 import streamlit as st
@@ -17,6 +18,8 @@ from kb.options import SearchSettings
 from kb.retrieval import LiveSearcher, Searcher
 
 from .strings import LANGUAGE_LABELS, LANGUAGE_SELECTOR, TEXT
+
+log = logging.getLogger(__name__)
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # the searcher cuts queries to this many characters; the app cuts them before any work, so a
@@ -130,7 +133,9 @@ def searcher(cfg: Config, role: str) -> Searcher | None:
     try:
         return _live_searcher(str(cfg.index), role, cfg.encoder, cfg.min_score).current()
     except KBError as exc:
-        st.error(f"{t('no_index')}\n\n{exc}")
+        # the detail names server paths: staff pages show it, the public page only says why
+        log.error("no usable index for role %s: %s", role, exc)
+        st.error(t("no_index") if role == "public" else f"{t('no_index')}\n\n{exc}")
         return None
 
 
