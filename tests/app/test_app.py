@@ -264,3 +264,12 @@ def test_customer_page_follows_a_rebuild_without_restart(env):
     build_index(env["KB_ARTICLES"], env["KB_INDEX"], encoder="hash:64")
     at.run()
     assert "3%" in re.sub(r"<[^>]+>", "", cards(at)[0])
+
+
+def test_public_page_without_an_index_names_no_server_path(env, monkeypatch, tmp_path):
+    missing = tmp_path / "secret-server-folder" / "index"
+    monkeypatch.setenv("KB_INDEX", str(missing))
+    at = run_app()
+    shown = everything(at)
+    assert "python -m kb build" in shown  # says why and what to do
+    assert "secret-server-folder" not in shown and not at.exception
