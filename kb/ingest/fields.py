@@ -109,7 +109,9 @@ def read_limited(
     raw = b""
     if size <= limit:
         with path.open("rb") as file:
-            raw = file.read(limit + 1)
+            raw = file.read(size + 1)  # read(n) allocates n bytes: ask for what the file has
+            if len(raw) > size:  # it grew meanwhile
+                raw += file.read(limit + 1 - len(raw))
     if max(size, len(raw)) > limit:
         problems.append(
             Problem(

@@ -160,11 +160,11 @@ FUNCTIONS: dict[str, tuple[Callable[[str], object], int]] = {
 
 
 def best_time(func: Callable[[str], object], text: str) -> float:
-    """Seconds per call: the best of 3 rounds, each repeating the call for at least 2 ms."""
+    """Seconds per call: the best of 2 rounds, each repeating the call for at least 2 ms."""
     loops, best = 1, float("inf")
     gc.disable()
     try:
-        for _ in range(3):
+        for _ in range(2):
             start = time.perf_counter()
             for _ in range(loops):
                 func(text)
