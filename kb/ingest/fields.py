@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..options import LIMITS, Language
+from ..text import clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 SLUG_CHARS = 120
@@ -159,13 +160,14 @@ def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
 
 
 def as_text(value: object, name: str, where: tuple[str, int], problems: list[Problem]) -> str:
-    """A scalar field as stripped text: None -> "", a str, int or float as text, a date (YAML reads
-    `2024-05-01` as one) in ISO 8601. Anything else (list, mapping, bool) appends a Problem at
-    `where` (path, line) and returns ""."""
+    """A scalar field as stripped `clean_text` (a YAML escape like "\\ud800" or "\\u200b" in a
+    quoted value bypasses the cleaning of the file's text): None -> "", a str, int or float as
+    text, a date (YAML reads `2024-05-01` as one) in ISO 8601. Anything else (list, mapping,
+    bool) appends a Problem at `where` (path, line) and returns ""."""
     if value is None:
         return ""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value).strip()
+        return clean_text(str(value)).strip()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     problems.append(
@@ -179,14 +181,16 @@ def as_text(value: object, name: str, where: tuple[str, int], problems: list[Pro
 
 
 def as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> tuple[str, ...]:
-    """Tags from a list of words (or numbers) or from a text split at ',' or '，', each stripped,
-    empty ones dropped; None -> (). Anything else appends a Problem at `where` and returns ()."""
+    """Tags from a list of words (or numbers) or from a text split at ',' or '，', each stripped
+    `clean_text`, empty ones dropped; None -> (). Anything else appends a Problem at `where` and
+    returns ()."""
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(t.strip() for t in re.split(r"[,，]", value) if t.strip())
+        value = re.split(r"[,，]", value)
     if isinstance(value, list) and all(isinstance(t, (str, int)) for t in value):
-        return tuple(str(t).strip() for t in value if str(t).strip())
+        words = (clean_text(str(t)).strip() for t in value)
+        return tuple(w for w in words if w)
     problems.append(
         Problem(
             where[0],

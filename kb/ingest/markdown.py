@@ -52,13 +52,26 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_object(self, node, deep=False):
+        """SafeLoader's value of `node`; a value its constructor cannot make (a date that does
+        not exist like 2024-13-45, an integer of over 4,300 digits) becomes a ConstructorError
+        marked at the node instead of a bare ValueError."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc).split(";")[0]  # int()'s advice to call sys.set_int_max_str_digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {shown(node.value)} ({reason})", node.start_mark
+            ) from exc
+
 
 def split_front_matter(
     text: str, path: str, problems: list[Problem]
 ) -> tuple[dict, int, str] | None:
     """(front matter mapping, 1-based file line where the body starts, body text) or None after
     appending a Problem: no opening '---', never closed ('---' or '...'), invalid YAML (on its
-    line), a key given twice, or YAML that is not a mapping."""
+    line), a key given twice, a value YAML cannot make (a date that does not exist), nesting
+    deeper than Python's recursion limit, or YAML that is not a mapping."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         problems.append(
@@ -84,11 +97,23 @@ def split_front_matter(
     front_text = "\n".join(lines[1:end])
     try:
         meta = yaml.load(front_text, Loader=_UniqueKeyLoader) if front_text.strip() else {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        fix = "" if "given twice" in reason else "; quote values that contain ':' or '#'"
+        line = mark.line + 2 if mark is not None else 2
+        reason = (
+            "nested too deeply"
+            if isinstance(exc, RecursionError)
+            else getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        )
+        fix = (
+            ""
+            if "given twice" in reason
+            else "; write plain 'key: value' lines"
+            if isinstance(exc, RecursionError)
+            else "; quote the value to keep it as text"
+            if reason.startswith("cannot read")
+            else "; quote values that contain ':' or '#'"
+        )
         problems.append(Problem(path, line, f"invalid YAML in front matter: {reason}{fix}"))
         return None
     if not isinstance(meta, dict):

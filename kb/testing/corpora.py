@@ -227,6 +227,13 @@ ACCEPTED: dict[str, tuple[dict, str, str]] = {
         "红包活动",
         "hb-1",
     ),
+    "lone surrogate and zero-width escapes in front matter": (
+        {
+            "esc.md": '---\ntitle: "红包\\ud800活\\u200b动"\ntags: ["\\udfff红包"]\n---\n领取红包。\n'
+        },
+        "红包活动",
+        "esc",
+    ),
     "classic Mac line ends in a CSV": (
         {"mac.csv": "question,answer\r开户年龄,年满 18 岁即可开户。\r"},
         "开户年龄",

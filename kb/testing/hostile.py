@@ -111,6 +111,18 @@ MORE_BAD: dict[str, tuple[dict, str]] = {
         },
         "a.md:12: field 'title' must be text, got list",
     ),
+    "front matter date that does not exist": (
+        {"a.md": "---\ntitle: t\nupdated: 2024-13-45\n---\n正文\n"},
+        "a.md:3: invalid YAML in front matter: cannot read '2024-13-45' (month must be in 1..12)",
+    ),
+    "front matter number of 5,000 digits": (
+        {"a.md": "---\ntitle: " + "9" * 5_000 + "\n---\n正文\n"},
+        "a.md:2: invalid YAML in front matter: cannot read '9999",
+    ),
+    "front matter nested 900 deep": (
+        {"a.md": "---\ntitle: " + "[" * 900 + "]" * 900 + "\n---\n正文\n"},
+        "a.md:2: invalid YAML in front matter: nested too deeply",
+    ),
     "FAQ answer with a line over the limit": (
         {"faq.csv": _Q + "年费," + "没有 " * 3_999 + "没有\n"},
         "faq.csv:2: line is 11,999 characters long (limit 10,000)",
