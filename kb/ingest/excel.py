@@ -27,6 +27,7 @@ from ..options import LIMITS
 from .fields import shown
 from .tables import SPLIT, TableRefused, check_row_limits, column_name
 
+HINT_SHEETS = 10  # sheets looked at for "move sheet ... to the front" when the first is empty
 RESAVE = "the file is damaged or not an .xlsx workbook: open it and save it again as .xlsx"
 
 
@@ -117,7 +118,8 @@ def _first_sheet_rows(workbook, display: str) -> list[tuple[int, tuple]]:
     rows = list(_bounded_rows(sheets[0], display))
     if any(_has_value(values) for _, values in rows):
         return rows
-    filled = next((ws.title for ws in sheets[1:] if _has_rows(ws, display)), None)
+    # the hint looks at the next few sheets only: each may hold LIMITS.table_rows rows
+    filled = next((ws.title for ws in sheets[1:HINT_SHEETS] if _has_rows(ws, display)), None)
     where = f"; move sheet {filled!r} to the front" if filled else ""
     raise TableRefused(
         Problem(
