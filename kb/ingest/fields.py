@@ -7,16 +7,47 @@ lists every problem at once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import reprlib
+import unicodedata
+from pathlib import Path
 
 from ..errors import Problem
-from ..options import Language
+from ..options import LIMITS, Language
+from ..text import clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
+SLUG_CHARS = 120
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-MAX_ARTICLE_BYTES = 2_000_000  # refused before decoding, so a 20 MB file costs nothing
-MAX_ARTICLE_CHARS = 100_000
-MAX_WORD_CHARS = 5_000  # a Chinese paragraph has no spaces; 5,000 characters is several pages
+ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 40
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 1, 3, 3
+
+
+def shown(value: object) -> str:
+    """A bounded repr of a user's value for a message: at most about 40 characters per scalar,
+    one level and three items of a list or mapping. A plain repr of a YAML alias bomb (a list of
+    lists that share their items) would take exponential time and memory."""
+    return _SHOWN.repr(value)
+
+
+def default_slug(name: str, max_chars: int = SLUG_CHARS) -> str:
+    """A valid slug of at most `max_chars` (>= 9) characters for a file name without its suffix,
+    the same on every build. The name in lower case when that is already a valid slug that fits
+    (so existing slugs never change); otherwise its ASCII letters and digits (accents dropped,
+    words joined by '-') plus '-' and the first 8 hex digits of sha256(name): `常见问题` ->
+    `3f2c9a1b`, `My FAQ` -> `my-faq-1c0f6e2d`. A transliteration (pypinyin) would read better but
+    is not installed; the hash keeps names that differ only in CJK apart."""
+    plain = unicodedata.normalize("NFKC", name).lower()
+    if len(plain) <= max_chars and SLUG_RE.match(plain):
+        return plain
+    letters = unicodedata.normalize("NFKD", plain).encode("ascii", "ignore").decode()
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    words = "-".join(ASCII_WORD_RE.findall(letters))[: max_chars - len(digest) - 1].strip("-")
+    return f"{words}-{digest}" if words else digest
 
 
 def guess_language(text: str) -> Language:
@@ -37,7 +68,7 @@ def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) ->
             Problem(
                 path,
                 line,
-                f"invalid slug {slug!r}: use lower-case letters, digits, '-' and '_' only "
+                f"invalid slug {shown(slug)}: use lower-case letters, digits, '-' and '_' only "
                 f"(no spaces, '/', '..'), at most 120 characters, e.g. 'forgot-password'",
             )
         )
@@ -49,7 +80,17 @@ def parse_choice(
     enum_cls, value: object, field_name: str, where: tuple[str, int], problems: list[Problem]
 ):
     """`enum_cls` member from a front-matter field or table cell (text stripped and lower-cased),
-    or None after appending a Problem at `where` that names the valid choices."""
+    or None after appending a Problem at `where` that names the valid choices (a list or a
+    mapping is refused without printing it whole: see `shown`)."""
+    if not isinstance(value, str | int | float | enum_cls):
+        choices = ", ".join(enum_cls.choices())
+        problems.append(
+            Problem(
+                *where,
+                f"unknown {field_name} {shown(value)}; use one of: {choices} (field '{field_name}')",
+            )
+        )
+        return None
     try:
         return enum_cls.parse(
             value.strip().lower() if isinstance(value, str) else value, field_name
@@ -57,6 +98,31 @@ def parse_choice(
     except ValueError as exc:
         problems.append(Problem(where[0], where[1], f"{exc} (field '{field_name}')"))
         return None
+
+
+def read_limited(
+    path: Path, limit: int, display: str, problems: list[Problem], fix: str
+) -> bytes | None:
+    """The bytes of `path`, or None after a Problem `file is N bytes, over the <limit>-byte
+    limit; <fix>` when its size is over `limit`: checked from the file size before reading, and
+    at most limit + 1 bytes are read (a file that grows meanwhile is caught too)."""
+    size = path.stat().st_size
+    raw = b""
+    if size <= limit:
+        with path.open("rb") as file:
+            raw = file.read(size + 1)  # read(n) allocates n bytes: ask for what the file has
+            if len(raw) > size:  # it grew meanwhile
+                raw += file.read(limit + 1 - len(raw))
+    if max(size, len(raw)) > limit:
+        problems.append(
+            Problem(
+                display,
+                1,
+                f"file is {max(size, len(raw)):,} bytes, over the {limit:,}-byte limit; {fix}",
+            )
+        )
+        return None
+    return raw
 
 
 def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
@@ -94,69 +160,82 @@ def decode_text(raw: bytes, path: str, problems: list[Problem]) -> str | None:
 
 
 def as_text(value: object, name: str, where: tuple[str, int], problems: list[Problem]) -> str:
-    """A scalar field as stripped text: None -> "", a str, int or float as text, a date (YAML reads
-    `2024-05-01` as one) in ISO 8601. Anything else (list, mapping, bool) appends a Problem at
-    `where` (path, line) and returns ""."""
+    """A scalar field as stripped `clean_text` (a YAML escape like "\\ud800" or "\\u200b" in a
+    quoted value bypasses the cleaning of the file's text): None -> "", a str, int or float as
+    text, a date (YAML reads `2024-05-01` as one) in ISO 8601. Anything else (list, mapping,
+    bool) appends a Problem at `where` (path, line) and returns ""."""
     if value is None:
         return ""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value).strip()
+        return clean_text(str(value)).strip()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     problems.append(
         Problem(
-            where[0], where[1], f"field '{name}' must be text, got {type(value).__name__} {value!r}"
+            where[0],
+            where[1],
+            f"field '{name}' must be text, got {type(value).__name__} {shown(value)}",
         )
     )
     return ""
 
 
 def as_tags(value: object, where: tuple[str, int], problems: list[Problem]) -> tuple[str, ...]:
-    """Tags from a list of words (or numbers) or from a text split at ',' or '，', each stripped,
-    empty ones dropped; None -> (). Anything else appends a Problem at `where` and returns ()."""
+    """Tags from a list of words (or numbers) or from a text split at ',' or '，', each stripped
+    `clean_text`, empty ones dropped; None -> (). Anything else appends a Problem at `where` and
+    returns ()."""
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(t.strip() for t in re.split(r"[,，]", value) if t.strip())
+        value = re.split(r"[,，]", value)
     if isinstance(value, list) and all(isinstance(t, (str, int)) for t in value):
-        return tuple(str(t).strip() for t in value if str(t).strip())
+        words = (clean_text(str(t)).strip() for t in value)
+        return tuple(w for w in words if w)
     problems.append(
         Problem(
             where[0],
             where[1],
             f"field 'tags' must be a list of words like [密码, 登录] or a comma-separated text, "
-            f"got {type(value).__name__} {value!r}",
+            f"got {type(value).__name__} {shown(value)}",
         )
     )
     return ()
 
 
 def check_size(text: str, display: str, problems: list[Problem], first_line: int = 1) -> bool:
-    """Refuse text that would flood the index: too long overall, or a run-on line (e.g. pasted
-    base64) that no customer could read and that would become hundreds of chunks.
+    """Refuse text that would flood the index or stall the build: too long overall, an absurd line
+    (e.g. a heading padded with 10,000 spaces) or a run-on word (e.g. pasted base64) that no
+    customer could read and that would become hundreds of chunks. Linear time, before any parsing.
 
-    False after appending one Problem (the first found: a run of more than MAX_WORD_CHARS = 5,000
-    characters without whitespace, on its line counted from `first_line`; else more than
-    MAX_ARTICLE_CHARS = 100,000 characters in all); True when the text is acceptable."""
+    False after appending one Problem (the first found, on its line counted from `first_line`: a
+    run of more than LIMITS.run_chars = 5,000 characters without whitespace, or a line over
+    LIMITS.line_chars = 10,000 characters; else more than LIMITS.article_chars = 100,000 characters
+    in all); True when the text is acceptable."""
     for offset, line in enumerate(text.split("\n")):
+        if len(line) <= LIMITS.run_chars:
+            continue
         longest = max((len(w) for w in line.split()), default=0)
-        if longest > MAX_WORD_CHARS:
-            problems.append(
-                Problem(
-                    display,
-                    first_line + offset,
-                    f"line has a run of {longest:,} characters without a space or line break "
-                    f"(limit {MAX_WORD_CHARS:,}); remove pasted data or break it into sentences",
-                )
+        if longest > LIMITS.run_chars:
+            message = (
+                f"line has a run of {longest:,} characters without a space or line break "
+                f"(limit {LIMITS.run_chars:,}); remove pasted data or break it into sentences"
             )
-            return False
-    if len(text) > MAX_ARTICLE_CHARS:
+        elif len(line) > LIMITS.line_chars:
+            message = (
+                f"line is {len(line):,} characters long (limit {LIMITS.line_chars:,}); "
+                "break it into shorter paragraphs or remove the padding"
+            )
+        else:
+            continue
+        problems.append(Problem(display, first_line + offset, message))
+        return False
+    if len(text) > LIMITS.article_chars:
         problems.append(
             Problem(
                 display,
                 first_line,
                 f"text is {len(text):,} characters, over the "
-                f"{MAX_ARTICLE_CHARS:,}-character limit; "
+                f"{LIMITS.article_chars:,}-character limit; "
                 "split it into several articles",
             )
         )

@@ -6,14 +6,16 @@ Markdown files become one article each, FAQ tables one article per row. Every pr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
 from ..model import Article
+from ..options import LIMITS
 from ..text import clean_text
 from .faq import load_table
-from .fields import MAX_ARTICLE_BYTES, check_size, decode_text
+from .fields import check_size, decode_text, default_slug, read_limited
 from .markdown import parse_markdown
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -21,10 +23,14 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 
 
 def _display_path(path: Path, root: Path) -> str:
+    """`path` relative to the folder holding `root` (or as given), always printable: a byte that
+    is not UTF-8 in a file name is shown as `\\xff` instead of a lone surrogate, which would
+    fail when the CLI prints it or the index stores the article's source."""
     try:
-        return str(path.relative_to(root.parent)) if root.is_dir() else str(path)
+        shown = path.relative_to(root.parent) if root.is_dir() else path
     except ValueError:
-        return str(path)
+        shown = path
+    return os.fsencode(shown).decode("utf-8", "backslashreplace")
 
 
 def discover(root: Path) -> list[Path]:
@@ -46,25 +52,20 @@ def discover(root: Path) -> list[Path]:
 def load_file(path: Path, display: str, problems: list[Problem]) -> list[Article]:
     """Articles of one source file, problems appended with `display` as their path, nothing raised:
     a FAQ table (.csv, .xlsx, .jsonl) gives one per usable row, a Markdown file at most one.
-    A Markdown file over MAX_ARTICLE_BYTES (2,000,000 bytes) is refused before decoding."""
-    suffix = path.suffix.lower()
-    if suffix in TABLE_SUFFIXES:
-        return load_table(path, display, problems)
-    raw = path.read_bytes()
-    if len(raw) > MAX_ARTICLE_BYTES:
+    A Markdown file over LIMITS.article_bytes (2,000,000 bytes) is refused by its size, before it
+    is read; its slug defaults to `default_slug` of the file name."""
+    if not path.is_file():
         problems.append(
-            Problem(
-                display,
-                1,
-                f"file is {len(raw):,} bytes, over the "
-                f"{MAX_ARTICLE_BYTES:,}-byte limit; split the article",
-            )
+            Problem(display, 1, "not a regular file (a device, pipe or folder); remove it")
         )
         return []
-    text = decode_text(raw, display, problems)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return load_table(path, display, problems)
+    raw = read_limited(path, LIMITS.article_bytes, display, problems, "split the article")
+    text = None if raw is None else decode_text(raw, display, problems)
     if text is None or not check_size(text, display, problems):
         return []
-    article = parse_markdown(clean_text(text), display, path.stem.lower(), problems)
+    article = parse_markdown(clean_text(text), display, default_slug(path.stem), problems)
     return [article] if article else []
 
 

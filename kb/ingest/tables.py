@@ -12,12 +12,13 @@ import difflib
 import io
 import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import Problem
+from ..options import LIMITS
 from ..text import clean_text
-from .fields import decode_text
+from .fields import decode_text, read_limited, shown
 
 REQUIRED = ("question", "answer")
 OPTIONAL = ("id", "slug", "category", "language", "visibility", "url", "tags", "updated")
@@ -44,24 +45,88 @@ def unknown_column_problem(name: str, kind: str, display: str, line: int) -> Pro
     )
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text))
-    start = 1
-    for row in reader:
-        yield start, row
-        start = reader.line_num + 1
+SPLIT = "split the table into several files"
 
 
-def _read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    text = decode_text(path.read_bytes(), display, problems)
+class TableRefused(Exception):
+    """Reading a table stopped at a limit or at damage: `problem` says where and what to do, and
+    nothing from the table is used."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def check_row_limits(
+    cells: Sequence, count: int, line: int, display: str, names: Sequence[str] = ()
+) -> None:
+    """Raise TableRefused when the `count`-th row read (the header is 1) is past LIMITS.table_rows
+    data rows, has more than LIMITS.table_columns cells, or a text cell longer than
+    LIMITS.cell_chars characters; `line` is where the row is in the editor, `names` the header's
+    column names (a cell is named by its column's name, else by its number)."""
+    if count > LIMITS.table_rows + 1:
+        raise TableRefused(
+            Problem(
+                display,
+                line,
+                f"table has more than {LIMITS.table_rows:,} rows (limit "
+                f"{LIMITS.table_rows:,}); {SPLIT}",
+            )
+        )
+    if len(cells) > LIMITS.table_columns:
+        raise TableRefused(
+            Problem(
+                display,
+                line,
+                f"row has {len(cells):,} cells, over the {LIMITS.table_columns}-column limit; "
+                f"delete the empty columns on the right or {SPLIT}",
+            )
+        )
+    for number, value in enumerate(cells, start=1):
+        if isinstance(value, str) and len(value) > LIMITS.cell_chars:
+            name = names[number - 1] if number <= len(names) and names[number - 1] else None
+            column = shown(name) if name else number
+            raise TableRefused(
+                cell_too_long(display, line, f"{len(value):,} characters long", column)
+            )
+
+
+def cell_too_long(display: str, line: int, size: str, column: int | str | None) -> Problem:
+    """`cell in column 2 is 120,000 characters, over the 100,000-character limit; ...`
+    (`a cell is ...` when the column is not known)."""
+    where = f"cell in column {column}" if column is not None else "a cell"
+    return Problem(
+        display,
+        line,
+        f"{where} is {size}, over the {LIMITS.cell_chars:,}-character limit; "
+        "shorten it or split the answer into several articles",
+    )
+
+
+def read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
+    """Header and (line, cells) rows of a UTF-8 CSV, blank rows dropped; ([], []) after a
+    Problem when the file is over a limit, not UTF-8, or not readable as CSV (the line named).
+    Rows are counted as they are read, so reading stops at the first limit passed."""
+    raw = read_limited(path, LIMITS.table_bytes, display, problems, SPLIT)
+    text = None if raw is None else decode_text(raw, display, problems)
     if text is None:
         return [], []
+    # newline="": \r, \n and \r\n all end a row (csv's documented mode); strict: an unclosed
+    # quote is an error instead of swallowing the rest of the file into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start, names = 1, []
     try:
-        rows = list(_csv_rows(text))
+        for row in reader:
+            check_row_limits(row, len(rows) + 1, start, display, names)
+            names = names or [column_name(h) for h in row]
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except TableRefused as exc:
+        problems.append(exc.problem)
+        return [], []
     except csv.Error as exc:
-        problems.append(
-            Problem(display, 1, f"cannot read the CSV ({exc}); save it again as UTF-8 CSV")
-        )
+        problems.append(_csv_problem(exc, display, start))
         return [], []
     if not rows:
         return [], []
@@ -69,55 +134,18 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[s
     return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
 
 
-def _read_excel(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    """First sheet only, read with formulas kept as formulas (pandas' reader would hand us the
-    cached value, which is empty for a workbook no spreadsheet program has recalculated)."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        problems.append(
-            Problem(display, 1, f"cannot read the workbook ({exc}); save it again as .xlsx")
+def _csv_problem(exc: csv.Error, display: str, line: int) -> Problem:
+    """The csv module's error as a Problem on the row's first line, with the fix."""
+    if "field limit" in str(exc):  # csv.field_size_limit(), 131,072 characters
+        return cell_too_long(
+            display, line, f"longer than {csv.field_size_limit():,} characters", None
         )
-        return [], []
-    try:
-        sheets = {
-            ws.title: [r for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets
-        }
-    finally:
-        workbook.close()
-    first = workbook.sheetnames[0]
-    filled = [name for name, rows in sheets.items() if any(_has_value(r) for r in rows)]
-    if not any(_has_value(r) for r in sheets[first]):
-        where = f"; move sheet {filled[0]!r} to the front" if filled else ""
-        problems.append(
-            Problem(
-                display,
-                1,
-                f"the first sheet {first!r} is empty; FAQ tables are "
-                f"read from the first sheet only{where}",
-            )
-        )
-        return [], []
-    rows = sheets[first]
-    width = max(len(r) for r in rows)
-    header = [column_name(c) for c in _padded(rows[0], width)]
-    # An empty spreadsheet cell is None: rows are padded, so a missing visibility cell reaches
-    # the visibility check as empty, which is refused.
-    return header, [
-        (number, ["" if v is None else v for v in _padded(values, width)])
-        for number, values in enumerate(rows[1:], start=2)
-        if _has_value(values)
-    ]
-
-
-def _padded(row: tuple, width: int) -> list:
-    return list(row) + [None] * (width - len(row))
-
-
-def _has_value(row) -> bool:
-    return any(v is not None and str(v).strip() for v in row)
+    return Problem(
+        display,
+        line,
+        f"cannot read this row as CSV ({exc}); close every quoted cell and write a quote "
+        'inside one as "", then save the file again as UTF-8 CSV',
+    )
 
 
 def is_blank(value: object) -> bool:
@@ -125,8 +153,19 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _TooManyKeys(ValueError):
+    pass
+
+
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    """object_pairs_hook: a key given twice in one object is ambiguous, so it is refused."""
+    """object_pairs_hook: a key given twice in one object is ambiguous, so it is refused; an
+    object with more keys than LIMITS.table_columns is refused before its names are compared."""
+    if len(pairs) > LIMITS.table_columns:
+        raise _TooManyKeys(len(pairs))
     result: dict = {}
     for key, value in pairs:
         name = column_name(key)
@@ -136,50 +175,75 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return result
 
 
-class _DuplicateKey(ValueError):
-    pass
+def _no_constant(name: str) -> float:
+    """parse_constant: NaN and Infinity are not JSON (Python's reader accepts them)."""
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
 
 
-def _read_jsonl(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    text = decode_text(path.read_bytes(), display, problems)
+def _json_record(line: str, line_no: int, display: str) -> dict | Problem:
+    """One JSONL line as a mapping of cleaned keys, or the Problem that refuses it."""
+    try:
+        obj = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _DuplicateKey as exc:
+        return Problem(
+            display, line_no, f"key {shown(exc.args[0])} appears twice; keep one of them"
+        )
+    except _TooManyKeys as exc:
+        return Problem(
+            display,
+            line_no,
+            f"object has {exc.args[0]:,} keys, over the {LIMITS.table_columns}-column limit; "
+            f"keep only the columns {', '.join(COLUMNS)}",
+        )
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            reason = exc.msg
+        elif isinstance(exc, RecursionError):
+            reason = "nested too deeply"
+        else:  # int() refuses numbers of over 4,300 digits (sys.get_int_max_str_digits)
+            reason = "a number too long to read; write it as text in quotes"
+        return Problem(
+            display,
+            line_no,
+            f"invalid JSON ({reason}); each line must be "
+            'one object like {"question": ..., "answer": ...}',
+        )
+    if not isinstance(obj, dict):
+        return Problem(display, line_no, "each line must be a JSON object")
+    return obj
+
+
+def read_jsonl(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
+    """Sorted keys and (line, {key: value}) records of a JSONL file: one object per line, lines
+    ending at \\n, \\r\\n or \\r only (a U+2028 inside a JSON string is text, not a line break),
+    blank lines skipped. Bad lines become Problems; a limit passed ends reading with ([], [])."""
+    raw = read_limited(path, LIMITS.table_bytes, display, problems, SPLIT)
+    text = None if raw is None else decode_text(raw, display, problems)
     if text is None:
         return [], []
-    records, keys = [], set()
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line, object_pairs_hook=_unique_keys)
-        except _DuplicateKey as exc:
-            problems.append(
-                Problem(display, line_no, f"key {exc.args[0]!r} appears twice; keep one of them")
-            )
-            continue
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            problems.append(
-                Problem(
-                    display,
-                    line_no,
-                    f"invalid JSON ({reason}); each line must be "
-                    'one object like {"question": ..., "answer": ...}',
-                )
-            )
-            continue
-        if not isinstance(obj, dict):
-            problems.append(Problem(display, line_no, "each line must be a JSON object"))
-            continue
-        unknown = [k for k in obj if k not in COLUMNS]
-        if unknown:
-            problems.extend(unknown_column_problem(k, "key", display, line_no) for k in unknown)
-            continue
-        keys.update(obj)
-        records.append((line_no, obj))
+    records, keys, count = [], set(), 1  # count: lines read, as if the keys were a header row
+    try:
+        for line_no, line in enumerate(io.StringIO(text, newline=None), start=1):
+            if not line.strip():
+                continue
+            count += 1
+            check_row_limits((), count, line_no, display)
+            obj = _json_record(line, line_no, display)
+            if isinstance(obj, Problem):
+                problems.append(obj)
+                continue
+            check_row_limits(list(obj.values()), count, line_no, display, list(obj))
+            unknown = [k for k in obj if k not in COLUMNS]
+            if unknown:
+                problems.extend(unknown_column_problem(k, "key", display, line_no) for k in unknown)
+                continue
+            keys.update(obj)
+            records.append((line_no, obj))
+    except TableRefused as exc:
+        problems.append(exc.problem)
+        return [], []
     if "visibility" in keys:
         # Per line, a missing key is the same as an empty cell in a table with the column.
         for _, obj in records:
             obj.setdefault("visibility", "")
     return sorted(keys), records
-
-
-READERS = {".csv": _read_csv, ".xlsx": _read_excel, ".jsonl": _read_jsonl}

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..index import IndexStore, LoadedIndex, open_store
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, Mode, Role, SearchSettings
-from ..text import normalise, query_terms
+from ..text import normalise, query_terms, valid_text
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -77,9 +77,15 @@ class Searcher:
         """Name of the loaded version (an older one when the live one was damaged)."""
         return self.index.version
 
+    def bounded(self, query: str) -> str:
+        """The raw query as every step sees it: cut to `max_query_chars` first (so a pasted essay
+        costs bounded work from the first step on), then without code points that are not
+        characters (`valid_text`: a lone surrogate from JSON would fail in every encoder)."""
+        return valid_text((query or "")[: self.settings.max_query_chars])
+
     def prepare(self, query: str) -> str:
-        """Normalised query, truncated to `max_query_chars` so a pasted essay costs bounded work."""
-        return normalise((query or "")[: self.settings.max_query_chars]).strip()
+        """Normalised `bounded` query: what the retrievers search for."""
+        return normalise(self.bounded(query)).strip()
 
     def search(
         self,
@@ -109,8 +115,8 @@ class Searcher:
 
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
         """The best chunk of each of the first `top_k` articles in `hits` (best first), as Answers
-        in that order, snippets highlighting the terms of the raw `query`."""
-        terms = query_terms(query[: self.settings.max_query_chars])
+        in that order, snippets highlighting the terms of the `bounded` raw `query`."""
+        terms = query_terms(self.bounded(query))
         best: dict[int, Hit] = {}
         for hit in hits:
             best.setdefault(int(self.index.chunk_article[hit.row]), hit)

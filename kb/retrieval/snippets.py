@@ -6,6 +6,7 @@ first and adds its own marks; the CLI/JSON form marks terms with `**`.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -83,6 +84,27 @@ def _join(parts: list[str]) -> str:
     return out
 
 
+def _best_window(weights: list[int], lengths: list[int], max_chars: int) -> tuple[int, int]:
+    """(start, end) sentence indices of the window with the most matched term length, among the
+    longest windows that fit `max_chars` from each start (a first sentence always counts), then
+    the earliest start, then the fewest sentences that reach that score. `weights` and `lengths`
+    are prefix sums (n + 1 entries). O(n log n) with two pointers, so a section of thousands of
+    short sentences costs no more than its length (a window per pair of sentences did)."""
+    count = len(lengths) - 1
+    best_score, best_start, best_end = -1, 0, 1
+    end = 0
+    for start in range(count):
+        end = max(end, start + 1)
+        while end < count and lengths[end + 1] - lengths[start] <= max_chars:
+            end += 1
+        score = weights[end] - weights[start]
+        if score > best_score:
+            best_score, best_start, best_end = score, start, end
+    # the fewest sentences from best_start that already reach the score
+    first = bisect.bisect_left(weights, weights[best_start] + best_score, best_start + 1, best_end)
+    return best_start, first
+
+
 def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snippet:
     """The best window of consecutive sentences (by matched term length) that fits `max_chars`.
 
@@ -92,22 +114,13 @@ def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snipp
     parts = [s for s in sentences(text) if s.strip()]
     if not parts:
         return Snippet("", ())
-    weights = []
+    weights = [0]  # prefix sums of matched term length, and of sentence length
+    lengths = [0]
     for sentence in parts:
         low = _comparable(sentence)
-        weights.append(sum(len(t) for t in terms if t and t in low))
-    best_score, best = -1, (0, 1)
-    for start in range(len(parts)):
-        length, score = 0, 0
-        for end in range(start, len(parts)):
-            length += len(parts[end])
-            if length > max_chars and end > start:
-                break
-            score += weights[end]
-            # prefer more matched terms, then the earlier window (answers come first)
-            if score > best_score:
-                best_score, best = score, (start, end + 1)
-    start, end = best
+        weights.append(weights[-1] + sum(len(t) for t in terms if t and t in low))
+        lengths.append(lengths[-1] + len(sentence))
+    start, end = _best_window(weights, lengths, max_chars)
     body = _join(parts[start:end])
     if len(body) > max_chars:
         body = body[: max_chars - 1].rstrip() + ELLIPSIS

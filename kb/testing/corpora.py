@@ -11,28 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
-
 from ..ingest import load_articles, split_sections
+from ..ingest.fields import default_slug
 from ..text import sentences
+from .hostile import GOOD, MORE_BAD
+from .hostile import xlsx_writer as _xlsx
 
-GOOD = "---\ntitle: 好文章\n---\n正文。\n"
 MUTATION_EXAMPLES = 400  # random FAQ-table mutations per run of the visibility property test
-
-
-def _xlsx(sheets: dict[str, list[list]], merged: str | None = None):
-    def write(path: Path) -> None:
-        book = openpyxl.Workbook()
-        book.remove(book.active)
-        for name, rows in sheets.items():
-            sheet = book.create_sheet(name)
-            for row in rows:
-                sheet.append(row)
-            if merged and name == next(iter(sheets)):
-                sheet.merge_cells(merged)
-        book.save(path)
-
-    return write
 
 
 # name -> (files, expected "relative/path:line: message start")
@@ -195,6 +180,8 @@ BAD: dict[str, tuple[dict, str]] = {
     ),
 }
 
+BAD.update(MORE_BAD)  # limits, damaged tables, links and formulas (kb/testing/hostile.py)
+
 # name -> (files, query that must find the article first, its slug)
 ACCEPTED: dict[str, tuple[dict, str, str]] = {
     "zero-width characters inside words": (
@@ -225,6 +212,33 @@ ACCEPTED: dict[str, tuple[dict, str, str]] = {
         "开户年龄",
         "bom",
     ),
+    "Chinese file name for a FAQ table": (
+        {"常见问题.csv": "question,answer\n开户年龄,年满 18 岁即可开户。\n"},
+        "开户年龄",
+        f"{default_slug('常见问题', 118)}-2",
+    ),
+    "Chinese file name for an article": (
+        {"开户.md": "---\ntitle: 开户年龄\n---\n年满 18 岁即可开户。\n"},
+        "开户年龄",
+        default_slug("开户"),
+    ),
+    "lone surrogate in a JSONL row": (
+        {"hb.jsonl": '{"question": "红包\\ud800活动", "answer": "领取红包，满 100 减 10。"}\n'},
+        "红包活动",
+        "hb-1",
+    ),
+    "lone surrogate and zero-width escapes in front matter": (
+        {
+            "esc.md": '---\ntitle: "红包\\ud800活\\u200b动"\ntags: ["\\udfff红包"]\n---\n领取红包。\n'
+        },
+        "红包活动",
+        "esc",
+    ),
+    "classic Mac line ends in a CSV": (
+        {"mac.csv": "question,answer\r开户年龄,年满 18 岁即可开户。\r"},
+        "开户年龄",
+        "mac-2",
+    ),
 }
 
 QUERIES = {
@@ -239,6 +253,15 @@ QUERIES = {
     "only emoji": "🧧🎉😀👍🏽",
     "right-to-left override": "\u202e密码忘记\u202c",
     "zero-width only": "\u200b\u200c\u200d",
+    "lone surrogate": "\ud800",
+    "lone surrogates around words": "\udfff忘记密码\ud83d",
+    "noncharacters": "\ufffe\uffff\ufdd0密码\U0010ffff",
+    "surrogate right at the length cap": "密" * 511 + "\ud83d\ude00",
+    "heading padded with 10,000 spaces": "# a" + " " * 10_000 + "b",
+    "100 KB of newlines": "\n" * 102_400,
+    "100 KB of open brackets": "[" * 102_400,
+    "100 KB of link openers": "[a](" * 25_600,
+    "100 KB of mixed Markdown": "# a [b](c) **d** - e > f 密码。\n\t  " * 3_000,
 }
 
 

@@ -2,7 +2,7 @@
 and queries). Owns no state beyond memo caches. Imports: kb.options only (the lowest stage)."""
 
 from .markdown import markdown_to_text
-from .normalise import CJK_RUN_RE, clean_text, normalise
+from .normalise import CJK_RUN_RE, clean_text, normalise, valid_text
 from .tokenise import STOPWORDS, TOKEN_RE, query_terms, query_tokens, sentences, tokens
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "query_tokens",
     "sentences",
     "tokens",
+    "valid_text",
 ]

@@ -2,7 +2,8 @@
 
 `normalise`: NFKC (full-width to half-width), Traditional to Simplified with OpenCC's `tw2sp`
 (Taiwan phrases too, e.g. 登入 to 登录, 簡訊 to 短信), common variant characters (帐 to 账),
-lower-case Latin. `clean_text` removes invisible characters that can split or disguise words.
+lower-case Latin. `clean_text` removes invisible characters that can split or disguise words, and
+`valid_text` the code points that are not characters at all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ CJK_RUN_RE = re.compile(f"[{CJK}]+")
 # ("密\u200b码", right-to-left overrides): removed. Other control characters become spaces.
 INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Surrogates (a JSON "\ud800" decodes to a lone one, which UTF-8 cannot encode, so it would break
+# every encoder, hash and file write downstream) and the 66 Unicode noncharacters (U+FDD0..U+FDEF
+# and the last two code points of each of the 17 planes; Unicode 15.1 §23.7: never interchanged).
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)
+)
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+INVALID_RE = re.compile(f"[\ud800-\udfff{NONCHARACTERS}]")
 VARIANTS = str.maketrans({"帐": "账", "祕": "秘", "裏": "里"})
 
 
@@ -27,16 +36,28 @@ def _converter():
     return opencc.OpenCC("tw2sp")
 
 
+def valid_text(text: str) -> str:
+    """`text` with only encodable characters: a high and a low surrogate side by side become the
+    character they encode (as UTF-16 would), then lone surrogates and noncharacters are removed.
+    The result always encodes as UTF-8; text without such code points is returned as it is."""
+    if not INVALID_RE.search(text):
+        return text
+    if SURROGATE_RE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return INVALID_RE.sub("", text)
+
+
 def clean_text(text: str) -> str:
-    """Text without invisible characters and control codes (newlines and tabs kept)."""
-    return CONTROL_RE.sub(" ", INVISIBLE_RE.sub("", text))
+    """`valid_text` without invisible characters and control codes (newlines and tabs kept)."""
+    return CONTROL_RE.sub(" ", INVISIBLE_RE.sub("", valid_text(text)))
 
 
 def normalise(text: str) -> str:
-    """Canonical form used for both articles and queries: NFKC, `clean_text`, Traditional to
-    Simplified and variant characters (only when the text has CJK), lower-case. Keeps length
-    roughly, not exactly, so offsets into the result do not map back to `text`."""
-    text = clean_text(unicodedata.normalize("NFKC", text))
+    """Canonical form used for both articles and queries: invalid code points removed first
+    (`valid_text`), NFKC, `clean_text`, Traditional to Simplified and variant characters (only
+    when the text has CJK), lower-case. Keeps length roughly, not exactly, so offsets into the
+    result do not map back to `text`."""
+    text = clean_text(unicodedata.normalize("NFKC", valid_text(text)))
     if CJK_RUN_RE.search(text):
         text = _converter().convert(text).translate(VARIANTS)
     return text.lower()

@@ -256,3 +256,15 @@ def test_xlsx_faq_reads_first_sheet_with_excel_row_numbers(tmp_path):
         pd.DataFrame({"question": ["有年费吗"], "answer": ["没有。"]}).to_excel(writer, index=False)
     (article,) = load_articles(path)
     assert (article.slug, article.body) == ("faq-2", "没有。")
+
+
+def test_front_matter_escapes_cannot_carry_invalid_or_invisible_characters(tmp_path):
+    """YAML decodes "\\ud800" and "\\u200b" in quoted values after the file's text was cleaned."""
+    (tmp_path / "a.md").write_text(
+        '---\ntitle: "年费\\ud800\\u200b说明\\x07"\ntags: ["a\\udfff", "b\\u202e"]\n'
+        'updated: "2024\\ud800"\ncategory: "fees\\u200b"\n---\n正文\n',
+        encoding="utf-8",
+    )
+    (article,) = load_articles(tmp_path)
+    assert (article.title, article.tags, article.updated) == ("年费说明", ("a", "b"), "2024")
+    assert article.category == "fees"

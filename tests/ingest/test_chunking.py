@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kb.ingest.chunking import anchor_for, chunk_article, split_sections
+from kb.ingest.chunking import anchor_for, chunk_article, parse_heading, split_sections
 from kb.model import Article
 from kb.options import ChunkSettings
 
@@ -114,3 +117,15 @@ def test_chunk_ids_are_content_hashes():
 def test_bad_chunk_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ChunkSettings(**kwargs)
+
+
+# the heading pattern this replaced: cubic on '# a' + 10,000 spaces + 'b' (tests/text/test_linear.py)
+OLD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(line=st.text(st.sampled_from("#  \t\u3000\x0bab C#密"), max_size=14))
+def test_parse_heading_gives_what_the_old_pattern_gave(line):
+    match = OLD_HEADING_RE.match(line)
+    expected = (len(match.group(1)), match.group(2).strip()) if match else None
+    assert parse_heading(line) == expected

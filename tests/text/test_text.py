@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.options import TextSettings
-from kb.text import normalise, query_terms, sentences, tokens
+from kb.text import clean_text, normalise, query_terms, sentences, tokens, valid_text
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,81 @@ def test_sentences_split_chinese_and_english():
         "fourth",
         "第五",
     )
+
+
+# Item 4: code points that are not characters. A lone surrogate (JSON "\ud800") cannot be encoded
+# as UTF-8, so it broke OpenCC, the encoders' hashes and every file write downstream.
+NONCHARACTERS = [chr(c) for c in range(0xFDD0, 0xFDF0)] + [
+    chr(plane << 16 | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)
+]
+# any code point, with surrogates (paired and lone) and noncharacters drawn often
+ANY_CODE_POINT = st.text(
+    st.one_of(
+        st.characters(exclude_categories=()),
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+        st.sampled_from(NONCHARACTERS),
+    ),
+    max_size=60,
+)
+
+
+def encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def reference_valid_text(text: str) -> str:
+    """What valid_text must return, computed character by character."""
+    out, i = [], 0
+    while i < len(text):
+        ch, nxt = text[i], text[i + 1 : i + 2]
+        if "\ud800" <= ch <= "\udbff" and "\udc00" <= nxt <= "\udfff":
+            out.append(chr(0x10000 + ((ord(ch) - 0xD800) << 10) + ord(nxt) - 0xDC00))
+            i += 2
+            continue
+        if not ("\ud800" <= ch <= "\udfff" or ch in NONCHARACTERS):
+            out.append(ch)
+        i += 1
+    return "".join(c for c in out if c not in NONCHARACTERS)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\ud800",
+        "密码\udfff",
+        "\udc00忘记\ud83d",
+        "a\ud800\ud800b",
+        "\ufffe\uffff\ufdd0密码\U0010ffff",
+    ],
+)
+def test_lone_surrogates_and_noncharacters_are_removed(raw):
+    for func in (valid_text, clean_text, normalise):
+        assert encodable(func(raw))
+    assert not any(ch in valid_text(raw) for ch in NONCHARACTERS)
+    assert tokens(raw) == tokens(valid_text(raw))
+
+
+def test_a_surrogate_pair_becomes_its_character():
+    assert valid_text("red \ud83e\udde7 packet") == "red 🧧 packet"
+
+
+def test_valid_text_keeps_every_real_character():
+    text = "忘记密码 OKPay 🧧 \u200b\t\n\ufffd\ue000"
+    assert valid_text(text) is text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=ANY_CODE_POINT)
+def test_any_code_points_become_encodable_text(text):
+    cleaned = valid_text(text)
+    assert encodable(cleaned) and encodable(clean_text(text)) and encodable(normalise(text))
+    assert not any(ch in cleaned for ch in NONCHARACTERS)
+    assert valid_text(cleaned) == cleaned
+    assert cleaned == reference_valid_text(text)  # nothing else changes
+    tokens(text)
+    query_terms(text)
+    sentences(text)
