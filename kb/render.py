@@ -15,7 +15,11 @@ from .model import ArticleView
 if TYPE_CHECKING:  # annotations only: rendering needs no retrieval code at run time
     from .retrieval import Answer
 
-SAFE_HREF_RE = re.compile(r"^(https?://[^\s\"'<>]+|\?[^\s\"'<>]*|#[^\s\"'<>]*)$")
+# http(s), a site path with one leading slash (validated at ingest: kb/ingest/urls.py), a query or
+# a fragment; nothing that a browser could run or resolve to another host (`//`, `/\`)
+SAFE_HREF_RE = re.compile(
+    r"^(https?://[^\s\"'<>]+|/(?![/\\])[^\s\"'<>\\]*|\?[^\s\"'<>]*|#[^\s\"'<>]*)$"
+)
 
 CSS = """<style>
 .kb-card {border: 1px solid #e3e6ea; border-radius: 10px; padding: 12px 16px; margin: 6px 0;}
@@ -47,7 +51,8 @@ def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def safe_href(url: str) -> str:
-    """The URL, attribute-escaped, if it is http(s), a query or a fragment; '#' otherwise.
+    """The URL, attribute-escaped, if it is http(s), a site path (`/...`), a query or a fragment;
+    "#" otherwise.
 
     Blocks javascript:, data: and anything else that could run in the page."""
     return html.escape(url, quote=True) if SAFE_HREF_RE.match(url or "") else "#"
