@@ -53,12 +53,24 @@ class RequestContext:
         rid = new_request_id(Headers(scope=scope).get(HEADER))
         token = REQUEST_ID.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
-        started, status = time.perf_counter(), [500, False]  # status, response started
+        started, state = time.perf_counter(), {"status": 500, "started": False, "done": False}
+
+        def finish() -> None:  # once, when the answer's last byte goes out (before background
+            state["done"] = True  # tasks such as analytics run), or when the request ends
+            seconds = time.perf_counter() - started
+            route = route_of(scope)
+            self.metrics.observe(scope["method"], route, state["status"], seconds)
+            role = scope["state"].get("role", "-")
+            shown = route if route != "unmatched" else scope["path"][:120]
+            line = "%s %s %s %s %.1fms"
+            log.info(line, scope["method"], shown, state["status"], role, seconds * 1e3)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[:] = [message["status"], True]
+                state.update(status=message["status"], started=True)
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finish()
             await send(message)
 
         self.metrics.in_flight.inc()
@@ -66,16 +78,12 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         except Exception:  # a bug outside Guard (CORS): logged, never shown
             log.exception("unhandled error in request %s", rid)
-            if not status[1]:
+            if not state["started"]:
                 await _send_error(scope, receive, send_with_id, ApiError(500, "internal", INTERNAL))
         finally:
             self.metrics.in_flight.dec()
-            seconds = time.perf_counter() - started
-            route = route_of(scope)
-            self.metrics.observe(scope["method"], route, status[0], seconds)
-            role = scope["state"].get("role", "-")
-            shown = route if route != "unmatched" else scope["path"][:120]
-            log.info("%s %s %s %s %.1fms", scope["method"], shown, status[0], role, seconds * 1e3)
+            if not state["done"]:
+                finish()
             REQUEST_ID.reset(token)
 
 

@@ -7,12 +7,12 @@
  * auto follows the browser), data-kb-top-k 1..10 (answers shown, default 5), data-kb-category,
  * data-kb-language (search filters), data-kb-target (CSS selector of the element to fill),
  * data-kb-api (service URL; default: where this script came from), data-kb-article-base (URL
- * that relative article links such as "?article=slug#anchor" resolve against), data-kb-debounce
- * (ms, default 200).
+ * that relative article links such as "/help/x" or "?article=slug#anchor" resolve against),
+ * data-kb-debounce (ms, default 200).
  *
  * Rendering is isolated in a Shadow DOM. Every field from the service is put on the page as text
  * (textContent, text nodes, <mark> elements that we create); no response data is ever parsed as
- * HTML. Links are kept only when they are http(s), "?" or "#" URLs.
+ * HTML. Links are kept only when they are http(s) URLs, paths, "?" or "#" links.
  */
 (function () {
   "use strict";
@@ -87,18 +87,15 @@
   function format(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) { return String(values[k]); });
   }
-  // A link we are willing to follow: absolute http(s), or "?..." / "#..." relative to the
-  // article base (or this page). Anything else (javascript:, data:, //host) becomes "#".
+  // A link we are willing to follow: absolute http(s), or a path "/...", "?..." or "#..."
+  // resolved against data-kb-article-base (else this page). Anything else (javascript:, data:,
+  // "//host", relative words) becomes "#"; the result is checked again after resolving.
   function safeUrl(url) {
-    if (typeof url !== "string") { return "#"; }
-    if (/^https?:\/\//i.test(url)) {
-      try {
-        var parsed = new URL(url);
-        return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : "#";
-      } catch (e) { return "#"; }
-    }
-    if (url.charAt(0) === "?" || url.charAt(0) === "#") { return articleBase ? articleBase + url : url; }
-    return "#";
+    if (typeof url !== "string" || !/^(https?:\/\/|\/(?!\/)|\?|#)/i.test(url)) { return "#"; }
+    try {
+      var parsed = new URL(url, articleBase ? articleBase + "/" : location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : "#";
+    } catch (e) { return "#"; }
   }
   // snippet_text with <mark> around each [start, end) span. Offsets count Unicode code points
   // (Python's str), so the text is split into code points, not UTF-16 units.
@@ -116,9 +113,23 @@
     if (pos < chars.length) { node.appendChild(document.createTextNode(chars.slice(pos).join(""))); }
   }
 
+  // Where the box goes: inside data-kb-target, else right after the script tag, else (a tag in
+  // <head>, or a target not parsed yet) at the end of <body> once the page is parsed.
+  function place(node) {
+    var target = data.kbTarget ? document.querySelector(data.kbTarget) : null;
+    if (target) { target.appendChild(node); return true; }
+    var parent = script.parentNode;
+    if (!data.kbTarget && parent && parent !== document.head && parent !== document.documentElement) {
+      parent.insertBefore(node, script.nextSibling);
+      return true;
+    }
+    return false;
+  }
   var host = el("div", { "class": "kb-search-widget" });
-  var target = data.kbTarget ? document.querySelector(data.kbTarget) : null;
-  if (target) { target.appendChild(host); } else { script.parentNode.insertBefore(host, script.nextSibling); }
+  if (!place(host)) {
+    var later = function () { if (!place(host) && document.body) { document.body.appendChild(host); } };
+    if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", later); } else { later(); }
+  }
   var root = host.attachShadow({ mode: "open" });
   if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function") {
     var sheet = new CSSStyleSheet();
@@ -245,6 +256,15 @@
   }
 
   input.addEventListener("input", function (event) { if (!event.isComposing) { schedule(); } });
+  // a click elsewhere on the page folds the list away; clicking the box again shows it
+  document.addEventListener("click", function (event) {
+    if (event.composedPath().indexOf(host) < 0 && !list.hidden) { close(); }
+  });
+  function reopen() {
+    if (state.items.length && list.hidden) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+  }
+  input.addEventListener("focus", reopen);
+  input.addEventListener("click", reopen);
   input.addEventListener("compositionend", schedule);
   input.addEventListener("keydown", function (event) {
     if (event.isComposing) { return; }
