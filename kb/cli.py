@@ -108,6 +108,11 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
         help="worker processes sharing the index (default: KB_SERVICE_WORKERS or 1)",
     )
     sv.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    sv.add_argument(
+        "--app",
+        default="kb.service.app:app_from_env",
+        help="import string of the app factory (benchmarks pass their own; default: %(default)s)",
+    )
     return p
 
 
@@ -213,7 +218,9 @@ def cmd_serve(args) -> int:
     """`serve`: run the service (kb/service/server.py) until interrupted. Returns 0."""
     from .service.server import serve  # FastAPI and uvicorn load only for this command
 
-    return serve(args.index, args.host, args.port, args.workers, args.encoder, args.log_level)
+    return serve(
+        args.index, args.host, args.port, args.workers, args.encoder, args.log_level, args.app
+    )
 
 
 def cmd_validate(args) -> int:

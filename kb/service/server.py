@@ -80,9 +80,12 @@ def serve(
     workers: int | None = None,
     encoder: str | None = None,
     log_level: str = "info",
+    app: str = APP,
 ) -> int:
     """Serve until interrupted; returns 0. `workers` None means KB_SERVICE_WORKERS (default 1).
-    Raises ConfigError for a bad KB_* or KB_SERVICE_* setting, before anything starts."""
+    `app` is the import string of the app factory (benchmarks pass one that gives create_app
+    their own encoder). Raises ConfigError for a bad KB_* or KB_SERVICE_* setting, before
+    anything starts."""
     os.environ["KB_INDEX"] = str(index)
     if encoder:
         os.environ["KB_ENCODER"] = encoder
@@ -93,7 +96,7 @@ def serve(
     if workers > 1:
         _prepare_workers(workers)
     uvicorn.run(
-        APP,
+        app,
         factory=True,
         host=host,
         port=port,
