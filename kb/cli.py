@@ -97,6 +97,12 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check the articles without building")
     v.add_argument("--articles", default=config.articles, type=Path, help="default: KB_ARTICLES")
 
+    _add_serve(sub, config)
+    return p
+
+
+def _add_serve(sub, config: Config) -> None:
+    """The `serve` subcommand's options (kb/service/server.py)."""
     sv = sub.add_parser("serve", help="the HTTP API and search widget (docs/SERVICE.md)")
     _add_common(sv, config)
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -113,7 +119,6 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
         default="kb.service.app:app_from_env",
         help="import string of the app factory (benchmarks pass their own; default: %(default)s)",
     )
-    return p
 
 
 def _bounded(name: str, low: int, high: int):
