@@ -1,4 +1,4 @@
-"""`python -m kb build | search | eval | stats | rollback | validate`.
+"""`python -m kb build | search | eval | stats | rollback | validate | serve`.
 
 Every user-caused error (a `KBError`) prints one clear message (no traceback) and exits non-zero:
 1 for invalid input (articles, query files, options), 2 for index problems (missing, damaged,
@@ -96,7 +96,46 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check the articles without building")
     v.add_argument("--articles", default=config.articles, type=Path, help="default: KB_ARTICLES")
+
+    _add_serve(sub, config)
     return p
+
+
+def _add_serve(sub, config: Config) -> None:
+    """The `serve` subcommand's options (kb/service/server.py)."""
+    sv = sub.add_parser("serve", help="the HTTP API and search widget (docs/SERVICE.md)")
+    _add_common(sv, config)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
+    sv.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="worker processes sharing the index (default: KB_SERVICE_WORKERS or 1)",
+    )
+    sv.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    sv.add_argument(
+        "--app",
+        default="kb.service.app:app_from_env",
+        help="import string of the app factory (benchmarks pass their own; default: %(default)s)",
+    )
+
+
+def _bounded(name: str, low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+_port = _bounded("--port", 1, 65535)
+_workers = _bounded("--workers", 1, 64)
 
 
 def cmd_build(args) -> int:
@@ -185,6 +224,15 @@ def cmd_rollback(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """`serve`: run the service (kb/service/server.py) until interrupted. Returns 0."""
+    from .service.server import serve  # FastAPI and uvicorn load only for this command
+
+    return serve(
+        args.index, args.host, args.port, args.workers, args.encoder, args.log_level, args.app
+    )
+
+
 def cmd_validate(args) -> int:
     """`validate`: every problem in the articles on stderr, then their count; builds nothing.
     Returns 1 when there are problems, else 0."""
@@ -202,6 +250,7 @@ COMMANDS = {
     "stats": cmd_stats,
     "rollback": cmd_rollback,
     "validate": cmd_validate,
+    "serve": cmd_serve,
 }
 
 
