@@ -118,3 +118,10 @@ def secret(name: str, secrets: Mapping | None = None) -> str | None:
 def fault_point_name() -> str | None:
     """KB_FAULT_POINT, read at each call: crash tests set it for one child process."""
     return os.environ.get(FAULT_ENV) or None
+
+
+def variables(prefix: str) -> dict[str, str]:
+    """Every environment variable whose name starts with `prefix` (e.g. "KB_SERVICE_"), for a
+    stage with settings of its own to parse (kb/service/settings.py), so that this module stays
+    the only reader of the environment."""
+    return {name: value for name, value in os.environ.items() if name.startswith(prefix)}

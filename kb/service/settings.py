@@ -23,7 +23,6 @@ naming the variable, the value and the fix. (This reader moves into kb/config.py
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from limits import RateLimitItem, parse_many
 
+from ..config import variables
 from ..errors import ConfigError
 from ..options import SearchSettings
 
@@ -134,7 +134,7 @@ def load_service_settings(environ: Mapping[str, str] | None = None) -> ServiceSe
     """ServiceSettings from `environ` (default: the process environment); unset or blank
     variables keep their defaults. Raises ConfigError for a bad value or an unknown
     `KB_SERVICE_*` name (with the nearest valid one)."""
-    env = os.environ if environ is None else environ
+    env = variables(PREFIX) if environ is None else environ
     names = [PREFIX + suffix for suffix in FIELDS]
     for key in env:
         if key.startswith(PREFIX) and key not in names:
