@@ -6,6 +6,7 @@
     ├── QueryFileError       an evaluation query file has problems (a list of `Problem`s)
     └── IndexStateError      the index cannot serve or be written as asked
         ├── IndexNotFoundError
+        │   └── NothingToRollBackError
         ├── CorruptIndexError
         ├── EncoderMismatchError
         ├── BuildLockedError
@@ -84,6 +85,19 @@ class IndexNotFoundError(IndexStateError):
         super().__init__(
             f"no index in {index_dir}{': ' + detail if detail else ''}; "
             f"build one with: python -m kb build --index {index_dir}"
+        )
+
+
+class NothingToRollBackError(IndexNotFoundError):
+    """Rollback found no earlier version to make live (also an IndexNotFoundError, exit 2)."""
+
+    def __init__(self, index_dir: Path | str, live: str, detail: str = ""):
+        IndexStateError.__init__(
+            self,
+            f"nothing to roll back to in {index_dir}: no version older than the live one ({live})"
+            f"{detail}. Rollback goes back only to versions that were live before, never to one "
+            "rolled back from; to undo a change, fix the articles and run: "
+            f"python -m kb build --index {index_dir}",
         )
 
 

@@ -26,7 +26,13 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import BuildLockedError, CorruptIndexError, IndexNotFoundError, IndexWriteError
+from ..errors import (
+    BuildLockedError,
+    CorruptIndexError,
+    IndexNotFoundError,
+    IndexWriteError,
+    NothingToRollBackError,
+)
 from ..faults import fault_point
 from . import history
 from .atomic import atomic_write_text, fsync_dir
@@ -193,18 +199,14 @@ def rollback(index_dir: Path) -> tuple[str, str]:
     returns (old, new). Versions deleted since, or whose files fail their checksums, are skipped
     (logged). Repeated rollbacks walk further back; a version rolled back from is never a target
     (a build publishes the sources again). Raises BuildLockedError while a build writes,
-    IndexNotFoundError when there is no version to go back to, IndexWriteError when CURRENT
-    cannot be written (the live version is unchanged then)."""
+    NothingToRollBackError (an IndexNotFoundError) when there is no version to go back to,
+    IndexWriteError when CURRENT cannot be written (the live version is unchanged then)."""
     with build_lock(index_dir):
         live = current_version(index_dir)
         target, skipped = _first_verified(index_dir, rollback_order(index_dir, live))
         if target is None:
-            damaged = f"; {', '.join(skipped)} failed verification" if skipped else ""
-            raise IndexNotFoundError(
-                index_dir,
-                f"no version older than the live one ({live}) to roll back to{damaged} (rollback "
-                "goes back to the versions that were live before, never to one rolled back from)",
-            )
+            damaged = f" ({', '.join(skipped)} failed verification)" if skipped else ""
+            raise NothingToRollBackError(index_dir, live, damaged)
         fault_point("rollback-before-switch")
         try:
             switch_current(index_dir, target)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..options import LIMITS
-from ..text import clean_text
+from ..text import clean_text, normalise
 from .fields import decode_text, read_limited, shown
 
 REQUIRED = ("question", "answer")
@@ -25,23 +25,60 @@ OPTIONAL = ("id", "slug", "category", "language", "visibility", "url", "tags", "
 COLUMNS = REQUIRED + OPTIONAL
 
 
+# Other names editors' spreadsheets use for the same columns (Chinese help centers, exports of
+# other tools). Exact names only, after cleaning: an alias is as strict as the column it stands
+# for, so a misspelt one is refused like a misspelt English name, and a table naming one column
+# twice (问题 and question) is refused as a repeated column.
+ALIASES = {
+    "问题": "question",
+    "提问": "question",
+    "标题": "question",
+    "常见问题": "question",
+    "答案": "answer",
+    "回答": "answer",
+    "答复": "answer",
+    "解答": "answer",
+    "分类": "category",
+    "类别": "category",
+    "类目": "category",
+    "语言": "language",
+    "可见性": "visibility",
+    "可见范围": "visibility",
+    "标签": "tags",
+    "关键词": "tags",
+    "链接": "url",
+    "网址": "url",
+    "更新时间": "updated",
+    "更新日期": "updated",
+    "编号": "id",
+}
+
+
 def column_name(raw: object) -> str:
     """A header cell or JSON key as the reader matches it: NFKC (full-width letters to ASCII),
-    invisible and control characters removed, surrounding space stripped, lower-case."""
+    invisible and control characters removed, surrounding space stripped, lower-case, and an
+    alias (`ALIASES`, e.g. 问题, Traditional 問題 too) replaced by the column it names."""
     if raw is None:
         return ""
-    return clean_text(unicodedata.normalize("NFKC", str(raw))).strip().lower()
+    name = clean_text(unicodedata.normalize("NFKC", str(raw))).strip().lower()
+    return ALIASES.get(name) or ALIASES.get(_simplified(name)) or name
+
+
+def _simplified(name: str) -> str:
+    """Traditional to Simplified (OpenCC, as for article text), for names that are not columns."""
+    return normalise(name) if name and name not in COLUMNS else name
 
 
 def unknown_column_problem(name: str, kind: str, display: str, line: int) -> Problem:
-    """`unknown column 'visiblity'; did you mean 'visibility'?` naming every valid name."""
-    close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
+    """`unknown column 'visiblity'; did you mean 'visibility'?` naming every valid name (and
+    that the Chinese aliases work)."""
+    close = difflib.get_close_matches(name, [*COLUMNS, *ALIASES], n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return Problem(
         display,
         line,
-        f"unknown {kind} {name!r}; {hint}valid {kind}s: {', '.join(COLUMNS)} "
-        "(rename it, or delete it if it holds nothing to publish)",
+        f"unknown {kind} {name!r}; {hint}valid {kind}s: {', '.join(COLUMNS)}, or their Chinese "
+        "names such as 问题, 答案, 分类 (rename it, or delete it if it holds nothing to publish)",
     )
 
 

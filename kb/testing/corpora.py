@@ -98,7 +98,7 @@ BAD: dict[str, tuple[dict, str]] = {
         "a.md:5: line has a run of 1,000,000 characters",
     ),
     "FAQ missing columns": (
-        {"faq.csv": "问题,答案\n年费,没有\n"},
+        {"faq.csv": "题目,说明\n年费,没有\n"},
         "faq.csv:1: missing column(s) question, answer",
     ),
     "FAQ empty cell": (
