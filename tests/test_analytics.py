@@ -177,7 +177,7 @@ def test_stored_queries_and_feedback_are_masked(tmp_path: Path) -> None:
     top = log.top_queries()
     assert top.to_dict("records")[0]["query"] == "手机 [phone] 收不到验证码"
     assert top.iloc[0]["searches"] == 2  # two people, one question
-    assert log.unhelpful_answers().iloc[0]["query"] == "卡 [card] 被拒"
+    assert log.unhelpful_answers(role="agent").iloc[0]["query"] == "卡 [card] 被拒"
 
 
 def test_a_database_written_before_masking_is_masked_when_opened(tmp_path: Path) -> None:
@@ -506,3 +506,24 @@ def test_every_report_exports_safely(tmp_path: Path) -> None:
             assert cell == "" or cell[0] not in "=+-@\t\r\n＝＋－＠", (name, cell)
     exported = {c for row in parse(to_csv(reports["unhelpful answers"])) for c in row}
     assert "'" + DANGEROUS[0] + "slug" in exported
+
+
+def test_reports_count_customers_and_agents_apart(tmp_path):
+    """Issue 14, item 9: agents' searches and votes do not mix into what customers ask."""
+    log = Analytics(tmp_path / "a.sqlite")
+    log.log_search("提现多久到账", "public", 3, "withdrawal-time", True)
+    log.log_search("提现多久到账", "public", 3, "withdrawal-time", True)
+    log.log_search("退款审批权限", "agent", 2, "agent-refund-approval", False)
+    log.log_feedback("提现多久到账", "withdrawal-time", False, "public")
+    log.log_feedback("退款审批权限", "agent-refund-approval", False, "agent")
+    assert log.top_queries()["query"].tolist() == ["提现多久到账"]
+    assert log.top_queries(role="agent")["query"].tolist() == ["退款审批权限"]
+    assert sorted(log.top_queries(role=None)["query"]) == ["提现多久到账", "退款审批权限"]
+    assert log.no_match_queries().empty
+    assert log.no_match_queries(role="agent")["query"].tolist() == ["退款审批权限"]
+    assert log.unhelpful_answers()["slug"].tolist() == ["withdrawal-time"]
+    assert log.unhelpful_answers(role="agent")["slug"].tolist() == ["agent-refund-approval"]
+    assert log.per_day()[["searches", "unhelpful"]].values.tolist() == [[2, 1]]
+    assert log.per_day(role="agent")[["searches", "unhelpful"]].values.tolist() == [[1, 1]]
+    agent_reports = log.reports(role="agent")
+    assert agent_reports["top queries"]["query"].tolist() == ["退款审批权限"]

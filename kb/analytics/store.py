@@ -253,64 +253,91 @@ class Analytics:
         days = min(days, self.retention_days + 1)
         return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
 
+    def _window(self, days: int, role: str | None) -> tuple[str, tuple]:
+        """The WHERE clause and parameters of a report: the last `days` days, and one role's
+        rows (customers' "public" or support agents' "agent") unless `role` is None."""
+        if role is None:
+            return "day >= ?", (self._since(days),)
+        return "day >= ? AND role = ?", (self._since(days), role)
+
     def _ranked(
-        self, table: str, columns: str, where: str, group: str, order: str, days: int, limit: int
+        self,
+        table: str,
+        columns: str,
+        where: str,
+        group: str,
+        order: str,
+        days: int,
+        limit: int,
+        role: str | None,
     ) -> pd.DataFrame:
+        window, params = self._window(days, role)
         return self._frame(
             f"SELECT MIN(query) AS query, {columns}, MAX(ts) AS last_seen FROM {table} "
-            f"WHERE day >= ?{where} GROUP BY {group} ORDER BY {order} DESC, last_seen DESC LIMIT ?",
-            (self._since(days), limit),
+            f"WHERE {window}{where} GROUP BY {group} ORDER BY {order} DESC, last_seen DESC LIMIT ?",
+            (*params, limit),
         )
 
-    def top_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+    def top_queries(
+        self, days: int = 30, limit: int = 50, role: str | None = "public"
+    ) -> pd.DataFrame:
         """The most asked questions of the last `days` UTC days, today included, one row per
         `query_key`: query (one of its spellings), searches, no_good_match, last_seen; most
-        searched first, then most recent; at most `limit` rows. Raises AnalyticsError."""
+        searched first, then most recent; at most `limit` rows. Every report counts one role
+        (`role`: "public" = customers, the default; "agent"; None = both), so agents' searches
+        do not mix into what customers ask. Raises AnalyticsError."""
         columns = "COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match"
-        return self._ranked("searches", columns, "", "query_key", "searches", days, limit)
+        return self._ranked("searches", columns, "", "query_key", "searches", days, limit, role)
 
-    def no_match_queries(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+    def no_match_queries(
+        self, days: int = 30, limit: int = 50, role: str | None = "public"
+    ) -> pd.DataFrame:
         """Like `top_queries`, counting only searches without a good match: query, searches,
         last_seen. Content gaps. Raises AnalyticsError."""
         where = " AND good_match = 0"
         return self._ranked(
-            "searches", "COUNT(*) AS searches", where, "query_key", "searches", days, limit
+            "searches", "COUNT(*) AS searches", where, "query_key", "searches", days, limit, role
         )
 
-    def unhelpful_answers(self, days: int = 30, limit: int = 50) -> pd.DataFrame:
+    def unhelpful_answers(
+        self, days: int = 30, limit: int = 50, role: str | None = "public"
+    ) -> pd.DataFrame:
         """Answers voted unhelpful in the last `days` days, one row per (query_key, slug): query,
         slug, unhelpful, last_seen; most votes first, then most recent; at most `limit` rows.
         Raises AnalyticsError."""
         columns, where = "slug, COUNT(*) AS unhelpful", " AND helpful = 0"
-        return self._ranked("feedback", columns, where, "query_key, slug", "unhelpful", days, limit)
+        return self._ranked(
+            "feedback", columns, where, "query_key, slug", "unhelpful", days, limit, role
+        )
 
-    def per_day(self, days: int = 30) -> pd.DataFrame:
+    def per_day(self, days: int = 30, role: str | None = "public") -> pd.DataFrame:
         """One row per UTC day of the last `days` with a search or a vote, oldest first: day,
         searches, no_good_match, helpful, unhelpful (ints, 0 where a day has none). Raises
         AnalyticsError."""
+        window, params = self._window(days, role)
         searches = self._frame(
             "SELECT day, COUNT(*) AS searches, SUM(1 - good_match) AS no_good_match "
-            "FROM searches WHERE day >= ? GROUP BY day",
-            (self._since(days),),
+            f"FROM searches WHERE {window} GROUP BY day",
+            params,
         )
         feedback = self._frame(
             "SELECT day, SUM(helpful) AS helpful, SUM(1 - helpful) AS unhelpful "
-            "FROM feedback WHERE day >= ? GROUP BY day",
-            (self._since(days),),
+            f"FROM feedback WHERE {window} GROUP BY day",
+            params,
         )
         merged = searches.merge(feedback, on="day", how="outer").fillna(0)
         for column in ("searches", "no_good_match", "helpful", "unhelpful"):
             merged[column] = merged[column].astype(int)
         return merged.sort_values("day").reset_index(drop=True)
 
-    def reports(self, days: int = 30) -> dict[str, pd.DataFrame]:
-        """The editor page's four reports by name: top queries, no good match, unhelpful
-        answers, per day (each as above). Raises AnalyticsError."""
+    def reports(self, days: int = 30, role: str | None = "public") -> dict[str, pd.DataFrame]:
+        """The editor page's four reports by name, for one role: top queries, no good match,
+        unhelpful answers, per day (each as above). Raises AnalyticsError."""
         return {
-            "top queries": self.top_queries(days),
-            "no good match": self.no_match_queries(days),
-            "unhelpful answers": self.unhelpful_answers(days),
-            "per day": self.per_day(days),
+            "top queries": self.top_queries(days, role=role),
+            "no good match": self.no_match_queries(days, role=role),
+            "unhelpful answers": self.unhelpful_answers(days, role=role),
+            "per day": self.per_day(days, role=role),
         }
 
 

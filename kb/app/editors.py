@@ -158,13 +158,16 @@ def _analytics_failures(store: Analytics) -> None:
 
 
 def analytics_tab(cfg: Config) -> None:
-    """Search reports over the last N days, each downloadable as CSV (kb.analytics.to_csv
+    """Search reports over the last N days, customers' and support agents' apart, each
+    downloadable as CSV (kb.analytics.to_csv
     neutralises formulas); a message instead when the database cannot be read, and the count of
     analytics failures since the app started."""
     store = common.analytics(cfg)
     days = st.slider(EDITOR["days"], 1, 90, 30)
+    roles = EDITOR["roles"]
+    role = st.radio(EDITOR["who"], list(roles), format_func=roles.get, horizontal=True)
     try:
-        reports = store.reports(days)
+        reports = store.reports(days, role=role)
     except KBError as exc:
         st.error(EDITOR["analytics_unreadable"].format(error=exc))
         reports = {}
@@ -177,7 +180,7 @@ def analytics_tab(cfg: Config) -> None:
             st.download_button(
                 EDITOR["download"].format(name=name),
                 to_csv(frame),
-                file_name=f"{name.replace(' ', '-')}.csv",
+                file_name=f"{name.replace(' ', '-')}-{role}.csv",
                 mime="text/csv",
                 key=f"csv-{name}",
             )

@@ -99,6 +99,9 @@ EDITOR = {
     "published": "Published a new version.",
     "unchanged": "Nothing changed; the live version stays.",
     "days": "days",
+    "who": "searches by",
+    # analytics roles: the reports count customers and support agents apart
+    "roles": {"public": "customers", "agent": "support agents"},
     "analytics_unreadable": "The search reports cannot be shown: {error}. Searches keep working "
     "and are answered as usual.",
     "analytics_failures": "Analytics could not record or read some events since the app started "

@@ -4,7 +4,7 @@ rollback, index stats and the analytics reports."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -75,16 +75,18 @@ def _index_and_reports(api: APIRouter) -> None:
         kb = kb_state(request)
         return {**describe_index(kb.config.index).to_dict(), "serving": kb.searchers.versions()}
 
-    @api.get("/analytics/{report}", dependencies=[allowed("days", "limit")])
+    @api.get("/analytics/{report}", dependencies=[allowed("days", "limit", "role")])
     def analytics(
         request: Request,
         who: EditorDep,
         report: Annotated[str, Path(max_length=40)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        role: Literal["public", "agent", "all"] = "public",
     ) -> dict:
         """An analytics report as rows: top-queries, no-match, unhelpful (each with `limit`) or
-        per-day, over the last `days` UTC days."""
+        per-day, over the last `days` UTC days, for one role (`public` = customers, the
+        default; `agent`; `all`)."""
         if report not in REPORTS:
             raise ApiError(
                 404,
@@ -93,6 +95,11 @@ def _index_and_reports(api: APIRouter) -> None:
             )
         store = kb_state(request).analytics()
         method = getattr(store, REPORTS[report])
-        frame = method(days) if report == "per-day" else method(days, limit)
+        who_asked = None if role == "all" else role
+        frame = (
+            method(days, role=who_asked)
+            if report == "per-day"
+            else method(days, limit, role=who_asked)
+        )
         rows = json.loads(frame.to_json(orient="records", force_ascii=False))
-        return {"report": report, "days": days, "rows": rows}
+        return {"report": report, "days": days, "role": role, "rows": rows}

@@ -273,3 +273,19 @@ def test_public_page_without_an_index_names_no_server_path(env, monkeypatch, tmp
     shown = everything(at)
     assert "python -m kb build" in shown  # says why and what to do
     assert "secret-server-folder" not in shown and not at.exception
+
+
+def test_editor_reports_customers_and_agents_apart(env, monkeypatch):
+    from kb.analytics import Analytics
+
+    log = Analytics(env["KB_ANALYTICS_DB"])
+    log.log_search("提现多久到账", "public", 3, "withdrawal-time", True)
+    log.log_search("退款审批权限", "agent", 2, "agent-refund-approval", True)
+    at = unlock_editor(monkeypatch)
+
+    def queries(at) -> set[str]:
+        return {q for d in at.dataframe if "query" in d.value.columns for q in d.value["query"]}
+
+    assert queries(at) == {"提现多久到账"}  # customers by default
+    at.radio[0].set_value("agent").run()
+    assert queries(at) == {"退款审批权限"}

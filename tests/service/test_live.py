@@ -13,7 +13,7 @@ import pytest
 from kb import build_index
 from kb.errors import BuildLockedError, Problem, ValidationError
 from kb.testing import write_articles
-from tests.service.conftest import EDITOR_AUTH, error_of
+from tests.service.conftest import AGENT_AUTH, EDITOR_AUTH, error_of
 
 NEW = {
     "cards/virtual-card.md": """\
@@ -159,3 +159,19 @@ def test_analytics_reports_for_editors(service):
     assert per_day.json()["rows"][0]["searches"] == 3
     no_match = client.get("/v1/admin/analytics/no-match", headers=EDITOR_AUTH).json()
     assert [r["query"] for r in no_match["rows"]] == ["qwxz vbnm"]
+
+
+def test_analytics_reports_count_customers_and_agents_apart(service):
+    client = service.client()
+    client.get("/v1/search", params={"q": "提现多久到账"})
+    client.get("/v1/search", params={"q": "退款审批"}, headers=AGENT_AUTH)
+
+    def top(**params) -> list[str]:
+        body = client.get("/v1/admin/analytics/top-queries", params=params, headers=EDITOR_AUTH)
+        return sorted(r["query"] for r in body.json()["rows"])
+
+    assert top() == ["提现多久到账"]  # customers by default
+    assert top(role="agent") == ["退款审批"]
+    assert top(role="all") == ["提现多久到账", "退款审批"]
+    bad = client.get("/v1/admin/analytics/top-queries", params={"role": "x"}, headers=EDITOR_AUTH)
+    assert bad.status_code == 422
