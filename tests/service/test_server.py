@@ -15,8 +15,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from kb import build_index
-from kb.service.launch import running_service
 from kb.testing import write_articles
+from kb.testing.servers import running_service
 from tests.service.test_live import NEW
 
 ENV = {"KB_ENCODER": "hash:64", "KB_SERVICE_RATE_LIMIT": "off", "KB_MIN_SCORE": "0.3"}

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from kb import build_index
-from kb.service.launch import free_port, running_service
 from kb.testing import TINY, write_articles
 from kb.testing.browser import CHROMIUM, chromium_page
+from kb.testing.servers import free_port, running_service
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,6 @@
-"""Start `kb serve` as a child process on a free loopback port and wait until it answers: for the
-service's end-to-end tests, its browser tests and the load benchmark (scripts/bench_load.py)."""
+"""Child servers on a free loopback port, waited for until they answer: `kb serve` for the
+service's end-to-end and browser tests and the load benchmark (scripts/bench_load.py), and the
+readiness wait that kb/testing/browser.py uses for `streamlit run`."""
 
 from __future__ import annotations
 
@@ -31,11 +32,15 @@ def answers(url: str) -> bool:
     return False
 
 
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
+def wait_ready(url: str, process: subprocess.Popen, timeout: float, log) -> None:
+    """Poll `url` every 0.2 s until it answers 200. Raises RuntimeError, with the last 3,000
+    characters of `log` (the server's output file, open for reading), when the process ends or
+    `timeout` seconds pass first."""
     deadline = time.monotonic() + timeout
-    while not answers(f"{url}/v1/ready"):
+    while not answers(url):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"kb serve at {url} was not ready within {timeout:.0f} s")
+            log.seek(0)
+            raise RuntimeError(f"{url} was not ready within {timeout:.0f} s:\n{log.read()[-3000:]}")
         time.sleep(0.2)
 
 
@@ -68,11 +73,7 @@ def running_service(
         )
         url = f"http://{LOOPBACK}:{port}"
         try:
-            try:
-                _wait_ready(url, process, timeout)
-            except RuntimeError as exc:
-                out.seek(0)
-                raise RuntimeError(f"{exc}:\n{out.read()[-3000:]}") from None
+            wait_ready(f"{url}/v1/ready", process, timeout, out)
             yield url
         finally:
             process.send_signal(signal.SIGINT)
