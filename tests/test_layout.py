@@ -19,6 +19,7 @@ RANKS = {
     "kb.config": 1,
     "kb.model": 2,
     "kb.faults": 2,
+    "kb.atomic": 2,
     "kb.text": 3,
     "kb.ingest": 4,
     "kb.embed": 4,

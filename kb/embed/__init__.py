@@ -1,6 +1,6 @@
 """Embed: text encoders behind one `Encoder` protocol, the embedding and token caches keyed by
 content hash, and the language-direction projection. Owns every model call.
-Imports: kb.config, kb.errors, kb.text (never ingest, index, build or retrieval)."""
+Imports: kb.config, kb.errors, kb.atomic, kb.faults, kb.text (never ingest, index, or later)."""
 
 from .cache import EmbeddingCache, TokenCache, text_key
 from .encoders import Encoder, HashingEncoder, make_encoder

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import secrets
 import zipfile
@@ -23,6 +22,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..atomic import replace_file
 from ..faults import fault_point
 
 MAX_SHARDS = 16
@@ -38,17 +38,9 @@ def text_key(encoder_id: str, text: str) -> str:
 
 
 def _replace(final: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Create or replace `final` by write (`write(file)`), fsync, rename. Raises OSError (disk
-    full); the temporary `.<stem>.tmp<suffix>` file is removed then and `final` is unchanged."""
-    tmp = final.with_name(f".{final.stem}.tmp{final.suffix}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """`replace_file` through the temporary `.<stem>.tmp<suffix>`, the name a later write looks
+    for to remove what a killed build left behind."""
+    replace_file(final, write, final.with_name(f".{final.stem}.tmp{final.suffix}"))
 
 
 class _ShardedCache:

@@ -26,6 +26,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..atomic import atomic_write_text, fsync_dir
 from ..errors import (
     BuildLockedError,
     CorruptIndexError,
@@ -35,7 +36,6 @@ from ..errors import (
 )
 from ..faults import fault_point
 from . import history
-from .atomic import atomic_write_text, fsync_dir
 from .layout import CURRENT, HISTORY, LOCK, MANIFEST, TMP_PREFIX, VERSION_NAME
 from .manifest import verify_version
 
