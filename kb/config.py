@@ -13,6 +13,7 @@
 | KB_AGENT_TOKEN | secret that opens the agent desk | unset: the page stays locked |
 | KB_EDITOR_TOKEN | secret that opens the editor page | unset: the page stays locked |
 | KB_QUERY_PROMPT, KB_PASSAGE_PROMPT | prompts for `st:` encoders | E5 prefixes for e5 models |
+| KB_APP_URL | the app's http(s) address, for absolute links in the agents' copy box | the browser's |
 | KB_FAULT_POINT | crash-test hook: SIGKILL at that build step (tests only) | unset |
 
 A bad value raises `ConfigError` naming the variable, the value and the fix.
@@ -24,6 +25,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -46,6 +48,7 @@ class Config:
     analytics_max_rows: int = 1_000_000  # per table; at most about 3 KB a row (kb/analytics)
     encoder: str = DEFAULT_ENCODER
     min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
+    app_url: str = ""  # KB_APP_URL, validated by app_url(); "" when unset
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -60,6 +63,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         analytics_max_rows=_whole_number(env, "KB_ANALYTICS_MAX_ROWS", "1000000", 10**12),
         encoder=encoder_spec(None, env),
         min_score=_min_score(env.get("KB_MIN_SCORE")),
+        app_url=app_url(env.get("KB_APP_URL")),
     )
 
 
@@ -76,6 +80,31 @@ def _min_score(value: str | None) -> float | None:
             "(scripts/calibrate_no_match.py measures one) or unset it"
         )
     return score
+
+
+# ------------------------------------------------------------ KB_APP_URL (the app's address)
+
+
+def app_url(value: str | None) -> str:
+    """KB_APP_URL as the app's base address ending in "/" ("" when unset or blank), for links
+    that must work outside the app (an agent pastes them into a ticket). Raises ConfigError for
+    anything but an http(s) URL with a host and without a query, fragment or spaces."""
+    if value is None or not value.strip():
+        return ""
+    text = value.strip()
+    parts = urlsplit(text)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or c in "\"'<>\\?#" for c in text)
+    ):
+        raise ConfigError(
+            f"KB_APP_URL={value!r} is not the app's address; set it like "
+            "https://help.example.com/ (http or https, no ?query or #fragment) or unset it"
+        )
+    return text if text.endswith("/") else text + "/"
 
 
 def _whole_number(env: Mapping[str, str], name: str, example: str, most: int) -> int:

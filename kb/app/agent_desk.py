@@ -1,5 +1,7 @@
 """The agent desk, for support agents behind KB_AGENT_TOKEN: search every article, internal ones
-marked with a badge, with a copy box per answer for the ticket, and read one (`?article=`)."""
+marked with a badge, with a copy box per answer for the ticket (kb/app/copy_box.py), and read one
+(`?article=`). Once unlocked it stays unlocked for the browser session (kb/app/unlock.py), also
+across the full page loads of opening an article and going back."""
 
 from __future__ import annotations
 
@@ -7,17 +9,17 @@ import streamlit as st
 
 from kb.config import AGENT_SECRET
 
-from . import common
+from . import common, unlock
 from .views import article_view, search_view
 
 PAGE = "agent"
 
 
 def page() -> None:
-    """Render the agent desk; locked until the agent secret is given."""
+    """Render the agent desk; locked until the agent secret (or this session's ticket) is given."""
     common.page_header(PAGE)
     cfg = common.config()
-    if not common.secret_gate(AGENT_SECRET, "agent_ok"):
+    if not unlock.gate(AGENT_SECRET, PAGE):
         return
     slug = st.query_params.get("article")
     if slug:

@@ -10,7 +10,6 @@ import streamlit as st
 
 from kb.config import Config
 from kb.render import (
-    answer_plain_text,
     article_page_html,
     back_link_html,
     card_html,
@@ -21,6 +20,7 @@ from kb.retrieval import Answer, Searcher
 
 from . import common
 from .common import t
+from .copy_box import copy_box
 
 CONTACT_SLUG = "contact-support-channels"
 TOP_K = 5
@@ -36,13 +36,7 @@ def show_answers(
         badge = t("internal") if answer.visibility != "public" else ""
         st.html(card_html(answer, page, t("source"), badge=badge))
         if copyable:
-            with st.expander(t("copy")):
-                st.code(
-                    answer_plain_text(
-                        answer.title, answer.section, answer.snippet_text, answer.url
-                    ),
-                    language=None,
-                )
+            copy_box(cfg, answer, role)
         owner = common.digest(role, query, answer.slug)
         value = st.feedback("thumbs", key=common.slot(f"fb-{role}-{rank}", owner))
         if value is not None and common.first_time("feedback_logged", owner):

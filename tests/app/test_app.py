@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 
 from kb import build_index
 from kb.analytics import Analytics
-from kb.index import versions
 
 APP = str(Path(__file__).resolve().parent.parent.parent / "app.py")
 TOKEN = "s3cret-for-tests"
@@ -160,68 +159,6 @@ def test_agent_page_locked_then_unlocked(env, monkeypatch):
     assert any("help.example.com" in c.value or "?article=" in c.value for c in at.code)
 
 
-def unlock_editor(monkeypatch) -> AppTest:
-    monkeypatch.setenv("KB_EDITOR_TOKEN", TOKEN)
-    at = run_app("editor")
-    at.text_input(key="editor_ok-input").input(TOKEN)
-    at.button[0].click().run()
-    assert not at.exception
-    return at
-
-
-def test_editor_page_without_secret_is_locked(env):
-    at = run_app("editor")
-    assert any("KB_EDITOR_TOKEN" in w.value for w in at.warning)
-    assert not at.button
-
-
-def test_editor_status_and_rebuild_success(env, monkeypatch):
-    at = unlock_editor(monkeypatch)
-    assert "hash:64" in everything(at) or any("hash:64" in str(d.value) for d in at.dataframe)
-    before = versions.current_version(Path(env["KB_INDEX"]))
-    path = Path(env["KB_ARTICLES"]) / "withdrawals" / "withdrawal-fees.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("免费", "免手续费"), encoding="utf-8")
-    next(b for b in at.button if b.label == "Rebuild index").click().run()
-    assert not at.exception
-    assert any("Published" in s.value for s in at.success)
-    summary = at.table[0].value
-    assert "withdrawal-fees" in summary.to_string()
-    assert versions.current_version(Path(env["KB_INDEX"])) != before
-
-
-def test_editor_rebuild_failure_keeps_live_index(env, monkeypatch):
-    at = unlock_editor(monkeypatch)
-    before = versions.current_version(Path(env["KB_INDEX"]))
-    (Path(env["KB_ARTICLES"]) / "bad.md").write_text(
-        "---\ntitle: x\nlanguage: fr\n---\nbody\n", encoding="utf-8"
-    )
-    next(b for b in at.button if b.label == "Rebuild index").click().run()
-    assert any("Build failed" in e.value for e in at.error)
-    problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
-    assert list(problems.columns) == ["file", "line", "message"]
-    assert problems.iloc[0]["line"] == 3
-    assert versions.current_version(Path(env["KB_INDEX"])) == before
-
-
-def test_editor_validation_report_and_analytics(env, monkeypatch):
-    at = search(run_app(), "提现多久到账")
-    at = unlock_editor(monkeypatch)
-    next(b for b in at.button if b.label == "Validate articles").click().run()
-    assert any("No problems" in s.value for s in at.success)
-    frames = [d.value for d in at.dataframe]
-    assert any("query" in f.columns and "提现多久到账" in f["query"].tolist() for f in frames)
-
-
-def test_editor_evaluation(env, monkeypatch):
-    Path(env["KB_QUERIES"]).write_text(
-        '{"query": "忘记密码", "relevant": ["forgot-password"]}\n', encoding="utf-8"
-    )
-    at = unlock_editor(monkeypatch)
-    next(b for b in at.button if b.label.startswith("Run evaluation")).click().run()
-    metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
-    assert metrics.set_index("metric").loc["recall@1", "fused"] == 1.0
-
-
 def test_interface_follows_the_language_of_the_question(env):
     at = search(run_app(), "card declined")
     assert at.title[0].value == "OKPay Help Center"
@@ -273,19 +210,3 @@ def test_public_page_without_an_index_names_no_server_path(env, monkeypatch, tmp
     shown = everything(at)
     assert "python -m kb build" in shown  # says why and what to do
     assert "secret-server-folder" not in shown and not at.exception
-
-
-def test_editor_reports_customers_and_agents_apart(env, monkeypatch):
-    from kb.analytics import Analytics
-
-    log = Analytics(env["KB_ANALYTICS_DB"])
-    log.log_search("提现多久到账", "public", 3, "withdrawal-time", True)
-    log.log_search("退款审批权限", "agent", 2, "agent-refund-approval", True)
-    at = unlock_editor(monkeypatch)
-
-    def queries(at) -> set[str]:
-        return {q for d in at.dataframe if "query" in d.value.columns for q in d.value["query"]}
-
-    assert queries(at) == {"提现多久到账"}  # customers by default
-    at.radio[0].set_value("agent").run()
-    assert queries(at) == {"退款审批权限"}
