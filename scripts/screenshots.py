@@ -34,6 +34,7 @@ def main() -> None:
         "KB_INDEX": str(args.index.resolve()),
         "KB_AGENT_TOKEN": TOKEN,
         "KB_EDITOR_TOKEN": TOKEN,
+        "KB_APP_URL": "https://help.example.com/",  # absolute links in the agents' copy boxes
         "KB_ANALYTICS_DB": str(Path(tempfile.mkdtemp()) / "analytics.sqlite"),
     }
     with streamlit_app(env) as url, chromium_page(width=1200, height=1500) as page:
@@ -51,12 +52,17 @@ def main() -> None:
         box.fill("账户冻结 工单怎么处理")
         box.press("Enter")
         page.locator(".kb-badge").first.wait_for(timeout=30_000)
+        # open two copy boxes: an internal article's note for colleagues, a public one's text
+        for box in (0, 2):
+            page.locator("[data-testid='stExpander'] summary").nth(box).click()
+        page.set_viewport_size({"width": 1200, "height": 2000})  # both boxes in view
         page.wait_for_timeout(1000)
         page.screenshot(path=str(args.out / "agent.png"))
+        page.set_viewport_size({"width": 1200, "height": 1500})
 
         page.goto(url + "/?page=editor")
         unlock(page)
-        page.get_by_text("Index status").wait_for()
+        page.get_by_text("索引状态").wait_for()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(args.out / "editor.png"))
     print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")

@@ -76,7 +76,7 @@ def copy_box(cfg: Config, answer: Answer, role: str) -> None:
     link = absolute_link(answer, base, getattr(cfg, "base_url", "") or "")
     internal = answer.visibility != "public"
     label = t("copy_internal") if internal else t("copy")
-    with st.expander(label, icon="⚠️" if internal else "📋"):
+    with st.expander(label, icon=":material/warning:" if internal else ":material/content_copy:"):
         if internal:
             st.warning(t("copy_internal_warning"))
         text = full_section(cfg, answer, role)

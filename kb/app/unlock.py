@@ -17,7 +17,7 @@ import time
 
 import streamlit as st
 
-from kb.access import TICKET_SECONDS, issue_ticket, ticket_valid
+from kb.access import issue_ticket, ticket_valid
 from kb.config import secret
 
 from . import common
@@ -40,12 +40,13 @@ def browser_cookie(name: str) -> str | None:
         return None
 
 
-def _write_cookie(name: str, value: str, max_age: int) -> None:
-    """Set (or, with `max_age` 0, delete) a cookie for the whole app in the browser: a session
-    cookie (no Expires) that the browser also drops after `max_age` seconds, SameSite=Strict,
-    Secure on https. Runs as a script in the page (st.html with JavaScript allowed): Streamlit has
-    no server-side way to set a cookie."""
-    cookie = f"{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+def _write_cookie(name: str, value: str) -> None:
+    """Set `name` for the whole app in the browser as a session cookie (no Expires or Max-Age:
+    the browser drops it when it closes; the ticket inside expires on its own after
+    TICKET_SECONDS), SameSite=Strict, Secure on https; an empty `value` deletes it (Max-Age=0).
+    Runs as a script in the page (st.html with JavaScript allowed): Streamlit has no
+    server-side way to set a cookie."""
+    cookie = f"{name}={value}; Path=/; SameSite=Strict" + ("" if value else "; Max-Age=0")
     script = (
         f"<script>document.cookie = {json.dumps(cookie)} + "
         "(window.location.protocol === 'https:' ? '; Secure' : '');</script>"
@@ -59,7 +60,7 @@ def gate(secret_name: str, scope: str) -> bool:
 
     `common.secret_gate(secret_name, "<scope>_ok")` decides (the token form, "wrong token",
     "not configured"); before it, a valid ticket in the cookie unlocks the session, and after it
-    a session unlocked by the form gets a fresh ticket (TICKET_SECONDS, 12 hours)."""
+    a session unlocked by the form gets a fresh ticket (kb.access.TICKET_SECONDS, 12 hours)."""
     state_key, issued, forgotten = f"{scope}_ok", f"{scope}_ok-ticket", f"{scope}_ok-forgotten"
     expected = secret(secret_name, st.secrets)
     ticket = browser_cookie(cookie_name(scope))
@@ -77,11 +78,9 @@ def gate(secret_name: str, scope: str) -> bool:
     if st.sidebar.button(t("lock"), key=f"{scope}-lock"):
         st.session_state[state_key] = st.session_state[issued] = False
         st.session_state[forgotten] = ticket  # this session's cookie header still carries it
-        _write_cookie(cookie_name(scope), "", 0)
+        _write_cookie(cookie_name(scope), "")
         return common.secret_gate(secret_name, state_key)
     if not st.session_state.get(issued):
-        _write_cookie(
-            cookie_name(scope), issue_ticket(expected, scope, time.time()), TICKET_SECONDS
-        )
+        _write_cookie(cookie_name(scope), issue_ticket(expected, scope, time.time()))
         st.session_state[issued] = True
     return True

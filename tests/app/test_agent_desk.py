@@ -75,6 +75,7 @@ def test_unlocking_sets_a_session_cookie_with_a_valid_ticket(env, monkeypatch):
     ticket = re.search(r"kb_unlock_agent=([^;]+);", script.proto.body).group(1)
     assert ticket_valid(ticket, TOKEN, "agent", time.time())
     assert "SameSite=Strict" in script.proto.body and TOKEN not in script.proto.body
+    assert "Max-Age" not in script.proto.body and "Expires" not in script.proto.body  # session
 
 
 @pytest.mark.parametrize("query_params", [{}, {"article": "agent-refund-approval"}])
