@@ -111,7 +111,7 @@ AGENT_EDITOR = {
         "ed_version": "版本",
         "ed_live": "在线",
         "ed_damaged": "损坏原因",
-        "ed_rollback": "回滚到上一个版本…",
+        "ed_rollback": "回滚到上一个版本",
         "ed_rollback_confirm": "确定要回滚吗？在线版本 {live} 会立即换成它之前在线的版本，"
         "客户的下一次搜索就会用它。之后重新构建即可回到当前的文章。",
         "ed_rollback_yes": "确认回滚",
@@ -194,7 +194,7 @@ AGENT_EDITOR = {
         "ed_version": "version",
         "ed_live": "live",
         "ed_damaged": "damaged",
-        "ed_rollback": "Roll back to the previous version…",
+        "ed_rollback": "Roll back to the previous version",
         "ed_rollback_confirm": "Roll back? The live version {live} is replaced at once by the "
         "version that was live before it; customers' next searches use it. Rebuild to return to "
         "the current articles.",

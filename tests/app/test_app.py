@@ -159,6 +159,17 @@ def test_agent_page_locked_then_unlocked(env, monkeypatch):
     assert any("help.example.com" in c.value or "?article=" in c.value for c in at.code)
 
 
+def unlock_editor(monkeypatch, language: str = "en") -> AppTest:
+    """The editor page unlocked, in the interface `language` ("zh" or "en")."""
+    monkeypatch.setenv("KB_EDITOR_TOKEN", TOKEN)
+    at = run_app("editor")
+    at.selectbox(key="ui_lang").select(language).run()
+    at.text_input(key="editor_ok-input").input(TOKEN)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
 def test_interface_follows_the_language_of_the_question(env):
     at = search(run_app(), "card declined")
     assert at.title[0].value == "OKPay Help Center"

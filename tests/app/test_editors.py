@@ -18,21 +18,10 @@ from kb.evaluation import Query, evaluate, load_queries
 from kb.index import versions
 from kb.ingest import discover
 from kb.retrieval import load_searcher
-from tests.app.test_app import TOKEN, everything, run_app, search
+from tests.app.test_app import everything, run_app, search, unlock_editor
 
 ZH, EN = TEXT["zh"], TEXT["en"]
 LONG_MESSAGE_TAIL = "THE-END-OF-A-LONG-MESSAGE"
-
-
-def unlock_editor(monkeypatch, language: str = "zh") -> AppTest:
-    monkeypatch.setenv("KB_EDITOR_TOKEN", TOKEN)
-    at = run_app("editor")
-    if language != "zh":
-        at.selectbox(key="ui_lang").select(language).run()
-    at.text_input(key="editor_ok-input").input(TOKEN)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def click(at: AppTest, key: str) -> AppTest:
@@ -72,7 +61,7 @@ def test_editor_page_speaks_the_interface_language(env, monkeypatch, language, o
 
 
 def test_validation_counts_the_files_checked(env, monkeypatch):
-    at = click(unlock_editor(monkeypatch), "ed-validate")
+    at = click(unlock_editor(monkeypatch, "zh"), "ed-validate")
     articles = Path(env["KB_ARTICLES"])
     files = len(discover(articles))
     assert [s.value for s in at.success] == [
@@ -106,7 +95,7 @@ def rebuild(at: AppTest) -> AppTest:
 
 
 def test_rebuild_summary_is_plain_sentences(env, monkeypatch):
-    at = unlock_editor(monkeypatch)
+    at = unlock_editor(monkeypatch, "zh")
     articles = Path(env["KB_ARTICLES"])
     path = articles / "withdrawals" / "withdrawal-fees.md"
     path.write_text(path.read_text(encoding="utf-8").replace("免费", "免手续费"), encoding="utf-8")
@@ -153,7 +142,7 @@ def second_version(env, at: AppTest) -> tuple[str, str]:
 
 def test_rollback_asks_for_confirmation_then_says_what_happened(env, monkeypatch):
     index = Path(env["KB_INDEX"])
-    at = unlock_editor(monkeypatch)
+    at = unlock_editor(monkeypatch, "zh")
     assert at.button(key="ed-rollback").disabled  # one version: nothing to roll back to
     first, second = second_version(env, at)
     click(at, "ed-rollback")
@@ -251,7 +240,7 @@ def test_editor_reports_customers_and_agents_apart(env, monkeypatch):
     log = Analytics(env["KB_ANALYTICS_DB"])
     log.log_search("提现多久到账", "public", 3, "withdrawal-time", True)
     log.log_search("退款审批权限", "agent", 2, "agent-refund-approval", True)
-    at = unlock_editor(monkeypatch)
+    at = unlock_editor(monkeypatch, "zh")
 
     def queries(at) -> set[str]:
         return {q for d in at.dataframe if "query" in d.value.columns for q in d.value["query"]}
@@ -265,6 +254,6 @@ def test_editor_reports_customers_and_agents_apart(env, monkeypatch):
 
 def test_search_is_logged_and_shown_on_the_editor_page(env, monkeypatch):
     search(run_app(), "提现多久到账")
-    at = unlock_editor(monkeypatch)
+    at = unlock_editor(monkeypatch, "zh")
     frames = [d.value for d in at.dataframe]
     assert any("query" in f.columns and "提现多久到账" in f["query"].tolist() for f in frames)
