@@ -63,7 +63,7 @@ def main() -> None:
         page.goto(url + "/?page=editor")
         unlock(page)
         page.get_by_text("索引状态").wait_for()
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(4000)  # the tables render after the tabs
         page.screenshot(path=str(args.out / "editor.png"))
     print(f"wrote {', '.join(p.name for p in sorted(args.out.glob('*.png')))} to {args.out}")
 
