@@ -13,6 +13,7 @@
 | KB_AGENT_TOKEN | secret that opens the agent desk | unset: the page stays locked |
 | KB_EDITOR_TOKEN | secret that opens the editor page | unset: the page stays locked |
 | KB_QUERY_PROMPT, KB_PASSAGE_PROMPT | prompts for `st:` encoders | E5 prefixes for e5 models |
+| KB_BASE_URL | docs site address: relative `url:` values (`/help/fees/`) become links under it | unset |
 | KB_FAULT_POINT | crash-test hook: SIGKILL at that build step (tests only) | unset |
 
 A bad value raises `ConfigError` naming the variable, the value and the fix.
@@ -21,6 +22,7 @@ A bad value raises `ConfigError` naming the variable, the value and the fix.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ class Config:
     analytics_max_rows: int = 1_000_000  # per table; at most about 3 KB a row (kb/analytics)
     encoder: str = DEFAULT_ENCODER
     min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
+    base_url: str = ""  # http(s)://host[/path] without query or fragment; "" when unset
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -60,7 +63,27 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         analytics_max_rows=_whole_number(env, "KB_ANALYTICS_MAX_ROWS", "1000000", 10**12),
         encoder=encoder_spec(None, env),
         min_score=_min_score(env.get("KB_MIN_SCORE")),
+        base_url=base_url(env),
     )
+
+
+BASE_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?")
+
+
+def base_url(environ: Mapping[str, str] | None = None) -> str:
+    """KB_BASE_URL without its trailing '/', or "" when unset or blank. Raises ConfigError unless
+    it is an http(s) address with a host and an optional path (no user, query or fragment), e.g.
+    https://help.example.com or https://example.com/docs."""
+    env = os.environ if environ is None else environ
+    value = (env.get("KB_BASE_URL") or "").strip()
+    if not value:
+        return ""
+    if not BASE_URL_RE.fullmatch(value):
+        raise ConfigError(
+            f"KB_BASE_URL={value!r} is not an http(s) address without query or fragment; set it "
+            "like https://help.example.com or https://example.com/docs, or unset it"
+        )
+    return value.rstrip("/")
 
 
 def _min_score(value: str | None) -> float | None:
