@@ -67,13 +67,14 @@ class Notes:
         """Record one notice, printed like a problem: `path:line: message`."""
         self.items.append(Problem(path, line, message))
 
-    def all(self) -> list[Problem]:
-        """Every notice, then the one line counting ignored presentational fields (if any)."""
+    def all(self, where: str = "front matter") -> list[Problem]:
+        """Every notice, then the one line (at `where`, line 0) counting ignored presentational
+        fields by name (if any)."""
         if not self.ignored:
             return list(self.items)
         counts = ", ".join(f"{name} ({n})" for name, n in sorted(self.ignored.items()))
         line = Problem(
-            "front matter",
+            where,
             0,
             f"ignored docs-site layout fields (they do not change search): {counts}",
         )

@@ -115,7 +115,6 @@ def load_table(
     notes = Notes() if notes is None else notes
     if path.suffix.lower() == ".xlsx":
         sheets = read_sheets(path, display, problems, notes)
-        many = len(sheets) > 1
         return [
             article
             for t in sheets
@@ -123,7 +122,7 @@ def load_table(
                 (t.header, t.rows, t.header_line),
                 path,
                 t.display,
-                sheet_category(t.title) if many else "faq",
+                sheet_category(t.title),
                 problems,
                 notes,
             )

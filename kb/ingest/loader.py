@@ -141,9 +141,19 @@ def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
     if not problems and root.is_dir():
         display = _display_path(root / SUGGESTIONS_FILE, root)
         articles = attach_suggestions(articles, root, display, problems)
+    relative = sum(a.url.startswith("/") for a in articles)
     if base:
         articles = [_absolute(a, base) for a in articles]
-    return LoadReport(sorted(articles, key=lambda a: a.slug), problems, notes.all())
+    elif relative:
+        notes.add(
+            str(root),
+            0,
+            f"{relative} article(s) have a site-path url like /help/...: set KB_BASE_URL to your "
+            "docs site's address (e.g. https://help.example.com) to make them absolute links",
+        )
+    return LoadReport(
+        sorted(articles, key=lambda a: a.slug), problems, notes.all(_display_path(root, root))
+    )
 
 
 def _load_checked(path: Path, root: Path, problems: list[Problem], notes: Notes) -> list[Article]:
