@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 
-from ..model import Article, Chunk, Section
+from ..model import Article, ArticleView, Chunk, Section
 from ..options import ChunkSettings
 from ..text import markdown_to_text, sentences
 
@@ -110,7 +110,9 @@ def _windows(text: str, settings: ChunkSettings) -> list[str]:
 
 
 def chunk_article(
-    article: Article, sections: list[Section], settings: ChunkSettings = ChunkSettings()
+    article: Article | ArticleView,
+    sections: list[Section],
+    settings: ChunkSettings = ChunkSettings(),
 ) -> list[Chunk]:
     """Chunks of one article, section by section in order. The embedded text starts with the title
     and heading so a chunk that never repeats the topic ("点击下一步即可") is still found for it.
@@ -132,9 +134,12 @@ def chunk_article(
     if sections:
         first = sections[0]
         start = sum(1 for c in chunks if c.section_index == first.index)
-        asked = [(q, q) for q in article.questions]
-        if article.summary:
-            asked.append((article.summary, f"{article.title}\n{article.summary}"))
+        # an ArticleView read back from the index (cache compaction, kb/build/compact.py) has
+        # neither: the index does not store them yet
+        summary = getattr(article, "summary", "")
+        asked = [(q, q) for q in getattr(article, "questions", ())]
+        if summary:
+            asked.append((summary, f"{article.title}\n{summary}"))
         for offset, (text, embed_text) in enumerate(asked):
             chunks.append(_chunk(article.slug, first, start + offset, text, embed_text))
     return chunks

@@ -66,6 +66,24 @@ BAD: dict[str, tuple[dict, str]] = {
         {"a.md": "---\ntitle: t\nweight: 3\nvisiblity: internal\n---\n正文\n"},
         "a.md:4: unknown field 'visiblity'; did you mean 'visibility'?",
     ),
+    "FAQ problem on a later sheet of a workbook": (
+        {
+            "faq.xlsx": _xlsx(
+                {
+                    "One": [["question", "answer"], ["年费", "没有"]],
+                    "Two": [["问题", "答案"], ["提现", None]],
+                }
+            )
+        },
+        "faq.xlsx[Two]:2: empty 'answer' cell",
+    ),
+    "help-center export with an unknown locale": (
+        {
+            "export.json": '{"articles": [\n  {"id": 1, "title": "Fees", "body": "<p>1%</p>",\n'
+            '   "locale": "fr-fr"}\n]}\n'
+        },
+        "export.json:2: unknown language 'fr'",
+    ),
     "question column given as a text in front matter": (
         {"a.md": "---\ntitle: t\nquestions: 忘了密码, 找回密码\n---\n正文\n"},
         "a.md:3: field 'questions' must be a list",
