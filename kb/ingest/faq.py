@@ -13,6 +13,7 @@ empty visibility cell in a table that has the column, and any visibility value o
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .fields import (
     shown,
 )
 from .ids import question_id, sheet_category
+from .markdown import as_date
 from .questions import cell_questions
 from .tables import (
     COLUMNS,
@@ -232,9 +234,12 @@ def _cell(row: dict, key: str) -> str:
 
 
 def _check_values(row: dict, display: str, line: int, problems: list[Problem]) -> None:
-    """JSON values must be text or numbers (tags may be a list of words): a list or an object
-    would otherwise be indexed as its Python repr."""
+    """JSON values must be text or numbers (tags and questions may be lists of words; a
+    spreadsheet date cell becomes ISO 8601 text): a list or an object would otherwise be indexed
+    as its Python repr."""
     for key, value in row.items():
+        if isinstance(value, dt.date):  # a spreadsheet date cell: ISO 8601 text
+            row[key] = value = value.isoformat()
         ok = value is None or isinstance(value, (str, int, float))
         if key in ("tags", "questions") and isinstance(value, list):
             ok = all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in value)
@@ -306,6 +311,7 @@ def row_article(
     )
     visibility = _visibility(row, where, problems)
     url = check_url(_cell(row, "url"), where, problems)
+    updated = as_date(_cell(row, "updated"), "updated", where, problems)
     if len(problems) > before:
         return None
     tags = tuple(t.strip() for t in _cell(row, "tags").replace("，", ",").split(",") if t.strip())
@@ -318,7 +324,7 @@ def row_article(
         visibility=visibility,
         tags=tags,
         url=url,
-        updated=_cell(row, "updated"),
+        updated=updated,
         source=display,
         body_line=line,
         questions=questions,

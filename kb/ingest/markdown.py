@@ -310,23 +310,29 @@ def _tags(value: object, where: tuple[str, int], problems: list[Problem]) -> tup
 
 
 def _updated(meta: dict, where, problems: list[Problem]) -> str:
-    """`updated` (else Hugo's `lastmod` or `date`) as an ISO 8601 date or date and time: a YAML
-    date, or text like 2026-05-01 / 2026-05-01T09:30:00+08:00. Anything else (`昨天`, `May 1`,
-    a number) is a problem naming the format."""
+    """`updated` (else Hugo's `lastmod` or `date`, Docusaurus' `last_update.date`): `as_date`."""
     key = next((k for k in ("updated", *UPDATED_FIELDS) if k in meta), "updated")
     value = meta.get(key)
     if isinstance(value, dict) and key == "last_update":  # Docusaurus: {date: ..., author: ...}
         value = value.get("date")
+    return as_date(value, key, where(key), problems)
+
+
+def as_date(value: object, name: str, where: tuple[str, int], problems: list[Problem]) -> str:
+    """An ISO 8601 date, or date and time, as text: a YAML or spreadsheet date, a year number, or
+    text like 2026-05-01 / 2026-05-01T09:30:00+08:00 (None, "" -> ""). Anything else (`昨天`,
+    `May 1`, `01/05/2026`) appends a Problem at `where` naming the format and returns ""."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # `updated: 2024`, a year
     if value is None or isinstance(value, dt.date):
-        return as_text(value, key, where(key), problems)
-    if isinstance(value, str) and DATE_RE.fullmatch(text := as_text(value, key, where(key), [])):
+        return as_text(value, name, where, problems)
+    text = as_text(value, name, where, []) if isinstance(value, str) else None
+    if text is not None and (not text or DATE_RE.fullmatch(text)):
         return text
     problems.append(
         Problem(
-            *where(key),
-            f"field '{key}' must be a date like 2026-05-01 (or 2026-05-01T09:30:00+08:00), "
+            *where,
+            f"field '{name}' must be a date like 2026-05-01 (or 2026-05-01T09:30:00+08:00), "
             f"got {shown(value)}",
         )
     )

@@ -212,3 +212,24 @@ def test_an_id_column_keeps_ids_and_silences_the_notice(tmp_path):
     (article,) = load_articles(path)
     assert article.slug == "fee"
     assert not any("no 'id' column" in n for n in notices(path))
+
+
+@pytest.mark.parametrize("bad", ["昨天", "May 1", "01/05/2026"])
+def test_a_table_updated_cell_must_be_a_date(tmp_path, bad):
+    path = tmp_path / "faq.csv"
+    path.write_text(
+        f"question,answer,updated\n年费,没有。,2026-05-01\n提现,1 天。,{bad}\n", encoding="utf-8"
+    )
+    with pytest.raises(ValidationError) as info:
+        load_articles(path)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:3: field 'updated' must be a date like 2026-05-01")
+
+
+def test_a_spreadsheet_date_cell_is_a_date(tmp_path):
+    import datetime as dt
+
+    rows = [["question", "answer", "updated"], ["q", "a", dt.date(2026, 5, 1)]]
+    path = workbook(tmp_path / "faq.xlsx", {"FAQ": rows})
+    (article,) = load_articles(path)
+    assert article.updated.startswith("2026-05-01")
