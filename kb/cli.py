@@ -19,7 +19,7 @@ from .config import ENCODER_ENV, Config, encoder_spec, load_config
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
-from .ingest import validate
+from .ingest import load_report
 from .options import Mode, Role
 from .retrieval import load_searcher
 
@@ -234,11 +234,14 @@ def cmd_serve(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    """`validate`: every problem in the articles on stderr, then their count; builds nothing.
-    Returns 1 when there are problems, else 0."""
-    problems = validate(args.articles)
+    """`validate`: every problem in the articles on stderr, each notice (`note: ...`) and the
+    count of problems on stdout; builds nothing. Returns 1 when there are problems, else 0."""
+    report = load_report(args.articles)
+    problems = sorted(report.problems, key=lambda p: (p.path, p.line, p.message))
     for problem in problems:
         print(problem, file=sys.stderr)
+    for notice in report.notices:  # drafts and files skipped, merged cells filled, ... (issue 13)
+        print(f"note: {notice}")
     print(f"{len(problems)} problem(s) in {args.articles}")
     return 1 if problems else 0
 

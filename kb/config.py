@@ -14,6 +14,7 @@
 | KB_EDITOR_TOKEN | secret that opens the editor page | unset: the page stays locked |
 | KB_QUERY_PROMPT, KB_PASSAGE_PROMPT | prompts for `st:` encoders | E5 prefixes for e5 models |
 | KB_APP_URL | the app's http(s) address, for absolute links in the agents' copy box | the browser's |
+| KB_BASE_URL | docs site address: relative `url:` values (`/help/fees/`) become links under it | unset |
 | KB_FAULT_POINT | crash-test hook: SIGKILL at that build step (tests only) | unset |
 
 A bad value raises `ConfigError` naming the variable, the value and the fix.
@@ -49,6 +50,7 @@ class Config:
     encoder: str = DEFAULT_ENCODER
     min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
     app_url: str = ""  # KB_APP_URL, validated by app_url(); "" when unset
+    base_url: str = ""  # http(s)://host[/path] without query or fragment; "" when unset
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -64,7 +66,20 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         encoder=encoder_spec(None, env),
         min_score=_min_score(env.get("KB_MIN_SCORE")),
         app_url=app_url(env.get("KB_APP_URL")),
+        base_url=base_url(env),
     )
+
+
+def base_url(environ: Mapping[str, str] | None = None) -> str:
+    """KB_BASE_URL without its trailing '/', or "" when unset or blank, e.g.
+    https://help.example.com or https://example.com/docs. Raises ConfigError unless it is an
+    http(s) address with a host and an optional path (no user, query, fragment or spaces)."""
+    env = os.environ if environ is None else environ
+    value = env.get("KB_BASE_URL")
+    text = _http_address(
+        "KB_BASE_URL", value, "https://help.example.com or https://example.com/docs"
+    )
+    return text.rstrip("/")
 
 
 def _min_score(value: str | None) -> float | None:
@@ -89,6 +104,13 @@ def app_url(value: str | None) -> str:
     """KB_APP_URL as the app's base address ending in "/" ("" when unset or blank), for links
     that must work outside the app (an agent pastes them into a ticket). Raises ConfigError for
     anything but an http(s) URL with a host and without a query, fragment or spaces."""
+    text = _http_address("KB_APP_URL", value, "https://help.example.com/")
+    return text if not text or text.endswith("/") else text + "/"
+
+
+def _http_address(name: str, value: str | None, example: str) -> str:
+    """`value` stripped when it is an http(s) address with a host and no user, query, fragment,
+    quotes or spaces; "" when unset or blank. Raises ConfigError naming `name` and `example`."""
     if value is None or not value.strip():
         return ""
     text = value.strip()
@@ -96,15 +118,16 @@ def app_url(value: str | None) -> str:
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
+        or parts.username
         or parts.query
         or parts.fragment
         or any(c.isspace() or c in "\"'<>\\?#" for c in text)
     ):
         raise ConfigError(
-            f"KB_APP_URL={value!r} is not the app's address; set it like "
-            "https://help.example.com/ (http or https, no ?query or #fragment) or unset it"
+            f"{name}={value!r} is not an http(s) address; set it like {example} "
+            "(no user, ?query or #fragment) or unset it"
         )
-    return text if text.endswith("/") else text + "/"
+    return text
 
 
 def _whole_number(env: Mapping[str, str], name: str, example: str, most: int) -> int:

@@ -41,6 +41,11 @@ class Article:
     updated: str = ""
     source: str = ""
     body_line: int = 1
+    # import fidelity (issue 13): a one-line summary (front matter `description`), the other ways
+    # customers ask for the article (each indexed like the title), the line of its slug
+    summary: str = ""
+    questions: tuple[str, ...] = ()
+    slug_line: int = 0  # 0: the slug was not written; problems point at body_line instead
 
     @property
     def is_public(self) -> bool:
@@ -50,8 +55,8 @@ class Article:
     @functools.cached_property
     def content_hash(self) -> str:
         """16 hex characters of sha256 over everything that affects search, so an unchanged
-        article is recognised on rebuild (`source` and `body_line` are left out: moving an
-        article inside its file changes no vector)."""
+        article is recognised on rebuild (`source`, `body_line` and `slug_line` are left out:
+        moving an article inside its file changes no vector)."""
         payload = json.dumps(
             [
                 self.slug,
@@ -62,7 +67,9 @@ class Article:
                 self.visibility.value,
                 list(self.tags),
                 self.url,
-            ],
+            ]
+            # only when given, so articles without them keep the hashes they had
+            + ([self.summary, list(self.questions)] if self.summary or self.questions else []),
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

@@ -3,6 +3,14 @@ sections and chunks. Owns the source formats and their checks.
 Imports: kb.model, kb.options, kb.errors, kb.text (never index, build or retrieval)."""
 
 from .chunking import chunk_article, split_sections
-from .loader import discover, load_articles, validate
+from .loader import LoadReport, discover, load_articles, load_report, validate
 
-__all__ = ["chunk_article", "discover", "load_articles", "split_sections", "validate"]
+__all__ = [
+    "LoadReport",
+    "chunk_article",
+    "discover",
+    "load_articles",
+    "load_report",
+    "split_sections",
+    "validate",
+]

@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 
-from ..model import Article, Chunk, Section
+from ..model import Article, ArticleView, Chunk, Section
 from ..options import ChunkSettings
 from ..text import markdown_to_text, sentences
 
@@ -110,11 +110,17 @@ def _windows(text: str, settings: ChunkSettings) -> list[str]:
 
 
 def chunk_article(
-    article: Article, sections: list[Section], settings: ChunkSettings = ChunkSettings()
+    article: Article | ArticleView,
+    sections: list[Section],
+    settings: ChunkSettings = ChunkSettings(),
 ) -> list[Chunk]:
     """Chunks of one article, section by section in order. The embedded text starts with the title
     and heading so a chunk that never repeats the topic ("点击下一步即可") is still found for it.
-    A section without text is one chunk of its heading."""
+    A section without text is one chunk of its heading. After them, one chunk per alternative
+    question (`article.questions`, embedded alone like the title vector's text) and one for the
+    `summary` (after the title), all of the first section: a query worded like one of them finds
+    the article by its vector and, through the title and tags BM25 adds to every chunk, by its
+    words; the card shows the first section, as for a title match."""
     chunks: list[Chunk] = []
     for section in sections:
         body = section.text or section.heading
@@ -124,18 +130,31 @@ def chunk_article(
                 if section.index == 0 and section.level == 0
                 else (f"{article.title} - {section.heading}")
             )
-            embed_text = f"{prefix}\n{text}"
-            digest = hashlib.sha256(
-                f"{article.slug}\x00{section.anchor}\x00{position}\x00{embed_text}".encode()
-            ).hexdigest()[:20]
-            chunks.append(
-                Chunk(
-                    chunk_id=digest,
-                    slug=article.slug,
-                    section_index=section.index,
-                    position=position,
-                    text=text,
-                    embed_text=embed_text,
-                )
-            )
+            chunks.append(_chunk(article.slug, section, position, text, f"{prefix}\n{text}"))
+    if sections:
+        first = sections[0]
+        start = sum(1 for c in chunks if c.section_index == first.index)
+        # an ArticleView read back from the index (cache compaction, kb/build/compact.py) has
+        # neither: the index does not store them yet
+        summary = getattr(article, "summary", "")
+        asked = [(q, q) for q in getattr(article, "questions", ())]
+        if summary:
+            asked.append((summary, f"{article.title}\n{summary}"))
+        for offset, (text, embed_text) in enumerate(asked):
+            chunks.append(_chunk(article.slug, first, start + offset, text, embed_text))
     return chunks
+
+
+def _chunk(slug: str, section: Section, position: int, text: str, embed_text: str) -> Chunk:
+    """A Chunk of `section` with its content-hash id."""
+    digest = hashlib.sha256(
+        f"{slug}\x00{section.anchor}\x00{position}\x00{embed_text}".encode()
+    ).hexdigest()[:20]
+    return Chunk(
+        chunk_id=digest,
+        slug=slug,
+        section_index=section.index,
+        position=position,
+        text=text,
+        embed_text=embed_text,
+    )

@@ -1,4 +1,8 @@
-"""The .xlsx reader: the first sheet of a workbook as a header and rows, with bounded work.
+"""The .xlsx reader: every worksheet of a workbook as a header and rows, with bounded work.
+
+Each sheet with a header row (found in its first rows: a title or banner above it is skipped)
+is a table of its own, reported as `file.xlsx[Sheet]:row`; its name is the rows' default category
+(kb/ingest/faq.py). Merged cells are filled from their top-left cell (kb/ingest/merged.py).
 
 A workbook is a zip of XML parts, so its size on disk says little: a 5 KB file can declare the
 range A1:XFD1048576 (17 billion cells, which openpyxl's row iterator pads out one by one) or
@@ -18,24 +22,43 @@ from __future__ import annotations
 import itertools
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ..errors import Problem
 from ..options import LIMITS
+from .docsite import Notes
 from .fields import shown
-from .tables import SPLIT, TableRefused, check_row_limits, column_name
+from .merged import fill_merged, merged_ranges
+from .tables import HEADER_ROWS, SPLIT, TableRefused, check_row_limits, column_name, find_header
 
-HINT_SHEETS = 10  # sheets looked at for "move sheet ... to the front" when the first is empty
 RESAVE = "the file is damaged or not an .xlsx workbook: open it and save it again as .xlsx"
 
 
-def read_excel(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    """Header (cleaned names) and (row number, cells) rows of the first sheet, rows without any
-    value dropped and every row padded to the widest; ([], []) after a Problem: a limit passed,
-    a damaged file (cut, not a zip, bad XML), no worksheet first, an empty first sheet (naming a
-    later sheet that has data), or a formula in any cell (then the row is left out)."""
+@dataclass
+class SheetTable:
+    """One worksheet as a FAQ table: `display` is `file.xlsx[Sheet]`, `header` the cleaned names
+    of the header row (found in the first HEADER_ROWS rows, on Excel row `header_line`), `rows`
+    (row number, cells) below it, padded to the widest row, rows without a value dropped."""
+
+    title: str
+    display: str
+    header: list[str]
+    header_line: int
+    rows: list[tuple[int, list]]
+
+
+def read_sheets(
+    path: Path, display: str, problems: list[Problem], notes: Notes
+) -> list[SheetTable]:
+    """Every worksheet of a workbook that holds a FAQ table; [] after a Problem: a limit passed
+    (rows counted over all sheets), a damaged file (cut, not a zip, bad XML), a workbook without
+    any value, or a formula in any cell (then the row is left out). Merged cells are filled from
+    their top-left cell and empty sheets and sheets without a header row (when another sheet has
+    one) are skipped, each with a notice; when no sheet has a header, the first sheet with values
+    is returned with its row 1 as the header, which the caller refuses with its hint."""
     from openpyxl import load_workbook
 
     try:
@@ -43,24 +66,69 @@ def read_excel(path: Path, display: str, problems: list[Problem]) -> tuple[list[
         workbook = load_workbook(path, read_only=True, data_only=False)
     except TableRefused as exc:
         problems.append(exc.problem)
-        return [], []
+        return []
     except Exception as exc:  # openpyxl, zipfile and XML raise many types for a damaged file
         problems.append(Problem(display, 1, f"cannot read the workbook ({_reason(exc)}); {RESAVE}"))
-        return [], []
+        return []
     try:
-        rows = _first_sheet_rows(workbook, display)
+        with zipfile.ZipFile(path) as package:
+            sheets = _all_sheets(workbook, package, display, notes)
     except TableRefused as exc:
         problems.append(exc.problem)
-        return [], []
+        return []
     finally:
         workbook.close()
+    if not sheets:
+        problems.append(Problem(display, 1, f"the workbook has no worksheet with values; {RESAVE}"))
+        return []
+    found = [t for t in sheets if t[2] is not None]
+    for title, where, start, _ in sheets:
+        if start is None and found:
+            notes.add(
+                where,
+                1,
+                f"skipped sheet {title!r}: no row with 'question' and 'answer' columns in its "
+                f"first {HEADER_ROWS} rows (add that header to import it)",
+            )
+    tables = [_table(t, problems, notes) for t in (found or sheets[:1])]
+    return [t for t in tables if t is not None]
+
+
+def _all_sheets(workbook, package, display: str, notes: Notes) -> list[tuple]:
+    """(title, display, header index or None, rows) of every worksheet with a value, merged
+    cells filled; empty ones get a notice. Rows are counted over all sheets against the limit."""
+    out, total = [], 0
+    for sheet in workbook.worksheets:
+        # one sheet: the file's name as before; several: `file.xlsx[Sheet]`
+        where = f"{display}[{sheet.title}]" if len(workbook.worksheets) > 1 else display
+        rows = list(_bounded_rows(sheet, where, total))
+        total += len(rows)
+        if not any(_has_value(values) for _, values in rows):
+            if len(workbook.worksheets) > 1:
+                notes.add(where, 1, f"skipped sheet {sheet.title!r}: it is empty")
+            continue
+        filled = fill_merged(rows, merged_ranges(package, sheet._worksheet_path))
+        if filled:
+            notes.add(where, 1, f"filled merged cells from their top-left cell: {filled}")
+        out.append((sheet.title, where, find_header(rows), rows))
+    return out
+
+
+def _table(sheet: tuple, problems: list[Problem], notes: Notes) -> SheetTable | None:
+    """The SheetTable of one sheet's rows (header row `start`, else row 1); formulas refused."""
+    title, where, start, rows = sheet
+    start = start or 0
+    if start:
+        notes.add(
+            where, rows[start][0], f"header found on row {rows[start][0]}; rows above skipped"
+        )
     width = max(len(r) for _, r in rows)
-    header = [column_name(c) for c in _padded(rows[0][1], width)]
+    header = [column_name(c) for c in _padded(rows[start][1], width)]
     body = []
-    for number, values in rows[1:]:
+    for number, values in rows[start + 1 :]:
         cells = _padded(values, width)
         formulas = [
-            _formula_problem(header[i] or f"column {i + 1}", value, number, display)
+            _formula_problem(header[i] or f"column {i + 1}", value, number, where)
             for i, value in enumerate(cells)
             if _is_formula(value)
         ]
@@ -69,7 +137,7 @@ def read_excel(path: Path, display: str, problems: list[Problem]) -> tuple[list[
             # An empty spreadsheet cell is None: rows are padded, so a missing visibility cell
             # reaches the visibility check as empty, which is refused.
             body.append((number, ["" if v is None else v for v in cells]))
-    return header, body
+    return SheetTable(title, where, header, rows[start][0], body)
 
 
 def _check_package(path: Path, display: str) -> None:
@@ -98,57 +166,16 @@ def _check_package(path: Path, display: str) -> None:
         )
 
 
-def _first_sheet_rows(workbook, display: str) -> list[tuple[int, tuple]]:
-    """(row number, values without trailing empty cells) of every row of the first sheet from
-    row 1 (the header); raises TableRefused for a limit, damage, a chart sheet first or a first
-    sheet without any value (naming a later sheet that has one)."""
-    sheets = workbook.worksheets
-    first = workbook.sheetnames[0] if workbook.sheetnames else None
-    if not sheets:
-        raise TableRefused(Problem(display, 1, f"the workbook has no worksheet; {RESAVE}"))
-    if first != sheets[0].title:
-        raise TableRefused(
-            Problem(
-                display,
-                1,
-                f"the first sheet {shown(first)} is a chart, not a table; "
-                "move the FAQ sheet to the front",
-            )
-        )
-    rows = list(_bounded_rows(sheets[0], display))
-    if any(_has_value(values) for _, values in rows):
-        return rows
-    # the hint looks at the next few sheets only: each may hold LIMITS.table_rows rows
-    filled = next((ws.title for ws in sheets[1:HINT_SHEETS] if _has_rows(ws, display)), None)
-    where = f"; move sheet {filled!r} to the front" if filled else ""
-    raise TableRefused(
-        Problem(
-            display,
-            1,
-            f"the first sheet {first!r} is empty; FAQ tables are read from the first sheet "
-            f"only{where}",
-        )
-    )
-
-
-def _has_rows(sheet, display: str) -> bool:
-    """Whether `sheet` has a value in any row; a sheet over a limit or damaged counts as one."""
-    try:
-        return any(_has_value(values) for _, values in _bounded_rows(sheet, display))
-    except TableRefused:
-        return True
-
-
 def _has_value(row) -> bool:
     return any(v is not None and str(v).strip() for v in row)
 
 
-def _bounded_rows(sheet, display: str) -> Iterator[tuple[int, tuple]]:
+def _bounded_rows(sheet, display: str, before: int = 0) -> Iterator[tuple[int, tuple]]:
     """(Excel row number, values up to the last non-empty one) for every row from 1, counted as
-    they are parsed; TableRefused past a limit (the declared dimensions are checked before the
-    first row) or when openpyxl cannot parse the sheet."""
+    they are parsed (after `before` rows of earlier sheets); TableRefused past a limit (the
+    declared dimensions are checked before the first row) or when openpyxl cannot parse it."""
     rows, columns = sheet.max_row or 0, sheet.max_column or 0
-    if rows > LIMITS.table_rows + 1 or columns > LIMITS.table_columns:
+    if before + rows > LIMITS.table_rows + 1 or columns > LIMITS.table_columns:
         declared = sheet.calculate_dimension() if rows and columns else "of its size record"
         raise TableRefused(
             Problem(
@@ -172,7 +199,7 @@ def _bounded_rows(sheet, display: str) -> Iterator[tuple[int, tuple]]:
                 Problem(display, number, f"cannot read the sheet ({_reason(exc)}); {RESAVE}")
             ) from exc
         values = _trimmed(values)
-        check_row_limits(values, number, number, display, names)
+        check_row_limits(values, before + number, number, display, names)
         names = names or [column_name(v) for v in values]
         yield number, values
 

@@ -13,6 +13,7 @@ empty visibility cell in a table that has the column, and any visibility value o
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from ..errors import Problem
 from ..model import Article
 from ..options import Language, Visibility
 from ..text import clean_text
-from .excel import read_excel
+from .docsite import Notes
+from .excel import read_sheets
 from .fields import (
     SLUG_CHARS,
     check_size,
@@ -30,10 +32,14 @@ from .fields import (
     parse_choice,
     shown,
 )
+from .ids import question_id, sheet_category
+from .markdown import as_date
+from .questions import cell_questions
 from .tables import (
     COLUMNS,
     REQUIRED,
     column_name,
+    find_header,
     is_blank,
     read_csv,
     read_jsonl,
@@ -41,23 +47,24 @@ from .tables import (
 )
 from .urls import check_url
 
-READERS = {".csv": read_csv, ".xlsx": read_excel, ".jsonl": read_jsonl}
+READERS = {".csv": read_csv, ".jsonl": read_jsonl}
 
 
-def check_header(header: list[str], display: str, problems: list[Problem]) -> bool:
-    """Refuse unknown and repeated column names (line 1); True when the header can be used."""
+def check_header(header: list[str], display: str, problems: list[Problem], line: int = 1) -> bool:
+    """Refuse unknown and repeated column names (on the header's `line`); True when the header
+    can be used."""
     before = len(problems)
     seen: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
         if not name:
             continue
         if name not in COLUMNS:
-            problems.append(unknown_column_problem(name, "column", display, 1))
+            problems.append(unknown_column_problem(name, "column", display, line))
         elif name in seen:
             problems.append(
                 Problem(
                     display,
-                    1,
+                    line,
                     f"column {name!r} appears twice (columns {seen[name]} and {number}); "
                     "keep one of them",
                 )
@@ -97,13 +104,51 @@ def _record(
     return {name: value for name, value in zip(header, values, strict=True) if name}
 
 
-def load_table(path: Path, display: str, problems: list[Problem]) -> list[Article]:
+def load_table(
+    path: Path, display: str, problems: list[Problem], notes: Notes | None = None
+) -> list[Article]:
     """Articles from one FAQ table; problems are appended (with the row's line) instead of raised.
 
-    Nothing from a table whose header is unusable (missing, unknown or repeated columns) is
-    returned, so a misspelt visibility column can never publish the rows it was meant to hide."""
-    # rows: (line, cells by position) for CSV and Excel, (line, {key: value}) for JSONL
+    Every sheet of a workbook is a table of its own (`file.xlsx[Sheet]`, its name the rows'
+    default category); the header may sit below a title row (found in the first HEADER_ROWS
+    rows, with a notice). Nothing from a table whose header is unusable (missing, unknown or
+    repeated columns) is returned, so a misspelt visibility column can never publish the rows it
+    was meant to hide."""
+    notes = Notes() if notes is None else notes
+    if path.suffix.lower() == ".xlsx":
+        sheets = read_sheets(path, display, problems, notes)
+        return [
+            article
+            for t in sheets
+            for article in _table_articles(
+                (t.header, t.rows, t.header_line),
+                path,
+                t.display,
+                sheet_category(t.title),
+                problems,
+                notes,
+            )
+        ]
+    # rows: (line, cells by position) for CSV, (line, {key: value}) for JSONL
     header, rows = READERS[path.suffix.lower()](path, display, problems)
+    header_line = 1
+    if rows and not isinstance(rows[0][1], dict):
+        every = [(1, header), *rows]
+        start = find_header(every) or 0
+        if start:
+            header_line = every[start][0]
+            header, rows = [column_name(c) for c in every[start][1]], every[start + 1 :]
+            notes.add(
+                display, header_line, f"header found on row {header_line}; rows above skipped"
+            )
+    return _table_articles((header, rows, header_line), path, display, "faq", problems, notes)
+
+
+def _table_articles(
+    table: tuple, path: Path, display: str, category: str, problems: list[Problem], notes: Notes
+) -> list[Article]:
+    """Articles of one table (header, rows, header line): the header checked first."""
+    header, rows, header_line = table
     if not rows and not header:
         if not any(p.path == display for p in problems):
             problems.append(
@@ -118,14 +163,34 @@ def load_table(path: Path, display: str, problems: list[Problem]) -> list[Articl
     if missing:
         problems.append(_missing_columns_problem(header, rows, missing, display))
         return []
-    if not check_header(header, display, problems):
+    if not check_header(header, display, problems, header_line):
         return []
-    articles = []
+    if "id" not in header and "slug" not in header and rows:
+        notes.add(
+            display,
+            header_line,
+            "no 'id' column: each row's id is made from its question (faq-<8 hex digits>), so "
+            "adding or moving rows keeps links; rewording a question changes its id (add an "
+            "'id' column with one short name per row to keep ids through any edit)",
+        )
+    articles, asked = [], {}
     for line, values in rows:
         row = (
             values if isinstance(values, dict) else _record(header, values, line, display, problems)
         )
-        article = row is not None and _row_article(row, line, path, display, problems)
+        article = row is not None and row_article(row, (line, category), path, display, problems)
+        if article and not (_cell(row, "slug") or _cell(row, "id")):
+            if article.slug in asked:  # the same question (as normalised) on two rows
+                problems.append(
+                    Problem(
+                        display,
+                        line,
+                        f"row repeats the question of row {asked[article.slug]} "
+                        f"({shown(article.title)}); delete one of them or give each an 'id'",
+                    )
+                )
+                continue
+            asked[article.slug] = line
         if article:
             articles.append(article)
     return articles
@@ -169,13 +234,16 @@ def _cell(row: dict, key: str) -> str:
 
 
 def _check_values(row: dict, display: str, line: int, problems: list[Problem]) -> None:
-    """JSON values must be text or numbers (tags may be a list of words): a list or an object
-    would otherwise be indexed as its Python repr."""
+    """JSON values must be text or numbers (tags and questions may be lists of words; a
+    spreadsheet date cell becomes ISO 8601 text): a list or an object would otherwise be indexed
+    as its Python repr."""
     for key, value in row.items():
+        if isinstance(value, dt.date):  # a spreadsheet date cell: ISO 8601 text
+            row[key] = value = value.isoformat()
         ok = value is None or isinstance(value, (str, int, float))
-        if key == "tags" and isinstance(value, list):
+        if key in ("tags", "questions") and isinstance(value, list):
             ok = all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in value)
-            row[key] = ",".join(map(str, value)) if ok else value
+            row[key] = ("," if key == "tags" else "\n").join(map(str, value)) if ok else value
         if not ok or isinstance(value, bool):
             problems.append(
                 Problem(
@@ -203,9 +271,12 @@ def _visibility(row: dict, where: tuple[str, int], problems: list[Problem]) -> V
     return parse_choice(Visibility, value, "visibility", where, problems)
 
 
-def _row_article(
-    row: dict, line: int, path: Path, display: str, problems: list[Problem]
+def row_article(
+    row: dict, at: tuple[int, str], path: Path, display: str, problems: list[Problem]
 ) -> Article | None:
+    """One row as an Article (`at`: its line and the table's default category), or None after
+    problems on its line."""
+    line, category = at
     where = (display, line)
     before = len(problems)
     _check_values(row, display, line, problems)
@@ -228,8 +299,9 @@ def _row_article(
                     f"({shown(value)}); paste the text as a value",
                 )
             )
-    # the file name's slug and the row's line; a valid name that fits keeps today's slugs
-    default = f"{default_slug(path.stem, SLUG_CHARS - len(str(line)) - 1)}-{line}"
+    # the file name's slug and the question's hash: stable when rows are added or moved
+    default = f"{default_slug(path.stem, SLUG_CHARS - 9)}-{question_id(question)}"
+    questions = cell_questions(_cell(row, "questions"), where, problems)
     slug = check_slug(_cell(row, "slug") or _cell(row, "id") or default, where, problems)
     language_cell = _cell(row, "language")
     language = (
@@ -239,6 +311,7 @@ def _row_article(
     )
     visibility = _visibility(row, where, problems)
     url = check_url(_cell(row, "url"), where, problems)
+    updated = as_date(_cell(row, "updated"), "updated", where, problems)
     if len(problems) > before:
         return None
     tags = tuple(t.strip() for t in _cell(row, "tags").replace("，", ",").split(",") if t.strip())
@@ -246,12 +319,14 @@ def _row_article(
         slug=slug,
         title=question,
         body=answer,
-        category=_cell(row, "category") or "faq",
+        category=_cell(row, "category") or category,
         language=language,
         visibility=visibility,
         tags=tags,
         url=url,
-        updated=_cell(row, "updated"),
+        updated=updated,
         source=display,
         body_line=line,
+        questions=questions,
+        slug_line=line,
     )

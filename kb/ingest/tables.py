@@ -21,7 +21,18 @@ from ..text import clean_text, normalise
 from .fields import decode_text, read_limited, shown
 
 REQUIRED = ("question", "answer")
-OPTIONAL = ("id", "slug", "category", "language", "visibility", "url", "tags", "updated")
+OPTIONAL = (
+    "id",
+    "slug",
+    "category",
+    "language",
+    "visibility",
+    "url",
+    "tags",
+    "updated",
+    "questions",
+)
+HEADER_ROWS = 5  # rows (with a value) searched for the header: a title or banner may be above it
 COLUMNS = REQUIRED + OPTIONAL
 
 
@@ -51,6 +62,15 @@ ALIASES = {
     "更新时间": "updated",
     "更新日期": "updated",
     "编号": "id",
+    "相似问题": "questions",
+    "相似问法": "questions",
+    "其他问法": "questions",
+    "其它问法": "questions",
+    "其他问题": "questions",
+    "同义问题": "questions",
+    "扩展问题": "questions",
+    "alternative questions": "questions",
+    "similar questions": "questions",
 }
 
 
@@ -83,6 +103,23 @@ def unknown_column_problem(name: str, kind: str, display: str, line: int) -> Pro
 
 
 SPLIT = "split the table into several files"
+
+
+def find_header(rows: Sequence[tuple[int, Sequence]]) -> int | None:
+    """Index in `rows` ((line, cells) as read, the first row included) of the header: the first
+    of the first HEADER_ROWS rows with a value whose cells name both 'question' and 'answer'
+    (aliases count); None when there is none, e.g. a table that is not a FAQ."""
+    seen = 0
+    for index, (_, cells) in enumerate(rows):
+        names = {column_name(c) for c in cells if isinstance(c, str)}
+        if not names - {""}:
+            continue
+        if set(REQUIRED) <= names:
+            return index
+        seen += 1
+        if seen >= HEADER_ROWS:
+            return None
+    return None
 
 
 class TableRefused(Exception):

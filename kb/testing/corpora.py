@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..ingest import load_articles, split_sections
+from ..ingest.faq import question_id
 from ..ingest.fields import default_slug
 from ..text import sentences
 from .hostile import GOOD, MORE_BAD
@@ -41,6 +42,51 @@ BAD: dict[str, tuple[dict, str]] = {
     "tags as a number": (
         {"a.md": "---\ntitle: t\ntags: 5\n---\n正文\n"},
         "a.md:3: field 'tags' must be a list",
+    ),
+    "tags as a comma-separated text": (
+        {"a.md": "---\ntitle: t\ntags: 退款, 提现\n---\n正文\n"},
+        "a.md:3: field 'tags' must be a list, got the text '退款, 提现'; write tags: [退款, 提现]",
+    ),
+    "updated that is not a date": (
+        {"a.md": "---\ntitle: t\nupdated: 昨天\n---\n正文\n"},
+        "a.md:3: field 'updated' must be a date like 2026-05-01",
+    ),
+    "unclosed quote in front matter": (
+        {"a.md": '---\ntitle: "年费说明\nslug: fees\ncategory: a\n\ntags: [a]\n---\n正文\n'},
+        "a.md:2: invalid YAML in front matter: the quote opened on this line is never closed",
+    ),
+    "duplicate slug reported at its slug line": (
+        {
+            "a.md": "---\ntitle: t\nslug: fee\n---\n正文\n",
+            "b.md": "---\ntitle: u\ncategory: x\nslug: fee\n---\n正文\n",
+        },
+        "b.md:4: duplicate slug 'fee'",
+    ),
+    "docs-site field that is not a layout field": (
+        {"a.md": "---\ntitle: t\nweight: 3\nvisiblity: internal\n---\n正文\n"},
+        "a.md:4: unknown field 'visiblity'; did you mean 'visibility'?",
+    ),
+    "FAQ problem on a later sheet of a workbook": (
+        {
+            "faq.xlsx": _xlsx(
+                {
+                    "One": [["question", "answer"], ["年费", "没有"]],
+                    "Two": [["问题", "答案"], ["提现", None]],
+                }
+            )
+        },
+        "faq.xlsx[Two]:2: empty 'answer' cell",
+    ),
+    "help-center export with an unknown locale": (
+        {
+            "export.json": '{"articles": [\n  {"id": 1, "title": "Fees", "body": "<p>1%</p>",\n'
+            '   "locale": "fr-fr"}\n]}\n'
+        },
+        "export.json:2: unknown language 'fr'",
+    ),
+    "question column given as a text in front matter": (
+        {"a.md": "---\ntitle: t\nquestions: 忘了密码, 找回密码\n---\n正文\n"},
+        "a.md:3: field 'questions' must be a list",
     ),
     "missing title": ({"a.md": "---\ncategory: x\n---\n正文\n"}, "a.md:1: missing title"),
     "empty title": ({"a.md": "---\ntitle: ''\n---\n正文\n"}, "a.md:2: missing title"),
@@ -112,19 +158,6 @@ BAD: dict[str, tuple[dict, str]] = {
     "FAQ formula (xlsx)": (
         {"faq.xlsx": _xlsx({"FAQ": [["question", "answer"], ["年费", "=CONCAT(A1,B1)"]]})},
         "faq.xlsx:2: 'answer' cell is a spreadsheet formula",
-    ),
-    "FAQ merged header rows": (
-        {
-            "faq.xlsx": _xlsx(
-                {"FAQ": [["OKPay 常见问题 2026", None], ["question", "answer"], ["年费", "没有"]]},
-                merged="A1:B1",
-            )
-        },
-        "faq.xlsx:1: missing column(s) question, answer",
-    ),
-    "FAQ data on a sheet that is not the first": (
-        {"faq.xlsx": _xlsx({"Cover": [], "FAQ": [["question", "answer"], ["年费", "没有"]]})},
-        "faq.xlsx:1: the first sheet 'Cover' is empty",
     ),
     "FAQ row with too many cells": (
         {"faq.csv": "question,answer\n年费,没有,多余\n"},
@@ -215,7 +248,7 @@ ACCEPTED: dict[str, tuple[dict, str, str]] = {
     "Chinese file name for a FAQ table": (
         {"常见问题.csv": "question,answer\n开户年龄,年满 18 岁即可开户。\n"},
         "开户年龄",
-        f"{default_slug('常见问题', 118)}-2",
+        f"{default_slug('常见问题', 111)}-{question_id('开户年龄')}",
     ),
     "Chinese file name for an article": (
         {"开户.md": "---\ntitle: 开户年龄\n---\n年满 18 岁即可开户。\n"},
@@ -225,7 +258,7 @@ ACCEPTED: dict[str, tuple[dict, str, str]] = {
     "lone surrogate in a JSONL row": (
         {"hb.jsonl": '{"question": "红包\\ud800活动", "answer": "领取红包，满 100 减 10。"}\n'},
         "红包活动",
-        "hb-1",
+        f"hb-{question_id('红包活动')}",
     ),
     "lone surrogate and zero-width escapes in front matter": (
         {
@@ -237,7 +270,23 @@ ACCEPTED: dict[str, tuple[dict, str, str]] = {
     "classic Mac line ends in a CSV": (
         {"mac.csv": "question,answer\r开户年龄,年满 18 岁即可开户。\r"},
         "开户年龄",
-        "mac-2",
+        f"mac-{question_id('开户年龄')}",
+    ),
+    # a title row (merged banner) above the header: the header is found on row 2 (issue 13)
+    "FAQ title row above the header": (
+        {
+            "faq.xlsx": _xlsx(
+                {"FAQ": [["OKPay 常见问题 2026", None], ["question", "answer"], ["年费", "没有"]]},
+                merged="A1:B1",
+            )
+        },
+        "年费",
+        f"faq-{question_id('年费')}",
+    ),
+    "FAQ data on a sheet that is not the first": (
+        {"faq.xlsx": _xlsx({"Cover": [], "FAQ": [["question", "answer"], ["年费", "没有"]]})},
+        "年费",
+        f"faq-{question_id('年费')}",
     ),
 }
 

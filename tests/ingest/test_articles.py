@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from kb import ValidationError, load_articles
+from kb.ingest.ids import question_id
 from kb.options import Language, Visibility
 from kb.testing import write_articles
 
@@ -187,8 +188,8 @@ def test_csv_faq_rows_become_articles(tmp_path):
     assert articles["fee"].title == "有年费吗"
     assert articles["fee"].body == "没有年费，\n开户免费。"
     assert articles["fee"].category == "payments"
-    # no id: slug from file name and the row's line (the multi-line cell above counts as two)
-    assert articles["faq-4"].visibility is Visibility.INTERNAL
+    # no id: slug from the file name and the question, whatever row it is on
+    assert articles[f"faq-{question_id('最低充值多少')}"].visibility is Visibility.INTERNAL
 
 
 def test_csv_faq_errors_name_the_line(tmp_path):
@@ -236,7 +237,7 @@ def test_jsonl_faq(tmp_path):
     assert (article.slug, article.language) == ("refund-time", Language.EN)
 
 
-def test_xlsx_faq_reads_first_sheet_with_excel_row_numbers(tmp_path):
+def test_xlsx_faq_reads_every_sheet_with_excel_row_numbers(tmp_path):
     root = tmp_path / "a"
     root.mkdir()
     path = root / "faq.xlsx"
@@ -244,18 +245,18 @@ def test_xlsx_faq_reads_first_sheet_with_excel_row_numbers(tmp_path):
         pd.DataFrame(
             {"question": ["有年费吗", "可以开两个账户吗"], "answer": ["没有。", None]}
         ).to_excel(writer, sheet_name="FAQ", index=False)
-        pd.DataFrame({"question": ["第二个表"], "answer": ["不读取"]}).to_excel(
+        pd.DataFrame({"question": ["第二个表"], "answer": ["也读取"]}).to_excel(
             writer, sheet_name="Other", index=False
         )
     with pytest.raises(ValidationError) as info:
         load_articles(root)
     assert [str(p) for p in info.value.problems] == [
-        "a/faq.xlsx:3: empty 'answer' cell; fill it in or delete the row"
+        "a/faq.xlsx[FAQ]:3: empty 'answer' cell; fill it in or delete the row"
     ]
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"question": ["有年费吗"], "answer": ["没有。"]}).to_excel(writer, index=False)
     (article,) = load_articles(path)
-    assert (article.slug, article.body) == ("faq-2", "没有。")
+    assert (article.slug, article.body) == (f"faq-{question_id('有年费吗')}", "没有。")
 
 
 def test_front_matter_escapes_cannot_carry_invalid_or_invisible_characters(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 
 from kb import ValidationError, build_index, load_searcher
 from kb.index import versions
+from kb.ingest import load_report
 from kb.testing import TINY, write_articles
 from kb.testing.corpora import ACCEPTED, BAD
 
@@ -59,13 +60,12 @@ def test_bad_input_is_refused_with_file_line_and_fix(live, name):
     assert sorted(os.listdir(index)) == files_before
 
 
-def test_merged_header_rows_point_at_the_real_header(tmp_path):
-    files, _ = BAD["FAQ merged header rows"]
+def test_a_title_row_above_the_header_is_skipped_and_reported(tmp_path):
+    files, _, slug = ACCEPTED["FAQ title row above the header"]
     root = write(tmp_path / "a", files)
-    with pytest.raises(ValidationError, match="row 2 looks like the header"):
-        from kb import load_articles
-
-        load_articles(root)
+    report = load_report(root)
+    assert [a.slug for a in report.articles] == [slug]
+    assert "a/faq.xlsx:2: header found on row 2; rows above skipped" in map(str, report.notices)
 
 
 @pytest.mark.parametrize("name", list(ACCEPTED))

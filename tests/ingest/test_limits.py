@@ -190,7 +190,7 @@ def test_jsonl_object_with_more_keys_than_the_limit_is_refused(tmp_path):
     path.write_text('{"question": "q", "answer": "a"}\n{' + keys + "}\n", encoding="utf-8")
     assert problems(path) == [
         f"{path}:2: object has 51 keys, over the 50-column limit; keep only the columns "
-        "question, answer, id, slug, category, language, visibility, url, tags, updated"
+        "question, answer, id, slug, category, language, visibility, url, tags, updated, questions"
     ]
 
 
