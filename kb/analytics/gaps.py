@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import AgglomerativeClustering
 
+from ..embed import project_out
+
 DEFAULT_THRESHOLD = 0.3  # cosine distance; see scripts/calibrate_gaps.py
 MAX_QUERIES = 5000  # distinct queries clustered at most (average linkage is O(n^2) memory)
 EXAMPLES = 5
@@ -87,12 +89,16 @@ def content_gaps(
     days: int = 30,
     role: str | None = "public",
     threshold: float = DEFAULT_THRESHOLD,
+    direction: np.ndarray | None = None,
 ) -> list[Gap]:
     """The no-good-match queries of the last `days` days (`store`: an Analytics; `role` as its
     reports) grouped by meaning with `encoder` (an Encoder: encode_queries -> (n, dim) float32
-    unit rows). At most MAX_QUERIES distinct queries, the most searched. Raises AnalyticsError."""
+    unit rows). At most MAX_QUERIES distinct queries, the most searched. `direction`: the index's
+    language direction ((dim,) unit vector, `LoadedIndex.language_direction`), projected out as
+    search does, so a Chinese and an English wording of one question can share a topic. Raises
+    AnalyticsError."""
     frame = store.no_match_queries(days, limit=MAX_QUERIES, role=role)
     if frame.empty:
         return []
-    vectors = encoder.encode_queries(frame["query"].tolist())
+    vectors = project_out(encoder.encode_queries(frame["query"].tolist()), direction)
     return group_queries(frame, cluster(vectors, threshold))

@@ -25,8 +25,8 @@ from kb.evaluation import evaluate, load_queries
 from kb.index import IndexDescription, describe_index, open_store
 from kb.ingest import validate
 
-from . import common
-from .strings import EDITOR
+from . import common, improve
+from .strings import EDITOR, IMPROVE
 
 PAGE = "editor"
 LOG = logging.getLogger(__name__)
@@ -144,8 +144,10 @@ def rebuild_tab(cfg: Config) -> None:
             _table(problems_frame(problems))
         else:
             st.success(EDITOR["no_problems"].format(path=cfg.articles))
+    # the eval gate (kb/app/improve.py), on by default when there is an eval file
+    gate = st.checkbox(IMPROVE["gate"], value=cfg.queries.exists())
     if st.button(EDITOR["rebuild"], type="primary"):
-        _rebuild(cfg)
+        improve.gated_rebuild(cfg) if gate else _rebuild(cfg)
 
 
 def _analytics_failures(store: Analytics) -> None:

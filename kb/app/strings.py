@@ -9,6 +9,7 @@ PAGE_LABELS = {
     "customer": "帮助中心 · Help center",
     "agent": "客服工作台 · Agents",
     "editor": "内容编辑 · Editors",
+    "improve": "改进内容 · Improve content",
 }
 LANGUAGE_LABELS = {"auto": "自动 · Auto", "zh": "中文", "en": "English"}
 LANGUAGE_SELECTOR = "界面语言 / Language"
@@ -19,6 +20,7 @@ TEXT = {
         "customer": "帮助中心",
         "agent": "客服工作台",
         "editor": "内容编辑",
+        "improve": "改进内容",
         "search": "有什么可以帮您？",
         "placeholder": "例如：忘记密码怎么办、提现多久到账",
         "all": "全部",
@@ -52,6 +54,7 @@ TEXT = {
         "customer": "Help center",
         "agent": "Agent desk",
         "editor": "Editors",
+        "improve": "Improve content",
         "search": "How can we help?",
         "placeholder": "e.g. forgot password, how long does a withdrawal take",
         "all": "All",
@@ -111,4 +114,39 @@ EDITOR = {
     "evaluate": "Run evaluation ({path})",
     "evaluating": "evaluating {n} queries…",
     "evaluated": "{n} queries, index {version}",
+}
+
+# the "Improve content" page (kb/app/improve.py): attach queries, content gaps, gated rebuild, preview
+IMPROVE = {
+    "tabs": ["Attach questions", "Content gaps", "Preview & publish"],
+    "source": "queries from",
+    "sources": {"no good match": "no good match", "unhelpful answers": "unhelpful answers"},
+    "no_queries": "No such queries in the last {days} days.",
+    "pick_query": "customer query",
+    "question": "question to attach (edit if needed)",
+    "find": "find the article",
+    "pick_article": "attach to",
+    "attach": "Attach this query to the article",
+    "attached": "Saved to {path}: the next build indexes it with {slug}.",
+    "already": "{slug} already has this question.",
+    "no_articles": "No article found; try other words.",
+    "saved": "Reviewed questions in {path}",
+    "threshold": "how close (cosine distance) queries of one topic are",
+    "group": "Group the no-good-match queries",
+    "gaps": "{n} topics from {q} searches without a good match",
+    "gap_line": "{questions} questions about “{topic}” ({distinct} wordings)",
+    "download": "Download content gaps (CSV)",
+    "no_held": "No built-but-unpublished version. A rebuild with the eval gate keeps a version that "
+    "searches worse here.",
+    "version": "unpublished version",
+    "query": "search both versions",
+    "live": "live {version}",
+    "candidate": "unpublished {version}",
+    "run_gate": "Compare on the eval file ({path})",
+    "publish": "Publish this version",
+    "published": "{new} is live (was {old}); recorded in HISTORY.",
+    "gate": "Publish only if the eval file searches no worse (eval gate)",
+    "gate_held": "The new version {version} searches worse and was kept, not published. The "
+    "live version keeps serving; preview it on the Improve content page.",
+    "gate_passed": "Published {version}: the eval gate passed.",
 }

@@ -185,8 +185,8 @@ def test_cli_gate_exits_3_and_lists_worse_queries(gated, capsys, monkeypatch):
     assert "--force-publish" in out
 
 
-def test_cli_tolerance_out_of_range_is_a_usage_error(gated, capsys):
-    articles, index, queries = gated
+@pytest.mark.parametrize("tolerance", ["5%", "-0.1", "1.5", "nan"])
+def test_cli_tolerance_out_of_range_is_a_usage_error(tmp_path, capsys, tolerance):
     with pytest.raises(SystemExit) as exc:
-        main(["build", "--gate", "--index", str(index), "--tolerance", "5%"])
+        main(["build", "--gate", "--index", str(tmp_path), "--tolerance", tolerance])
     assert exc.value.code == 2 and "--tolerance" in capsys.readouterr().err

@@ -38,7 +38,12 @@ def test_existing_entries_and_their_order_are_kept(tmp_path):
 
 @pytest.mark.parametrize(
     "again",
-    ["Forgot My Password", "forgot  my password ", "ｆｏｒｇｏｔ my password", "forgot\u200b my password"],
+    [
+        "Forgot My Password",
+        "forgot  my password ",
+        "ｆｏｒｇｏｔ my password",
+        "forgot\u200b my password",
+    ],
 )
 def test_the_same_question_in_another_spelling_is_not_added_twice(tmp_path, again):
     attach_question(tmp_path, "reset-password", "forgot my password")
