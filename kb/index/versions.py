@@ -174,12 +174,14 @@ def rollback_order(index_dir: Path, live: str) -> list[str]:
 
 def fallback_order(index_dir: Path) -> list[str]:
     """Every complete version, in the order to serve them when the ones before are damaged: the
-    live one, its `rollback_order`, then the others (rolled back from) newest first. Raises
+    live one, its `rollback_order`, then the others (rolled back from) newest first, and last the
+    versions that were never live (`held_versions`: a gate may have refused them). Raises
     IndexNotFoundError as `current_version`."""
     live = current_version(index_dir)
     below = rollback_order(index_dir, live)
-    rest = [v for v in reversed(versions(index_dir)) if v != live and v not in below]
-    return [live, *below, *rest]
+    held = held_versions(index_dir)
+    rest = [v for v in reversed(versions(index_dir)) if v not in (live, *below, *held)]
+    return [live, *below, *rest, *held]
 
 
 def _first_verified(index_dir: Path, candidates: Sequence[str]) -> tuple[str | None, list[str]]:

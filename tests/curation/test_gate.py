@@ -190,3 +190,15 @@ def test_cli_tolerance_out_of_range_is_a_usage_error(tmp_path, capsys, tolerance
     with pytest.raises(SystemExit) as exc:
         main(["build", "--gate", "--index", str(tmp_path), "--tolerance", tolerance])
     assert exc.value.code == 2 and "--tolerance" in capsys.readouterr().err
+
+
+def test_a_held_version_is_the_last_fallback(gated, encoder):
+    articles, index, queries = gated
+    first = versions.current_version(index)
+    write_articles(articles, {"new/x.md": "---\ntitle: 转账限额\n---\n每日转账限额五万元。\n"})
+    second, _ = gated_build(articles, index, queries, encoder=encoder)
+    (articles / "withdrawals/withdrawal-time.md").unlink()
+    held, _ = gated_build(articles, index, queries, encoder=encoder)
+    assert held.held
+    versions.rollback(index)  # `first` is live; `second` was rolled back from
+    assert versions.fallback_order(index) == [first, second.version, held.version]
