@@ -31,6 +31,7 @@ from ..text import clean_text, normalise
 
 QUESTIONS_FILE = "questions.yaml"
 MAX_QUESTION_CHARS = 200
+MAX_QUESTIONS = 50  # per article: the loader's limit (kb/ingest/questions.py); more fails the build
 HEADER = (
     "# Reviewed alternative questions: article slug -> the ways customers ask for it.\n"
     "# Written by the editor page (Improve content); edit by hand if you like. The next build\n"
@@ -116,7 +117,8 @@ def attach_question(articles_dir: str | Path, slug: str, question: str) -> bool:
     """Attach `question` to the article `slug` in `<articles_dir>/questions.yaml` (created when
     missing). Returns True when added, False when the article already has it (same `normalise`
     form). Raises ValidationError: an empty or over-long question, a question attached to another
-    article (named, with the fix), a damaged file (left untouched); OSError when the folder
+    article (named, with the fix), an article with MAX_QUESTIONS already, a damaged file (left
+    untouched); OSError when the folder
     cannot be written (the file is unchanged then)."""
     articles_dir = Path(articles_dir)
     if not SLUG_RE.fullmatch(slug):
@@ -134,6 +136,13 @@ def attach_question(articles_dir: str | Path, slug: str, question: str) -> bool:
                     _line_of_question(articles_dir, other),
                     f"{text!r} is already attached to {other}; remove it there first",
                 )
+        if len(data.get(slug, [])) >= MAX_QUESTIONS:
+            raise _problem(
+                articles_dir / QUESTIONS_FILE,
+                _line_of_question(articles_dir, slug),
+                f"{slug} already has {MAX_QUESTIONS} questions, the most an article may have; "
+                "remove one it no longer needs first",
+            )
         data.setdefault(slug, []).append(text)
         body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
         atomic_write_text(articles_dir / QUESTIONS_FILE, HEADER + body)

@@ -125,3 +125,13 @@ def test_writers_in_parallel_processes_lose_nothing(tmp_path):
     data = read_questions(tmp_path)
     assert sum(len(v) for v in data.values()) == 60
     assert os.path.exists(tmp_path / QUESTIONS_FILE)
+
+
+def test_an_article_with_the_most_questions_takes_no_more(tmp_path):
+    for i in range(questions_module.MAX_QUESTIONS):
+        attach_question(tmp_path, "busy", f"question number {i}")
+    other = "another article's question"
+    assert attach_question(tmp_path, "quiet", other)
+    with pytest.raises(ValidationError, match="remove one"):
+        attach_question(tmp_path, "busy", "one too many")
+    assert len(read_questions(tmp_path)["busy"]) == questions_module.MAX_QUESTIONS
