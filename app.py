@@ -3,10 +3,11 @@
     streamlit run app.py
 
 The router only: page config, CSS, the interface-language selector and `st.navigation` with one
-page per module of kb/app/ (help center, agent desk, editors). URLs: `/` is the help center
-(`?q=` prefills the search, `?article=<slug>` opens an article); `?page=agent` and `?page=editor`
-open the other pages, which also live at /agent and /editor. Configuration is read by kb.config
-(KB_INDEX, KB_ENCODER, KB_MIN_SCORE, KB_AGENT_TOKEN, ... see its docstring).
+page per module of kb/app/ (help center, agent desk, editors, improve content). URLs: `/` is the
+help center (`?q=` prefills the search, `?article=<slug>` opens an article); `?page=agent`,
+`?page=editor` and `?page=improve` open the other pages, which also live at /agent, /editor and
+/improve. Configuration is read by kb.config (KB_INDEX, KB_ENCODER, KB_MIN_SCORE,
+KB_AGENT_TOKEN, ... see its docstring).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import logging
 
 import streamlit as st
 
-from kb.app import agent_desk, editors, help_center
+from kb.app import agent_desk, editors, help_center, improve
 from kb.app.common import language_selector
 from kb.app.strings import PAGE_LABELS
 from kb.render import CSS
 
-PAGES = {"customer": help_center.page, "agent": agent_desk.page, "editor": editors.page}
+PAGES = {
+    "customer": help_center.page,
+    "agent": agent_desk.page,
+    "editor": editors.page,
+    "improve": improve.page,  # editors: attach queries, content gaps, preview (kb/app/improve.py)
+}
 
 st.set_page_config(page_title="OKPay Help Center", page_icon="🔎", layout="centered")
 logging.getLogger("bm25s").setLevel(logging.WARNING)

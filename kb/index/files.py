@@ -141,14 +141,20 @@ class FileStore:
         return np.load(self._version_dir(version) / "all" / LANGUAGE_FILE)
 
     def publish(
-        self, partitions: Partitions, manifest: Manifest, direction: np.ndarray | None
+        self,
+        partitions: Partitions,
+        manifest: Manifest,
+        direction: np.ndarray | None,
+        make_live: bool = True,
     ) -> tuple[Manifest, dict[str, float]]:
         """`IndexStore.publish`: every partition written under `.tmp-<version>`, then the manifest
         with their checksums, verified, renamed into place and CURRENT switched; the switch is
         recorded in HISTORY; then versions beyond KEEP_VERSIONS (5) are deleted
         (`versions.prune`), never the live one, with leftover temporary folders. A failure before
         the switch deletes everything this call wrote; an OSError (disk full, read-only) is raised
-        as IndexWriteError naming the folder and the fix."""
+        as IndexWriteError naming the folder and the fix. With `make_live=False` (a gated build,
+        kb/curation/gate.py) the version is written and kept but CURRENT is not switched;
+        `versions.publish_held` makes it live later."""
         started = time.perf_counter()
         version = versions.new_version_name()
         tmp = self.directory / f"{TMP_PREFIX}{version}"
@@ -159,16 +165,18 @@ class FileStore:
             tmp.rename(self.directory / version)
             versions.fsync_dir(self.directory)
             fault_point("before-switch")
-            versions.switch_current(self.directory, version)
+            if make_live:
+                versions.switch_current(self.directory, version)
         except BaseException as exc:
             self._discard(tmp, version)
             if isinstance(exc, OSError):
                 raise IndexWriteError(self.directory, exc, before, "build") from exc
             raise
-        fault_point("before-history")
-        versions.record_switch(self.directory, "publish", before, version)
-        fault_point("after-switch")
-        versions.prune(self.directory)
+        if make_live:
+            fault_point("before-history")
+            versions.record_switch(self.directory, "publish", before, version)
+            fault_point("after-switch")
+        versions.prune(self.directory, protect=() if make_live else (version,))
         seconds["write"] = time.perf_counter() - started - seconds["bm25"] - seconds["faiss"]
         return manifest, seconds
 

@@ -41,10 +41,14 @@ class Switch:
     action: str
     old: str | None
     new: str
+    note: str = ""  # why, when it is worth saying: e.g. a publish forced past the eval gate
 
     def to_json(self) -> str:
-        """The switch as one JSON line (no newline)."""
-        return json.dumps({"at": self.at, "action": self.action, "from": self.old, "to": self.new})
+        """The switch as one JSON line (no newline); "note" only when there is one."""
+        data = {"at": self.at, "action": self.action, "from": self.old, "to": self.new}
+        if self.note:
+            data["note"] = self.note
+        return json.dumps(data, ensure_ascii=False)
 
 
 def _parse(line: str) -> Switch | None:
@@ -60,7 +64,8 @@ def _parse(line: str) -> Switch | None:
         return None
     if old is not None and not (isinstance(old, str) and VERSION_NAME.fullmatch(old)):
         return None
-    return Switch(at, data["action"], old, new)
+    note = data.get("note", "")
+    return Switch(at, data["action"], old, new, note if isinstance(note, str) else "")
 
 
 def read(index_dir: Path) -> list[Switch]:
@@ -89,18 +94,24 @@ def read(index_dir: Path) -> list[Switch]:
 
 
 def record(
-    index_dir: Path, action: str, old: str | None, new: str, seed: Sequence[str] = ()
+    index_dir: Path,
+    action: str,
+    old: str | None,
+    new: str,
+    seed: Sequence[str] = (),
+    note: str = "",
 ) -> None:
     """Append the switch `old` -> `new` by `action` to HISTORY (write-then-rename, fsynced), keeping
     the last MAX_EVENTS lines. When there is no history yet, `seed` (the versions that were live
     before, oldest first: what `stack` assumes without a history) is recorded first, so a folder
     built before histories existed keeps its rollback order. Raises OSError (e.g. disk full);
-    CURRENT has already switched then, and `stack` reconciles a missing line with it."""
+    CURRENT has already switched then, and `stack` reconciles a missing line with it. `note`
+    (e.g. "forced past the eval gate: ...") is kept on the line."""
     events = read(index_dir)
     if not events:
         events = [Switch("", "publish", None, name) for name in seed]
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    events.append(Switch(now, action, old, new))
+    events.append(Switch(now, action, old, new, note))
     atomic_write_text(
         index_dir / HISTORY, "".join(e.to_json() + "\n" for e in events[-MAX_EVENTS:])
     )

@@ -31,6 +31,7 @@ from ..errors import (
     BuildLockedError,
     CorruptIndexError,
     IndexNotFoundError,
+    IndexStateError,
     IndexWriteError,
     NothingToRollBackError,
 )
@@ -152,13 +153,13 @@ def switch_current(index_dir: Path, version: str) -> None:
     atomic_write_text(path, version + "\n")
 
 
-def record_switch(index_dir: Path, action: str, old: str | None, new: str) -> None:
-    """Record in HISTORY that `action` ("publish", "rollback") made `new` live in place of `old`.
-    Never raises: the history is advisory (CURRENT has switched already and `history.stack`
-    reconciles a missing line), so a failure (disk full) is logged as a warning."""
+def record_switch(index_dir: Path, action: str, old: str | None, new: str, note: str = "") -> None:
+    """Record in HISTORY that `action` ("publish", "rollback") made `new` live in place of `old`,
+    with an optional `note`. Never raises: the history is advisory (CURRENT has switched already
+    and `history.stack` reconciles a missing line), so a failure (disk full) is logged."""
     seed = history.stack((), old, versions(index_dir)) if old else []  # only names before `old`
     try:
-        history.record(index_dir, action, old, new, seed)
+        history.record(index_dir, action, old, new, seed, note)
     except OSError as exc:
         log.warning("could not record the switch to %s in %s (%s)", new, HISTORY, exc)
 
@@ -173,12 +174,14 @@ def rollback_order(index_dir: Path, live: str) -> list[str]:
 
 def fallback_order(index_dir: Path) -> list[str]:
     """Every complete version, in the order to serve them when the ones before are damaged: the
-    live one, its `rollback_order`, then the others (rolled back from) newest first. Raises
+    live one, its `rollback_order`, then the others (rolled back from) newest first, and last the
+    versions that were never live (`held_versions`: a gate may have refused them). Raises
     IndexNotFoundError as `current_version`."""
     live = current_version(index_dir)
     below = rollback_order(index_dir, live)
-    rest = [v for v in reversed(versions(index_dir)) if v != live and v not in below]
-    return [live, *below, *rest]
+    held = held_versions(index_dir)
+    rest = [v for v in reversed(versions(index_dir)) if v not in (live, *below, *held)]
+    return [live, *below, *rest, *held]
 
 
 def _first_verified(index_dir: Path, candidates: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -217,13 +220,15 @@ def rollback(index_dir: Path) -> tuple[str, str]:
         return live, target
 
 
-def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
+def prune(index_dir: Path, keep: int = KEEP_VERSIONS, protect: Sequence[str] = ()) -> list[str]:
     """Delete every version but the first `keep` of `fallback_order` (the live one and what a
     rollback or a fallback would use first), every leftover `.tmp-*` folder and temporary file of
     an interrupted write; returns the deleted version names (none when keep < 1). Raises
     IndexNotFoundError when nothing is live. The caller holds the build lock (a temporary folder
-    may be a build in progress)."""
+    may be a build in progress). Versions in `protect` (a gated build's version, kept but not
+    live) are never deleted here."""
     kept = set(fallback_order(index_dir)[:keep]) if keep > 0 else set(versions(index_dir))
+    kept |= set(protect)
     removed = []
     for name in versions(index_dir):
         if name not in kept:
@@ -272,3 +277,46 @@ def build_lock(index_dir: Path):
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def held_versions(index_dir: Path) -> list[str]:
+    """Complete versions newer than the live one that were never live (not in HISTORY): builds a
+    gate held back, or not yet published after a preview; newest first. [] when nothing is live.
+    Never raises."""
+    try:
+        live = current_version(index_dir)
+    except IndexNotFoundError:
+        return []
+    seen = {e.new for e in history.read(index_dir)} | {e.old for e in history.read(index_dir)}
+    return [v for v in reversed(versions(index_dir)) if v > live and v not in seen]
+
+
+def publish_held(index_dir: Path, version: str, expect_live: str | None, note: str = "") -> str:
+    """Make `version` (a complete version, e.g. from `held_versions`) live, holding the build
+    lock, its files verified first; recorded in HISTORY as a publish with `note`. Returns the
+    version that was live before (None when nothing was).
+
+    `expect_live` is the live version the caller compared `version` against: when another build
+    or a rollback has changed it since, nothing switches. Raises IndexStateError then (rerun the
+    gate), IndexNotFoundError for a name that is not a complete version, CorruptIndexError when
+    its files fail their checksums, BuildLockedError, IndexWriteError."""
+    with build_lock(index_dir):
+        try:
+            live = current_version(index_dir)
+        except IndexNotFoundError:
+            live = None
+        if live != expect_live:
+            raise IndexStateError(
+                f"the live version of {index_dir} changed from {expect_live} to {live} since "
+                f"{version} was compared with it; compare again (python -m kb build --gate, or the "
+                "preview on the editor page) before publishing"
+            )
+        if not is_version(index_dir, version):
+            raise IndexNotFoundError(index_dir, f"version {version!r} is not a complete build")
+        verify_version(index_dir / version)
+        try:
+            switch_current(index_dir, version)
+        except OSError as exc:
+            raise IndexWriteError(index_dir, exc, live, "publish") from exc
+        record_switch(index_dir, "publish", live, version, note)
+        return live

