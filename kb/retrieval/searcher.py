@@ -22,6 +22,7 @@ from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
+from .kinds import QueryKinds
 from .related import related, vector_articles
 from .snippets import make_snippet
 
@@ -70,6 +71,7 @@ class Searcher:
         self.keyword = KeywordRetriever(index, index.manifest.text_settings)
         self.dense = DenseRetriever(index, encoder)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
+        self.kinds = QueryKinds(index, settings.pinyin, settings.exact_titles)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
 
     @property
@@ -110,7 +112,9 @@ class Searcher:
             return []
         mask = self.index.mask(category, language)
         retriever = {Mode.HYBRID: self.hybrid, Mode.BM25: self.keyword, Mode.DENSE: self.dense}
-        hits = retriever[mode].search(prepared, self.settings.candidates_for(top_k), mask)
+        searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
+        hits = retriever[mode].search(searched, self.settings.candidates_for(top_k), mask)
+        hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
         return self.answers(hits, query, top_k)
 
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
