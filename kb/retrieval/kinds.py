@@ -21,7 +21,8 @@ import threading
 import numpy as np
 
 from ..index import LoadedIndex
-from ..text import normalise
+from ..text import normalise, query_terms
+from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
 
@@ -31,6 +32,9 @@ FILLER_RE = re.compile(
     r"^(?:请问|如何|怎么样|怎么|怎样|怎麼|howdoi|howcani|howto|how)|(?:吗|呢|么|怎么办)$"
 )
 
+# words that only join others: a title typed without them is still that title
+LOOSE_RE = re.compile(r"[和与及的]|(?<![a-z])(?:and|the|your|my)(?![a-z])")
+
 
 def title_key(text: str) -> str:
     """Comparable form of a title or query: normalised, without punctuation and spaces."""
@@ -38,10 +42,14 @@ def title_key(text: str) -> str:
 
 
 def title_keys(text: str) -> set[str]:
-    """`title_key` of `text`, and the same without a leading or trailing question word; keys
+    """`title_key` of `text`, the same without a leading or trailing question word, and both
+    without the joining words of LOOSE_RE (`支付、充值和转账限额` ~ `支付 充值 转账限额`); keys
     shorter than 2 characters are dropped (a single character is no title)."""
-    key = title_key(text)
-    keys = {key, FILLER_RE.sub("", key), FILLER_RE.sub("", FILLER_RE.sub("", key))}
+    norm = normalise(text)
+    keys = set()
+    for form in (norm, LOOSE_RE.sub(" ", norm)):
+        key = NON_WORD_RE.sub("", form)
+        keys |= {key, FILLER_RE.sub("", key), FILLER_RE.sub("", FILLER_RE.sub("", key))}
     return {k for k in keys if len(k) >= 2}
 
 
@@ -73,6 +81,17 @@ class QueryKinds:
         if not self.pinyin or not LATIN_RUN_RE.search(prepared):
             return prepared
         return self.lexicon().rewrite(prepared)
+
+    def highlight_terms(self, query: str) -> tuple[str, ...]:
+        """Terms to mark in snippets beyond the query's own words: the written forms of its
+        numbers and codes (`5万` marks `50,000`, `th01` marks `TH-01`) and the Chinese terms its
+        pinyin stands for (`tixian` marks 提现)."""
+        prepared = normalise(query)
+        extra = written_forms(prepared)
+        rewritten = self.rewrite(prepared)
+        if rewritten != prepared:
+            extra += query_terms(rewritten)
+        return tuple(extra)
 
     def title_rows(self) -> dict[str, list[int]]:
         """title key (`title_keys`) -> article rows with that title, in row order."""

@@ -120,7 +120,8 @@ class Searcher:
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
         """The best chunk of each of the first `top_k` articles in `hits` (best first), as Answers
         in that order, snippets highlighting the terms of the `bounded` raw `query`."""
-        terms = query_terms(self.bounded(query))
+        bounded = self.bounded(query)
+        terms = query_terms(bounded) + self.kinds.highlight_terms(bounded)  # numbers, pinyin
         best: dict[int, Hit] = {}
         for hit in hits:
             best.setdefault(int(self.index.chunk_article[hit.row]), hit)

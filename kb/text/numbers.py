@@ -55,3 +55,26 @@ def canonical_numbers(text: str) -> str:
     text = GROUPED_RE.sub(lambda m: m.group(0).replace(",", ""), text)
     text = MAGNITUDE_RE.sub(_magnitude, text)
     return WORD_RE.sub(_code, text)
+
+
+def _grouped(digits: str) -> str:
+    """12500 -> 12,500 (thousands separators, as articles write amounts)."""
+    return f"{int(digits):,}" if digits.isdigit() and len(digits) > 3 else digits
+
+
+def written_forms(text: str) -> list[str]:
+    """Ways an article may write the numbers and codes of normalised `text`, for highlighting
+    them in the article's own text: each number plain and with thousands separators (`5万` ->
+    50000, 50,000), each code joined, hyphenated, spaced and underscored (`th01` -> th01, th-01,
+    th 01, th_01). [] for text without digits."""
+    if not any(c.isdigit() for c in text):
+        return []
+    forms: list[str] = []
+    text = MAGNITUDE_RE.sub(_magnitude, GROUPED_RE.sub(lambda m: m[0].replace(",", ""), text))
+    for word in WORD_RE.findall(text):
+        parts = PART_RE.findall(word)
+        if word.isdigit():
+            forms += [word, _grouped(word)]
+        elif len(parts) > 1 and any(p.isdigit() for p in parts):
+            forms += [sep.join(parts) for sep in ("", "-", " ", "_")]
+    return list(dict.fromkeys(f for f in forms if len(f) > 1 or f.isdigit()))

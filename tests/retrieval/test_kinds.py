@@ -144,6 +144,7 @@ def test_title_keys_ignore_case_width_script_punctuation_and_question_words():
     assert title_keys("忘記登入密碼怎麼辦？") & title_keys("忘记登录密码怎么办")
     assert title_keys("如何注销账户") & title_keys("注销账户吗")
     assert title_keys("How to reset it?") & title_keys("reset it")
+    assert title_keys("支付、充值和转账限额") & title_keys("支付 充值 转账限额")
     assert not title_keys("。") and not title_keys("a")
 
 
@@ -155,3 +156,23 @@ def test_html_tags_and_attributes_are_not_searchable(index_dir, word):
 def test_snippets_carry_no_tags(index_dir):
     answers = searcher(index_dir).search("网络超时", top_k=1)
     assert answers[0].slug == "error-codes" and "<" not in answers[0].snippet_text
+
+
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("50000元", "50,000"),
+        ("5万", "50,000"),
+        ("５００００", "50,000"),
+        ("TH01", "TH-01"),
+        ("th_01", "TH-01"),
+        ("iphone15", "iPhone 15"),
+        ("tixian shouxufei", "手续费"),
+    ],
+)
+def test_numbers_codes_and_pinyin_are_highlighted_as_the_article_writes_them(
+    index_dir, query, marked
+):
+    answer = searcher(index_dir).search(query, top_k=1)[0]
+    spans = [answer.snippet_text[a:b] for a, b in answer.highlights]
+    assert marked in spans, (answer.slug, answer.snippet_text, spans)
