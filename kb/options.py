@@ -83,12 +83,15 @@ class TextSettings:
 
     `char_bigrams`: every CJK run also as overlapping character pairs (worth 0.014 MRR on BQ,
     docs/BENCHMARKS.md); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
-    character trigrams of non-CJK words longer than 3 characters. Raises ConfigError when neither
-    bigrams nor jieba words are on (a CJK text would have no tokens)."""
+    character trigrams of non-CJK words longer than 3 characters; `canonical_numbers`: numbers
+    and codes in one written form (`50,000`/`5万`/`5w` -> `50000`, `TH-01`/`TH01` -> `th 01 th01`;
+    kb/text/numbers.py). Raises ConfigError when neither bigrams nor jieba words are on (a CJK text
+    would have no tokens)."""
 
     char_bigrams: bool = True
     jieba_words: bool = True
     latin_trigrams: bool = False
+    canonical_numbers: bool = True
 
     def __post_init__(self) -> None:
         if not (self.char_bigrams or self.jieba_words):
@@ -178,7 +181,9 @@ class SearchSettings:
     `rrf_k` (>= 1) and the two weights feed `rrf`; `candidates` (>= 1): chunks each retriever returns
     at least (`candidates_for`); `snippet_chars` (>= 20): snippet length in characters;
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
-    characters. `coverage` may be given as its string value. Raises ConfigError out of range."""
+    characters. `coverage` may be given as its string value. `pinyin`: rewrite pinyin runs to the
+    help center's Chinese terms; `exact_titles`: an article whose title is the query comes first
+    (both kb/retrieval/kinds.py). Raises ConfigError out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
@@ -192,6 +197,8 @@ class SearchSettings:
     # calibrated value for the encoder (MIN_DENSE_SCORE), 0 for encoders without one
     min_dense_score: float | None = None
     max_query_chars: int = 512
+    pinyin: bool = True
+    exact_titles: bool = True
 
     def candidates_for(self, top_k: int) -> int:
         """How many chunks each retriever returns for `top_k` answers: answers are grouped by

@@ -22,6 +22,7 @@ from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
+from .kinds import QueryKinds
 from .related import related, vector_articles
 from .snippets import make_snippet
 
@@ -70,6 +71,7 @@ class Searcher:
         self.keyword = KeywordRetriever(index, index.manifest.text_settings)
         self.dense = DenseRetriever(index, encoder)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
+        self.kinds = QueryKinds(index, settings.pinyin, settings.exact_titles)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
 
     @property
@@ -110,13 +112,16 @@ class Searcher:
             return []
         mask = self.index.mask(category, language)
         retriever = {Mode.HYBRID: self.hybrid, Mode.BM25: self.keyword, Mode.DENSE: self.dense}
-        hits = retriever[mode].search(prepared, self.settings.candidates_for(top_k), mask)
+        searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
+        hits = retriever[mode].search(searched, self.settings.candidates_for(top_k), mask)
+        hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
         return self.answers(hits, query, top_k)
 
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
         """The best chunk of each of the first `top_k` articles in `hits` (best first), as Answers
         in that order, snippets highlighting the terms of the `bounded` raw `query`."""
-        terms = query_terms(self.bounded(query))
+        bounded = self.bounded(query)
+        terms = query_terms(bounded) + self.kinds.highlight_terms(bounded)  # numbers, pinyin
         best: dict[int, Hit] = {}
         for hit in hits:
             best.setdefault(int(self.index.chunk_article[hit.row]), hit)

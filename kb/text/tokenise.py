@@ -14,6 +14,7 @@ import threading
 
 from ..options import TextSettings
 from .normalise import CJK, CJK_RUN_RE, normalise
+from .numbers import canonical_numbers
 
 # CJK runs, or words of any other script (Latin, Cyrillic, Arabic, Hebrew, ...) and numbers
 TOKEN_RE = re.compile(f"[{CJK}]+|[^\\W_{CJK}]+(?:['’][a-z]+)?")
@@ -64,6 +65,8 @@ def tokens(
     word is one token, plus its trigrams with `latin_trigrams`. No token contains whitespace."""
     if not normalised:
         text = normalise(text)
+    if settings.canonical_numbers:  # numbers and codes in one form (kb/text/numbers.py)
+        text = canonical_numbers(text)
     out: list[str] = []
     for piece in TOKEN_RE.findall(text):
         if CJK_RUN_RE.fullmatch(piece):

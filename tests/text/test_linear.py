@@ -14,6 +14,7 @@ function fails at its first steps instead of hanging.
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import time
@@ -32,6 +33,14 @@ from kb.options import LIMITS, ChunkSettings, Language, Visibility
 from kb.render import safe_href, safe_id, text_html
 from kb.retrieval.snippets import _comparable, find_spans, make_snippet
 from kb.text import clean_text, markdown_to_text, normalise, query_terms, sentences, tokens
+from kb.text.markdown import strip_html
+from kb.text.numbers import canonical_numbers
+from kb.text.pinyin import PinyinLexicon
+
+
+@functools.cache
+def _lexicon() -> PinyinLexicon:
+    return PinyinLexicon.from_texts(["提现手续费", "账户冻结", "忘记密码", "客服电话"])
 
 
 def _repeat(unit: str) -> Callable[[int], str]:
@@ -70,6 +79,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "sentence ends": _repeat("a。"),
     "front matter keys": _repeat("k: v\n"),
     "url-like": _padded("https://", "a.", "/"),
+    # numbers, codes, pinyin and tags (issue 17: kb/text/numbers.py, pinyin.py, markdown.py)
+    "digit groups": _repeat("1,000"),
+    "dotted digits": _repeat("1."),
+    "codes": _repeat("th-01-"),
+    "letters and digits": _padded("", "a1", "é"),
+    "magnitudes": _repeat("5w5万"),
+    "pinyin": _repeat("tixian shouxufei "),
+    "pinyin without spaces": _repeat("zhang"),
+    "unclosed tags": _repeat("<td"),
+    "tags": _repeat("<br><td>a</td>"),
 }
 
 MEAN_RATIO = 8.0  # per 4x step, on average over the steps: linear ~4, quadratic ~16
@@ -156,6 +175,9 @@ FUNCTIONS: dict[str, tuple[Callable[[str], object], int]] = {
     "text_html": (text_html, LIMITS.article_chars),
     "safe_href": (lambda s: (safe_href(s), safe_href("https://" + s)), LIMITS.article_chars),
     "safe_id": (safe_id, LIMITS.line_chars),
+    "canonical_numbers": (canonical_numbers, CHUNK_TEXT),
+    "strip_html": (strip_html, LIMITS.article_chars),
+    "pinyin rewrite": (lambda s: _lexicon().rewrite(s), CHUNK_TEXT),
 }
 
 

@@ -1,0 +1,135 @@
+"""Query kinds the two retrievers miss on their own: pinyin typed for Chinese, and a query that is
+an article's title.
+
+`QueryKinds.rewrite` turns pinyin runs into the help center's Chinese terms (kb/text/pinyin.py)
+before retrieval, so BM25 and the dense encoder both see Chinese. The lexicon is built from the
+loaded version's titles, tags and headings the first time a query has a Latin word, so it always
+matches the version being searched (a rebuild loads a new Searcher, hence a new lexicon).
+
+`QueryKinds.promote` puts an article whose title equals the query (after normalisation:
+Traditional/Simplified, width, case, punctuation, spaces and a leading or trailing question word
+such as 如何/怎么/吗/how to ignored) first, even when other articles repeat the same words in a
+boilerplate notice and outrank it on both BM25 and cosine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import numpy as np
+
+from ..index import LoadedIndex
+from ..text import normalise, query_terms
+from ..text.numbers import written_forms
+from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
+from .hits import Hit
+
+NON_WORD_RE = re.compile(r"[\W_]+")
+# question words that do not change which article a title-like query means, at either end
+FILLER_RE = re.compile(
+    r"^(?:请问|如何|怎么样|怎么|怎样|怎麼|howdoi|howcani|howto|how)|(?:吗|呢|么|怎么办)$"
+)
+
+# words that only join others: a title typed without them is still that title
+LOOSE_RE = re.compile(r"[和与及的]|(?<![a-z])(?:and|the|your|my)(?![a-z])")
+
+
+def title_key(text: str) -> str:
+    """Comparable form of a title or query: normalised, without punctuation and spaces."""
+    return NON_WORD_RE.sub("", normalise(text))
+
+
+def title_keys(text: str) -> set[str]:
+    """`title_key` of `text`, the same without a leading or trailing question word, and both
+    without the joining words of LOOSE_RE (`支付、充值和转账限额` ~ `支付 充值 转账限额`); keys
+    shorter than 2 characters are dropped (a single character is no title)."""
+    norm = normalise(text)
+    keys = set()
+    for form in (norm, LOOSE_RE.sub(" ", norm)):
+        key = NON_WORD_RE.sub("", form)
+        keys |= {key, FILLER_RE.sub("", key), FILLER_RE.sub("", FILLER_RE.sub("", key))}
+    return {k for k in keys if len(k) >= 2}
+
+
+class QueryKinds:
+    """Pinyin rewriting and exact-title promotion over one loaded partition; thread-safe (the
+    lexicon and the title table are built once, under a lock). `pinyin` and `titles` switch each
+    part off (for ablations: SearchSettings.pinyin, SearchSettings.exact_titles)."""
+
+    def __init__(self, index: LoadedIndex, pinyin: bool = True, titles: bool = True):
+        self.index, self.pinyin, self.titles = index, pinyin, titles
+        self._lexicon: PinyinLexicon | None = None
+        self._titles: dict[str, list[int]] | None = None
+        self._lock = threading.Lock()
+
+    def lexicon(self) -> PinyinLexicon:
+        """The pinyin lexicon of this partition's titles, tags and headings (built on first use)."""
+        with self._lock:
+            if self._lexicon is None:
+                table = self.index.articles.table
+                texts = table.column("title").to_pylist()
+                texts += [" ".join(json.loads(t)) for t in table.column("tags").to_pylist()]
+                texts += self.index.articles.sections.column("heading").to_pylist()
+                self._lexicon = PinyinLexicon.from_texts(texts)
+            return self._lexicon
+
+    def rewrite(self, prepared: str) -> str:
+        """`prepared` (normalised) with pinyin runs as Chinese terms; unchanged when it has no
+        Latin word or the option is off."""
+        if not self.pinyin or not LATIN_RUN_RE.search(prepared):
+            return prepared
+        return self.lexicon().rewrite(prepared)
+
+    def highlight_terms(self, query: str) -> tuple[str, ...]:
+        """Terms to mark in snippets beyond the query's own words: the written forms of its
+        numbers and codes (`5万` marks `50,000`, `th01` marks `TH-01`) and the Chinese terms its
+        pinyin stands for (`tixian` marks 提现)."""
+        prepared = normalise(query)
+        extra = written_forms(prepared)
+        rewritten = self.rewrite(prepared)
+        if rewritten != prepared:
+            extra += query_terms(rewritten)
+        return tuple(extra)
+
+    def title_rows(self) -> dict[str, list[int]]:
+        """title key (`title_keys`) -> article rows with that title, in row order."""
+        with self._lock:
+            if self._titles is None:
+                table: dict[str, list[int]] = {}
+                titles = self.index.articles.table.column("title").to_pylist()
+                for row, title in enumerate(titles):
+                    for key in title_keys(title):
+                        table.setdefault(key, []).append(row)
+                self._titles = table
+            return self._titles
+
+    def promote(self, queries: list[str], hits: list[Hit], mask: np.ndarray | None) -> list[Hit]:
+        """`hits` with the articles whose title matches any of `queries` (`title_keys`) first:
+        each by its best hit, or by its first chunk allowed by `mask` when the retrievers missed
+        it, with the top hit's score (so scores stay ordered). Unchanged when none matches."""
+        if not self.titles or not hits:
+            return hits
+        table, rows = self.title_rows(), []
+        for query in queries:
+            for key in title_keys(query):
+                rows += [r for r in table.get(key, ()) if r not in rows]
+        if not rows:
+            return hits
+        chunk_article = self.index.chunk_article
+        top = hits[0].score
+        promoted, taken = [], set()
+        for article in rows:
+            hit = next((h for h in hits if chunk_article[h.row] == article), None)
+            if hit is None:
+                allowed = chunk_article == article
+                if mask is not None:
+                    allowed &= mask
+                first = np.flatnonzero(allowed)
+                if not first.size:
+                    continue
+                hit = Hit(int(first[0]), top)
+            promoted.append(Hit(hit.row, max(top, hit.score), hit.bm25_score, hit.dense_score))
+            taken.add(hit.row)
+        return promoted + [h for h in hits if h.row not in taken]

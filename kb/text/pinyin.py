@@ -1,0 +1,168 @@
+"""Pinyin typed for Chinese: a lexicon from the help center's own terms, and query rewriting.
+
+Chinese users type pinyin when their input method is off: full syllables with or without spaces
+(`tixian shouxufei`, `wang ji mi ma le`), initials only (`txsxf`), or mixed with characters
+(`tixian 手续费`). `PinyinLexicon.from_texts` reads the Chinese words (jieba, 2+ characters) of
+titles, tags and headings and keys each by its pinyin (pypinyin, toneless, joined: `tixian`) and
+by its initials (`tx`). `rewrite` replaces a run of Latin words that reads as pinyin of those
+terms with the terms, so BM25 and the dense encoder both see Chinese.
+
+English stays English: a run is rewritten only when it splits entirely into valid pinyin
+syllables (`refund`, `fee`, `card` do not) and lexicon terms cover most of its letters, or, with no
+vowel at all (`txsxf`), when it splits entirely into lexicon initials.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .normalise import CJK_RUN_RE, normalise
+
+LATIN_RUN_RE = re.compile(r"[a-z]+(?:[ \t]+[a-z]+)*")
+VOWELS = frozenset("aeiouv")
+MAX_WORDS = 8  # longest run of words tried as one pinyin phrase
+MAX_LETTERS = 48  # longer joined runs are not tried (keeps the dynamic programme small)
+MIN_COVER = 0.6  # share of a full-syllable run's letters that lexicon terms must cover
+MAX_TERM_CHARS = 8  # longest Chinese term the lexicon keys
+
+
+@functools.cache
+def syllables() -> frozenset[str]:
+    """Every toneless Mandarin syllable pypinyin knows (`ü` as `v`), about 400: `zhang`, `lv`."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+            plain = "".join(c for c in plain if c.isascii() and c.isalpha())
+            if plain:
+                found.add(plain.lower())
+    return frozenset(found)
+
+
+def is_syllables(letters: str) -> bool:
+    """Whether `letters` (lower-case a-z) splits entirely into pinyin syllables."""
+    known, n = syllables(), len(letters)
+    ok = [True] + [False] * n
+    for end in range(1, n + 1):
+        ok[end] = any(
+            ok[start] and letters[start:end] in known for start in range(max(0, end - 6), end)
+        )
+    return ok[n]
+
+
+def term_keys(term: str) -> tuple[list[str], str]:
+    """(readings, first letters) of a Chinese `term`: 提现 -> (["tixian"], "tx"). Readings are
+    toneless pinyin joined: pypinyin's reading in context first, then each with one character read
+    another way it can be read (重置 -> chongzhi, zhongzhi), so a user's reading still matches."""
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    main = lazy_pinyin(term)
+    readings = ["".join(main)]
+    for i, options in enumerate(pinyin(term, style=Style.NORMAL, heteronym=True)):
+        for other in options[1:] if i < len(main) else ():
+            readings.append("".join([*main[:i], other, *main[i + 1 :]]))
+    letters = lazy_pinyin(term, style=Style.FIRST_LETTER)
+    return list(dict.fromkeys(readings)), "".join(letters)
+
+
+@dataclass(frozen=True)
+class PinyinLexicon:
+    """pinyin key -> Chinese term: `full` by joined syllables, `initials` by first letters; where
+    several terms share a key, the one most frequent in the source texts (then the first seen)."""
+
+    full: dict[str, str]
+    initials: dict[str, str]
+    latin: frozenset[str] = frozenset()  # Latin words of the source texts: never pinyin
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> PinyinLexicon:
+        """From titles, tags and headings (any script; normalised here): every jieba word of 2 to
+        MAX_TERM_CHARS CJK characters, and each whole CJK run of that length."""
+        from .tokenise import _jieba
+
+        counts: Counter[str] = Counter()
+        latin: set[str] = set()
+        for text in texts:
+            text = normalise(text)
+            latin.update(w for w in re.findall(r"[a-z]+", text) if len(w) > 1)
+            for run in CJK_RUN_RE.findall(text):
+                words = [w for w in _jieba().cut_for_search(run) if 2 <= len(w) <= MAX_TERM_CHARS]
+                counts.update(words + ([run] if 2 <= len(run) <= MAX_TERM_CHARS else []))
+        full: dict[str, str] = {}
+        initials: dict[str, str] = {}
+        for term, _ in counts.most_common():  # most frequent first: it keeps a shared key
+            keys, first = term_keys(term)
+            for key in keys:
+                if key.isalpha() and key.isascii():
+                    full.setdefault(key, term)
+            if first.isalpha() and first.isascii():
+                initials.setdefault(first, term)
+        return cls(full, initials, frozenset(latin))
+
+    def _cover(self, letters: str, table: dict[str, str], fillers: bool) -> list[str] | None:
+        """Terms of the best split of `letters` into `table` keys (and, with `fillers`, single
+        syllables that add no term): most letters in terms, then fewest pieces; None if none."""
+        n, known = len(letters), syllables()
+        best: list[tuple[int, int, list[str]] | None] = [(0, 0, [])] + [None] * n
+        longest = max(map(len, table), default=0)
+        for end in range(1, n + 1):
+            for start in range(max(0, end - max(longest, 6)), end):
+                prev, piece = best[start], letters[start:end]
+                if prev is None:
+                    continue
+                term = table.get(piece)
+                if term is not None:
+                    cand = (prev[0] + len(piece), prev[1] - 1, prev[2] + [term])
+                elif fillers and piece in known:
+                    cand = (prev[0], prev[1] - 1, prev[2])
+                else:
+                    continue
+                if best[end] is None or cand[:2] > best[end][:2]:
+                    best[end] = cand
+        found = best[n]
+        if found is None or not found[2]:
+            return None
+        if fillers and found[0] < MIN_COVER * n:
+            return None
+        return found[2]
+
+    def convert(self, letters: str) -> str | None:
+        """The Chinese terms `letters` (a-z, no spaces) reads as, joined; None when it does not
+        read as pinyin of lexicon terms (module docstring)."""
+        if len(letters) < 2 or len(letters) > MAX_LETTERS or letters in self.latin:
+            return None
+        if not VOWELS.intersection(letters):
+            terms = self._cover(letters, self.initials, fillers=False)
+        elif is_syllables(letters):
+            terms = self._cover(letters, self.full, fillers=True)
+        else:
+            return None
+        return "".join(terms) if terms else None
+
+    def rewrite(self, query: str) -> str:
+        """`query` (normalised) with each run of Latin words that reads as pinyin replaced by its
+        Chinese terms (longest run first, at most MAX_WORDS words); everything else unchanged."""
+        if not self.full:
+            return query
+        return LATIN_RUN_RE.sub(lambda m: self._rewrite_run(m.group(0).split()), query)
+
+    def _rewrite_run(self, words: list[str]) -> str:
+        out, i = [], 0
+        while i < len(words):
+            for j in range(min(len(words), i + MAX_WORDS), i, -1):
+                chinese = self.convert("".join(words[i:j]))
+                if chinese:
+                    out.append(chinese)
+                    i = j
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)

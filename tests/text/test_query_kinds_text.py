@@ -1,0 +1,146 @@
+"""Issue 17 text kinds: numbers and codes in one form, pinyin to Chinese terms, raw HTML to text."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.options import TextSettings
+from kb.text import markdown_to_text, tokens
+from kb.text.markdown import strip_html
+from kb.text.numbers import canonical_numbers
+from kb.text.pinyin import PinyinLexicon, is_syllables
+
+# ---------------------------------------------------------------- numbers and codes
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        (
+            "限额 50,000 元",
+            "限额50000元",
+            "限额５００００元",
+            "限额5万元",
+            "限额5w元",
+            "限额 5 万 元",
+        ),
+        ("单笔 12,500 元", "单笔12500元", "单笔1.25万元", "单笔1.25w元"),
+        ("2,000 元", "2000元", "2千元"),
+        ("TH-01", "TH01", "th_01", "Ｔｈ－０１"),
+        ("iPhone15", "iPhone-15", "IPHONE15"),
+        ("WD-12 提现", "wd12提现"),
+    ],
+)
+def test_number_and_code_variants_share_their_tokens(variants):
+    first = set(tokens(variants[0]))
+    for other in variants[1:]:
+        assert set(tokens(other)) == first, other
+
+
+@pytest.mark.parametrize(("spaced", "joined"), [("th 01", "TH-01"), ("iphone 15", "iPhone15")])
+def test_a_code_typed_with_a_space_matches_the_parts_of_the_joined_code(spaced, joined):
+    assert set(tokens(spaced)) <= set(tokens(joined))
+
+
+def test_without_the_setting_variants_do_not_share_tokens():
+    off = TextSettings(canonical_numbers=False)
+    assert set(tokens("50,000 元", off)) != set(tokens("5万元", off))
+    assert set(tokens("TH-01", off)) != set(tokens("TH01", off))
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-11-29", "1,2,3", "3,1415", "e-mail", "okpay 2026", "退款 3-7 个工作日"]
+)
+def test_dates_lists_and_plain_words_keep_their_form(text):
+    assert canonical_numbers(text) == text
+
+
+# ---------------------------------------------------------------- pinyin
+
+TITLES = [
+    "提现手续费是多少",
+    "如何注销账户",
+    "客服电话和邮箱",
+    "忘记登录密码怎么办",
+    "重置密码",
+    "如何充值",
+    "账户被冻结后如何解冻",
+    "Refund and card fee",
+    "短信验证码 SMS",
+]
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return PinyinLexicon.from_texts(TITLES)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tixian shouxufei", "提现手续费"),
+        ("tixianshouxufei", "提现手续费"),
+        ("TiXian ShouXuFei", "提现手续费"),
+        ("ti xian shou xu fei", "提现手续费"),
+        ("txsxf", "提现手续费"),
+        ("tixian 手续费", "提现 手续费"),
+        ("zhuxiao zhanghu", "注销账户"),
+        ("kefu dianhua", "客服电话"),
+        ("kfdh", "客服电话"),
+        ("wang ji mi ma le", "忘记密码"),
+        ("zhongzhi mima", "重置密码"),  # a second reading of 重 still finds the term
+        ("zhanghu bei dongjie le", "账户冻结"),
+        ("okpay jiedong", "okpay 解冻"),
+    ],
+)
+def test_pinyin_runs_become_the_help_centers_terms(lexicon, query, expected):
+    from kb.text import normalise
+
+    assert lexicon.rewrite(normalise(query)) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["refund", "fee", "card", "unlink card", "card fee refund", "sms", "china", "password reset"],
+)
+def test_english_words_stay_english(lexicon, query):
+    assert lexicon.rewrite(query) == query
+
+
+def test_syllable_check():
+    assert is_syllables("tixianshouxufei") and is_syllables("lv")
+    assert not is_syllables("refund") and not is_syllables("card")
+
+
+def test_an_empty_lexicon_rewrites_nothing():
+    assert PinyinLexicon.from_texts(["only english titles"]).rewrite("tixian") == "tixian"
+
+
+# ---------------------------------------------------------------- raw HTML
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ('<center><img src="https://example.com/a.png" alt="shot"></center>提现', "提现"),
+        ("第一行<br>第二行<br/>第三行", "第一行\n第二行\n第三行"),
+        ("<table><tr><td>TH-01</td><td>超时</td></tr></table>", "TH-01 超时"),
+        ("<p>A &amp; B</p><!-- note -->", "A & B"),
+        ("<script>alert(1)</script>正文", "正文"),
+        ("see <https://help.example.com/a>", "see https://help.example.com/a"),
+        ("1 < 2 and 3 > 2, x<1", "1 < 2 and 3 > 2, x<1"),
+    ],
+)
+def test_html_becomes_plain_text(markdown, expected):
+    assert " ".join(markdown_to_text(markdown).split()) == " ".join(expected.split())
+
+
+def test_tag_names_and_attributes_are_not_searchable():
+    text = markdown_to_text('<center><img src="x.png" width="320"></center><br>提现 <b>手续费</b>')
+    assert not {"img", "src", "center", "br", "png", "width", "b"} & set(tokens(text))
+    assert {"提现", "手续费"} <= set(tokens(text))
+
+
+def test_text_without_tags_is_not_parsed():
+    text = "a < b & c > d"
+    assert strip_html(text) is text
