@@ -41,6 +41,7 @@ class Article:
     updated: str = ""
     source: str = ""
     body_line: int = 1
+    translation_of: str = ""  # slug of the article this one translates ("" for an original)
 
     @property
     def is_public(self) -> bool:
@@ -119,6 +120,7 @@ class ArticleView:
     tags: tuple[str, ...]
     source: str
     sections: tuple[Section, ...] = ()
+    translation_of: str = ""  # slug of the original this article translates, "" if none
 
     def link(self, anchor: str = "") -> str:
         """Same as `Article.link`: the source link, with `#anchor` when given."""

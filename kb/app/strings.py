@@ -46,6 +46,7 @@ TEXT = {
         "config_error": "配置有误，应用无法启动：",
         "results": "{n} 个结果",
         "updated": "更新于",
+        "other_version": "阅读{language}版",
     },
     "en": {
         "title": "OKPay Help Center",
@@ -80,7 +81,14 @@ TEXT = {
         "config_error": "The app is misconfigured and cannot start:",
         "results": "{n} results",
         "updated": "updated",
+        "other_version": "Read it in {language}",
     },
+}
+
+# language names by interface language, for the language filter and article meta (never `en`/`zh`)
+LANGUAGE_NAMES = {
+    "zh": {"zh": "中文", "en": "英文"},
+    "en": {"zh": "Chinese", "en": "English"},
 }
 
 # the editor page is for the content team and speaks English only

@@ -129,6 +129,7 @@ class ArticleCatalog(Mapping[str, ArticleView]):
             tags=tuple(json.loads(data["tags"])),
             source=data["source"],
             sections=sections,
+            translation_of=data.get("translation_of") or "",  # absent in older versions
         )
 
     def codes(self, name: str) -> tuple[list[str], np.ndarray]:

@@ -14,9 +14,11 @@ from ..errors import Problem, ValidationError
 from ..model import Article
 from ..options import LIMITS
 from ..text import clean_text
+from .categories import categories_path, read_categories, unlisted_categories
 from .faq import load_table
 from .fields import check_size, decode_text, default_slug, read_limited
 from .markdown import parse_markdown
+from .translations import translation_problems
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
@@ -114,6 +116,8 @@ def load_articles(root: str | Path) -> list[Article]:
             )
         )
     problems.extend(duplicate_slugs(articles))
+    problems.extend(category_problems(root, articles))
+    problems.extend(translation_problems(articles))
     if problems:
         raise ValidationError(problems)
     return sorted(articles, key=lambda a: a.slug)
@@ -138,6 +142,18 @@ def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
         else:
             first[article.slug] = article
     return problems
+
+
+def category_problems(root: Path, articles: list[Article]) -> list[Problem]:
+    """Problems of `<root>/categories.yaml` (kb/ingest/categories.py) and of articles whose
+    category it does not list; [] without that file."""
+    path = categories_path(root)
+    if path is None:
+        return []
+    display = _display_path(path, root)
+    problems: list[Problem] = []
+    names = read_categories(path, display, problems)
+    return problems or unlisted_categories(articles, names, display)
 
 
 def validate(root: str | Path) -> list[Problem]:

@@ -12,10 +12,22 @@ import yaml
 from ..errors import Problem
 from ..model import Article
 from ..options import Language, Visibility
-from .fields import SLUG_RE, as_tags, as_text, check_slug, guess_language, parse_choice, shown
+from .fields import (
+    SLUG_RE,
+    as_tags,
+    as_text,
+    as_translation_of,
+    check_slug,
+    guess_language,
+    parse_choice,
+    shown,
+)
 from .urls import check_url
 
-KNOWN_FIELDS = ("title", "slug", "category", "language", "visibility", "tags", "url", "updated")
+KNOWN_FIELDS = (
+    *("title", "slug", "category", "language", "visibility", "tags", "url", "updated"),
+    "translation_of",
+)
 
 
 def field_lines(front_lines: list[str]) -> dict[str, int]:
@@ -212,4 +224,7 @@ def _fields(meta: dict, default_slug: str, body: str, where, problems: list[Prob
         "tags": as_tags(meta.get("tags"), where("tags"), problems),
         "url": url,
         "updated": as_text(meta.get("updated"), "updated", where("updated"), problems),
+        "translation_of": as_translation_of(
+            meta.get("translation_of"), where("translation_of"), problems
+        ),
     }

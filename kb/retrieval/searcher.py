@@ -23,6 +23,7 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .related import related, vector_articles
+from .sections import answering_section
 from .snippets import make_snippet
 
 
@@ -59,7 +60,11 @@ class Answer:
 
 class Searcher:
     """Answers questions for one role over one loaded version. Thread-safe for searching; load
-    once and share. `keyword`, `dense` and `hybrid` are the retrievers, for benchmarks."""
+    once and share. `keyword`, `dense` and `hybrid` are the retrievers, for benchmarks.
+    `choose_sections` (default True) shows the section whose heading best matches the question
+    (`answering_section`); scripts/eval_sections.py turns it off to compare."""
+
+    choose_sections = True
 
     def __init__(
         self, index: LoadedIndex, encoder: Encoder, settings: SearchSettings = SearchSettings()
@@ -127,6 +132,13 @@ class Searcher:
         sections = self.index.articles.sections_at(
             rows, [int(self.index.chunk_section[h.row]) for h in chosen]
         )
+        if self.choose_sections:  # the section that answers: kb/retrieval/sections.py
+            sections = [
+                answering_section(
+                    self.bounded(query), a.title, self.index.articles.view(r).sections, s
+                )
+                for r, a, s in zip(rows, articles, sections, strict=True)
+            ]
         answers: list[Answer] = []
         for hit, article, section in zip(chosen, articles, sections, strict=True):
             snippet = make_snippet(
