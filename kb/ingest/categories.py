@@ -95,7 +95,8 @@ def parse_categories(text: str, display: str, problems: list[Problem]) -> dict[s
         node = yaml.compose(text) if text.strip() else None
         data = yaml.safe_load(text) if node is not None else {}
     except (yaml.YAMLError, RecursionError) as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # where the broken construct began (an unclosed '[' or quote), else where it broke
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(exc, "problem", None) or "nested too deeply"
         problems.append(
