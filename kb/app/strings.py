@@ -85,10 +85,11 @@ TEXT = {
     },
 }
 
-# language names by interface language, for the language filter and article meta (never `en`/`zh`)
+# language code -> its name in each interface language, for the language filter and article
+# meta (never `en`/`zh`)
 LANGUAGE_NAMES = {
-    "zh": {"zh": "中文", "en": "英文"},
-    "en": {"zh": "Chinese", "en": "English"},
+    "zh": {"zh": "中文", "en": "Chinese"},
+    "en": {"zh": "英文", "en": "English"},
 }
 
 # the editor page is for the content team and speaks English only
