@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from kb import build_index
-from kb.errors import ValidationError
 from kb.index import open_store
 from kb.ingest.categories import load_category_names
 from kb.ingest.loader import load_articles, validate
