@@ -42,6 +42,7 @@ CSS = """<style>
 .kb-article th, .kb-article td {border: 1px solid #d1d5db; padding: 4px 10px; text-align: left;}
 .kb-article th {background: #f3f4f6;}
 .kb-article img {max-width: 100%;}
+.kb-article [id] {scroll-margin-top: 4rem;}
 .kb-article pre {background: #f6f8fa; padding: 8px 12px; border-radius: 6px; overflow-x: auto;}
 </style>"""
 
@@ -273,15 +274,16 @@ def article_page_html(
 def scroll_script_html(anchor: str = "") -> str:
     """A script that scrolls the page to the element with id `anchor` (safe_id of a section
     anchor), or, when `anchor` is empty, to the URL's own `#fragment`: the article is drawn after
-    the browser looked for the fragment, so it would stay at the top. Retries every 100 ms for 5 s
-    while the article is drawn. The anchor is a JSON string with '<' escaped, so article text
+    the browser looked for the fragment, so it would stay at the top. Looks every 250 ms for up to
+    12.5 s while the article is drawn, then scrolls 4 times in a second (what is drawn below the
+    section, e.g. related articles, can let it reach the top). The anchor is a JSON string with '<' escaped, so article text
     cannot close the script; for st.html(..., unsafe_allow_javascript=True), our code only."""
     wanted = json.dumps(safe_id(anchor) if anchor else "").replace("<", "\\u003c")
     return (
         "<script>(function(){"
         f"var want={wanted}||decodeURIComponent((window.location.hash||'').slice(1));"
-        "if(!want)return;var tries=0;var timer=setInterval(function(){"
+        "if(!want)return;var tries=0,seen=0;var timer=setInterval(function(){"
         "var el=document.getElementById(want);"
-        "if(el){el.scrollIntoView({block:'start'});clearInterval(timer);}"
-        "else if(++tries>50){clearInterval(timer);}},100);})();</script>"
+        "if(el){el.scrollIntoView({block:'start'});if(++seen>3)clearInterval(timer);}"
+        "else if(++tries>50){clearInterval(timer);}},250);})();</script>"
     )

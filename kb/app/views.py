@@ -40,6 +40,7 @@ def show_answers(
             t("open"),
             key=f"open-{role}-{rank}",
             type="tertiary",
+            icon=":material/arrow_forward:",
             on_click=common.open_article,
             args=(answer.slug, answer.anchor),
         )
@@ -166,6 +167,7 @@ def _related(searcher: Searcher, slug: str, shown: set[str]) -> None:
             view.title,
             key=f"related-{rank}",
             type="tertiary",
+            icon=":material/article:",
             on_click=common.open_article,
             args=(view.slug,),
         )
