@@ -276,8 +276,9 @@ def scroll_script_html(anchor: str = "") -> str:
     anchor), or, when `anchor` is empty, to the URL's own `#fragment`: the article is drawn after
     the browser looked for the fragment, so it would stay at the top. Looks every 250 ms for up to
     12.5 s while the article is drawn, then scrolls 4 times in a second (what is drawn below the
-    section, e.g. related articles, can let it reach the top). The anchor is a JSON string with '<' escaped, so article text
-    cannot close the script; for st.html(..., unsafe_allow_javascript=True), our code only."""
+    section, e.g. related articles, can let it reach the top). The anchor is a JSON string with
+    '<' escaped, so article text cannot close the script; for st.html(...,
+    unsafe_allow_javascript=True), our code only."""
     wanted = json.dumps(safe_id(anchor) if anchor else "").replace("<", "\\u003c")
     return (
         "<script>(function(){"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
 from pathlib import Path
 
 from kb import load_searcher
@@ -30,6 +32,22 @@ def shown_anchor(searcher, label: dict, top_k: int) -> str | None:
     return None
 
 
+def answer_cost(searcher, labels: list[dict], top_k: int) -> float:
+    """Median milliseconds of `Searcher.answers` (hits to answers: sections, snippets) per query,
+    retrieval left out, with the searcher's current `choose_sections`."""
+    times = []
+    for label in labels:
+        query = label["query"]
+        hits = searcher.hybrid.search(
+            searcher.prepare(query), searcher.settings.candidates_for(top_k)
+        )
+        for _ in range(5):
+            start = time.perf_counter()
+            searcher.answers(hits, query, top_k)
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     """Print found / right counts and shares for both choices, then the misses."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -43,11 +61,18 @@ def main() -> None:
     for choose_sections in (False, True):
         searcher.choose_sections = choose_sections
         results[choose_sections] = [shown_anchor(searcher, x, args.top_k) for x in labels]
+    costs = {}
+    for choose_sections in (False, True):
+        searcher.choose_sections = choose_sections
+        costs[choose_sections] = answer_cost(searcher, labels, args.top_k)
     found = sum(a is not None for a in results[True])
     print(f"{len(labels)} labelled queries, labelled article in the top {args.top_k}: {found}")
     for choose_sections, name in ((False, "best chunk's section"), (True, "best-matching heading")):
         right = sum(a == x["anchor"] for a, x in zip(results[choose_sections], labels, strict=True))
-        print(f"{name:>24}: {right}/{found} right ({right / max(found, 1):.1%})")
+        print(
+            f"{name:>24}: {right}/{found} right ({right / max(found, 1):.1%}); "
+            f"hits to {args.top_k} answers: median {costs[choose_sections]:.2f} ms per query"
+        )
     for label, anchor in zip(labels, results[True], strict=True):
         if anchor is not None and anchor != label["anchor"]:
             print(f"  wrong: {label['query']} -> {anchor} (labelled {label['anchor']})")
