@@ -50,8 +50,8 @@ class Article:
 
     @functools.cached_property
     def content_hash(self) -> str:
-        """16 hex characters of sha256 over everything that affects search, so an unchanged
-        article is recognised on rebuild (`source` and `body_line` are left out: moving an
+        """16 hex characters of sha256 over everything that affects search or what is stored
+        (`translation_of` included when set), so an unchanged article is recognised on rebuild (`source` and `body_line` are left out: moving an
         article inside its file changes no vector)."""
         payload = json.dumps(
             [
@@ -63,6 +63,8 @@ class Article:
                 self.visibility.value,
                 list(self.tags),
                 self.url,
+                # only when set, so the hash of every article without it stays as it was
+                *([self.translation_of] if self.translation_of else []),
             ],
             ensure_ascii=False,
         )

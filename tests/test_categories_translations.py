@@ -112,3 +112,18 @@ def test_language_versions_come_back_from_the_index(tmp_path):
     assert preferred_version(catalog, "fees-en", "zh") == "fees"
     assert preferred_version(catalog, "lock", "en") == "lock"  # no English version: itself
     assert language_versions(catalog, "nope") == {}
+
+
+def test_adding_translation_of_alone_publishes_a_new_version(tmp_path):
+    index = tmp_path / "index"
+    root = write(tmp_path)
+    english = root / "w" / "fees-en.md"
+    english.write_text(english.read_text().replace("translation_of: fees\n", ""))
+    build_index(root, index, encoder="hash:64")
+    english.write_text(
+        english.read_text().replace("language: en\n", "language: en\ntranslation_of: fees\n")
+    )
+    report = build_index(root, index, encoder="hash:64")
+    assert report.published and report.changed == ["fees-en"]
+    catalog = open_store(index).load("public").articles
+    assert preferred_version(catalog, "fees", "en") == "fees-en"
