@@ -51,8 +51,9 @@ class Article:
     @functools.cached_property
     def content_hash(self) -> str:
         """16 hex characters of sha256 over everything that affects search or what is stored
-        (`translation_of` included when set), so an unchanged article is recognised on rebuild (`source` and `body_line` are left out: moving an
-        article inside its file changes no vector)."""
+        (`translation_of` included when set), so an unchanged article is recognised on rebuild
+        (`source` and `body_line` are left out: moving an article inside its file changes no
+        vector)."""
         payload = json.dumps(
             [
                 self.slug,
