@@ -5,6 +5,7 @@ hrefs). Pure functions: text in, an HTML string out; interface labels are passed
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -137,13 +138,16 @@ def _quote_text(sanitised: str) -> str:
     return "".join(parser.out)
 
 
+@functools.lru_cache(maxsize=512)
 def markdown_html(source: str, heading_shift: int = 2) -> str:
     """Article Markdown as sanitised HTML: paragraphs, lists, tables (GFM pipe tables), code,
     emphasis, links (http(s), site paths, `?`/`#` only, opening in a new tab) and images with
     their alt text. Raw HTML in the source is escaped as text; the output goes through nh3 with
     MARKDOWN_TAGS/MARKDOWN_ATTRIBUTES, so no script, event handler or `javascript:` URL survives.
     Headings inside a section's text move down `heading_shift` levels (h1 -> h3, at most h6) so
-    they sit under the article title and section headings."""
+    they sit under the article title and section headings. Memoised (512 sections): markdown-it-py
+    takes seconds on some 50,000-character inputs (e.g. a run of '['), so each section pays once
+    per process."""
     rendered = _MARKDOWN.render(source or "")
     if heading_shift:
         rendered = re.sub(

@@ -1,6 +1,8 @@
 """Plumbing shared by the pages: configuration per run, one cached `LiveSearcher` per index and
-role, the analytics store, the interface language, page titles, the query box's length cap, the
-session's bounded memory of what was logged, and the secret gate."""
+role, the analytics store, the interface language and language names, category display names
+(articles/categories.yaml), page titles, the query box's length cap, navigation inside the session
+(button callbacks over query parameters; widget values kept across article views), the session's
+bounded memory of what was logged, and the secret gate."""
 
 from __future__ import annotations
 

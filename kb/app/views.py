@@ -1,6 +1,8 @@
 """The search and article views the help center and the agent desk share: the search box with
-filters, answer cards with feedback (and, on the agent desk, a copy box), the no-match box, and
-the article page with related articles. HTML comes from kb.render; analytics are logged here."""
+filters (display names, not codes), answer cards with an in-session "read the article" button and
+feedback (and, on the agent desk, a copy box), the no-match box, and the article page scrolled to
+its section, with related articles and its version in the interface language. HTML comes from
+kb.render; analytics are logged here."""
 
 from __future__ import annotations
 
