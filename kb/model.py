@@ -46,6 +46,7 @@ class Article:
     summary: str = ""
     questions: tuple[str, ...] = ()
     slug_line: int = 0  # 0: the slug was not written; problems point at body_line instead
+    translation_of: str = ""  # slug of the article this one translates ("" for an original)
 
     @property
     def is_public(self) -> bool:
@@ -54,9 +55,10 @@ class Article:
 
     @functools.cached_property
     def content_hash(self) -> str:
-        """16 hex characters of sha256 over everything that affects search, so an unchanged
-        article is recognised on rebuild (`source`, `body_line` and `slug_line` are left out:
-        moving an article inside its file changes no vector)."""
+        """16 hex characters of sha256 over everything that affects search or what is stored, so
+        an unchanged article is recognised on rebuild (`source`, `body_line` and `slug_line` are
+        left out: moving an article inside its file changes no vector). `summary`, `questions` and
+        `translation_of` count only when set, so articles without them keep their hashes."""
         payload = json.dumps(
             [
                 self.slug,
@@ -69,7 +71,8 @@ class Article:
                 self.url,
             ]
             # only when given, so articles without them keep the hashes they had
-            + ([self.summary, list(self.questions)] if self.summary or self.questions else []),
+            + ([self.summary, list(self.questions)] if self.summary or self.questions else [])
+            + ([self.translation_of] if self.translation_of else []),
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
@@ -126,6 +129,7 @@ class ArticleView:
     tags: tuple[str, ...]
     source: str
     sections: tuple[Section, ...] = ()
+    translation_of: str = ""  # slug of the original this article translates, "" if none
 
     def link(self, anchor: str = "") -> str:
         """Same as `Article.link`: the source link, with `#anchor` when given."""

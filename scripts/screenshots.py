@@ -24,6 +24,21 @@ def unlock(page) -> None:
     page.wait_for_timeout(2500)
 
 
+def customer_extras(page, url: str, out: Path) -> None:
+    """The article view with a Markdown table, and a section link scrolled to its section
+    (issue 14 items 1 and 2)."""
+    page.goto(url + "/?article=withdrawal-fees")
+    page.locator(".kb-article table").wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(out / "article-table.png"))
+    page.set_viewport_size({"width": 1200, "height": 700})
+    page.goto(url + "/?article=withdrawal-time#超过-3-个工作日没到账怎么办")
+    page.locator(".kb-article").wait_for()
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(out / "deep-link.png"))
+    page.set_viewport_size({"width": 1200, "height": 1500})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
@@ -32,6 +47,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     env = {
         "KB_INDEX": str(args.index.resolve()),
+        "KB_ARTICLES": str(ROOT / "articles"),  # categories.yaml: category display names
         "KB_AGENT_TOKEN": TOKEN,
         "KB_EDITOR_TOKEN": TOKEN,
         "KB_APP_URL": "https://help.example.com/",  # absolute links in the agents' copy boxes
@@ -41,10 +57,11 @@ def main() -> None:
         search(page, url, "提现要多久到账")
         page.locator(".kb-card").nth(2).wait_for()
         page.screenshot(path=str(args.out / "customer.png"))
-        page.locator(".kb-card h4 a").first.click()
+        page.get_by_role("button", name="阅读全文").first.click()  # in the session, no reload
         page.locator(".kb-article").wait_for()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(args.out / "article.png"))
+        customer_extras(page, url, args.out)
 
         page.goto(url + "/?page=agent")
         unlock(page)

@@ -1,6 +1,8 @@
 """Plumbing shared by the pages: configuration per run, one cached `LiveSearcher` per index and
-role, the analytics store, the interface language, page titles, the query box's length cap, the
-session's bounded memory of what was logged, and the secret gate."""
+role, the analytics store, the interface language and language names, category display names
+(articles/categories.yaml), page titles, the query box's length cap, navigation inside the session
+(button callbacks over query parameters; widget values kept across article views), the session's
+bounded memory of what was logged, and the secret gate."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from kb.access import check_secret
 from kb.analytics import Analytics
 from kb.config import Config, load_config, secret
 from kb.errors import ConfigError, KBError
+from kb.ingest.categories import categories_path, load_category_names
 from kb.options import SearchSettings
 from kb.retrieval import LiveSearcher, Searcher
 
-from .strings import LANGUAGE_LABELS, LANGUAGE_SELECTOR, TEXT
+from .strings import LANGUAGE_LABELS, LANGUAGE_NAMES, LANGUAGE_SELECTOR, TEXT
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,17 @@ def ui_language(query: str = "") -> str:
 def t(key: str, **kwargs) -> str:
     """The interface string `key` in the language of the question last asked."""
     return TEXT[ui_language(st.session_state.get("last_query", ""))][key].format(**kwargs)
+
+
+def lang() -> str:
+    """The interface language in use now ("zh" or "en"), as `t` speaks it."""
+    return ui_language(st.session_state.get("last_query", ""))
+
+
+def language_name(code: str) -> str:
+    """A language code's name in the interface language (`en` -> English / 英文); the code for
+    a language the app has no name for."""
+    return LANGUAGE_NAMES.get(code, {}).get(lang(), code)
 
 
 def language_selector() -> None:
@@ -104,8 +118,42 @@ def page_header(page: str) -> None:
     """The title of `page` ("customer", "agent" or "editor"), in the language of the question
     being asked: widget state is updated before the rerun, so the title can follow it."""
     query_key = "q-agent" if page == "agent" else "q-public"
+    restore(query_key)  # an article view in between dropped the box's state
     st.session_state["last_query"] = capped_query(query_key)
     st.title(t("title") if page == "customer" else f"{t('title')} · {t(page)}")
+
+
+# ------------------------------------------------------------------------------- navigation
+# Streamlit forgets a widget's value in a run that does not draw it (an article view draws no
+# search box), so each search widget's value is kept under "kept-<key>" and put back on return.
+
+
+def restore(key: str) -> None:
+    """Put the kept value of widget `key` back when the widget lost it (before drawing it)."""
+    if key not in st.session_state and f"kept-{key}" in st.session_state:
+        st.session_state[key] = st.session_state[f"kept-{key}"]
+
+
+def keep(key: str, value: object) -> None:
+    """Remember widget `key`'s `value` for `restore`."""
+    st.session_state[f"kept-{key}"] = value
+
+
+def open_article(slug: str, anchor: str = "") -> None:
+    """Button callback: show article `slug` (at section `anchor`) in this session, by query
+    parameters, which Streamlit updates in the address bar without reloading the page."""
+    st.query_params["article"] = slug
+    if anchor:
+        st.query_params["section"] = anchor
+    elif "section" in st.query_params:
+        del st.query_params["section"]
+
+
+def back_to_search() -> None:
+    """Button callback: leave the article view for the search, whose query `restore` refills."""
+    for name in ("article", "section"):
+        if name in st.query_params:
+            del st.query_params[name]
 
 
 # ------------------------------------------------------------------------ configuration, data
@@ -137,6 +185,20 @@ def searcher(cfg: Config, role: str) -> Searcher | None:
         log.error("no usable index for role %s: %s", role, exc)
         st.error(t("no_index") if role == "public" else f"{t('no_index')}\n\n{exc}")
         return None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _category_names(articles: str, modified: float) -> dict[str, dict]:
+    return load_category_names(articles)
+
+
+def category_name(cfg: Config, code: str) -> str:
+    """The display name of category `code` in the interface language, from the categories file
+    beside the articles (kb/ingest/categories.py; reread when it changes); the code itself when
+    there is no file, no entry or the file has problems (the build reports those)."""
+    path = categories_path(cfg.articles)
+    modified = path.stat().st_mtime if path is not None else 0.0
+    return _category_names(str(cfg.articles), modified).get(code, {}).get(lang(), code)
 
 
 @st.cache_resource(show_spinner=False)

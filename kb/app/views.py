@@ -1,6 +1,8 @@
 """The search and article views the help center and the agent desk share: the search box with
-filters, answer cards with feedback (and, on the agent desk, a copy box), the no-match box, and
-the article page with related articles. HTML comes from kb.render; analytics are logged here."""
+filters (display names, not codes), answer cards with an in-session "read the article" button and
+feedback (and, on the agent desk, a copy box), the no-match box, and the article page scrolled to
+its section, with related articles and its version in the interface language. HTML comes from
+kb.render; analytics are logged here."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ import streamlit as st
 from kb.config import Config
 from kb.render import (
     article_page_html,
-    back_link_html,
     card_html,
     no_match_html,
-    related_html,
+    scroll_script_html,
 )
 from kb.retrieval import Answer, Searcher
+from kb.retrieval.translations import language_versions, preferred_version
 
 from . import common
 from .common import t
@@ -34,7 +36,16 @@ def show_answers(
     text an agent pastes into a ticket."""
     for rank, answer in enumerate(answers):
         badge = t("internal") if answer.visibility != "public" else ""
-        st.html(card_html(answer, page, t("source"), badge=badge))
+        category = common.category_name(cfg, answer.category)
+        st.html(card_html(answer, page, t("source"), badge=badge, category=category))
+        st.button(
+            t("open"),
+            key=f"open-{role}-{rank}",
+            type="tertiary",
+            icon=":material/arrow_forward:",
+            on_click=common.open_article,
+            args=(answer.slug, answer.anchor),
+        )
         if copyable:
             copy_box(cfg, answer, role)
         owner = common.digest(role, query, answer.slug)
@@ -46,13 +57,27 @@ def show_answers(
             st.write("")
 
 
-def _filters(searcher: Searcher, role: str) -> tuple[str, str]:
-    """Category and language selectors; their values, t("all") meaning no filter."""
+ALL = ""  # the filters' "no filter" value, shown as t("all")
+
+
+def _filters(cfg: Config, searcher: Searcher, role: str) -> tuple[str, str]:
+    """Category and language selectors showing display names in the interface language (values
+    stay the codes); their values, ALL meaning no filter. Kept across article views."""
     columns = st.columns(2)
-    categories = [t("all"), *searcher.categories()]
-    languages = [t("all"), *searcher.languages()]
-    category = columns[0].selectbox(t("category"), categories, key=f"cat-{role}")
-    language = columns[1].selectbox(t("language"), languages, key=f"lang-{role}")
+    for key in (f"cat-{role}", f"lang-{role}"):
+        common.restore(key)
+    # labels fixed at drawing time: a format_func reading the session later could disagree
+    categories = {c: common.category_name(cfg, c) for c in searcher.categories()}
+    languages = {c: common.language_name(c) for c in searcher.languages()}
+    categories[ALL] = languages[ALL] = t("all")
+    category = columns[0].selectbox(
+        t("category"), [ALL, *searcher.categories()], key=f"cat-{role}", format_func=categories.get
+    )
+    language = columns[1].selectbox(
+        t("language"), [ALL, *searcher.languages()], key=f"lang-{role}", format_func=languages.get
+    )
+    common.keep(f"cat-{role}", category)
+    common.keep(f"lang-{role}", language)
     return category, language
 
 
@@ -65,27 +90,28 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
     if searcher is None:
         return
     key = f"q-{role}"
+    common.restore(key)
     if role == "public" and key not in st.session_state and st.query_params.get("q"):
         st.session_state[key] = st.query_params.get("q", "")[: common.MAX_QUERY_CHARS]
     query = st.text_input(
         t("search"), key=key, placeholder=t("placeholder"), max_chars=common.MAX_QUERY_CHARS
     )[: common.MAX_QUERY_CHARS]
+    common.keep(key, query)
     st.session_state["last_query"] = query
-    category, language = _filters(searcher, role)
+    category, language = _filters(cfg, searcher, role)
     if not query.strip():
         return
     answers = searcher.search(
-        query,
-        top_k=TOP_K,
-        category=None if category == t("all") else category,
-        language=None if language == t("all") else language,
+        query, top_k=TOP_K, category=category or None, language=language or None
     )
     good = bool(answers) and searcher.good_match(answers)
     if good:
         st.caption(t("results", n=len(answers)))
         show_answers(cfg, answers, query, role, page, copyable)
     else:
-        contact = searcher.article(CONTACT_SLUG)
+        contact = searcher.article(
+            preferred_version(searcher.index.articles, CONTACT_SLUG, common.lang())
+        )
         st.html(no_match_html(t("no_match"), t("no_match_hint"), contact))
         if answers:
             with st.expander(t("closest")):
@@ -97,18 +123,47 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
 
 def article_view(cfg: Config, slug: str, role: str, page: str) -> None:
     """The article `slug` as `role` may see it ("not found" otherwise, internal articles on the
-    public page included), with a link back to the search of `page` and related articles."""
+    public page included), scrolled to `?section=` or the URL's #fragment, with a button back to
+    the search (its query and filters kept), a button to its version in the interface language
+    when there is one, and related articles (in the interface language where a version exists).
+    Every button navigates inside the session (query parameters), without a page reload."""
     searcher = common.searcher(cfg, role)
     if searcher is None:
         return
-    st.html(back_link_html(page, t("back")))
+    st.button(t("back"), key="back", type="tertiary", on_click=common.back_to_search)
     article = searcher.article(slug)
     if article is None:
         st.warning(t("not_found"))
         return
     badge = t("internal") if article.visibility != "public" else ""
-    st.html(article_page_html(article, t("source"), t("updated"), badge=badge))
-    related = searcher.related(slug, top_k=5)
-    if related:
+    names = (common.category_name(cfg, article.category), common.language_name(article.language))
+    other = language_versions(searcher.index.articles, slug).get(common.lang(), slug)
+    if other != slug:
+        label = t("other_version", language=common.language_name(common.lang()))
+        st.button(label, key="other-version", on_click=common.open_article, args=(other,))
+    st.html(article_page_html(article, t("source"), t("updated"), badge=badge, names=names))
+    st.html(scroll_script_html(st.query_params.get("section", "")), unsafe_allow_javascript=True)
+    _related(searcher, slug, {slug, other})
+
+
+def _related(searcher: Searcher, slug: str, shown: set[str]) -> None:
+    """Related articles of `slug` as buttons that open them in the session, each in the
+    interface language's version where there is one, none of `shown` and none twice."""
+    views = []
+    for item in searcher.related(slug, top_k=5):
+        version = preferred_version(searcher.index.articles, item.slug, common.lang())
+        view = item if version == item.slug else searcher.article(version)
+        if view is not None and version not in shown:
+            shown.add(version)
+            views.append(view)
+    if views:
         st.subheader(t("related"))
-        st.html(related_html(related, page))
+    for rank, view in enumerate(views):
+        st.button(
+            view.title,
+            key=f"related-{rank}",
+            type="tertiary",
+            icon=":material/article:",
+            on_click=common.open_article,
+            args=(view.slug,),
+        )

@@ -91,6 +91,14 @@ class ArticleCatalog(Mapping[str, ArticleView]):
             for s in self.sections.take(pa.array(positions, pa.int64())).to_pylist()
         ]
 
+    def headings(self, row: int) -> list[tuple[int, str]]:
+        """(level, heading) of each section of the article at `row`, in order: two columns of
+        its slice, for choosing a section without building the sections (kb/retrieval/sections.py)."""
+        start, count = int(self._section_start[row]), int(self._section_count[row])
+        part = self.sections.slice(start, count)
+        levels, headings = part.column("level").to_pylist(), part.column("heading").to_pylist()
+        return list(zip(levels, headings, strict=True))
+
     def views(self, rows: Sequence[int]) -> list[ArticleView]:
         """The articles at `rows`, in that order, without their sections, in one read."""
         data = self.table.take(pa.array(np.asarray(rows, dtype=np.int64), pa.int64()))
@@ -129,6 +137,7 @@ class ArticleCatalog(Mapping[str, ArticleView]):
             tags=tuple(json.loads(data["tags"])),
             source=data["source"],
             sections=sections,
+            translation_of=data.get("translation_of") or "",  # absent in older versions
         )
 
     def codes(self, name: str) -> tuple[list[str], np.ndarray]:

@@ -292,6 +292,7 @@ def _article_columns(articles: list[Article], segment: Segment) -> dict:
             json.dumps(list(a.tags), ensure_ascii=False) if a.tags else "[]" for a in articles
         ],
         "source": [a.source for a in articles],
+        "translation_of": [a.translation_of for a in articles],
         "content_hash": [a.content_hash for a in articles],
         "body_line": np.array([a.body_line for a in articles], dtype=np.int32),
         "section_start": (np.cumsum(segment.section_counts) - segment.section_counts).astype(

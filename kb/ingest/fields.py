@@ -241,3 +241,13 @@ def check_size(text: str, display: str, problems: list[Problem], first_line: int
         )
         return False
     return True
+
+
+def as_translation_of(value: object, where: tuple[str, int], problems: list[Problem]) -> str:
+    """The `translation_of` field: the slug of the article this one translates (versions in
+    other languages name the original, linking them as one language group), "" when absent. A
+    value that is not a valid slug appends a Problem at `where`; that the slug exists is checked
+    once every article is loaded (kb/ingest/translations.py)."""
+    if value is None or value == "":
+        return ""
+    return check_slug(value, where, problems) or ""

@@ -21,12 +21,14 @@ from ..errors import Problem, ValidationError
 from ..model import Article
 from ..options import LIMITS
 from ..text import clean_text
+from .categories import categories_path, read_categories, unlisted_categories
 from .docsite import Notes, strip_mdx
 from .faq import load_table
 from .fields import check_size, decode_text, default_slug, read_limited
 from .helpcenter import read_export
 from .markdown import parse_markdown
 from .questions import SUGGESTIONS_FILE, attach_suggestions
+from .translations import translation_problems
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
@@ -138,6 +140,8 @@ def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
     if root.is_dir() and not articles and not problems:
         problems.append(Problem(str(root), 0, f"no articles found ({_FORMATS}); add at least one"))
     problems.extend(duplicate_slugs(articles))
+    problems.extend(category_problems(root, articles))
+    problems.extend(translation_problems(articles))
     if not problems and root.is_dir():
         display = _display_path(root / SUGGESTIONS_FILE, root)
         articles = attach_suggestions(articles, root, display, problems)
@@ -215,6 +219,18 @@ def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
         else:
             first[article.slug] = article
     return problems
+
+
+def category_problems(root: Path, articles: list[Article]) -> list[Problem]:
+    """Problems of `<root>/categories.yaml` (kb/ingest/categories.py) and of articles whose
+    category it does not list; [] without that file."""
+    path = categories_path(root)
+    if path is None:
+        return []
+    display = _display_path(path, root)
+    problems: list[Problem] = []
+    names = read_categories(path, display, problems)
+    return problems or unlisted_categories(articles, names, display)
 
 
 def validate(root: str | Path) -> list[Problem]:

@@ -15,21 +15,22 @@ from ..errors import Problem
 from ..model import Article
 from ..options import Language, Visibility
 from .docsite import SUMMARY_FIELDS, UPDATED_FIELDS, Notes, is_presentational
-from .fields import SLUG_RE, as_tags, as_text, check_slug, guess_language, parse_choice, shown
+from .fields import (
+    SLUG_RE,
+    as_tags,
+    as_text,
+    as_translation_of,
+    check_slug,
+    guess_language,
+    parse_choice,
+    shown,
+)
 from .questions import as_questions
 from .urls import check_url
 
 KNOWN_FIELDS = (
-    "title",
-    "slug",
-    "category",
-    "language",
-    "visibility",
-    "tags",
-    "url",
-    "updated",
-    "questions",
-    "draft",
+    *("title", "slug", "category", "language", "visibility", "tags", "url", "updated"),
+    *("questions", "draft", "translation_of"),
 )
 MAPPED_FIELDS = SUMMARY_FIELDS + UPDATED_FIELDS  # docs-site names of article fields (docsite.py)
 # ISO 8601: a year, a month or a day, then an optional time and offset
@@ -290,6 +291,9 @@ def _fields(meta: dict, default_slug: str, body: str, where, problems: list[Prob
         "updated": _updated(meta, where, problems),
         "summary": as_text(meta.get(summary_key), summary_key, where(summary_key), problems),
         "questions": as_questions(meta.get("questions"), where("questions"), problems),
+        "translation_of": as_translation_of(
+            meta.get("translation_of"), where("translation_of"), problems
+        ),
     }
 
 

@@ -24,6 +24,7 @@ from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
 from .related import related, vector_articles
+from .sections import answering_index
 from .snippets import make_snippet
 
 
@@ -60,7 +61,11 @@ class Answer:
 
 class Searcher:
     """Answers questions for one role over one loaded version. Thread-safe for searching; load
-    once and share. `keyword`, `dense` and `hybrid` are the retrievers, for benchmarks."""
+    once and share. `keyword`, `dense` and `hybrid` are the retrievers, for benchmarks.
+    `choose_sections` (default True) shows the section whose heading best matches the question
+    (`answering_index`); scripts/eval_sections.py turns it off to compare."""
+
+    choose_sections = True
 
     def __init__(
         self, index: LoadedIndex, encoder: Encoder, settings: SearchSettings = SearchSettings()
@@ -129,9 +134,14 @@ class Searcher:
                 break
         rows, chosen = list(best), list(best.values())
         articles = self.index.articles.views(rows)  # one table read for them all
-        sections = self.index.articles.sections_at(
-            rows, [int(self.index.chunk_section[h.row]) for h in chosen]
-        )
+        indexes = [int(self.index.chunk_section[h.row]) for h in chosen]
+        if self.choose_sections:  # the section that answers: kb/retrieval/sections.py
+            bounded = self.bounded(query)
+            indexes = [
+                answering_index(bounded, a.title, self.index.articles.headings(r), i)
+                for r, a, i in zip(rows, articles, indexes, strict=True)
+            ]
+        sections = self.index.articles.sections_at(rows, indexes)
         answers: list[Answer] = []
         for hit, article, section in zip(chosen, articles, sections, strict=True):
             snippet = make_snippet(

@@ -1,0 +1,85 @@
+"""Issue 14 items 1, 2 and 5 in Debian's Chromium against `streamlit run app.py`: tables drawn as
+tables, a section link scrolled to its section, and article and back clicks without a page reload.
+The bundled sample articles with the fake encoder (no model needed); KB_TEST_BROWSER=1 runs it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb import build_index
+from kb.testing.browser import CHROMIUM, chromium_page, search, streamlit_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("KB_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("customers")
+    build_index(ROOT / "articles", folder / "index", encoder="hash:64")
+    env = {
+        "KB_INDEX": str(folder / "index"),
+        "KB_ARTICLES": str(ROOT / "articles"),
+        "KB_ENCODER": "hash:64",
+        "KB_MIN_SCORE": "0.0",
+        "KB_ANALYTICS_DB": str(folder / "a.sqlite"),
+        "KB_AGENT_TOKEN": "",
+        "KB_EDITOR_TOKEN": "",
+    }
+    with streamlit_app(env) as url:
+        yield url
+
+
+def top_of(page, anchor: str) -> float:
+    """The element's distance from the top of the viewport, in CSS pixels."""
+    return page.evaluate(f"document.getElementById({anchor!r}).getBoundingClientRect().top")
+
+
+@pytest.mark.parametrize(
+    ("path", "anchor"),
+    [
+        ("/?article=withdrawal-fees#手续费优惠", "手续费优惠"),
+        (
+            "/?article=withdrawal-time&section=超过-3-个工作日没到账怎么办",
+            "超过-3-个工作日没到账怎么办",
+        ),
+        ("/?article=payment-failed#仍然付不了怎么办", "仍然付不了怎么办"),
+    ],
+)
+def test_a_section_link_lands_at_its_section(app_url, path, anchor):
+    with chromium_page(height=600) as page:
+        page.goto(app_url + path)
+        page.locator(".kb-article").wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)
+        assert -5 <= top_of(page, anchor) < 200  # scrolled to it, not left at the top
+
+
+def test_a_markdown_table_is_drawn_as_a_table(app_url):
+    with chromium_page() as page:
+        page.goto(app_url + "/?article=withdrawal-fees")
+        page.locator(".kb-article table").wait_for(timeout=30_000)
+        assert page.locator(".kb-article table th").count() >= 3
+        assert "| --- |" not in page.locator(".kb-article").inner_text()
+
+
+def test_article_and_back_clicks_keep_the_page_and_the_query(app_url):
+    with chromium_page() as page:
+        search(page, app_url, "提现手续费")
+        page.evaluate("window.__kept = 'same page'")  # gone after any reload
+        page.get_by_role("button", name="阅读全文").first.click()
+        page.locator(".kb-article").wait_for(timeout=30_000)
+        assert "article=" in page.url
+        page.get_by_role("button", name="← 返回搜索").click()
+        page.locator(".kb-card").first.wait_for(timeout=30_000)
+        box = page.locator("[data-testid='stTextInput'] input").first
+        assert box.input_value() == "提现手续费"
+        assert page.evaluate("window.__kept") == "same page"
