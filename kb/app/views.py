@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from kb.config import Config
+from kb.errors import UnknownFilterError
 from kb.render import (
     answer_plain_text,
     article_page_html,
@@ -80,12 +81,16 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
     category, language = _filters(searcher, role)
     if not query.strip():
         return
-    answers = searcher.search(
-        query,
-        top_k=TOP_K,
-        category=None if category == t("all") else category,
-        language=None if language == t("all") else language,
-    )
+    try:  # a filter value the live version no longer has (a category removed by a rebuild)
+        answers = searcher.search(
+            query,
+            top_k=TOP_K,
+            category=None if category == t("all") else category,
+            language=None if language == t("all") else language,
+        )
+    except UnknownFilterError as exc:
+        st.error(str(exc))
+        return
     good = bool(answers) and searcher.good_match(answers)
     if good:
         st.caption(t("results", n=len(answers)))

@@ -17,6 +17,7 @@ from ..text import clean_text
 from .faq import load_table
 from .fields import check_size, decode_text, default_slug, read_limited
 from .markdown import parse_markdown
+from .synonyms import read_synonyms
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
@@ -141,10 +142,11 @@ def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
 
 
 def validate(root: str | Path) -> list[Problem]:
-    """Problems in the article sources, without building anything (for editors and the app);
-    [] when `load_articles` would succeed."""
+    """Problems in the article sources and the synonyms list (kb/ingest/synonyms.py), without
+    building anything (for editors and the app); [] when a build would accept them."""
+    synonym_problems = read_synonyms(root)[1]  # the synonyms list is checked with them
     try:
         load_articles(root)
     except ValidationError as exc:
-        return exc.problems
-    return []
+        return exc.problems + synonym_problems
+    return synonym_problems
