@@ -91,7 +91,7 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
     except UnknownFilterError as exc:
         st.error(str(exc))
         return
-    good = bool(answers) and searcher.good_match(answers)
+    good = bool(answers) and searcher.good_match(answers, query)
     if good:
         st.caption(t("results", n=len(answers)))
         show_answers(cfg, answers, query, role, page, copyable)

@@ -19,6 +19,7 @@ from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, Language, Mode, Role, SearchSettings
 from ..text import normalise, query_terms, query_tokens, valid_text
+from . import no_match
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -192,16 +193,15 @@ class Searcher:
             )
         return answers
 
-    def good_match(self, answers: Sequence[Answer]) -> bool:
-        """Whether the best answer is likely to answer the question at all.
-
-        Calibrated on the dense cosine of the top 3 answers against `min_dense_score`:
-        off-topic questions ("今天天气怎么样") still get *some* nearest article, and customers
-        deserve to be told it is a guess."""
-        if not answers:
-            return False
-        best = max((a.dense_score or 0.0 for a in answers[:3]), default=0.0)
-        return best >= self.min_dense_score
+    def good_match(self, answers: Sequence[Answer], query: str | None = None) -> bool:
+        """Whether the best answers are likely to answer the question at all
+        (kb/retrieval/no_match.py): with the `query`, from its content words, how many of them
+        the top 3 answers contain, and their dense cosine against `min_dense_score`; without
+        it, from the cosine alone. Off-topic questions ("今天天气怎么样") still get *some*
+        nearest article, and customers deserve to be told it is a guess."""
+        return no_match.good_match(
+            None if query is None else self.bounded(query), answers, self.min_dense_score
+        )
 
     @property
     def min_dense_score(self) -> float:
