@@ -106,7 +106,7 @@ def run(searcher, queries: list[Query], mode: Mode = Mode.HYBRID) -> list[list[s
     return [[a.slug for a in searcher.search(q.text, top_k=10, mode=mode)] for q in queries]
 
 
-def _by(queries: list[Query], ranked: list[list[str]], field: str) -> dict[str, dict]:
+def figures_by(queries: list[Query], ranked: list[list[str]], field: str) -> dict[str, dict]:
     """`metrics` per value of a Query field ("lang" or "kind"; "unknown" when empty), sorted."""
     groups = defaultdict(list)
     for i, q in enumerate(queries):
@@ -153,8 +153,8 @@ def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
     for mode in modes:
         ranked = run(searcher, queries, mode)
         figures = metrics(ranked, relevant)
-        figures["by_lang"] = _by(queries, ranked, "lang")
-        figures["by_kind"] = _by(queries, ranked, "kind")
+        figures["by_lang"] = figures_by(queries, ranked, "lang")
+        figures["by_kind"] = figures_by(queries, ranked, "kind")
         figures["hubness"] = hubness(ranked, relevant)
         if mode is Mode.HYBRID:
             result.update(figures)

@@ -54,8 +54,7 @@ def main() -> None:
                 ) / len(pairs)
 
             print(
-                f"| {threshold:.2f} | {name} | {flagged(answerable):.3f} | "
-                f"{flagged(others):.3f} |"
+                f"| {threshold:.2f} | {name} | {flagged(answerable):.3f} | {flagged(others):.3f} |"
             )
     current = searcher.min_dense_score
     missed = [q for q, a in others if no_match.good_match(q, a, current)]

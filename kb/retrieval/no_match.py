@@ -1,4 +1,4 @@
-""""No good match" from several signals: the query's content words, how much of them the best
+""" "No good match" from several signals: the query's content words, how much of them the best
 answers contain, and the dense cosine (issue 17 item 6).
 
 The dense cosine alone flags an exact model code (`TH02`, in an article's title) as no match,

@@ -134,3 +134,14 @@ def test_the_list_is_versioned_and_rolled_back(built, encoder):
     (articles / FILE_NAME).unlink()
     build_index(articles, index, encoder=encoder)
     assert load_searcher(index, "public", encoder=encoder).synonyms.rules == []
+
+
+def test_editor_section_shows_the_draft_and_its_problems(tiny_articles):
+    from kb.app.synonyms_view import draft_status
+
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    frame, problems = draft_status(str(tiny_articles))
+    assert problems == [] and list(frame["kind"]) == ["multi-way"] * 3 + ["one-way"]
+    (tiny_articles / FILE_NAME).write_text("提现, withdraw\n退款\n", encoding="utf-8")
+    frame, problems = draft_status(str(tiny_articles))
+    assert len(frame) == 0 and problems[0].startswith("articles/synonyms.txt:2:")
