@@ -18,6 +18,7 @@ from .errors import Problem, QueryFileError
 from .options import Mode
 
 KS = (1, 3, 5, 10)
+_SHORT = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "mrr@10": "MRR@10"}
 
 
 @dataclass(frozen=True)
@@ -172,22 +173,16 @@ def format_table(result: dict) -> str:
     for key in keys:
         lines.append(f"{key:<12}" + "".join(f"{fig[key]:>10.4f}" for _, fig in columns))
     lines.append(f"{'n':<12}" + "".join(f"{fig['n']:>10}" for _, fig in columns))
-    for lang, fig in result.get("by_lang", {}).items():
-        others = "".join(
-            f"  {name} R@5 {res['by_lang'][lang]['recall@5']:.4f}" for name, res in columns[1:]
-        )
-        lines.append(
-            f"  [{lang}] n={fig['n']} R@3 {fig['recall@3']:.4f} R@5 {fig['recall@5']:.4f} "
-            f"MRR@10 {fig['mrr@10']:.4f}{others}"
-        )
-    for kind, fig in result.get("by_kind", {}).items():
-        others = "".join(
-            f"  {name} R@5 {res['by_kind'][kind]['recall@5']:.4f}" for name, res in columns[1:]
-        )
-        lines.append(
-            f"  kind {kind:<11} n={fig['n']:<4} R@1 {fig['recall@1']:.4f} "
-            f"R@5 {fig['recall@5']:.4f} MRR@10 {fig['mrr@10']:.4f}{others}"
-        )
+    for field, label, shown in (
+        ("by_lang", "  [{}] n={}", ("recall@3", "recall@5", "mrr@10")),
+        ("by_kind", "  kind {:<11} n={:<4}", ("recall@1", "recall@5", "mrr@10")),
+    ):
+        for value, fig in result.get(field, {}).items():
+            own = "".join(f" {_SHORT[key]} {fig[key]:.4f}" for key in shown)
+            others = "".join(
+                f"  {name} R@5 {res[field][value]['recall@5']:.4f}" for name, res in columns[1:]
+            )
+            lines.append(label.format(value, fig["n"]) + own + others)
     hub = result.get("hubness")
     if hub:
         worst = ", ".join(f"{slug} {count}" for slug, count, _ in hub["worst"][:5])
