@@ -5,7 +5,8 @@
 Evaluates the live version's searcher as built (with the articles folder's synonyms.txt) and the
 same searcher with an empty list. A query no rule matches searches the same either way, so its
 ranking is computed once and reused for both rows (the figures are the same as two full runs).
-Prints a Markdown table: overall R@1/R@5/MRR@10 and R@5 per kind, and the hubness worst three.
+Prints a Markdown table: overall R@1/R@5/MRR@10 and R@5 per kind, and the hubness worst three;
+then, for the list on (the product), R@1/R@5/MRR@10 per kind as `kb eval` prints them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from kb import load_searcher
-from kb.evaluation import figures_by, hubness, load_queries, metrics
+from kb.evaluation import figures_by, format_table, hubness, load_queries, metrics
 from kb.ingest.synonyms import Synonyms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,11 @@ def main() -> None:
             f"| {name} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['mrr@10']:.3f} | "
             f"{cells} | {hubs} |"
         )
+    ranked = rows["synonyms on"]
+    result = {**metrics(ranked, relevant), "by_kind": figures_by(queries, ranked, "kind")}
+    result["hubness"] = hubness(ranked, relevant)
+    print("\nSynonyms on, per kind (kb eval's lines):")
+    print(format_table(result))
 
 
 if __name__ == "__main__":
