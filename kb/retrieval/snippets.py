@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,16 @@ class Snippet:
         return "".join(out)
 
 
+def _fold_other(piece: str) -> str | None:
+    """A run without CJK folded as `normalise` would (NFKC, lower-case), or None when a character
+    would change length (a ligature, an invisible character): then it goes a character at a time."""
+    if piece.isascii():
+        return piece.lower()
+    if any(len(unicodedata.normalize("NFKC", c)) != 1 for c in piece if not c.isascii()):
+        return None
+    return normalise(piece)
+
+
 @functools.lru_cache(maxsize=16384)
 def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
     """(`normalise(text)`, where): the text as queries are normalised (NFKC, Traditional to
@@ -53,15 +64,15 @@ def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
     whole, so phrase conversions (文件 -> 文档, 發票 -> 发票) still apply, unless that changes its
     length; other non-ASCII text (full-width letters, ligatures, invisible characters) a character
     at a time, so a removed character and an expanded one cannot cancel out."""
-    if text.isascii():  # normalise is lower() plus control codes to spaces: same offsets
-        return normalise(text), None
+    if text.isascii():  # normalise changes only case and control codes here: same offsets
+        return text.lower(), None
     out: list[str] = []
     where: list[int] = []
     for run in RUN_RE.finditer(text):
         start, piece = run.start(), run.group()
-        converted = normalise(piece) if CJK_RE.match(piece) or piece.isascii() else ""
-        if len(converted) == len(piece):  # a CJK run converted as a whole keeps its phrases
-            out.append(converted)
+        converted = normalise(piece) if CJK_RE.match(piece) else _fold_other(piece)
+        if converted is not None and len(converted) == len(piece):
+            out.append(converted)  # a CJK run converted as a whole keeps its phrases
             where.extend(range(start, start + len(piece)))
             continue
         for i, char in enumerate(piece):
