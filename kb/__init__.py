@@ -20,6 +20,7 @@ from .errors import (
     KBError,
     Problem,
     QueryFileError,
+    UnknownFilterError,
     ValidationError,
 )
 from .index import IndexDescription, IndexStore, describe_index, load_index, open_store
@@ -56,6 +57,7 @@ __all__ = [
     "Searcher",
     "Section",
     "TextSettings",
+    "UnknownFilterError",
     "ValidationError",
     "Visibility",
     "build_index",

@@ -2,6 +2,7 @@
 
     KBError
     ├── ConfigError          a KB_* setting, option or argument is invalid (also a ValueError)
+    │   └── UnknownFilterError  a category or language filter no article has
     ├── ValidationError      article sources have problems (a list of `Problem`s)
     ├── QueryFileError       an evaluation query file has problems (a list of `Problem`s)
     └── IndexStateError      the index cannot serve or be written as asked
@@ -19,6 +20,7 @@ errors to 2.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
 from dataclasses import dataclass
@@ -47,6 +49,19 @@ class ConfigError(KBError, ValueError):
     """An option, argument or KB_* setting has a bad value; the message names it and the fix.
 
     Also a ValueError, so code that validates values with `except ValueError` keeps working."""
+
+
+class UnknownFilterError(ConfigError):
+    """A search filter value no article has (`--language cn`, a misspelt category): an error
+    naming the valid choices, not an empty result. `field`, `value` and `choices` are kept for
+    front ends that show them their own way."""
+
+    def __init__(self, field: str, value: str, choices: list[str]):
+        self.field, self.value, self.choices = field, value, list(choices)
+        near = difflib.get_close_matches(value, self.choices, n=1)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        shown = ", ".join(self.choices) or "(none: this index has no articles)"
+        super().__init__(f"unknown {field} {value[:50]!r}; {hint}use one of: {shown}")
 
 
 class _ProblemList(KBError):

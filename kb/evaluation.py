@@ -18,22 +18,25 @@ from .errors import Problem, QueryFileError
 from .options import Mode
 
 KS = (1, 3, 5, 10)
+_SHORT = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "mrr@10": "MRR@10"}
 
 
 @dataclass(frozen=True)
 class Query:
     """One evaluation query: its `text`, the slugs that count as a right answer (`relevant`, at
-    least one) and its language for the per-language figures ("" when the file gives none)."""
+    least one), its language and its kind (`question`, `english`, ...) for the per-language and
+    per-kind figures ("" when the file gives none)."""
 
     text: str
     relevant: tuple[str, ...]
     lang: str = ""
+    kind: str = ""
 
 
 def load_queries(path: str | Path) -> list[Query]:
     """Queries from a UTF-8 JSONL file, one per non-blank line: {"query": str, "relevant": [slug,
-    ...], "lang": optional}; other keys are ignored. Raises QueryFileError listing every bad line
-    (or the missing file) with its line number."""
+    ...], "lang": optional, "kind": optional}; other keys are ignored. Raises QueryFileError
+    listing every bad line (or the missing file) with its line number."""
     path = Path(path)
     if not path.exists():
         raise QueryFileError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
@@ -71,7 +74,8 @@ def load_queries(path: str | Path) -> list[Query]:
                 )
             )
             continue
-        queries.append(Query(obj["query"], tuple(relevant), str(obj.get("lang", ""))))
+        lang, kind = str(obj.get("lang", "")), str(obj.get("kind", ""))
+        queries.append(Query(obj["query"], tuple(relevant), lang, kind))
     if problems:
         raise QueryFileError(problems)
     return queries
@@ -103,24 +107,56 @@ def run(searcher, queries: list[Query], mode: Mode = Mode.HYBRID) -> list[list[s
     return [[a.slug for a in searcher.search(q.text, top_k=10, mode=mode)] for q in queries]
 
 
+def figures_by(queries: list[Query], ranked: list[list[str]], field: str) -> dict[str, dict]:
+    """`metrics` per value of a Query field ("lang" or "kind"; "unknown" when empty), sorted."""
+    groups = defaultdict(list)
+    for i, q in enumerate(queries):
+        groups[getattr(q, field) or "unknown"].append(i)
+    return {
+        value: metrics([ranked[i] for i in idx], [queries[i].relevant for i in idx])
+        for value, idx in sorted(groups.items())
+    }
+
+
+def hubness(ranked: list[list[str]], relevant: list[tuple[str, ...]], k: int = 3) -> dict:
+    """How often each article is in the top `k` of queries it is not relevant to.
+
+    Returns {"k", "queries" (n), "share": mean share of a query's top k taken by articles not
+    relevant to it (0..1), "worst": [[slug, count, share of queries], ...] the 10 articles in the
+    most top-k lists of queries they do not answer, most first}. A hub (an article near every
+    query in vector space, Radovanović et al. 2010) shows as a high count."""
+    counts: dict[str, int] = defaultdict(int)
+    wrong = 0
+    for slugs, rel in zip(ranked, relevant, strict=True):
+        for slug in slugs[:k]:
+            if slug not in rel:
+                counts[slug] += 1
+                wrong += 1
+    n = len(ranked)
+    worst = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:10]
+    return {
+        "k": k,
+        "queries": n,
+        "share": round(wrong / (n * k), 4) if n else 0.0,
+        "worst": [[slug, c, round(c / n, 4)] for slug, c in worst],
+    }
+
+
 def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
     """Metrics for the product's search; with `compare`, also BM25 alone and dense alone.
 
-    The hybrid figures (`metrics` plus "by_lang": language -> the same figures) are at the top
-    level; with `compare`, "bm25" and "dense" hold figures of the same shape."""
+    The hybrid figures (`metrics` plus "by_lang" and "by_kind": value -> the same figures, and
+    "hubness": `hubness` of the top 3) are at the top level; with `compare`, "bm25" and "dense"
+    hold figures of the same shape."""
     modes = [Mode.HYBRID, Mode.BM25, Mode.DENSE] if compare else [Mode.HYBRID]
     relevant = [q.relevant for q in queries]
     result: dict = {}
     for mode in modes:
         ranked = run(searcher, queries, mode)
         figures = metrics(ranked, relevant)
-        groups = defaultdict(list)
-        for i, q in enumerate(queries):
-            groups[q.lang or "unknown"].append(i)
-        figures["by_lang"] = {
-            lang: metrics([ranked[i] for i in idx], [relevant[i] for i in idx])
-            for lang, idx in sorted(groups.items())
-        }
+        figures["by_lang"] = figures_by(queries, ranked, "lang")
+        figures["by_kind"] = figures_by(queries, ranked, "kind")
+        figures["hubness"] = hubness(ranked, relevant)
         if mode is Mode.HYBRID:
             result.update(figures)
         else:
@@ -130,19 +166,28 @@ def evaluate(searcher, queries: list[Query], compare: bool = False) -> dict:
 
 def format_table(result: dict) -> str:
     """Side-by-side text table of hybrid / bm25 / dense figures (an `evaluate` result), with one
-    line per language."""
+    line per language, one per kind (R@1, R@5, MRR@10) and the hybrid's hubness."""
     columns = [("fused", result)] + [(m, result[m]) for m in ("bm25", "dense") if m in result]
     keys = [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
     lines = [f"{'metric':<12}" + "".join(f"{name:>10}" for name, _ in columns)]
     for key in keys:
         lines.append(f"{key:<12}" + "".join(f"{fig[key]:>10.4f}" for _, fig in columns))
     lines.append(f"{'n':<12}" + "".join(f"{fig['n']:>10}" for _, fig in columns))
-    for lang, fig in result.get("by_lang", {}).items():
-        others = "".join(
-            f"  {name} R@5 {res['by_lang'][lang]['recall@5']:.4f}" for name, res in columns[1:]
-        )
+    for field, label, shown in (
+        ("by_lang", "  [{}] n={}", ("recall@3", "recall@5", "mrr@10")),
+        ("by_kind", "  kind {:<11} n={:<4}", ("recall@1", "recall@5", "mrr@10")),
+    ):
+        for value, fig in result.get(field, {}).items():
+            own = "".join(f" {_SHORT[key]} {fig[key]:.4f}" for key in shown)
+            others = "".join(
+                f"  {name} R@5 {res[field][value]['recall@5']:.4f}" for name, res in columns[1:]
+            )
+            lines.append(label.format(value, fig["n"]) + own + others)
+    hub = result.get("hubness")
+    if hub:
+        worst = ", ".join(f"{slug} {count}" for slug, count, _ in hub["worst"][:5])
         lines.append(
-            f"  [{lang}] n={fig['n']} R@3 {fig['recall@3']:.4f} R@5 {fig['recall@5']:.4f} "
-            f"MRR@10 {fig['mrr@10']:.4f}{others}"
+            f"hubness: {hub['share']:.4f} of top-{hub['k']} places go to articles not relevant "
+            f"to the query; most often: {worst}"
         )
     return "\n".join(lines)

@@ -1,9 +1,14 @@
-"""Calibrate SearchSettings.min_dense_score: answerable eval queries vs. off-topic questions.
+"""Calibrate "no good match": answerable eval queries vs. off-topic questions.
 
-    python scripts/calibrate_no_match.py [--index index] [--queries eval/queries.jsonl]
+    python scripts/calibrate_no_match.py [--index index] [--queries eval/queries.jsonl] \
+        [--off-topic eval/off_topic.txt]
 
-Prints, per threshold, the share of answerable queries wrongly flagged "no good match" and the share
-of off-topic questions correctly flagged.
+Searches every question once (top 3, public role), then judges the answers at each cosine
+threshold two ways: the cosine alone (the rule before issue 17) and the product's rule
+(kb/retrieval/no_match.py: content words, lexical coverage of the top answers, then the cosine).
+Prints, per threshold and rule, the share of answerable queries wrongly flagged "no good match"
+(false alarms) and the share of off-topic questions flagged (caught), and the off-topic questions
+the product's rule misses at the current threshold.
 """
 
 from __future__ import annotations
@@ -13,55 +18,49 @@ from pathlib import Path
 
 from kb import load_searcher
 from kb.evaluation import load_queries
+from kb.retrieval import no_match
 
 ROOT = Path(__file__).resolve().parent.parent
-
-OFF_TOPIC = [
-    "今天天气怎么样",
-    "推荐一部好看的电影",
-    "如何做红烧肉",
-    "asdfghjkl",
-    "what is the capital of France",
-    "best pizza recipe",
-    "股票明天会涨吗",
-    "周杰伦的新歌",
-    "how to learn guitar",
-    "量子力学是什么",
-    "你好",
-    "hello",
-    "谁赢了世界杯",
-    "train tickets to Beijing",
-    "猫为什么喜欢纸箱",
-    "python list comprehension",
-    "怎么减肥",
-    "附近有什么好吃的",
-    "write me a poem",
-    "明天放假吗",
-]
+THRESHOLDS = (0.80, 0.82, 0.84, 0.85, 0.86, 0.88, 0.90)
 
 
-def best_score(searcher, query: str) -> float:
-    return max((a.dense_score or 0.0 for a in searcher.search(query, top_k=3)), default=0.0)
+def off_topic(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
+    parser.add_argument("--off-topic", type=Path, default=ROOT / "eval" / "off_topic.txt")
     args = parser.parse_args()
     searcher = load_searcher(args.index, "public")
-    answerable = [best_score(searcher, q.text) for q in load_queries(args.queries)]
-    off_topic = [best_score(searcher, q) for q in OFF_TOPIC]
+    answerable = [(q.text, searcher.search(q.text, top_k=3)) for q in load_queries(args.queries)]
+    others = [(q, searcher.search(q, top_k=3)) for q in off_topic(args.off_topic)]
     print(
-        f"{len(answerable)} answerable eval queries, {len(off_topic)} off-topic questions; "
-        f"current default {searcher.min_dense_score}\n"
+        f"{len(answerable)} answerable eval queries, {len(others)} off-topic questions; "
+        f"current threshold {searcher.min_dense_score}\n"
     )
-    print("| threshold | answerable flagged (false alarms) | off-topic flagged (caught) |")
-    print("|---|---|---|")
-    for threshold in (0.80, 0.82, 0.84, 0.85, 0.86, 0.88):
-        wrong = sum(s < threshold for s in answerable) / len(answerable)
-        caught = sum(s < threshold for s in off_topic) / len(off_topic)
-        print(f"| {threshold:.2f} | {wrong:.3f} | {caught:.2f} |")
+    print("| cosine threshold | rule | answerable flagged (false alarms) | off-topic caught |")
+    print("|---|---|---|---|")
+    for threshold in THRESHOLDS:
+        for name, with_query in (("cosine alone", False), ("content + coverage + cosine", True)):
+
+            def flagged(pairs, threshold=threshold, with_query=with_query):
+                return sum(
+                    not no_match.good_match(q if with_query else None, a, threshold)
+                    for q, a in pairs
+                ) / len(pairs)
+
+            print(
+                f"| {threshold:.2f} | {name} | {flagged(answerable):.3f} | {flagged(others):.3f} |"
+            )
+    current = searcher.min_dense_score
+    missed = [q for q, a in others if no_match.good_match(q, a, current)]
+    alarms = [q for q, a in answerable if not no_match.good_match(q, a, current)]
+    print(f"\noff-topic questions judged a good match at {current}: {missed}")
+    print(f"answerable queries flagged at {current}: {alarms}")
 
 
 if __name__ == "__main__":

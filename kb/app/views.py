@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from kb.config import Config
+from kb.errors import UnknownFilterError
 from kb.render import (
     article_page_html,
     card_html,
@@ -101,10 +102,14 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
     category, language = _filters(cfg, searcher, role)
     if not query.strip():
         return
-    answers = searcher.search(
-        query, top_k=TOP_K, category=category or None, language=language or None
-    )
-    good = bool(answers) and searcher.good_match(answers)
+    try:  # a filter value the live version no longer has (a category removed by a rebuild)
+        answers = searcher.search(
+            query, top_k=TOP_K, category=category or None, language=language or None
+        )
+    except UnknownFilterError as exc:
+        st.error(str(exc))
+        return
+    good = bool(answers) and searcher.good_match(answers, query)
     if good:
         st.caption(t("results", n=len(answers)))
         show_answers(cfg, answers, query, role, page, copyable)

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
-from ..errors import IndexWriteError
+from ..errors import IndexWriteError, ValidationError
 from ..index import IndexStore, Manifest, open_store
 from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
+from ..ingest.synonyms import manifest_entry, read_synonyms
 from ..model import Article
 from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
 from .compact import compact_caches
@@ -53,14 +54,26 @@ def build_index(
     store = open_store(index_dir)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    articles = load_articles(articles_path)
+    articles, synonyms = _load(articles_path)
     timings["load"] = time.perf_counter() - started
     encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
     settings = BuildSettings(text_settings, chunking, vector_settings)
     with store.lock():
         return _build_locked(
-            articles, store, encoder, settings, progress, (force, make_live), timings
+            articles, store, encoder, (settings, synonyms), progress, (force, make_live), timings
         )
+
+
+def _load(articles_path: str | Path) -> tuple[list[Article], dict]:
+    """(articles, synonyms manifest entry); ValidationError lists the problems of both."""
+    text, problems = read_synonyms(articles_path)
+    try:
+        articles = load_articles(articles_path)
+    except ValidationError as exc:
+        raise ValidationError(exc.problems + problems) from None
+    if problems:
+        raise ValidationError(problems)
+    return articles, manifest_entry(text)
 
 
 def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list, list]:
@@ -90,13 +103,15 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
     """The build under the write lock; `flags` is (force, make_live)."""
     force, make_live = flags
     started = time.perf_counter()
+    settings, synonyms = settings
     hashes = {a.slug: a.content_hash for a in articles}
-    manifest = _manifest(encoder, settings, hashes)
+    manifest = dataclasses.replace(_manifest(encoder, settings, hashes), synonyms=synonyms)
     previous = store.live_manifest()
     added, changed, removed = _diff(previous, hashes)
     same = previous is not None and previous.build_settings() == manifest.build_settings()
     report = BuildReport("", False, len(articles), 0, 0, 0, 0, added, changed, removed, timings)
-    if same and not (added or changed or removed) and not force:
+    same_synonyms = previous is not None and previous.synonyms == synonyms
+    if same and same_synonyms and not (added or changed or removed) and not force:
         report.version = previous.version
         report.sections = previous.counts["all"]["sections"]
         report.chunks = previous.counts["all"]["chunks"]

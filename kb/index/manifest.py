@@ -38,7 +38,8 @@ class Manifest:
     encoder: {"id": str, "dim": int}; text, chunking, vectors: the settings dataclasses as dicts;
     articles: slug -> content hash (16 hex); counts: partition -> {"articles", "sections",
     "chunks"}; build: {"encoded", "reused", "added", "changed", "removed"};
-    files: path relative to the version folder -> sha256 hex."""
+    files: path relative to the version folder -> sha256 hex; synonyms: {"file", "sha256",
+    "text"} of the synonyms list, {} without one."""
 
     version: str
     created_at: str  # ISO 8601, UTC, seconds
@@ -50,6 +51,9 @@ class Manifest:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     build: dict = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # the articles folder's synonyms.txt as built (kb/ingest/synonyms.py manifest_entry): {} for
+    # none; kept in the manifest so a rollback restores the list the version was built with
+    synonyms: dict = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
     @property

@@ -28,6 +28,7 @@ from .fields import check_size, decode_text, default_slug, read_limited
 from .helpcenter import read_export
 from .markdown import parse_markdown
 from .questions import SUGGESTIONS_FILE, attach_suggestions
+from .synonyms import read_synonyms
 from .translations import translation_problems
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
@@ -234,6 +235,8 @@ def category_problems(root: Path, articles: list[Article]) -> list[Problem]:
 
 
 def validate(root: str | Path) -> list[Problem]:
-    """Problems in the article sources, without building anything (for editors and the app),
-    sorted by path and line; [] when `load_articles` would succeed. Notices: `load_report`."""
-    return ValidationError(load_report(root).problems).problems
+    """Problems in the article sources and the synonyms list (kb/ingest/synonyms.py), without
+    building anything (for editors and the app), sorted by path and line; [] when a build would
+    accept them. Notices: `load_report`."""
+    synonym_problems = read_synonyms(root)[1]  # the synonyms list is checked with them
+    return ValidationError(load_report(root).problems + synonym_problems).problems

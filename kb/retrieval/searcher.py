@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ..embed import Encoder, make_encoder
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownFilterError
 from ..index import IndexStore, LoadedIndex, open_store
+from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
-from ..options import MIN_DENSE_SCORE, Mode, Role, SearchSettings
-from ..text import normalise, query_terms, valid_text
+from ..options import MIN_DENSE_SCORE, Language, Mode, Role, SearchSettings
+from ..text import normalise, query_terms, query_tokens, valid_text
+from . import no_match
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -78,6 +80,8 @@ class Searcher:
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
         self.kinds = QueryKinds(index, settings.pinyin, settings.exact_titles)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
+        self.synonyms = Synonyms.from_manifest(index.manifest.synonyms)
+        self._categories: list[str] | None = None
 
     @property
     def version(self) -> str:
@@ -91,8 +95,31 @@ class Searcher:
         return valid_text((query or "")[: self.settings.max_query_chars])
 
     def prepare(self, query: str) -> str:
-        """Normalised `bounded` query: what the retrievers search for."""
+        """Normalised `bounded` query: what the retrievers search for (before synonyms)."""
         return normalise(self.bounded(query)).strip()
+
+    def known(self, term: str) -> bool:
+        """Whether every BM25 token of `term` (normalised) occurs in this role's articles."""
+        tokens = list(query_tokens(term, self.keyword.text_settings))
+        return bool(tokens) and self.index.keyword.known_share(tokens) >= 1.0 - 1e-9
+
+    def rewrite(self, prepared: str) -> tuple[str, str]:
+        """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
+        built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule."""
+        if not self.synonyms.rules:
+            return prepared, prepared
+        return self.synonyms.rewrite(prepared, self.known)
+
+    def check_filters(self, category: str | None, language: str | None) -> None:
+        """Raises UnknownFilterError for a `language` other than Language's values or a
+        `category` this role's articles do not have, naming the valid choices; None passes."""
+        if language is not None and language not in Language.choices():
+            raise UnknownFilterError("language", language, Language.choices())
+        if category is not None:
+            if self._categories is None:
+                self._categories = self.categories()
+            if category not in self._categories:
+                raise UnknownFilterError("category", category, self._categories)
 
     def search(
         self,
@@ -105,20 +132,34 @@ class Searcher:
     ) -> list[Answer]:
         """Best articles for `query`, best first, at most `top_k`; [] for an empty query.
 
-        `category` and `language` keep only articles with exactly that value (an unknown value
-        finds nothing); `mode` picks the retriever (a Mode or its value). Each retriever is asked
-        for `settings.candidates_for(top_k)` chunks. Raises ConfigError for top_k < 1 or an
-        unknown mode."""
+        `category` and `language` keep only articles with exactly that value; `mode` picks the
+        retriever (a Mode or its value). Each retriever is asked for
+        `settings.candidates_for(top_k)` chunks. Raises ConfigError for top_k < 1 or an unknown
+        mode, UnknownFilterError (a ConfigError) for a category or language no article of this
+        role has (`check_filters`)."""
         mode = Mode.parse(mode, "mode") if isinstance(mode, str) else mode
         if top_k < 1:
             raise ConfigError(f"top_k ({top_k}) must be at least 1")
+        self.check_filters(category, language)
         prepared = self.prepare(query)
         if not prepared or self.index.chunk_count == 0:
             return []
         mask = self.index.mask(category, language)
-        retriever = {Mode.HYBRID: self.hybrid, Mode.BM25: self.keyword, Mode.DENSE: self.dense}
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
-        hits = retriever[mode].search(searched, self.settings.candidates_for(top_k), mask)
+        keyword_query, dense_query = self.rewrite(searched)  # synonyms (kb/ingest/synonyms.py)
+        count = self.settings.candidates_for(top_k)
+        if mode is Mode.BM25:
+            hits = self.keyword.search(keyword_query, count, mask)
+        elif mode is Mode.DENSE:
+            hits = self.dense.search(dense_query, count, mask)
+        elif keyword_query == dense_query:
+            hits = self.hybrid.search(searched, count, mask)
+        else:  # HybridRetriever.search with each side's own query
+            keyword_hits = self.keyword.search(keyword_query, count, mask)
+            rows = [h.row for h in keyword_hits]
+            coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
+            dense_hits = self.dense.search(dense_query, count, mask)
+            hits = self.hybrid.fuse(keyword_hits, dense_hits, coverage)[:count]
         hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
         return self.answers(hits, query, top_k)
 
@@ -167,16 +208,15 @@ class Searcher:
             )
         return answers
 
-    def good_match(self, answers: Sequence[Answer]) -> bool:
-        """Whether the best answer is likely to answer the question at all.
-
-        Calibrated on the dense cosine of the top 3 answers against `min_dense_score`:
-        off-topic questions ("今天天气怎么样") still get *some* nearest article, and customers
-        deserve to be told it is a guess."""
-        if not answers:
-            return False
-        best = max((a.dense_score or 0.0 for a in answers[:3]), default=0.0)
-        return best >= self.min_dense_score
+    def good_match(self, answers: Sequence[Answer], query: str | None = None) -> bool:
+        """Whether the best answers are likely to answer the question at all
+        (kb/retrieval/no_match.py): with the `query`, from its content words, how many of them
+        the top 3 answers contain, and their dense cosine against `min_dense_score`; without
+        it, from the cosine alone. Off-topic questions ("今天天气怎么样") still get *some*
+        nearest article, and customers deserve to be told it is a guess."""
+        return no_match.good_match(
+            None if query is None else self.bounded(query), answers, self.min_dense_score
+        )
 
     @property
     def min_dense_score(self) -> float:

@@ -13,9 +13,18 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..text import sentences
+from ..text import normalise, sentences
+from ..text.normalise import CJK
 
 ELLIPSIS = "…"
+# an English sentence ends at . ! or ? followed by space and a capital, digit or opening quote;
+# a few abbreviations (e.g., i.e., Mr., No.) do not end one
+LATIN_SENTENCE_RE = re.compile(
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bNo\.)(?<!\bvs\.)"
+    r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])"
+)
+RUN_RE = re.compile(f"[{CJK}]+|[^{CJK}]+")
+CJK_RE = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)
@@ -37,11 +46,40 @@ class Snippet:
         return "".join(out)
 
 
+def _fold_other(piece: str) -> str | None:
+    """A run without CJK folded as `normalise` would (NFKC, lower-case), or None when a character
+    would change length (a ligature, an invisible character): then it goes a character at a time."""
+    if piece.isascii():
+        return piece.lower()
+    if any(len(unicodedata.normalize("NFKC", c)) != 1 for c in piece if not c.isascii()):
+        return None
+    return normalise(piece)
+
+
 @functools.lru_cache(maxsize=16384)
-def _comparable(text: str) -> str:
-    """Lower-cased NFKC when that keeps every offset, else plain lower-case."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return folded if len(folded) == len(text) else text.lower()
+def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """(`normalise(text)`, where): the text as queries are normalised (NFKC, Traditional to
+    Simplified with OpenCC's Taiwan phrases, lower-case) and, for each of its characters, the
+    offset in `text` it came from (None when every offset is kept). A CJK run is converted as a
+    whole, so phrase conversions (文件 -> 文档, 發票 -> 发票) still apply, unless that changes its
+    length; other non-ASCII text (full-width letters, ligatures, invisible characters) a character
+    at a time, so a removed character and an expanded one cannot cancel out."""
+    if text.isascii():  # normalise changes only case and control codes here: same offsets
+        return text.lower(), None
+    out: list[str] = []
+    where: list[int] = []
+    for run in RUN_RE.finditer(text):
+        start, piece = run.start(), run.group()
+        converted = normalise(piece) if CJK_RE.match(piece) else _fold_other(piece)
+        if converted is not None and len(converted) == len(piece):
+            out.append(converted)  # a CJK run converted as a whole keeps its phrases
+            where.extend(range(start, start + len(piece)))
+            continue
+        for i, char in enumerate(piece):
+            one = normalise(char)
+            out.append(one)
+            where.extend([start + i] * len(one))
+    return "".join(out), tuple(where)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -53,8 +91,10 @@ def _term_pattern(term: str) -> re.Pattern:
 
 
 def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """Non-overlapping spans of `terms` in `text`, longest terms claiming first, in text order."""
-    haystack = _comparable(text)
+    """Non-overlapping spans of `terms` (normalised query terms) in the ORIGINAL `text`, longest
+    terms claiming first, in text order: matched in `folded(text)` and mapped back, so a
+    Simplified term marks its Traditional spelling and 文件 is marked where the query said 文件."""
+    haystack, where = folded(text)
     taken = [False] * len(text)
     spans = []
     for term in sorted(set(terms), key=len, reverse=True):
@@ -62,6 +102,8 @@ def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
             continue
         for match in _term_pattern(term).finditer(haystack):
             start, end = match.span()
+            if where is not None:
+                start, end = where[start], where[end - 1] + 1
             if not any(taken[start:end]):
                 taken[start:end] = [True] * (end - start)
                 spans.append((start, end))
@@ -105,27 +147,59 @@ def _best_window(weights: list[int], lengths: list[int], max_chars: int) -> tupl
     return best_start, first
 
 
+def _sentences(text: str) -> list[str]:
+    """`sentences` of the text, English ones split further at `LATIN_SENTENCE_RE` (the shared
+    splitter ends sentences at CJK punctuation and line breaks only)."""
+    parts = []
+    for sentence in sentences(text):
+        parts += [p for p in LATIN_SENTENCE_RE.split(sentence) if p.strip()]
+    return parts
+
+
+def _centre(body: str, terms: Sequence[str], max_chars: int) -> tuple[str, bool, bool]:
+    """`body` cut to `max_chars` around its first match (at word boundaries where there are
+    spaces): (text, cut before, cut after). Without a match, or with one in the first
+    `max_chars`, the start is kept."""
+    spans = find_spans(body, terms)
+    if not spans or spans[0][1] <= max_chars - 1:
+        return body[: max_chars - 1].rstrip(), False, True
+    first_start, first_end = spans[0]
+    start = max(
+        0,
+        min(
+            first_start - (max_chars - (first_end - first_start)) // 2, len(body) - (max_chars - 2)
+        ),
+    )
+    if start and " " in body[start - 1 : first_start]:  # begin at a word
+        start = body.index(" ", start - 1) + 1
+    end = min(len(body), start + max_chars - 2)
+    if end < len(body) and " " in body[first_end:end]:
+        end = body.rindex(" ", first_end, end)
+    return body[start:end].strip(), start > 0, end < len(body)
+
+
 def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snippet:
     """The best window of consecutive sentences (by matched term length) that fits `max_chars`.
 
-    `terms`: lower-case content words (`query_terms`). Ties go to the earlier window. A window cut
-    at the end or followed by more text ends with `…`, one after the section's start begins with
-    one, so the text is at most max_chars + 2 characters; empty for a text without sentences."""
-    parts = [s for s in sentences(text) if s.strip()]
+    `terms`: normalised content words (`query_terms`), found in the original text (`find_spans`).
+    English sentences are split at their full stops too. Ties go to the earlier window. A window
+    longer than max_chars (one long sentence) is cut around its first match. A window cut or
+    followed by more text ends with `…`, one after the section's start begins with one, so the
+    text is at most max_chars + 2 characters; empty for a text without sentences."""
+    parts = _sentences(text)
     if not parts:
         return Snippet("", ())
     weights = [0]  # prefix sums of matched term length, and of sentence length
     lengths = [0]
     for sentence in parts:
-        low = _comparable(sentence)
+        low = folded(sentence)[0]
         weights.append(weights[-1] + sum(len(t) for t in terms if t and t in low))
         lengths.append(lengths[-1] + len(sentence))
     start, end = _best_window(weights, lengths, max_chars)
     body = _join(parts[start:end])
+    before, after = start > 0, end < len(parts)
     if len(body) > max_chars:
-        body = body[: max_chars - 1].rstrip() + ELLIPSIS
-    elif end < len(parts):
-        body += ELLIPSIS
-    if start > 0:
-        body = ELLIPSIS + body
+        body, cut_before, after = _centre(body, terms, max_chars)
+        before = before or cut_before
+    body = (ELLIPSIS if before else "") + body + (ELLIPSIS if after else "")
     return Snippet(body, find_spans(body, terms))

@@ -123,7 +123,7 @@ def _search(api: APIRouter, settings: ServiceSettings) -> None:
         searcher = searcher_for(kb, who.search_role)
         check_filters(kb, who.search_role, searcher, category, language)
         answers = searcher.search(q, top_k, category=category, language=language)
-        good = searcher.good_match(answers)
+        good = searcher.good_match(answers, q)
         kb.metrics.searches.labels(who.search_role.value, str(good).lower()).inc()
         if analytics and q.strip():
             top = answers[0].slug if answers else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import Mode, SearchSettings, load_searcher
+from kb import Mode, SearchSettings, UnknownFilterError, load_searcher
 from kb.options import Coverage
 
 
@@ -89,7 +89,8 @@ def test_filters_by_category_and_language(public):
     assert answers and {a.category for a in answers} == {"withdrawals"}
     english = public.search("提现 card", top_k=10, language="en")
     assert [a.slug for a in english] == ["payment-failed-en"]
-    assert public.search("提现", category="no-such-category") == []
+    with pytest.raises(UnknownFilterError):  # issue 17 item 9: an error, not "no results"
+        public.search("提现", category="no-such-category")
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t", None])

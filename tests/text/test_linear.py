@@ -31,7 +31,7 @@ from kb.ingest.urls import url_problem
 from kb.model import Article
 from kb.options import LIMITS, ChunkSettings, Language, Visibility
 from kb.render import safe_href, safe_id, text_html
-from kb.retrieval.snippets import _comparable, find_spans, make_snippet
+from kb.retrieval.snippets import find_spans, folded, make_snippet
 from kb.text import clean_text, markdown_to_text, normalise, query_terms, sentences, tokens
 from kb.text.markdown import strip_html
 from kb.text.numbers import canonical_numbers
@@ -121,7 +121,7 @@ def uncached(func: Callable[[str], object]) -> Callable[[str], object]:
     def run(text: str) -> object:
         sentences.cache_clear()
         query_terms.cache_clear()
-        _comparable.cache_clear()
+        folded.cache_clear()
         return func(text)
 
     return run

@@ -1,0 +1,73 @@
+""" "No good match" from several signals: the query's content words, how much of them the best
+answers contain, and the dense cosine (issue 17 item 6).
+
+The dense cosine alone flags an exact model code (`TH02`, in an article's title) as no match,
+because a short code embeds close to nothing, and passes 33 dashes or a bare `请问`, because any
+query gets *some* nearest neighbour. So: a query with no content word (only punctuation,
+symbols or filler such as 请问/你好/hello) is never a good match; a query whose every content
+word is in one of the top answers (title, section heading or snippet, compared after
+normalising) is one; otherwise the dense cosine decides, as it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..text import STOPWORDS, query_terms
+from .snippets import folded
+
+# greetings and politeness that carry no topic; with STOPWORDS (请问, 怎么, what, how, ...)
+FILLER = frozenset(
+    (  # noqa: SIM905 (one word list, easier to edit as text)
+        "你好 您好 你们好 大家好 哈喽 嗨 喂 谢谢 谢了 多谢 麻烦 麻烦你 请 在吗 在不在 有人吗 问一下 "
+        "问个问题 咨询 咨询一下 hello hi hey hiya thanks thank please pls ok okay yes no help question "
+        "anyone there"
+    ).split()
+)
+TOP = 3  # the answers a customer sees first; the signals are read from them
+
+
+def content_words(query: str) -> tuple[str, ...]:
+    """`query_terms` of the query without filler and without terms that have no letter, digit
+    or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`."""
+    return tuple(
+        t
+        for t in query_terms(query)
+        if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
+    )
+
+
+def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
+    """The largest share (0..1, by characters) of `words` that one of the first TOP answers
+    contains in its title, section heading or snippet text (all normalised); 0.0 for none."""
+    total = sum(len(w) for w in words)
+    if not total:
+        return 0.0
+    best = 0.0
+    for answer in answers[:TOP]:
+        text = folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+        best = max(best, sum(len(w) for w in words if w in text) / total)
+    return best
+
+
+def dense_best(answers: Sequence) -> float:
+    """The best dense cosine (-1..1) among the first TOP answers; 0.0 when none has one."""
+    return max((a.dense_score or 0.0 for a in answers[:TOP]), default=0.0)
+
+
+def good_match(
+    query: str | None, answers: Sequence, min_dense: float, full_coverage: float = 1.0
+) -> bool:
+    """Whether the answers likely answer `query`: False without answers or (when `query` is
+    given) without a content word; True when one of the top answers contains `full_coverage`
+    (default all) of the content words; else whether the best cosine reaches `min_dense`
+    (calibrated per encoder, scripts/calibrate_no_match.py). `query` None: the cosine alone."""
+    if not answers:
+        return False
+    if query is not None:
+        words = content_words(query)
+        if not words:
+            return False
+        if lexical_coverage(words, answers) >= full_coverage:
+            return True
+    return dense_best(answers) >= min_dense

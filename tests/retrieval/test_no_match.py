@@ -1,0 +1,88 @@
+""" "No good match" from several signals (issue 17 item 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import load_searcher
+from kb.retrieval.no_match import content_words, good_match, lexical_coverage
+from kb.retrieval.searcher import Answer
+
+
+def answer(title: str, dense: float, section: str = "", text: str = "") -> Answer:
+    return Answer(
+        slug="a",
+        title=title,
+        section=section or title,
+        anchor="",
+        url="",
+        score=0.1,
+        snippet=text,
+        category="c",
+        language="zh",
+        visibility="public",
+        snippet_text=text,
+        dense_score=dense,
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "-" * 33,
+        "？？？",
+        "...",
+        "!!!",
+        "请问",
+        "请问？",
+        "你好",
+        "您好，在吗",
+        "hello",
+        "Hi!",
+        "thanks",
+        "请问 ---",
+        "  ",
+        "～～",
+    ],
+)
+def test_queries_without_content_words_are_no_match(query):
+    assert content_words(query) == ()
+    assert not good_match(query, [answer("如何联系客服", 0.99)], 0.85)
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("TH02", "TH02 型号说明"),
+        ("th02", "TH02 型号说明"),
+        ("ＴＨ０２", "TH02 型号说明"),
+        ("X7-pro", "X7-Pro 充电说明"),
+        ("發票", "如何开发票"),
+        ("请问 TH02", "TH02 型号说明"),
+    ],
+)
+def test_every_content_word_in_a_top_answer_is_a_good_match_despite_a_low_cosine(query, title):
+    assert good_match(query, [answer(title, 0.40)], 0.85)
+    assert not good_match(None, [answer(title, 0.40)], 0.85)  # the cosine alone said no
+
+
+def test_partial_coverage_leaves_the_decision_to_the_cosine():
+    words = content_words("TH02 电池 爆炸")
+    answers = [answer("TH02 型号说明", 0.80)]
+    assert 0 < lexical_coverage(words, answers) < 1
+    assert not good_match("TH02 电池 爆炸", answers, 0.85)
+    assert good_match("TH02 电池 爆炸", [answer("TH02 型号说明", 0.90)], 0.85)
+
+
+def test_only_the_first_three_answers_count():
+    answers = [answer("x", 0.5)] * 3 + [answer("TH02 型号说明", 0.5)]
+    assert not good_match("TH02", answers, 0.85)
+
+
+def test_searcher_uses_the_query_signals(built):
+    _, index_dir, encoder = built
+    searcher = load_searcher(index_dir, "public", encoder=encoder)
+    assert not searcher.good_match(searcher.search("-" * 33), "-" * 33)
+    answers = searcher.search("提现手续费", 3)
+    assert searcher.good_match(answers, "提现手续费")
+    assert not searcher.good_match([], "提现手续费")

@@ -1,0 +1,147 @@
+"""Synonyms (issue 17 item 2): the editor's list is validated like articles, applied at query
+time, and versioned with the index (a rollback restores the list the version was built with)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import Mode, ValidationError, build_index, load_searcher
+from kb.cli import main
+from kb.index import open_store
+from kb.ingest import validate
+from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
+
+LIST = """\
+# the sample's kind of list: English words for Chinese articles
+提现, 取现, withdraw, cash out
+手续费, fee, fees, charge
+重置密码, 找回密码, reset password
+password => 密码
+"""
+
+
+def test_multi_way_and_one_way_rules_parse_normalised():
+    rules, problems = parse_synonyms(
+        "退錢，REFUND, 退款\nUnlink  Card => 解綁, 刪除銀行卡 # one-way\n"
+    )
+    assert problems == []
+    assert rules[0].terms == ("退钱", "refund", "退款") and not rules[0].one_way
+    assert rules[1].terms == ("unlink card", "解绑", "删除银行卡") and rules[1].one_way
+    assert rules[1].sources == ("unlink card",)
+    table = Synonyms(rules).table()
+    assert table[1] == {"line": 2, "kind": "one-way", "terms": "unlink card => 解绑, 删除银行卡"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("a, b\n退款,, refund\n", 2, "empty term"),
+        ("退款, refund,\n", 1, "empty term"),
+        ("# c\n\nrefund =>\n", 3, "empty term"),
+        ("=> 退款\n", 1, "empty term"),
+        ("refund\n", 1, "one term"),
+        ("a => b => c\n", 1, "at most one `=>`"),
+        ("a, b => c\n", 1, "left side"),
+        ("退款, refund, REFUND\n", 1, "written twice"),
+        ("退款, 退钱\nrefund, 退款\n", 2, "also in the group on line 1"),
+        (
+            "退款, 退钱\nrefund, 退錢\n",
+            2,
+            "also in the group on line 1",
+        ),  # Traditional = Simplified
+        ("card => 卡\ncard => 银行卡\n", 2, "also in the one-way rule on line 1"),
+        (f"{'长' * 51}, refund\n", 1, "longer than 50"),
+    ],
+)
+def test_bad_rules_are_named_by_line(text, line, words):
+    _, problems = parse_synonyms(text, "articles/synonyms.txt")
+    assert problems, text
+    assert problems[0].line == line and problems[0].path == "articles/synonyms.txt"
+    assert words in problems[0].message
+
+
+def test_a_one_way_source_may_also_be_in_a_group():
+    assert parse_synonyms("card, 卡\ncard => 银行卡\n")[1] == []
+
+
+def test_one_way_rules_do_not_apply_backwards():
+    synonyms = Synonyms(parse_synonyms("unlink card => 解绑\n")[0])
+    assert synonyms.expansions("how to unlink   card") == ("解绑",)
+    assert synonyms.expansions("解绑") == ()
+    assert synonyms.expansions("unlink cards") == ()  # whole words only
+
+
+def test_rewrite_keeps_only_expansions_the_articles_have_words_for():
+    synonyms = Synonyms(parse_synonyms("退款, 退费, refund, chargeback\n")[0])
+    known = {"退款"}.__contains__
+    keyword, dense = synonyms.rewrite("refund please", known)
+    assert keyword == "please 退款"  # the unknown English word leaves the BM25 query
+    assert dense == "refund please 退款"
+    assert synonyms.rewrite("nothing here", known) == ("nothing here", "nothing here")
+
+
+def test_build_and_validate_refuse_a_bad_list_with_article_problems(
+    tiny_articles, tmp_path, encoder
+):
+    (tiny_articles / FILE_NAME).write_text("提现, withdraw\nrefund\n", encoding="utf-8")
+    (tiny_articles / "broken.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    shown = [str(p) for p in info.value.problems]
+    assert any(s.startswith("articles/synonyms.txt:2:") for s in shown)
+    assert any("broken.md" in s for s in shown)
+    assert any(p.path.endswith(FILE_NAME) for p in validate(tiny_articles))
+    assert main(["validate", "--articles", str(tiny_articles)]) == 1
+
+
+def test_unreadable_list_is_a_problem(tiny_articles):
+    (tiny_articles / FILE_NAME).write_bytes("提现, withdraw\n".encode("gbk"))
+    _, problems = read_synonyms(tiny_articles)
+    assert problems and "UTF-8" in problems[0].message
+
+
+@pytest.mark.parametrize("query", ["cash out fee", "Withdraw FEES", "withdraw charge"])
+@pytest.mark.parametrize("mode", [Mode.BM25, Mode.HYBRID])
+def test_english_words_find_chinese_articles_through_the_list(
+    tiny_articles, tmp_path, encoder, query, mode
+):
+    bare = tmp_path / "bare"
+    build_index(tiny_articles, bare, encoder=encoder)
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(tiny_articles, index, encoder=encoder)
+    with_list = load_searcher(index, "public", encoder=encoder).search(query, 3, mode=mode)
+    without = load_searcher(bare, "public", encoder=encoder).search(query, 3, mode=mode)
+    assert with_list[0].slug == "withdrawal-fees"
+    assert not without or without[0].slug != "withdrawal-fees"
+
+
+def test_the_list_is_versioned_and_rolled_back(built, encoder):
+    articles, index, _ = built
+    assert load_searcher(index, "public", encoder=encoder).synonyms.rules == []
+    (articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    report = build_index(articles, index, encoder=encoder)
+    assert report.published and report.encoded == 0  # only the list changed: nothing re-encoded
+    manifest = open_store(index).live_manifest()
+    assert manifest.synonyms["file"] == FILE_NAME and len(manifest.synonyms["sha256"]) == 64
+    assert len(load_searcher(index, "public", encoder=encoder).synonyms.rules) == 4
+    assert not build_index(articles, index, encoder=encoder).published  # unchanged: no version
+    (articles / FILE_NAME).write_text("提现, withdraw\n", encoding="utf-8")
+    build_index(articles, index, encoder=encoder)
+    assert len(load_searcher(index, "public", encoder=encoder).synonyms.rules) == 1
+    open_store(index).rollback()
+    assert len(load_searcher(index, "public", encoder=encoder).synonyms.rules) == 4
+    (articles / FILE_NAME).unlink()
+    build_index(articles, index, encoder=encoder)
+    assert load_searcher(index, "public", encoder=encoder).synonyms.rules == []
+
+
+def test_editor_section_shows_the_draft_and_its_problems(tiny_articles):
+    from kb.app.synonyms_view import draft_status
+
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    frame, problems = draft_status(str(tiny_articles))
+    assert problems == [] and list(frame["kind"]) == ["multi-way"] * 3 + ["one-way"]
+    (tiny_articles / FILE_NAME).write_text("提现, withdraw\n退款\n", encoding="utf-8")
+    frame, problems = draft_status(str(tiny_articles))
+    assert len(frame) == 0 and problems[0].startswith("articles/synonyms.txt:2:")
