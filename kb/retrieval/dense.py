@@ -1,7 +1,17 @@
 """Dense retrieval: the query's e5 vector against chunk and title vectors (inner product of
-L2-normalised float32 vectors = cosine), with the language direction projected out."""
+L2-normalised float32 vectors = cosine), with the language direction projected out.
+
+Hub correction (issue 17): some vectors sit near the centre of the whole collection and so come
+close to almost any query (hubs: Radovanović et al. 2010). Ranking by the centred inner product
+<q - mu, x - mu> (Suzuki et al. 2013, "Centering similarity measures to reduce hubs"), where mu is
+the mean stored vector, is for one query the same order as cos(q, x) - <mu, x>: a vector is
+penalised by how central it is. `hub_penalty` scales that term (0: plain cosine, 1: full
+centring); it is applied by searching with q - hub_penalty * mu, so the search costs the same.
+"""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -9,17 +19,44 @@ from ..embed import Encoder, project_out
 from ..index import LoadedIndex
 from .hits import Hit
 
+MEAN_BATCH = 8192  # vectors read back at a time when the mean is computed
+
+
+def read_back(vectors, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), dim) float32 stored vectors of a VectorIndex: FAISS reconstructs them, the
+    exact NumPy index holds them."""
+    if hasattr(vectors, "reconstruct"):
+        return vectors.reconstruct(rows)
+    return np.asarray(vectors.vectors)[rows]
+
 
 class DenseRetriever:
     """`Retriever` by cosine: the question encoded on the query side, projected like the stored
-    vectors, searched against chunk and title vectors; scores in -1..1."""
+    vectors, searched against chunk and title vectors. `dense_score` is the cosine (-1..1);
+    `score` is the cosine less `hub_penalty` times the vector's inner product with the mean
+    stored vector (equal to the cosine when hub_penalty is 0)."""
 
-    def __init__(self, index: LoadedIndex, encoder: Encoder):
-        self.index, self.encoder = index, encoder
+    def __init__(self, index: LoadedIndex, encoder: Encoder, hub_penalty: float = 0.0):
+        self.index, self.encoder, self.hub_penalty = index, encoder, hub_penalty
+        self._mean: np.ndarray | None = None
+        self._lock = threading.Lock()
 
     def encode(self, query: str) -> np.ndarray:
         """(dim,) float32 unit query vector, projected like the stored vectors."""
         return project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
+
+    def mean_vector(self) -> np.ndarray:
+        """(dim,) float32 mean of every stored vector, read back once (MEAN_BATCH at a time) on
+        first use and kept; zeros for an empty index."""
+        with self._lock:
+            if self._mean is None:
+                vectors, total = self.index.vectors, np.zeros(self.encoder.dim, np.float64)
+                count = vectors.count
+                for start in range(0, count, MEAN_BATCH):
+                    rows = np.arange(start, min(count, start + MEAN_BATCH))
+                    total += read_back(vectors, rows).sum(axis=0, dtype=np.float64)
+                self._mean = (total / max(count, 1)).astype(np.float32)
+            return self._mean
 
     def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
         """`Retriever.search` by cosine: `search_vector` of the encoded query."""
@@ -28,15 +65,22 @@ class DenseRetriever:
     def search_vector(
         self, vector: np.ndarray, top_k: int, mask: np.ndarray | None = None
     ) -> list[Hit]:
-        """Chunk hits for a (dim,) query vector; a title-vector hit counts for its article's
-        first chunk (best cosine kept); `dense_score` = `score`."""
+        """Chunk hits for a (dim,) query vector, best hub-corrected score first; a title-vector
+        hit counts for its article's first chunk (best score and best cosine kept)."""
         targets = self.index.vector_targets
         if mask is not None:
             mask = mask[targets]
-        hits: dict[int, float] = {}
         # a chunk owns at most two vectors (its own and its article's title vector), so twice
         # top_k rows always hold top_k distinct chunks
         k = top_k * 2 if len(targets) > self.index.chunk_count else top_k
-        for row, score in self.index.vectors.search(vector, k, mask):
-            hits.setdefault(int(targets[row]), score)
-        return [Hit(r, s, dense_score=s) for r, s in list(hits.items())[:top_k]]
+        shift = self.hub_penalty * self.mean_vector() if self.hub_penalty else None
+        found = self.index.vectors.search(vector if shift is None else vector - shift, k, mask)
+        cosines = [score for _, score in found]
+        if shift is not None and found:  # add back the penalty: dense_score stays the cosine
+            rows = np.array([row for row, _ in found], dtype=np.int64)
+            cosines = (np.array(cosines) + read_back(self.index.vectors, rows) @ shift).tolist()
+        best: dict[int, list[float]] = {}  # chunk -> [best corrected score, best cosine]
+        for (row, score), cosine in zip(found, cosines, strict=True):
+            pair = best.setdefault(int(targets[row]), [float(score), float(cosine)])
+            pair[1] = max(pair[1], float(cosine))
+        return [Hit(c, s, dense_score=cos) for c, (s, cos) in list(best.items())[:top_k]]

@@ -1,20 +1,22 @@
-"""Hybrid retrieval: weighted RRF of BM25 and dense hits, each BM25 hit scaled by how much of the
-query it covers (kb/options.py `Coverage`)."""
+"""Hybrid retrieval: BM25 and dense hits fused (weighted RRF or a convex combination of min-max
+scaled scores, kb/options.py `Fusion`), each BM25 hit scaled by how much of the query it covers
+(kb/options.py `Coverage`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..options import SearchSettings
+from ..options import Fusion, SearchSettings
 from .dense import DenseRetriever
-from .fusion import rrf
+from .fusion import convex, rrf
 from .hits import Hit
 from .keyword import KeywordRetriever
 
 
 class HybridRetriever:
-    """`Retriever` fusing BM25 and dense hits with weighted RRF (SearchSettings: rrf_k,
-    bm25_weight, dense_weight, coverage); scores are fused RRF scores, > 0 with positive weights.
+    """`Retriever` fusing BM25 and dense hits (SearchSettings: fusion, rrf_k, bm25_weight,
+    dense_weight, bm25_share, coverage); scores are fused scores: RRF > 0 with positive weights,
+    convex in 0..1.
 
     Sequential on purpose: running BM25 in a thread beside the encoder was measured 1.8x
     slower on 2 cores, because it competes with the encoder's own OpenMP threads
@@ -37,15 +39,21 @@ class HybridRetriever:
     def fuse(
         self, keyword_hits: list[Hit], dense_hits: list[Hit], coverage: dict[int, float] | None
     ) -> list[Hit]:
-        """Weighted RRF of the two hit lists (each best first), BM25 contributions scaled by
-        `coverage` (chunk row -> weight in 0..1, None: unscaled); every chunk of either list, best
-        fused score first, with its BM25 and cosine scores where that side found it."""
-        fused = rrf(
-            [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]],
-            k=self.settings.rrf_k,
-            weights=[self.settings.bm25_weight, self.settings.dense_weight],
-            item_weights=[coverage, None],
-        )
+        """The two hit lists (each best first) fused by `settings.fusion`, BM25 contributions
+        scaled by `coverage` (chunk row -> weight in 0..1, None: unscaled); every chunk of either
+        list, best fused score first, with its BM25 and cosine scores where that side found it."""
+        lists = [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]]
+        settings = self.settings
+        if settings.fusion is Fusion.CONVEX:
+            share = settings.bm25_share
+            fused = convex(lists, [share, 1.0 - share], item_weights=[coverage, None])
+        else:
+            fused = rrf(
+                lists,
+                k=settings.rrf_k,
+                weights=[settings.bm25_weight, settings.dense_weight],
+                item_weights=[coverage, None],
+            )
         bm25 = {h.row: h.score for h in keyword_hits}
         dense = {h.row: h.score for h in dense_hits}
         return [Hit(r, s, bm25.get(r), dense.get(r)) for r, s in fused]

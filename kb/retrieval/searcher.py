@@ -76,7 +76,7 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self.keyword = KeywordRetriever(index, index.manifest.text_settings)
-        self.dense = DenseRetriever(index, encoder)
+        self.dense = DenseRetriever(index, encoder, settings.hub_penalty)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
         self.kinds = QueryKinds(index, settings.pinyin, settings.exact_titles)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use

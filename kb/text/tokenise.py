@@ -1,8 +1,9 @@
 """BM25 tokens, query terms for highlighting, and sentences.
 
-tokens: jieba search-mode words + CJK character bigrams + Latin words (and digits). Bigrams rescue
-words the segmenter splits differently in query and article (e.g. typos like 秘码 for 密码 still
-share 码).
+tokens: jieba search-mode words + CJK characters and character bigrams + Latin words (and digits).
+Bigrams rescue words the segmenter splits differently in query and article (e.g. typos like 秘码 for
+密码 still share 码); single characters rescue paraphrases that share characters but no pair
+(还款 / 还钱, 额度 / 提额), as in the character n-gram analysers of tantivy and txtai (issue 17).
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def tokens(
     """BM25 tokens of `text` (normalised first unless `normalised`), stopwords removed.
 
     Piece by piece in text order, repeats kept (BM25 counts them): a CJK run gives its jieba
-    search-mode words (of 2+ characters when bigrams are on), then its character bigrams; any other
-    word is one token, plus its trigrams with `latin_trigrams`. No token contains whitespace."""
+    search-mode words (of 2+ characters when bigrams are on), then its single characters with
+    `char_unigrams`, then its character bigrams; any other word is one token, plus its trigrams
+    with `latin_trigrams`. No token contains whitespace."""
     if not normalised:
         text = normalise(text)
     if settings.canonical_numbers:  # numbers and codes in one form (kb/text/numbers.py)
@@ -74,8 +76,10 @@ def tokens(
                 out.extend(
                     w
                     for w in _jieba().cut_for_search(piece, HMM=True)
-                    if len(w) > 1 or not settings.char_bigrams
+                    if len(w) > 1 or not (settings.char_bigrams or settings.char_unigrams)
                 )
+            if settings.char_unigrams:
+                out.extend(piece)
             if settings.char_bigrams:
                 out.extend(_bigrams(piece))
         else:

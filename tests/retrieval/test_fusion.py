@@ -1,10 +1,10 @@
-"""Reciprocal rank fusion."""
+"""Reciprocal rank fusion and the convex combination of min-max scaled scores."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.retrieval.fusion import rrf
+from kb.retrieval.fusion import convex, minmax, rrf
 
 
 def test_rrf_sums_reciprocal_ranks():
@@ -34,3 +34,39 @@ def test_rrf_weights_and_validation():
 
 def test_rrf_of_nothing_is_empty():
     assert rrf([[], []]) == []
+
+
+def test_minmax_scales_each_list_to_zero_one():
+    assert minmax([(1, 12.0), (2, 7.0), (3, 2.0)]) == {1: 1.0, 2: 0.5, 3: 0.0}
+    assert minmax([(4, 0.3), (5, 0.3)]) == {4: 1.0, 5: 1.0}
+    assert minmax([]) == {}
+
+
+def test_convex_weighs_margins_not_just_ranks():
+    # BM25 barely prefers 1 over 2; dense strongly prefers 2: RRF with equal weights ties them
+    # (broken by id), the convex combination follows the larger margin
+    bm25 = [(1, 10.0), (2, 9.9), (3, 0.0)]
+    dense = [(2, 0.95), (1, 0.60), (3, 0.55)]
+    assert next(i for i, _ in rrf([bm25, dense])) == 1
+    assert next(i for i, _ in convex([bm25, dense], [0.5, 0.5])) == 2
+    fused = dict(convex([bm25, dense], [0.5, 0.5]))
+    assert fused[2] == pytest.approx(0.5 * 0.99 + 0.5 * 1.0)
+    assert fused[3] == 0.0
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_convex_at_the_ends_is_one_input(share):
+    bm25 = [(1, 3.0), (2, 2.0), (3, 1.0)]
+    dense = [(3, 0.9), (2, 0.8), (1, 0.1)]
+    order = [i for i, _ in convex([bm25, dense], [share, 1 - share])]
+    assert order == ([1, 2, 3] if share == 1.0 else [3, 2, 1])
+
+
+def test_convex_item_weights_and_validation():
+    fused = dict(convex([[(1, 2.0), (2, 1.0)], [(2, 0.9)]], [0.5, 0.5], [{1: 0.2}, None]))
+    assert fused[1] == pytest.approx(0.1)
+    assert fused[2] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="1 weights for 2 lists"):
+        convex([[], []], [1.0])
+    with pytest.raises(ValueError, match=">= 0"):
+        convex([[], []], [1.0, -0.5])

@@ -141,3 +141,24 @@ def test_any_code_points_become_encodable_text(text):
     tokens(text)
     query_terms(text)
     sentences(text)
+
+
+@pytest.mark.parametrize(
+    ("query", "article", "shared"),
+    [
+        ("借钱", "怎么申请借款", "借"),  # a paraphrase sharing one character and no pair
+        ("提额", "额度不够", "额"),
+        ("退錢", "退款流程", "退"),  # Traditional query, Simplified article
+    ],
+)
+def test_char_unigrams_let_paraphrases_share_single_characters(query, article, shared):
+    uni = TextSettings(char_unigrams=True)
+    assert shared in set(tokens(query, uni)) & set(tokens(article, uni))
+    assert not set(tokens(query)) & set(tokens(article))  # the old tokens share nothing
+
+
+def test_char_unigrams_skip_stopword_characters_and_keep_latin_words():
+    result = tokens("我的账户 OKPay", TextSettings(char_unigrams=True))
+    assert {"账", "户", "okpay"} <= set(result)
+    assert "的" not in result and "我" not in result
+    assert TextSettings(char_bigrams=False, jieba_words=False, char_unigrams=True)

