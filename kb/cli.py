@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .build import build_index
-from .config import ENCODER_ENV, Config, encoder_spec, load_config
+from .config import ENCODER_ENV, Config, encoder_spec, index_location, load_config
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
@@ -28,8 +28,8 @@ def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:
     parser.add_argument(
         "--index",
         default=config.index,
-        type=Path,
-        help=f"index folder (default: KB_INDEX or index; now {config.index})",
+        type=index_location,
+        help=f"index folder or postgresql:// URL (default: KB_INDEX or index; now {config.index})",
     )
 
 

@@ -38,7 +38,7 @@ FAULT_ENV = "KB_FAULT_POINT"
 class Config:
     """Where things live and which encoder to use; see the module docstring for the variables."""
 
-    index: Path = Path("index")
+    index: Path | str = Path("index")  # a folder, or a database URL (postgresql://...)
     articles: Path = Path("articles")
     queries: Path = Path("eval/queries.jsonl")
     analytics_db: Path = Path("data") / "analytics.sqlite"
@@ -48,11 +48,17 @@ class Config:
     min_score: float | None = None  # cosine in [0, 1]; None: the encoder's calibrated threshold
 
 
+def index_location(text: str) -> Path | str:
+    """An index location as given: a URL with a scheme (`postgresql://user@host:5432/kb`) stays a
+    string (a Path would fold its `//`), anything else is a folder Path."""
+    return text if "://" in text else Path(text)
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Config from `environ` (default: the process environment). Raises ConfigError."""
     env = os.environ if environ is None else environ
     return Config(
-        index=Path(env.get("KB_INDEX") or "index"),
+        index=index_location(env.get("KB_INDEX") or "index"),
         articles=Path(env.get("KB_ARTICLES") or "articles"),
         queries=Path(env.get("KB_QUERIES") or "eval/queries.jsonl"),
         analytics_db=Path(env.get("KB_ANALYTICS_DB") or Config.analytics_db),
