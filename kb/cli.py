@@ -31,6 +31,13 @@ def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:
         type=index_location,
         help=f"index folder or postgresql:// URL (default: KB_INDEX or index; now {config.index})",
     )
+    parser.add_argument(
+        "--replica",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a read replica of a postgresql:// index for searches (repeatable; writes go to --index)",
+    )
 
 
 def _add_common(parser: argparse.ArgumentParser, config: Config, articles: bool = False) -> None:
@@ -272,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     if getattr(args, "encoder", None):
         args.encoder = encoder_spec(args.encoder)
+    if getattr(args, "replica", None):
+        if not isinstance(args.index, str):
+            print("error: --replica needs a postgresql:// --index", file=sys.stderr)
+            return 1
+        from .index.postgres import with_replicas
+
+        args.index = with_replicas(args.index, args.replica)
     try:
         return COMMANDS[args.command](args)
     except ValidationError as exc:

@@ -58,6 +58,8 @@ class PostgresStore:
         self.url = url
         self.replicas = list(replicas or [])
         self.label = _safe(url)
+        self._reads = Connections([*self.replicas, url])  # searches' reads: replicas first
+        self._primary = Connections([url])  # what a build reads before it writes
 
     @property
     def cache_dir(self) -> Path:
@@ -74,19 +76,24 @@ class PostgresStore:
                 self.label, f"cannot connect ({str(exc).strip()[:200]})"
             ) from exc
 
-    def _rows(self, statement, params=()) -> list[tuple]:
-        """Rows of a read on the primary; IndexNotFoundError when the control tables are missing."""
-        with self._connect() as conn:
-            try:
-                return conn.execute(statement, params).fetchall()
-            except psycopg.errors.UndefinedTable as exc:
-                raise IndexNotFoundError(self.label, "no index built there yet") from exc
+    def _rows(self, statement, params=(), primary: bool = False) -> list[tuple]:
+        """Rows of a read (replicas first unless `primary`). Raises IndexNotFoundError when no
+        server answers or the control tables are missing."""
+        try:
+            return (self._primary if primary else self._reads).query(statement, params)
+        except psycopg.errors.UndefinedTable as exc:
+            raise IndexNotFoundError(self.label, "no index built there yet") from exc
+        except psycopg.OperationalError as exc:
+            raise IndexNotFoundError(
+                self.label, f"cannot connect ({str(exc).strip()[:300]})"
+            ) from exc
 
     # -- reading --------------------------------------------------------------------------------
 
-    def live_version(self) -> str:
-        """The version `kb.live` names. Raises IndexNotFoundError when nothing is live."""
-        rows = self._rows(f"SELECT version FROM {CONTROL}.live")
+    def live_version(self, primary: bool = False) -> str:
+        """The version `kb.live` names (on the primary when `primary`). Raises IndexNotFoundError
+        when nothing is live or no server answers."""
+        rows = self._rows(f"SELECT version FROM {CONTROL}.live", primary=primary)
         if not rows:
             raise IndexNotFoundError(self.label, "nothing is live")
         return rows[0][0]
@@ -95,10 +102,11 @@ class PostgresStore:
         """Complete versions, oldest first (names sort by build time)."""
         return [r[0] for r in self._rows(f"SELECT version FROM {CONTROL}.versions ORDER BY 1")]
 
-    def manifest(self, version: str) -> Manifest:
+    def manifest(self, version: str, primary: bool = False) -> Manifest:
         """The stored manifest. IndexNotFoundError for an unknown version, CorruptIndexError for
         one that does not read as a manifest of this program's format."""
-        rows = self._rows(f"SELECT manifest FROM {CONTROL}.versions WHERE version = %s", [version])
+        statement = f"SELECT manifest FROM {CONTROL}.versions WHERE version = %s"
+        rows = self._rows(statement, [version], primary=primary)
         if not rows:
             raise IndexNotFoundError(self.label, f"{version!r} is not a version of it")
         return Manifest.from_json(rows[0][0], Path(self.label) / version)
@@ -153,7 +161,7 @@ class PostgresStore:
     def live_manifest(self) -> Manifest | None:
         """The live manifest, or None (nothing live, or unreadable). Never raises."""
         try:
-            return self.manifest(self.live_version())
+            return self.manifest(self.live_version(primary=True), primary=True)
         except Exception:  # the build then starts from scratch
             return None
 
@@ -207,7 +215,7 @@ class PostgresStore:
 
     def _live_or_none(self) -> str | None:
         try:
-            return self.live_version()
+            return self.live_version(primary=True)
         except IndexNotFoundError:
             return None
 
