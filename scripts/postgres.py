@@ -24,6 +24,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 PG_USER = "postgres"
@@ -68,6 +69,24 @@ def ensure_user(directory: Path) -> None:
     shutil.chown(directory, PG_USER, PG_USER)
 
 
+def reachable(bin_dir: Path) -> Path:
+    """`bin_dir`, or, when the PostgreSQL user cannot reach it (a virtualenv under a private
+    home folder), a copy of its installation in /tmp that it can; returns the bin folder."""
+    if os.geteuid() != 0 or run(["test", "-x", str(bin_dir / "postgres")], False).returncode == 0:
+        return bin_dir
+    # keep the wheel's layout: the binaries find their libraries at $ORIGIN/../../../<pkg>.libs
+    install, package = bin_dir.parent, bin_dir.parents[1]
+    root = Path(tempfile.gettempdir()) / f"kb-postgres-{PG_USER}"
+    copy = root / package.name / install.name
+    if not (copy / "bin" / "postgres").exists():
+        shutil.copytree(install, copy, symlinks=True, dirs_exist_ok=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, root / libs.name, symlinks=True, dirs_exist_ok=True)
+        subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
+    return copy / "bin"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on now."""
     with socket.socket() as s:
@@ -94,6 +113,7 @@ def start(directory: Path, bin_dir: Path, port: int, replica_port: int) -> dict:
     URLs. A server already running is left as it is."""
     directory.mkdir(parents=True, exist_ok=True)
     ensure_user(directory)
+    bin_dir = reachable(bin_dir)
     primary, replica = directory / "primary", directory / "replica"
     state = _read_state(directory)
     if state:
@@ -189,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bin", help="folder of the PostgreSQL binaries (default: the pip ones)")
     args = parser.parse_args(argv)
     bin_dir, directory = binaries(args.bin), args.dir.resolve()
+    if args.action != "start" and directory.exists():
+        ensure_user(directory)
+        bin_dir = reachable(bin_dir)
     if args.action == "start":
         urls = start(directory, bin_dir, args.port or free_port(), args.replica_port or free_port())
         print(f"primary {urls['primary']}\nreplica {urls['replica']}")
