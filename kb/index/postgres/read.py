@@ -11,6 +11,7 @@ returns public rows only, whatever the query).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -54,7 +55,8 @@ class Connections:
                     ) from exc
             if self.ef_search:
                 conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(self.ef_search))
-                conn.execute("SET hnsw.iterative_scan = relaxed_order")
+                with contextlib.suppress(psycopg.Error):  # pgvector >= 0.8: filtered scans
+                    conn.execute("SET hnsw.iterative_scan = relaxed_order")  # keep on going
             return conn
         raise psycopg.OperationalError("no index database answers: " + "; ".join(errors))
 
