@@ -24,7 +24,9 @@ def test_service_searches_the_database_and_follows_a_build(pg_url, pg_cluster, t
         body = search(url, "忘记密码")
         slugs = [r["slug"] for r in body["answers"]]
         assert slugs and slugs[0] == "forgot-password", body
-        (articles / "new.md").write_text("---\ntitle: 数据库新文章\n---\n刚刚发布的内容。\n", "utf-8")
+        (articles / "new.md").write_text(
+            "---\ntitle: 数据库新文章\n---\n刚刚发布的内容。\n", "utf-8"
+        )
         build_index(articles, pg_url, encoder="hash:64")
         for _ in range(50):  # the replica replays the build within a moment
             found = [r["slug"] for r in search(url, "数据库新文章")["answers"]]
