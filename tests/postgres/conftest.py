@@ -68,16 +68,13 @@ def _database_url(url: str, name: str) -> str:
 
 @pytest.fixture
 def pg_url(pg_cluster):
-    """A fresh, empty database on the primary (with pgvector), dropped afterwards; its URL."""
+    """A fresh, empty database on the primary, dropped afterwards; its URL."""
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_cluster["primary"], autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    url = _database_url(pg_cluster["primary"], name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    yield url
+    yield _database_url(pg_cluster["primary"], name)  # no pgvector yet: the first build adds it
     with psycopg.connect(pg_cluster["primary"], autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

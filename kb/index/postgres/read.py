@@ -43,7 +43,8 @@ class Connections:
             except psycopg.OperationalError as exc:
                 errors.append(f"{_safe(url)}: {str(exc).strip()[:200]}")
                 continue
-            register_vector(conn)
+            with contextlib.suppress(psycopg.ProgrammingError):  # no pgvector before a build
+                register_vector(conn)
             if self.role:
                 try:
                     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.role)))
