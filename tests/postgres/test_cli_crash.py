@@ -35,7 +35,7 @@ def kb(*args: str, fault: str | None = None) -> subprocess.CompletedProcess:
         env[FAULT_ENV] = fault
     return subprocess.run(
         [sys.executable, "-m", "kb", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=300,
+        timeout=900,  # a loaded 2-core machine: the eval alone took minutes
     )  # fmt: skip
 
 
