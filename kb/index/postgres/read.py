@@ -113,8 +113,10 @@ class PgKeywordIndex:
             where = sql.SQL("WHERE p.chunk = ANY(%s)")
             params.append(np.flatnonzero(mask).astype(np.int32).tolist())
         statement = sql.SQL(
-            "SELECT p.chunk, sum(p.impact) AS s FROM unnest(%s::text[]) AS q(term) "
-            "JOIN {} p ON p.term = q.term {} GROUP BY p.chunk HAVING sum(p.impact) > 0 "
+            # summed in double precision: the order the database adds rows in (which differs
+            # between plans, primary and replica) then cannot flip near-ties
+            "SELECT p.chunk, sum(p.impact::float8) AS s FROM unnest(%s::text[]) AS q(term) "
+            "JOIN {} p ON p.term = q.term {} GROUP BY p.chunk HAVING sum(p.impact::float8) > 0 "
             "ORDER BY s DESC, p.chunk LIMIT {}"
         ).format(self.table, where, sql.Literal(int(n)))
         return [(int(r), float(np.float32(s))) for r, s in self.db.query(statement, params)]
