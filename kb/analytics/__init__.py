@@ -25,6 +25,7 @@ would run as formulas (OWASP CSV injection guidance).
 """
 
 from .export import neutralise_cell, to_csv
+from .pgstore import PgAnalytics, open_analytics
 from .privacy import mask_personal_data
 from .store import MAX_QUERY_CHARS, Analytics, AnalyticsError, Failure, query_key
 
@@ -33,8 +34,10 @@ __all__ = [
     "Analytics",
     "AnalyticsError",
     "Failure",
+    "PgAnalytics",
     "mask_personal_data",
     "neutralise_cell",
+    "open_analytics",
     "query_key",
     "to_csv",
 ]

@@ -13,7 +13,7 @@ import re
 import streamlit as st
 
 from kb.access import check_secret
-from kb.analytics import Analytics
+from kb.analytics import Analytics, open_analytics
 from kb.config import Config, load_config, secret
 from kb.errors import ConfigError, KBError
 from kb.ingest.categories import categories_path, load_category_names
@@ -203,7 +203,7 @@ def category_name(cfg: Config, code: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _analytics(path: str, retention_days: int, max_rows: int) -> Analytics:
-    return Analytics(path, retention_days=retention_days, max_rows=max_rows)
+    return open_analytics(path, retention_days=retention_days, max_rows=max_rows)
 
 
 def analytics(cfg: Config) -> Analytics:

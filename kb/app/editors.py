@@ -32,6 +32,7 @@ from . import common, improve, unlock
 from .common import t
 from .editor_eval import show_evaluation
 from .strings import TEXT
+from .synonyms_view import synonyms_section
 
 PAGE = "editor"
 LOG = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ def rebuild_tab(cfg: Config) -> None:
     gate = st.checkbox(t("im_gate"), value=cfg.queries.exists(), key="ed-gate")
     if st.button(t("ed_rebuild"), type="primary", key="ed-rebuild"):
         _rebuild(cfg, gated=gate)
+    synonyms_section(cfg)  # read-only: the live list and the draft's problems
 
 
 def _analytics_failures(store: Analytics) -> None:

@@ -258,3 +258,23 @@ IMPROVE = {
         "im_new_col": "new",
     },
 }
+
+# ------------------------------------------------- the synonyms section (kb/app/synonyms_view.py)
+SYNONYMS = {
+    "zh": {
+        "sy_title": "同义词",
+        "sy_help": "在文章文件夹里编辑 {file}：`a, b, c`（互相都能找到）或 `a => b, c`"
+        "（搜 a 也找 b 和 c）。每次构建都会检查它，并和索引版本一起保存。",
+        "sy_live": "在线版本 {version}：{n} 条规则。",
+        "sy_problems": "{file} 有 {n} 个问题，下次构建会拒绝它：",
+        "sy_draft": "文章文件夹里的 {file}：{n} 条规则，没有问题。",
+    },
+    "en": {
+        "sy_title": "Synonyms",
+        "sy_help": "Edit {file} in the articles folder: `a, b, c` (each finds the others) or "
+        "`a => b, c` (a finds b and c). The list is checked and versioned with each build.",
+        "sy_live": "Live version {version}: {n} rule(s).",
+        "sy_problems": "{file} has {n} problem(s); the next build will refuse it:",
+        "sy_draft": "{file} in the articles folder: {n} rule(s), no problems.",
+    },
+}

@@ -4,7 +4,7 @@ page's zh/en strings (kb/app/staff_strings.py) join TEXT at the end. Data only, 
 
 from __future__ import annotations
 
-from .staff_strings import AGENT_EDITOR, IMPROVE
+from .staff_strings import AGENT_EDITOR, IMPROVE, SYNONYMS
 
 # fixed, bilingual labels: a widget's labels must not change when the interface language does
 PAGE_LABELS = {
@@ -99,6 +99,6 @@ LANGUAGE_NAMES = {
 
 
 # the staff pages' strings (kb/app/staff_strings.py) join the same table
-for _strings in (AGENT_EDITOR, IMPROVE):
+for _strings in (AGENT_EDITOR, IMPROVE, SYNONYMS):
     for _language, _text in _strings.items():
         TEXT[_language].update(_text)

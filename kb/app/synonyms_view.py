@@ -11,6 +11,7 @@ from kb.config import Config
 from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
 
 from . import common
+from .common import t
 
 COLUMNS = ["line", "kind", "terms"]
 
@@ -30,20 +31,17 @@ def draft_status(articles: str) -> tuple[pd.DataFrame, list[str]]:
 
 def synonyms_section(cfg: Config) -> None:
     """Render the live list and the draft's problems; nothing here changes any file."""
-    st.subheader("Synonyms")
-    st.caption(
-        f"Edit {FILE_NAME} in the articles folder: `a, b, c` (each finds the others) or "
-        "`a => b, c` (a finds b and c). The list is checked and versioned with each build."
-    )
+    st.subheader(t("sy_title"))
+    st.caption(t("sy_help", file=FILE_NAME))
     searcher = common.searcher(cfg, "agent")
     if searcher is not None:
         live = synonyms_frame(searcher.synonyms)
-        st.write(f"Live version {searcher.version}: {len(live)} rule(s).")
+        st.write(t("sy_live", version=searcher.version, n=len(live)))
         if len(live):
             st.dataframe(live, hide_index=True, width="stretch")
     frame, problems = draft_status(str(cfg.articles))
     if problems:
-        st.error(f"{FILE_NAME} has {len(problems)} problem(s); the next build will refuse it:")
+        st.error(t("sy_problems", file=FILE_NAME, n=len(problems)))
         st.code("\n".join(problems), language=None)
     else:
-        st.write(f"{FILE_NAME} in the articles folder: {len(frame)} rule(s), no problems.")
+        st.write(t("sy_draft", file=FILE_NAME, n=len(frame)))

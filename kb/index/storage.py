@@ -114,8 +114,15 @@ class IndexStore(Protocol):
         IndexWriteError when the switch cannot be written."""
 
 
+def _postgres(location: str) -> IndexStore:
+    """PostgresStore (kb/index/postgres/), imported only when a database is named."""
+    from .postgres import open_postgres
+
+    return open_postgres(location)
+
+
 # location prefix -> factory; a database backend registers here
-BACKENDS: dict[str, Callable[[str], IndexStore]] = {}
+BACKENDS: dict[str, Callable[[str], IndexStore]] = {"postgresql": _postgres, "postgres": _postgres}
 
 
 def open_store(location: str | Path | IndexStore) -> IndexStore:

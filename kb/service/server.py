@@ -74,7 +74,7 @@ def _prepare_workers(workers: int) -> None:
 
 
 def serve(
-    index: Path,
+    index: Path | str,
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int | None = None,

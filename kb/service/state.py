@@ -7,10 +7,11 @@ from __future__ import annotations
 import difflib
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import Depends, Request
 
-from ..analytics import Analytics
+from ..analytics import Analytics, open_analytics
 from ..config import Config
 from ..embed import Encoder
 from ..options import SearchSettings
@@ -42,14 +43,17 @@ class ServiceState:
         search = SearchSettings(min_dense_score=self.config.min_score)
         self.searchers = Searchers(self.config.index, encoder, search)
         self.gate = Gate(self.settings)
-        folder = self.settings.jobs_dir or self.config.analytics_db.parent / "jobs"
+        db = self.config.analytics_db  # a file, or a database URL (then jobs go under data/)
+        folder = (
+            self.settings.jobs_dir or (db.parent if isinstance(db, Path) else Path("data")) / "jobs"
+        )
         self.jobs = Jobs(folder, self.config, encoder)
 
     def analytics(self) -> Analytics:
         """The search and feedback log (KB_ANALYTICS_DB), opened on first use."""
         with self._lock:
             if self._analytics is None:
-                self._analytics = Analytics(self.config.analytics_db)
+                self._analytics = open_analytics(self.config.analytics_db)
             return self._analytics
 
 

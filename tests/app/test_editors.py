@@ -257,3 +257,22 @@ def test_search_is_logged_and_shown_on_the_editor_page(env, monkeypatch):
     at = unlock_editor(monkeypatch, "zh")
     frames = [d.value for d in at.dataframe]
     assert any("query" in f.columns and "提现多久到账" in f["query"].tolist() for f in frames)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_synonyms_section_shows_the_draft_lists_problems(env, monkeypatch, language):
+    """The rebuild tab shows the synonyms section in the interface language, with the draft
+    list's problems (path:line) before a build would refuse them."""
+    path = Path(env["KB_ARTICLES"]) / "synonyms.txt"
+    path.write_text("退款, refund\n退钱\n", encoding="utf-8")  # line 2: a group of one term
+    at = unlock_editor(monkeypatch, language)
+    assert TEXT[language]["sy_title"] in [h.value for h in at.subheader]
+    errors = [e.value for e in at.error]
+    assert any("synonyms.txt" in e and "1" in e for e in errors), errors
+    assert any("synonyms.txt:2" in c.value for c in at.code), [c.value for c in at.code]
+    path.write_text("退款, refund\n", encoding="utf-8")
+    at = unlock_editor(monkeypatch, language)
+    assert not at.error
+    assert any(
+        TEXT[language]["sy_draft"].format(file="synonyms.txt", n=1) in m.value for m in at.markdown
+    )

@@ -1,0 +1,203 @@
+"""Searching a version stored in PostgreSQL: BM25 in SQL from per-term impacts, vectors by pgvector.
+
+`PgKeywordIndex` and `PgVectorIndex` offer what retrieval asks of `KeywordIndex` and `VectorIndex`
+(kb/index/keyword.py, kb/index/vectors.py), with the same scores: a chunk's BM25 score is the sum of
+its query terms' impacts (a repeated query term counts again), ties by row; a vector's score is
+its inner product with the query (pgvector `<#>` negated). `Connections` hands every thread its own
+connection, to the first server of its list that answers (replicas first when given), acting as
+the database role of the partition (`kb_public` for the public one: row-level security then
+returns public rows only, whatever the query).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from ...errors import ConfigError
+from ..vectors import EXACT_SUBSET
+
+
+class Connections:
+    """One autocommit connection per thread to the first of `urls` that answers; a failed
+    connection is dropped and the query tried once more on the next server (failover to a
+    replica or a promoted standby). `role`, when given, is SET for the whole connection."""
+
+    def __init__(self, urls: list[str], role: str | None = None, ef_search: int | None = None):
+        self.urls = list(urls)
+        self.role = role
+        self.ef_search = ef_search
+        self._local = threading.local()
+
+    def _open(self) -> psycopg.Connection:
+        from pgvector.psycopg import register_vector
+
+        errors = []
+        for url in self.urls:
+            try:
+                conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+            except psycopg.OperationalError as exc:
+                errors.append(f"{_safe(url)}: {str(exc).strip()[:200]}")
+                continue
+            with contextlib.suppress(psycopg.ProgrammingError):  # no pgvector before a build
+                register_vector(conn)
+            if self.role:
+                try:
+                    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.role)))
+                except psycopg.Error as exc:
+                    conn.close()
+                    raise ConfigError(
+                        f"index database {_safe(url)}: its user cannot act as {self.role} "
+                        f"({str(exc).strip()[:120]}); GRANT {self.role} TO that user"
+                    ) from exc
+            if self.ef_search:
+                conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(self.ef_search))
+                with contextlib.suppress(psycopg.Error):  # pgvector >= 0.8: filtered scans
+                    conn.execute("SET hnsw.iterative_scan = relaxed_order")  # keep on going
+            return conn
+        raise psycopg.OperationalError("no index database answers: " + "; ".join(errors))
+
+    def query(self, statement, params=()) -> list[tuple]:
+        """Rows of `statement`; on a broken connection, reconnect (next server) and retry once.
+        Raises psycopg.Error when no server answers."""
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            if conn is None or conn.closed:
+                conn = self._local.conn = self._open()
+            try:
+                return conn.execute(statement, params).fetchall()
+            except psycopg.OperationalError:
+                conn.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+        return []
+
+
+def _safe(url: str) -> str:
+    """`url` without its password."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    user, host = rest.rsplit("@", 1)
+    return f"{scheme}://{user.split(':', 1)[0]}@{host}"
+
+
+def table_ref(schema: str, part: str, name: str) -> sql.Composed:
+    """`schema.part_name` as an SQL identifier pair."""
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(f"{part}_{name}"))
+
+
+class PgKeywordIndex:
+    """BM25 over `count` chunk rows of one partition, from its `postings` table."""
+
+    def __init__(self, db: Connections, schema: str, part: str, count: int):
+        self.db, self.count = db, count
+        self.table = table_ref(schema, part, "postings")
+
+    def top(
+        self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Best `n` (row, score) with a positive score, best first, ties by row; `mask` ((count,)
+        bool) limits the rows."""
+        terms = [t for t in query_tokens if t]
+        if not terms or self.count == 0 or n <= 0:
+            return []
+        where = sql.SQL("")
+        params: list = [terms]
+        if mask is not None:
+            where = sql.SQL("WHERE p.chunk = ANY(%s)")
+            params.append(np.flatnonzero(mask).astype(np.int32).tolist())
+        statement = sql.SQL(
+            # summed in double precision: the order the database adds rows in (which differs
+            # between plans, primary and replica) then cannot flip near-ties
+            "SELECT p.chunk, sum(p.impact::float8) AS s FROM unnest(%s::text[]) AS q(term) "
+            "JOIN {} p ON p.term = q.term {} GROUP BY p.chunk HAVING sum(p.impact::float8) > 0 "
+            "ORDER BY s DESC, p.chunk LIMIT {}"
+        ).format(self.table, where, sql.Literal(int(n)))
+        return [(int(r), float(np.float32(s))) for r, s in self.db.query(statement, params)]
+
+    def _idf(self, df: int) -> float:
+        return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+
+    def _df(self, terms: list[str]) -> dict[str, int]:
+        statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term = ANY(%s) GROUP BY term")
+        return dict(self.db.query(statement.format(self.table), [terms]))
+
+    def known_share(self, query_tokens: list[str]) -> float:
+        """`KeywordIndex.known_share`: the share in 0..1 of the query's IDF mass (each distinct
+        token once, unknown ones at maximal IDF) made of tokens the partition has."""
+        terms = list(dict.fromkeys(t for t in query_tokens if t))
+        if not terms or self.count == 0:
+            return 0.0
+        df = self._df(terms)
+        idf = {t: self._idf(df.get(t, 0)) for t in terms}
+        total = sum(idf.values())
+        return sum(v for t, v in idf.items() if df.get(t)) / total if total else 0.0
+
+    def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
+        """`KeywordIndex.coverage`: per row, the share of the query's IDF mass it contains."""
+        terms = list(dict.fromkeys(t for t in query_tokens if t))
+        if self.count == 0 or not rows:
+            return {}
+        df = self._df(terms) if terms else {}
+        idf = {t: self._idf(df.get(t, 0)) for t in terms}
+        total = sum(idf.values())
+        if total == 0:
+            return dict.fromkeys(rows, 0.0)
+        statement = sql.SQL(
+            "SELECT term, chunk FROM {} WHERE term = ANY(%s) AND chunk = ANY(%s)"
+        ).format(self.table)
+        matched = dict.fromkeys((int(r) for r in rows), 0.0)
+        for term, chunk in self.db.query(statement, [terms, [int(r) for r in rows]]):
+            matched[int(chunk)] += idf[term]
+        return {r: float(m / total) for r, m in matched.items()}
+
+
+class PgVectorIndex:
+    """`VectorIndex` over one partition's `vectors` table: an exact scan, or pgvector's HNSW index
+    when the version has one (`hnsw`: its recall was measured, docs/SCALING.md)."""
+
+    def __init__(self, db: Connections, schema: str, part: str, count: int, dim: int, hnsw: bool):
+        self.db, self.count, self.dim, self.hnsw = db, count, dim, hnsw
+        self.table = table_ref(schema, part, "vectors")
+
+    def search(self, query, k, mask=None) -> list[tuple[int, float]]:
+        """`VectorIndex.search`: at most `k` (row, inner product), best first, ties by row. A mask
+        allowing at most EXACT_SUBSET rows is scanned exactly among them."""
+        if self.count == 0 or k <= 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        where, params = sql.SQL(""), [q]
+        exact = not self.hnsw
+        if mask is not None:
+            allowed = np.flatnonzero(mask)
+            if allowed.size == 0:
+                return []
+            exact = exact or allowed.size <= EXACT_SUBSET
+            where = sql.SQL("WHERE row = ANY(%s)")
+            params.append(allowed.astype(np.int32).tolist())
+        # `+ 0` keeps the planner off the HNSW index for an exact scan
+        order = sql.SQL("(embedding <#> %s) + 0, row" if exact else "embedding <#> %s")
+        statement = sql.SQL("SELECT row, embedding <#> %s FROM {} {} ORDER BY {} LIMIT {}").format(
+            self.table, where, order, sql.Literal(int(k))
+        )
+        rows = self.db.query(statement, [q, *params[1:], q])
+        found = sorted((float(d), int(r)) for r, d in rows)
+        return [(r, -d) for d, r in found]
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), dim) float32: the stored vectors at `rows`, in that order."""
+        wanted = [int(r) for r in np.asarray(rows).reshape(-1)]
+        statement = sql.SQL("SELECT row, embedding FROM {} WHERE row = ANY(%s)").format(self.table)
+        found = {
+            int(r): np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32)
+            for r, v in self.db.query(statement, [wanted])
+        }
+        if not wanted:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[r] for r in wanted])

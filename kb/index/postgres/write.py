@@ -1,0 +1,155 @@
+"""Write one complete index version into its own schema (kb/index/postgres/schema.py), by COPY.
+
+The rows are the file backend's (kb/index/files.py) column for column: the same article, section
+and chunk tables, BM25 as per-term impacts of the same Lucene variant (kb/index/keyword.py computes
+them; a chunk's score is the sum of its query terms' impacts), and the same vector rows (chunk
+vectors, then one title vector per article that has chunks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from psycopg import sql
+
+from ...model import Article
+from ..files import _article_columns
+from ..keyword import KeywordIndex
+from ..segment import Segment, shift_lines
+from ..vectors import APPROXIMATE_ABOVE
+from . import schema as names
+
+# HNSW settings for a partition of more than APPROXIMATE_ABOVE vectors: pgvector's defaults for the
+# graph, ef_search raised from 40 to 100 for recall@10 >= 0.95 (docs/SCALING.md); recorded in the
+# manifest (build["vector_index"]) and set on every search connection.
+HNSW = {"m": 16, "ef_construction": 64, "ef_search": 100}
+
+
+def vector_index_setting(count: int) -> dict:
+    """The vector index a partition of `count` vectors gets: exact below the file backend's
+    threshold (kb/index/vectors.py), else HNSW with `HNSW`."""
+    if count <= APPROXIMATE_ABOVE:
+        return {"kind": "exact"}
+    return {"kind": "hnsw", **HNSW}
+
+
+def _copy(cur, schema: str, table: str, columns: list[str], rows, types=None) -> None:
+    statement = sql.SQL("COPY {}.{} ({}) FROM STDIN{}").format(
+        sql.Identifier(schema),
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(" WITH (FORMAT BINARY)" if types else ""),
+    )
+    with cur.copy(statement) as copy:
+        if types:
+            copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def write_partition(
+    cur, schema: str, part: str, articles: list[Article], segment: Segment, title_vectors: bool
+) -> tuple[dict[str, int], dict]:
+    """Every table of partition `part` from `segment` (holding `articles` in order). Returns (counts
+    of articles, sections, chunks; the vector index setting for `index_ddl`)."""
+    visibility = [a.visibility.value for a in articles]
+    columns = _article_columns(articles, segment)
+    names_ = list(names.ARTICLE_COLUMNS) + list(names.ARTICLE_INTS)
+    table = [columns[c] for c in names_]
+    _copy(
+        cur,
+        schema,
+        f"{part}_articles",
+        ["row", *names_],
+        zip(range(len(articles)), *table, strict=True),
+    )
+    body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
+    sections = shift_lines(segment.sections, np.repeat(body_lines, segment.section_counts))
+    section_vis = np.repeat(np.array(visibility, dtype=object), segment.section_counts)
+    sec_cols = list(names.SECTION_TEXT) + list(names.SECTION_INTS)
+    _copy(
+        cur,
+        schema,
+        f"{part}_sections",
+        ["row", "visibility", *sec_cols],
+        zip(
+            range(sections.num_rows),
+            section_vis,
+            *(sections.column(c).to_pylist() for c in sec_cols),
+            strict=True,
+        ),
+    )
+    article_row = np.repeat(np.arange(len(articles)), segment.chunk_counts)
+    chunk_vis = np.repeat(np.array(visibility, dtype=object), segment.chunk_counts)
+    chunk_cols = ["chunk_id", "slug", "text", "section_index", "position"]
+    _copy(
+        cur,
+        schema,
+        f"{part}_chunks",
+        ["row", "visibility", *chunk_cols, "article_row"],
+        zip(
+            range(segment.chunks.num_rows),
+            chunk_vis,
+            *(segment.chunks.column(c).to_pylist() for c in chunk_cols),
+            article_row.tolist(),
+            strict=True,
+        ),
+    )
+    chunk_public = chunk_vis == "public"
+    _write_postings(cur, schema, part, segment, chunk_public)
+    setting = _write_vectors(cur, schema, part, segment, title_vectors, chunk_public)
+    counts = {
+        "articles": len(articles),
+        "sections": segment.sections.num_rows,
+        "chunks": segment.chunks.num_rows,
+    }
+    return counts, setting
+
+
+def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public) -> None:
+    """(term, chunk, impact) for every posting of the partition's BM25 index, as keyword.py
+    computes it (float32 impacts)."""
+    bm25 = KeywordIndex.from_terms(segment.terms)._bm25
+    if bm25 is None:
+        return
+    scores = bm25.scores
+    tokens = np.empty(len(scores["indptr"]) - 1, dtype=object)
+    for token, tid in bm25.vocab_dict.items():
+        if tid < len(tokens):
+            tokens[tid] = token
+    term = np.repeat(tokens, np.diff(scores["indptr"]))
+    chunk = scores["indices"].astype(np.int64)
+    _copy(
+        cur,
+        schema,
+        f"{part}_postings",
+        ["term", "chunk", "impact", "public"],
+        zip(
+            term.tolist(),
+            chunk.tolist(),
+            scores["data"].astype(np.float32).tolist(),
+            chunk_public[chunk].tolist(),
+            strict=True,
+        ),
+    )
+
+
+def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public) -> dict:
+    """Vector rows (chunk vectors, then title vectors pointing at their article's first chunk) by
+    binary COPY, so float32 values arrive exactly; returns the index setting."""
+    chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
+    matrix = segment.chunk_vectors
+    targets = np.arange(len(matrix))
+    if title_vectors:
+        titled = np.flatnonzero(segment.chunk_counts > 0)
+        matrix = np.concatenate([matrix, segment.title_vectors[titled]])
+        targets = np.concatenate([targets, chunk_starts[titled]])
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    _copy(
+        cur,
+        schema,
+        f"{part}_vectors",
+        ["row", "target", "embedding", "public"],
+        ((i, int(t), matrix[i], bool(chunk_public[t])) for i, t in enumerate(targets)),
+        types=["int4", "int4", "vector", "bool"],
+    )
+    return vector_index_setting(len(matrix))
