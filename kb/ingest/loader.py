@@ -21,13 +21,14 @@ from ..errors import Problem, ValidationError
 from ..model import Article
 from ..options import LIMITS
 from ..text import clean_text
-from .categories import categories_path, read_categories, unlisted_categories
+from .categories import CATEGORIES_FILE, categories_path, read_categories, unlisted_categories
 from .docsite import Notes, strip_mdx
 from .faq import load_table
 from .fields import check_size, decode_text, default_slug, read_limited
 from .helpcenter import read_export
 from .markdown import parse_markdown
 from .questions import SUGGESTIONS_FILE, attach_suggestions
+from .synonyms import FILE_NAME as SYNONYMS_FILE
 from .synonyms import read_synonyms
 from .translations import translation_problems
 
@@ -36,7 +37,7 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 EXPORT_SUFFIXES = (".json",)
 SOURCE_SUFFIXES = MARKDOWN_SUFFIXES + TABLE_SUFFIXES + EXPORT_SUFFIXES
 # files beside the articles that are not articles: read by their own code, never listed as skipped
-SIDECAR_FILES = (SUGGESTIONS_FILE, "categories.yaml", "categories.yml")
+SIDECAR_FILES = (SUGGESTIONS_FILE, CATEGORIES_FILE, "categories.yml", SYNONYMS_FILE)
 SKIPPED_SHOWN = 50  # files of other formats named one by one; the rest counted
 LOG = logging.getLogger("kb.ingest")
 

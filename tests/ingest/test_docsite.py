@@ -160,6 +160,23 @@ def test_files_skipped_are_listed_with_why(tmp_path):
     assert "'.png' files are not articles" in notices
 
 
+def test_files_beside_the_articles_are_not_listed_as_skipped(tmp_path):
+    """The editors' own files (synonyms, categories, reviewed questions) are read by their own
+    code: no "skipped" notice for them, but one for a same-named file in a subfolder."""
+    root = write_articles(
+        tmp_path / "site",
+        {
+            "a.md": HUGO,
+            "synonyms.txt": "退款, refund\n",
+            "questions.yaml": "{}\n",
+            "sub/synonyms.txt": "x, y\n",
+        },
+    )
+    notices = "\n".join(map(str, load_report(root).notices))
+    assert "site/synonyms.txt" not in notices and "questions.yaml" not in notices
+    assert "sub/synonyms.txt" in notices
+
+
 @pytest.mark.parametrize(
     ("front", "expected"),
     [
