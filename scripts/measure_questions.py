@@ -14,15 +14,13 @@ unseen paraphrases, and leave every other query alone?
    queries whose article received none; and every query that is not attached (harm: how many of the
    queries at rank 1 before lose it, how many fall out of the top 3), with Recall@1/@5 and MRR@10.
 
-Adapter: until the loader indexes `questions.yaml` (helper C's branch: each question one chunk of
-the article's first section, embedded alone, `Article.questions`), this script wraps the build's
-`chunk_article` to add exactly those chunks; with that loader in place the wrapper does nothing.
+The build indexes `questions.yaml` itself (kb/ingest/questions.py): each question one chunk of the
+article's first section, embedded alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import shutil
 import statistics
@@ -31,38 +29,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from kb import build_index
-from kb.build import fresh
 from kb.curation import attach_question, read_questions
 from kb.curation.gate import first_ranks, version_searcher
 from kb.embed import make_encoder
 from kb.evaluation import load_queries, metrics
 from kb.index import versions
-from kb.model import Chunk
 from kb.options import Role, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-ORIGINAL_CHUNK_ARTICLE = fresh.chunk_article
-
-
-def fold_questions(questions: dict[str, list[str]]) -> None:
-    """Make the build add one chunk per attached question (the loader's contract, see above)."""
-
-    def chunk_article(article, sections, settings):
-        chunks = ORIGINAL_CHUNK_ARTICLE(article, sections, settings)
-        if hasattr(article, "questions") or not sections:  # the loader indexes them itself
-            return chunks
-        first = sections[0]
-        start = sum(1 for c in chunks if c.section_index == first.index)
-        for offset, question in enumerate(questions.get(article.slug, [])):
-            digest = hashlib.sha256(f"{article.slug}\x00q\x00{question}".encode()).hexdigest()
-            chunks.append(
-                Chunk(digest[:20], article.slug, first.index, start + offset, question, question)
-            )
-        return chunks
-
-    fresh.chunk_article = chunk_article
 
 
 def ranks_of(index: Path, encoder, queries) -> list[int | None]:
@@ -105,7 +79,6 @@ def one_seed(seed, base, failed, queries, args, encoder, work) -> dict[str, dict
     for i in sorted(attached):
         attach_question(articles, queries[i].relevant[0], queries[i].text)
     folded = read_questions(articles)
-    fold_questions(folded)
     build_index(articles, work / "index", encoder=encoder, force=True)
     after = ranks_of(work / "index", encoder, queries)
     helped = set(folded)
