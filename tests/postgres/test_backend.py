@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from kb import build_index, load_searcher
+from kb.errors import UnknownFilterError
 from kb.evaluation import evaluate, load_queries
 from kb.index import open_store
 from kb.index.keyword import KeywordIndex
@@ -52,9 +53,12 @@ def test_rankings_equal_the_file_backend(both, role):
     for query in queries:
         for mode in ("hybrid", "bm25", "dense"):
             assert _same(pg, files, query, mode=mode), (query, mode)
-    for category in ("withdrawals", "account", "nosuch"):
+    for category in ("withdrawals", "account-security"):
         kw = {"category": category, "language": "zh"}
         assert _same(pg, files, "密码 提现", **kw)
+    for searcher in (pg, files):  # an unknown category is refused alike, naming the choices
+        with pytest.raises(UnknownFilterError, match="account-security"):
+            searcher.search("密码 提现", category="account", language="zh")
 
 
 def test_eval_metrics_equal_the_file_backend(both):
