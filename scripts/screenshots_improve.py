@@ -18,10 +18,12 @@ import tempfile
 from pathlib import Path
 
 from kb.analytics import Analytics
+from kb.app.strings import TEXT
 from kb.curation import gated_build
 from kb.index import versions
 from kb.testing.browser import chromium_page, streamlit_app
 
+ZH = TEXT["zh"]  # the page in Chinese, like the other screenshots
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "screenshot-token"
 FAILED = {  # made-up customer searches that found no good match, with how often each was asked
@@ -69,21 +71,21 @@ def shoot(url: str, out: Path) -> None:
         page.goto(url + "/?page=improve")
         page.locator("input[type='password']").fill(TOKEN)
         page.locator("input[type='password']").press("Enter")
-        page.get_by_text("Attach this query to the article").wait_for(timeout=60_000)
+        page.get_by_text(ZH["im_attach"]).wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(out / "improve-attach.png"))
-        page.get_by_role("tab", name="Content gaps").click()
-        page.get_by_role("button", name="Group the no-good-match queries").click()
-        page.get_by_text("topics from").wait_for(timeout=60_000)
-        page.get_by_role("button", name="Download content gaps (CSV)").wait_for(timeout=60_000)
+        page.get_by_role("tab", name=ZH["im_tab_gaps"]).click()
+        page.get_by_role("button", name=ZH["im_group"]).click()
+        page.get_by_text("个主题").wait_for(timeout=60_000)
+        page.get_by_role("button", name=ZH["im_download"]).wait_for(timeout=60_000)
         page.wait_for_timeout(3000)
         page.screenshot(path=str(out / "improve-gaps.png"))
-        page.get_by_role("tab", name="Preview & publish").click()
-        box = page.get_by_label("search both versions")
+        page.get_by_role("tab", name=ZH["im_tab_preview"]).click()
+        box = page.get_by_label(ZH["im_query"])
         box.fill("提现多久到账")
         box.press("Enter")
-        page.get_by_text("unpublished v").first.wait_for(timeout=60_000)
-        page.get_by_role("button", name="Compare on the eval file").click()
+        page.get_by_text("未发布版本 v").first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="用评测文件比较").click()
         page.get_by_text("gate refused").or_(page.get_by_text("gate passed")).first.wait_for(
             timeout=300_000
         )
