@@ -175,12 +175,14 @@ def badge_html(label: str) -> str:
     return f'<span class="kb-badge">{html.escape(label)}</span>'
 
 
-def app_href(page: str = "", article: str = "", anchor: str = "") -> str:
-    """A vetted in-app link: `?article=<slug>&page=<page>&section=<anchor>#<anchor>` (each part
-    only if given; the anchor URL-encoded in the query)."""
+def app_href(page: str = "", article: str = "", anchor: str = "", query: str = "") -> str:
+    """A vetted in-app link: `?article=<slug>&page=<page>&section=<anchor>&q=<query>#<anchor>`
+    (each part only if given; anchor and query URL-encoded). `q` lets "back to search" refill the
+    customer's question after the link reloaded the page (a new session)."""
     params = [f"article={article}"] if article else []
     params += [f"page={page}"] if page else []
     params += [f"section={urllib.parse.quote(anchor)}"] if anchor else []
+    params += [f"q={urllib.parse.quote(query)}"] if query else []
     return safe_href("?" + "&".join(params) + (f"#{anchor}" if anchor else ""))
 
 
@@ -201,13 +203,21 @@ def source_link_html(url: str, label: str) -> str:
 
 
 def card_html(
-    answer: Answer, page: str, source_label: str, badge: str = "", category: str = ""
+    answer: Answer,
+    page: str,
+    source_label: str,
+    badge: str = "",
+    category: str = "",
+    query: str = "",
 ) -> str:
     """One answer card: title linking into the app at the section (`page` is the page the link
     returns to; `?section=` and `#anchor` both name the section), category (`category`, its
     display name, else the code) and section, highlighted snippet, source link (the section's
-    `url`); `badge` beside the title when non-empty (the agent desk marks internal articles)."""
-    title = in_app_link_html(page, answer.title, article=answer.slug, anchor=answer.anchor)
+    `url`); `badge` beside the title when non-empty (the agent desk marks internal articles);
+    `query` rides in the title link (`q=`) so "back" after that reload refills the question."""
+    title = in_app_link_html(
+        page, answer.title, article=answer.slug, anchor=answer.anchor, query=query
+    )
     section = "" if answer.section == answer.title else f" · {html.escape(answer.section)}"
     return (
         f'<div class="kb-card" data-slug="{safe_id(answer.slug)}">'

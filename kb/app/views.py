@@ -38,7 +38,9 @@ def show_answers(
     for rank, answer in enumerate(answers):
         badge = t("internal") if answer.visibility != "public" else ""
         category = common.category_name(cfg, answer.category)
-        st.html(card_html(answer, page, t("source"), badge=badge, category=category))
+        # the customer's question rides in the title link: "back" refills it after that reload
+        asked = query if role == "public" else ""
+        st.html(card_html(answer, page, t("source"), badge=badge, category=category, query=asked))
         st.button(
             t("open"),
             key=f"open-{role}-{rank}",

@@ -83,3 +83,17 @@ def test_article_and_back_clicks_keep_the_page_and_the_query(app_url):
         box = page.locator("[data-testid='stTextInput'] input").first
         assert box.input_value() == "提现手续费"
         assert page.evaluate("window.__kept") == "same page"
+
+
+def test_back_after_the_title_link_refills_the_question(app_url):
+    """The card title is a plain link (it reloads the page, a new session); the question rides in
+    it, so "back" still finds the search the customer asked."""
+    with chromium_page() as page:
+        search(page, app_url, "提现 要多久")
+        page.locator(".kb-card h4 a").first.click()
+        page.locator(".kb-article").wait_for(timeout=30_000)
+        assert "article=" in page.url and "q=" in page.url
+        page.get_by_role("button", name="← 返回搜索").click()
+        page.locator(".kb-card").first.wait_for(timeout=30_000)
+        box = page.locator("[data-testid='stTextInput'] input").first
+        assert box.input_value() == "提现 要多久"
