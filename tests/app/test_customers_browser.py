@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from kb import build_index
 from kb.testing.browser import CHROMIUM, chromium_page, search, streamlit_app
@@ -96,4 +97,4 @@ def test_back_after_the_title_link_refills_the_question(app_url):
         page.get_by_role("button", name="← 返回搜索").click()
         page.locator(".kb-card").first.wait_for(timeout=30_000)
         box = page.locator("[data-testid='stTextInput'] input").first
-        assert box.input_value() == "提现 要多久"
+        expect(box).to_have_value("提现 要多久", timeout=30_000)  # refilled once the page reruns
