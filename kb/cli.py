@@ -20,6 +20,7 @@ from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
 from .ingest import load_report
+from .ingest.synonyms import read_synonyms
 from .retrieval import load_searcher
 
 
@@ -143,7 +144,8 @@ def cmd_validate(args) -> int:
     """`validate`: every problem in the articles on stderr, each notice (`note: ...`) and the
     count of problems on stdout; builds nothing. Returns 1 when there are problems, else 0."""
     report = load_report(args.articles)
-    problems = sorted(report.problems, key=lambda p: (p.path, p.line, p.message))
+    found = report.problems + read_synonyms(args.articles)[1]  # the build checks both
+    problems = sorted(found, key=lambda p: (p.path, p.line, p.message))
     for problem in problems:
         print(problem, file=sys.stderr)
     for notice in report.notices:  # drafts and files skipped, merged cells filled, ... (issue 13)

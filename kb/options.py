@@ -198,7 +198,9 @@ class SearchSettings:
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
     characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
     pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
-    query comes first (both kb/retrieval/kinds.py). Raises ConfigError out of range."""
+    query comes first (both kb/retrieval/kinds.py); `typos`: correct mistyped English words and
+    Chinese homophones towards the help center's words (kb/retrieval/typos.py). Raises ConfigError
+    out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
@@ -219,6 +221,7 @@ class SearchSettings:
     max_query_chars: int = 512
     pinyin: bool = True
     exact_titles: bool = True
+    typos: bool = True
 
     def candidates_for(self, top_k: int) -> int:
         """How many chunks each retriever returns for `top_k` answers: answers are grouped by

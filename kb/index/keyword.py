@@ -196,6 +196,23 @@ class KeywordIndex:
             known += idf if df else 0.0
         return known / total if total else 0.0
 
+    def words(self, min_chars: int = 4) -> dict[str, int]:
+        """Latin-letter tokens of at least `min_chars` letters (a-z only: no digits, no trigram
+        padding) -> their document frequency (chunks containing them, >= 1). One pass over the
+        vocabulary (about 1 s at a million chunks): callers compute it once per loaded index."""
+        if self._bm25 is None:
+            return {}
+        indptr = self._bm25.scores["indptr"]
+        return {
+            token: int(indptr[tid + 1] - indptr[tid])
+            for token, tid in self._bm25.vocab_dict.items()
+            if len(token) >= min_chars
+            and token.isascii()
+            and token.isalpha()
+            and tid < len(indptr) - 1
+            and indptr[tid + 1] > indptr[tid]
+        }
+
     def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
         """Share of the query's IDF mass each row contains (1.0 = every query token).
 

@@ -183,6 +183,10 @@ class Synonyms:
         rules, _ = parse_synonyms(entry.get("text", "")) if entry else ([], [])
         return cls(rules)
 
+    def words(self) -> set[str]:
+        """Every single word of every rule's terms (`cash out` gives `cash` and `out`)."""
+        return {w for r in self.rules for t in r.terms for w in t.split()}
+
     def expansions(self, query: str) -> tuple[str, ...]:
         """Terms the rules add to a normalised `query`, in rule order, none already in it."""
         return _expand(self, query)[0]
@@ -192,10 +196,13 @@ class Synonyms:
         articles have words for (`known(term)`; an expansion into a language no article is
         written in only adds noise); the keyword query also drops the matched terms the articles
         do not have, which would otherwise count as unmatched words in BM25 coverage (so
-        `refund` against Chinese articles searches BM25 for 退款 alone). Without a match both
+        `refund` against Chinese articles searches BM25 for 退款 alone). A query with Chinese in
+        it gets no expansion without Chinese (退款 does not add `refund`): it is answered by the
+        Chinese articles, and `refund` would only pull in the English ones. Without a match both
         are `query`."""
         added, matched = _expand(self, query)
-        useful = [t for t in added if known(t)]
+        chinese = bool(CJK_RUN_RE.search(query))
+        useful = [t for t in added if known(t) and (CJK_RUN_RE.search(t) or not chinese)]
         if not useful:
             return query, query
         keyword = query

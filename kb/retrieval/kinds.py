@@ -2,7 +2,8 @@
 an article's title.
 
 `QueryKinds.rewrite` turns pinyin runs into the help center's Chinese terms (kb/text/pinyin.py)
-before retrieval, so BM25 and the dense encoder both see Chinese. The lexicon is built from the
+before retrieval, so BM25 and the dense encoder both see Chinese, then corrects mistyped English
+words and Chinese homophones (kb/retrieval/typos.py). The lexicon is built from the
 loaded version's titles, tags and headings the first time a query has a Latin word, so it always
 matches the version being searched (a rebuild loads a new Searcher, hence a new lexicon).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -25,7 +27,9 @@ from ..text import normalise, query_terms
 from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
+from .typos import TypoCorrector
 
+TOGETHER_ROWS = 256  # chunks of a corrected term searched for the query's other words
 NON_WORD_RE = re.compile(r"[\W_]+")
 # question words that do not change which article a title-like query means, at either end
 FILLER_RE = re.compile(
@@ -54,15 +58,47 @@ def title_keys(text: str) -> set[str]:
 
 
 class QueryKinds:
-    """Pinyin rewriting and exact-title promotion over one loaded partition; thread-safe (the
-    lexicon and the title table are built once, under a lock). `pinyin` and `titles` switch each
-    part off (for ablations: SearchSettings.pinyin, SearchSettings.exact_titles)."""
+    """Pinyin rewriting, typo correction and exact-title promotion over one loaded partition;
+    thread-safe (the lexicon, the known words and the title table are built once, under a lock).
+    `pinyin`, `titles` and `typos` switch each part off (for ablations: SearchSettings.pinyin,
+    .exact_titles, .typos). Typo correction needs `known` (text -> whether the index has all its
+    BM25 tokens) and takes `extra_words`, Latin words to correct towards beyond the index's own
+    (the synonym list's)."""
 
-    def __init__(self, index: LoadedIndex, pinyin: bool = True, titles: bool = True):
+    def __init__(
+        self,
+        index: LoadedIndex,
+        pinyin: bool = True,
+        titles: bool = True,
+        *,
+        typos: bool = True,
+        known: Callable[[str], bool] | None = None,
+        extra_words: Iterable[str] = (),
+    ):
         self.index, self.pinyin, self.titles = index, pinyin, titles
         self._lexicon: PinyinLexicon | None = None
         self._titles: dict[str, list[int]] | None = None
         self._lock = threading.Lock()
+        self.typos = None
+        if typos and known is not None:
+            extra = {w for w in extra_words if w.isascii() and w.isalpha()}
+            self.typos = TypoCorrector(
+                lambda: self._words(extra), self.lexicon, known, self._together
+            )
+
+    def _together(self, term: str, words: list[str]) -> bool:
+        """Whether one of the TOGETHER_ROWS best BM25 chunks for `term` also has one of `words`."""
+        if not words:
+            return False
+        rows = [row for row, _ in self.index.keyword.top([term], TOGETHER_ROWS)]
+        coverage = self.index.keyword.coverage(list(words), rows) if rows else {}
+        return any(share > 0 for share in coverage.values())
+
+    def _words(self, extra: set[str]) -> dict[str, int]:
+        """The index's Latin words (chunk counts) and `extra` (counted as 1 where the index lacks
+        them), read once under the lock."""
+        with self._lock:
+            return {**dict.fromkeys(extra, 1), **self.index.keyword.words()}
 
     def lexicon(self) -> PinyinLexicon:
         """The pinyin lexicon of this partition's titles, tags and headings (built on first use)."""
@@ -76,11 +112,11 @@ class QueryKinds:
             return self._lexicon
 
     def rewrite(self, prepared: str) -> str:
-        """`prepared` (normalised) with pinyin runs as Chinese terms; unchanged when it has no
-        Latin word or the option is off."""
-        if not self.pinyin or not LATIN_RUN_RE.search(prepared):
-            return prepared
-        return self.lexicon().rewrite(prepared)
+        """`prepared` (normalised) with pinyin runs as Chinese terms, then mistyped words
+        corrected; unchanged when neither applies or both options are off."""
+        if self.pinyin and LATIN_RUN_RE.search(prepared):
+            prepared = self.lexicon().rewrite(prepared)
+        return self.typos.correct(prepared) if self.typos is not None else prepared
 
     def highlight_terms(self, query: str) -> tuple[str, ...]:
         """Terms to mark in snippets beyond the query's own words: the written forms of its

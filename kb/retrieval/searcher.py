@@ -78,9 +78,16 @@ class Searcher:
         self.keyword = KeywordRetriever(index, index.manifest.text_settings)
         self.dense = DenseRetriever(index, encoder, settings.hub_penalty)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
-        self.kinds = QueryKinds(index, settings.pinyin, settings.exact_titles)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
         self.synonyms = Synonyms.from_manifest(index.manifest.synonyms)
+        self.kinds = QueryKinds(
+            index,
+            settings.pinyin,
+            settings.exact_titles,
+            typos=settings.typos,
+            known=self.known,
+            extra_words=self.synonyms.words(),
+        )
         self._categories: list[str] | None = None
 
     @property

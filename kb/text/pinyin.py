@@ -9,7 +9,7 @@ terms with the terms, so BM25 and the dense encoder both see Chinese.
 
 English stays English: a run is rewritten only when it splits entirely into valid pinyin
 syllables (`refund`, `fee`, `card` do not) and lexicon terms cover most of its letters, or, with no
-vowel at all (`txsxf`), when it splits entirely into lexicon initials.
+vowel at all (`txsxf`, 3 letters or more), when it splits entirely into lexicon initials.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ MAX_WORDS = 8  # longest run of words tried as one pinyin phrase
 MAX_LETTERS = 48  # longer joined runs are not tried (keeps the dynamic programme small)
 MIN_COVER = 0.6  # share of a full-syllable run's letters that lexicon terms must cover
 MAX_TERM_CHARS = 8  # longest Chinese term the lexicon keys
+# shortest run read as initials alone: two consonants are as often English (`my`, `by`, `pc`) as
+# pinyin, and matched 满意 for `my` in `a receipt for my payment`
+MIN_INITIALS = 3
 
 
 @functools.cache
@@ -80,6 +83,7 @@ class PinyinLexicon:
     full: dict[str, str]
     initials: dict[str, str]
     latin: frozenset[str] = frozenset()  # Latin words of the source texts: never pinyin
+    counts: tuple[tuple[str, int], ...] = ()  # (term, times seen in the source texts), most first
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> PinyinLexicon:
@@ -104,7 +108,7 @@ class PinyinLexicon:
                     full.setdefault(key, term)
             if first.isalpha() and first.isascii():
                 initials.setdefault(first, term)
-        return cls(full, initials, frozenset(latin))
+        return cls(full, initials, frozenset(latin), tuple(counts.most_common()))
 
     def _cover(self, letters: str, table: dict[str, str], fillers: bool) -> list[str] | None:
         """Terms of the best split of `letters` into `table` keys (and, with `fillers`, single
@@ -139,6 +143,8 @@ class PinyinLexicon:
         if len(letters) < 2 or len(letters) > MAX_LETTERS or letters in self.latin:
             return None
         if not VOWELS.intersection(letters):
+            if len(letters) < MIN_INITIALS:
+                return None
             terms = self._cover(letters, self.initials, fillers=False)
         elif is_syllables(letters):
             terms = self._cover(letters, self.full, fillers=True)

@@ -94,6 +94,14 @@ def test_build_and_validate_refuse_a_bad_list_with_article_problems(
     assert main(["validate", "--articles", str(tiny_articles)]) == 1
 
 
+def test_validate_command_reports_a_bad_list_alone(tiny_articles, capsys):
+    # the articles are fine: only the list is wrong (the term normalises to one already there)
+    (tiny_articles / FILE_NAME).write_text("到账, 到帳, arrive\n", encoding="utf-8")
+    assert main(["validate", "--articles", str(tiny_articles)]) == 1
+    err = capsys.readouterr().err
+    assert f"{FILE_NAME}:1:" in err and "到账" in err
+
+
 def test_unreadable_list_is_a_problem(tiny_articles):
     (tiny_articles / FILE_NAME).write_bytes("提现, withdraw\n".encode("gbk"))
     _, problems = read_synonyms(tiny_articles)

@@ -107,6 +107,16 @@ def test_english_words_stay_english(lexicon, query):
     assert lexicon.rewrite(query) == query
 
 
+@pytest.mark.parametrize(
+    "query", ["a receipt for my payment", "pay by card", "pc version", "my id", "hk"]
+)
+def test_two_consonants_are_not_read_as_initials(query):
+    # 满意 (m y), 补卡 (b k), 评测 (p c), 面对 (m d), 还款 (h k): two letters are as often English
+    lexicon = PinyinLexicon.from_texts(["满意度调查", "补卡", "评测", "面对面", "还款"])
+    assert lexicon.rewrite(query) == query
+    assert lexicon.rewrite("myd") == "满意度"  # three initials still are
+
+
 def test_syllable_check():
     assert is_syllables("tixianshouxufei") and is_syllables("lv")
     assert not is_syllables("refund") and not is_syllables("card")

@@ -139,6 +139,15 @@ class PgKeywordIndex:
         total = sum(idf.values())
         return sum(v for t, v in idf.items() if df.get(t)) / total if total else 0.0
 
+    def words(self, min_chars: int = 4) -> dict[str, int]:
+        """`KeywordIndex.words`: Latin-letter terms of >= `min_chars` letters -> document
+        frequency (one scan of the postings table)."""
+        statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term ~ %s GROUP BY term").format(
+            self.table
+        )
+        pattern = f"^[a-z]{{{int(min_chars)},}}$"
+        return {str(t): int(n) for t, n in self.db.query(statement, [pattern])}
+
     def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
         """`KeywordIndex.coverage`: per row, the share of the query's IDF mass it contains."""
         terms = list(dict.fromkeys(t for t in query_tokens if t))
