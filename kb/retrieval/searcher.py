@@ -217,13 +217,13 @@ class Searcher:
 
     def good_match(self, answers: Sequence[Answer], query: str | None = None) -> bool:
         """Whether the best answers are likely to answer the question at all
-        (kb/retrieval/no_match.py): with the `query`, from its content words, how many of them
+        (kb/retrieval/no_match.py): with the `query`, from the content words of what was searched
+        for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), how many of them
         the top 3 answers contain, and their dense cosine against `min_dense_score`; without
         it, from the cosine alone. Off-topic questions ("今天天气怎么样") still get *some*
         nearest article, and customers deserve to be told it is a guess."""
-        return no_match.good_match(
-            None if query is None else self.bounded(query), answers, self.min_dense_score
-        )
+        searched = None if query is None else self.kinds.rewrite(self.prepare(query))
+        return no_match.good_match(searched, answers, self.min_dense_score)
 
     @property
     def min_dense_score(self) -> float:

@@ -51,6 +51,7 @@ COMMON_WORD = 100
 MIN_SEEN = 2
 FUNCTION_POS = frozenset("cdefopqruy")  # jieba POS initials of words that carry no topic
 LATIN_WORD_RE = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")
+LONG_LATIN_RE = re.compile(f"[a-z]{{{ONE_TYPO_FROM}}}")
 
 
 def allowed_edits(word: str) -> int:
@@ -111,7 +112,7 @@ def content_words(query: str) -> list[str]:
     """jieba words of 2+ characters in the CJK runs of `query`, stopwords left out."""
     from ..text.tokenise import STOPWORDS
 
-    runs = CJK_RUN_RE.findall(query)
+    runs = [run for run in CJK_RUN_RE.findall(query) if len(run) > 1]
     return [w for run in runs for w in _cut(run) if len(w) > 1 and w not in STOPWORDS]
 
 
@@ -155,7 +156,7 @@ class TypoCorrector:
         if CJK_RUN_RE.search(query):
             words = content_words(query)
             query = CJK_RUN_RE.sub(lambda m: self._correct_run(m.group(0), words), query)
-        if LATIN_WORD_RE.search(query):
+        if LONG_LATIN_RE.search(query):  # a word long enough to have a typo (ONE_TYPO_FROM)
             query = LATIN_WORD_RE.sub(lambda m: self._correct_word(m.group(0)), query)
         return query
 
@@ -175,6 +176,8 @@ class TypoCorrector:
         return not function_word(window) and self.together(term, others)
 
     def _correct_run(self, run: str, words: list[str]) -> str:
+        if len(run) < min(WINDOWS):
+            return run
         if self._by_reading is None:
             counts = self._lexicon().counts  # most frequent first
             by_reading: dict[str, str] = {}

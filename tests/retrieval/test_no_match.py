@@ -86,3 +86,18 @@ def test_searcher_uses_the_query_signals(built):
     answers = searcher.search("提现手续费", 3)
     assert searcher.good_match(answers, "提现手续费")
     assert not searcher.good_match([], "提现手续费")
+
+
+@pytest.mark.parametrize("query", ["体现手续费", "体现手续废", "tixian shouxufei", "txsxf"])
+def test_a_mistyped_or_pinyin_query_is_judged_by_what_was_searched(built, query):
+    # an unreachable cosine threshold: only the content words can make it a good match
+    from kb import SearchSettings
+
+    _, index_dir, encoder = built
+    strict = {"min_dense_score": 1.01}
+    searcher = load_searcher(index_dir, encoder=encoder, settings=SearchSettings(**strict))
+    assert searcher.good_match(searcher.search(query, 3), query)
+    raw = load_searcher(
+        index_dir, encoder=encoder, settings=SearchSettings(typos=False, pinyin=False, **strict)
+    )
+    assert not raw.good_match(raw.search(query, 3), query)

@@ -29,9 +29,10 @@ from kb.ingest.markdown import parse_markdown
 from kb.ingest.tables import column_name
 from kb.ingest.urls import url_problem
 from kb.model import Article
-from kb.options import LIMITS, ChunkSettings, Language, Visibility
+from kb.options import LIMITS, ChunkSettings, Language, SearchSettings, Visibility
 from kb.render import safe_href, safe_id, text_html
 from kb.retrieval.snippets import find_spans, folded, make_snippet
+from kb.retrieval.typos import TypoCorrector
 from kb.text import clean_text, markdown_to_text, normalise, query_terms, sentences, tokens
 from kb.text.markdown import strip_html
 from kb.text.numbers import canonical_numbers
@@ -41,6 +42,12 @@ from kb.text.pinyin import PinyinLexicon
 @functools.cache
 def _lexicon() -> PinyinLexicon:
     return PinyinLexicon.from_texts(["提现手续费", "账户冻结", "忘记密码", "客服电话"])
+
+
+@functools.cache
+def _typos() -> TypoCorrector:
+    words = {"refund": 3, "payment": 2, "withdrawal": 1}
+    return TypoCorrector(lambda: words, _lexicon, lambda text: False, lambda term, others: True)
 
 
 def _repeat(unit: str) -> Callable[[int], str]:
@@ -182,6 +189,8 @@ FUNCTIONS: dict[str, tuple[Callable[[str], object], int]] = {
     "canonical_numbers": (canonical_numbers, CHUNK_TEXT),
     "strip_html": (strip_html, LIMITS.article_chars),
     "pinyin rewrite": (lambda s: _lexicon().rewrite(s), CHUNK_TEXT),
+    # a query is cut to max_query_chars (512) before it is corrected; 4x that is tested
+    "typo correction": (lambda s: _typos().correct(s), 4 * SearchSettings().max_query_chars),
 }
 
 
