@@ -198,7 +198,8 @@ class SearchSettings:
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
     characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
     pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
-    query comes first (both kb/retrieval/kinds.py). Raises ConfigError out of range."""
+    query comes first (both kb/retrieval/kinds.py); `question_overlap` (0..1): see
+    kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
@@ -219,6 +220,9 @@ class SearchSettings:
     max_query_chars: int = 512
     pinyin: bool = True
     exact_titles: bool = True
+    # an alternative question's chunk counts only for a query sharing this share (char-bigram
+    # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
+    question_overlap: float = 0.3
 
     def candidates_for(self, top_k: int) -> int:
         """How many chunks each retriever returns for `top_k` answers: answers are grouped by
@@ -234,6 +238,10 @@ class SearchSettings:
         object.__setattr__(self, "fusion", Fusion.parse(self.fusion, "fusion"))
         if not 0.0 <= self.hub_penalty <= 1.0:
             raise ConfigError(f"SearchSettings: hub_penalty ({self.hub_penalty}) must be in 0..1")
+        if not 0.0 <= self.question_overlap <= 1.0:
+            raise ConfigError(
+                f"SearchSettings: question_overlap ({self.question_overlap}) must be in 0..1"
+            )
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ConfigError(f"SearchSettings: bm25_share ({self.bm25_share}) must be in 0..1")
         if self.snippet_chars < 20:
