@@ -48,3 +48,13 @@ def test_no_warning_without_a_live_version_or_for_new_questions(built, tmp_path)
         BEFORE + "如何注销账户,在设置页申请注销。\n", encoding="utf-8"
     )
     assert id_warnings(articles, index) == []
+
+
+def test_an_unreadable_live_version_skips_the_check_and_the_build_goes_on(built, capsys):
+    articles, index = built
+    live = next(p for p in index.iterdir() if p.is_dir() and p.name.startswith("v"))
+    for table in live.rglob("articles.arrow"):
+        table.write_bytes(b"garbage")  # the catalog of the live version cannot be read
+    (articles / "faq.csv").write_text(AFTER, encoding="utf-8")
+    assert id_warnings(articles, index) == []
+    assert main(["validate", "--articles", str(articles), "--index", str(index)]) == 0
