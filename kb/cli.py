@@ -16,6 +16,7 @@ from .build import build_index
 from .cli_args import parser
 from .config import encoder_spec, load_config
 from .curation import GateSettings, gated_build
+from .curation.ids import id_warnings
 from .errors import IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries
 from .index import describe_index, open_store
@@ -26,10 +27,12 @@ from .retrieval import load_searcher
 
 def cmd_build(args) -> int:
     """`build`: validate, build and publish; prints the report's summary and, when there are at
-    most 20, the added, changed and removed slugs. With --gate (or --force-publish) the gate's
+    most 20, the added, changed and removed slugs, and a `warning: ...` per FAQ id changed for the
+    same question (kb/curation/ids.py). With --gate (or --force-publish) the gate's
     report follows. Returns 0, or 3 when the gate kept the new version unpublished (errors are
     raised to `main`)."""
     gate = None
+    renamed = id_warnings(args.articles, args.index)  # against the version live before this build
     if args.gate or args.force_publish:
         report, gate = gated_build(
             args.articles,
@@ -50,6 +53,8 @@ def cmd_build(args) -> int:
     ):
         if slugs and len(slugs) <= 20:
             print(f"  {label}: {', '.join(slugs)}")
+    for warning in renamed:  # FAQ ids changed for the same question (issue 13 item 4)
+        print(f"warning: {warning}")
     if gate is not None:
         print("\n".join(gate.lines()))
         if report.held:
@@ -141,15 +146,19 @@ def cmd_serve(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    """`validate`: every problem in the articles on stderr, each notice (`note: ...`) and the
-    count of problems on stdout; builds nothing. Returns 1 when there are problems, else 0."""
+    """`validate`: every problem in the articles on stderr, each notice (`note: ...`), each FAQ
+    id changed against the live version of --index (`warning: ...`) and the count of problems on
+    stdout; builds nothing. Returns 1 when there are problems, else 0."""
     report = load_report(args.articles)
+    renamed = id_warnings(args.articles, args.index)
     found = report.problems + read_synonyms(args.articles)[1]  # the build checks both
     problems = sorted(found, key=lambda p: (p.path, p.line, p.message))
     for problem in problems:
         print(problem, file=sys.stderr)
     for notice in report.notices:  # drafts and files skipped, merged cells filled, ... (issue 13)
         print(f"note: {notice}")
+    for warning in renamed:  # FAQ ids changed for the same question against the live version
+        print(f"warning: {warning}")
     print(f"{len(problems)} problem(s) in {args.articles}")
     return 1 if problems else 0
 

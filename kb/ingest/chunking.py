@@ -7,6 +7,7 @@ heading is the article's short answer; its anchor is `top`, which browsers treat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -16,6 +17,8 @@ from ..options import ChunkSettings
 from ..text import markdown_to_text, sentences
 
 INTRO_ANCHOR = "top"
+# first character of an alternative question's chunk id instead of a hex digit (20 characters still)
+QUESTION_MARK = "q"
 FENCES = ("```", "~~~")
 
 
@@ -137,12 +140,22 @@ def chunk_article(
         # an ArticleView read back from the index (cache compaction, kb/build/compact.py) has
         # neither: the index does not store them yet
         summary = getattr(article, "summary", "")
-        asked = [(q, q) for q in getattr(article, "questions", ())]
+        questions = getattr(article, "questions", ())
+        asked = [(q, q) for q in questions]
         if summary:
             asked.append((summary, f"{article.title}\n{summary}"))
         for offset, (text, embed_text) in enumerate(asked):
-            chunks.append(_chunk(article.slug, first, start + offset, text, embed_text))
+            chunk = _chunk(article.slug, first, start + offset, text, embed_text)
+            # an alternative question's id says so (QUESTION_MARK): search counts it only for a
+            # query worded like it (kb/retrieval/questions.py)
+            marked = QUESTION_MARK + chunk.chunk_id[1:] if offset < len(questions) else ""
+            chunks.append(dataclasses.replace(chunk, chunk_id=marked) if marked else chunk)
     return chunks
+
+
+def is_question_chunk(chunk_id: str) -> bool:
+    """Whether `chunk_id` is an alternative question's chunk (marked by `chunk_article`)."""
+    return chunk_id.startswith(QUESTION_MARK)
 
 
 def _chunk(slug: str, section: Section, position: int, text: str, embed_text: str) -> Chunk:

@@ -22,10 +22,12 @@ from ..model import Article
 from ..options import LIMITS
 from ..text import clean_text
 from .categories import CATEGORIES_FILE, categories_path, read_categories, unlisted_categories
+from .chunking import split_sections
 from .docsite import Notes, strip_mdx
 from .faq import load_table
 from .fields import check_size, decode_text, default_slug, read_limited
 from .helpcenter import read_export
+from .ids import FaqEntry, faq_entry
 from .markdown import parse_markdown
 from .questions import SUGGESTIONS_FILE, attach_suggestions
 from .synonyms import FILE_NAME as SYNONYMS_FILE
@@ -241,3 +243,18 @@ def validate(root: str | Path) -> list[Problem]:
     accept them. Notices: `load_report`."""
     synonym_problems = read_synonyms(root)[1]  # the synonyms list is checked with them
     return ValidationError(load_report(root).problems + synonym_problems).problems
+
+
+def table_entries(root: str | Path) -> list[FaqEntry]:
+    """The FAQ rows under `root` (tables only, read like `load_report` reads them, problems
+    ignored: the build reports them) as FaqEntry for the id check (kb/ingest/ids.py
+    `id_changes`); [] when `root` does not exist."""
+    root = Path(root)
+    if not root.exists():
+        return []
+    entries = []
+    for path in discover(root):
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            for a in _load_checked(path, root, [], Notes()):
+                entries.append(faq_entry(a.slug, a.title, a.source, split_sections(a)))
+    return [e for e in entries if e is not None]

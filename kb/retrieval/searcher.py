@@ -25,6 +25,7 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
+from .questions import keep_questions
 from .related import related, vector_articles
 from .sections import answering_index
 from .snippets import make_snippet
@@ -167,6 +168,8 @@ class Searcher:
             coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
             dense_hits = self.dense.search(dense_query, count, mask)
             hits = self.hybrid.fuse(keyword_hits, dense_hits, coverage)[:count]
+        # alternative questions count only for queries worded like them (kb/retrieval/questions.py)
+        hits = keep_questions(self.index, searched, hits, self.settings.question_overlap)
         hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
         return self.answers(hits, query, top_k)
 
