@@ -16,6 +16,7 @@ from kb.analytics import Analytics, to_csv
 from kb.build import BuildReport, build_index
 from kb.config import EDITOR_SECRET, Config
 from kb.curation import gated_build
+from kb.curation.ids import id_warnings
 from kb.errors import (
     BuildLockedError,
     IndexNotFoundError,
@@ -172,6 +173,7 @@ def _rebuild(cfg: Config, gated: bool) -> None:
         bar.progress(done / max(total, 1), text=t("ed_encoding", done=done, total=total))
 
     started, result = time.perf_counter(), None
+    renamed = id_warnings(cfg.articles, cfg.index)  # against the live version, before it changes
     try:
         if gated:
             report, result = gated_build(
@@ -196,6 +198,9 @@ def _rebuild(cfg: Config, gated: bool) -> None:
         (st.success if report.published else st.info)(head)
     for sentence in rest:  # plain text: slugs may hold Markdown characters such as "_"
         st.text(sentence)
+    if renamed:  # FAQ questions whose id changed: links, feedback and analytics lose them
+        st.warning(t("ed_ids_changed", n=len(renamed)))
+        problems_table(renamed)
     if result is not None:
         improve.show_gate(result)
 

@@ -50,6 +50,8 @@ AGENT_EDITOR = {
         "ed_encoding": "正在编码新片段 {done}/{total}",
         "ed_done": "完成",
         "ed_build_problems": "构建失败：发现 {n} 个问题。在线索引继续提供服务。",
+        "ed_ids_changed": "{n} 个常见问题的编号变了（问题被改写）："
+        "指向旧编号的链接、反馈和统计将找不到它们。",
         "ed_build_failed": "构建失败：{error}。在线索引继续提供服务。",
         "ed_published": "已发布新版本 {version}。",
         "ed_unchanged": "文章没有变化，在线版本 {version} 保持不变。",
@@ -136,6 +138,8 @@ AGENT_EDITOR = {
         "ed_encoding": "encoding new chunks {done}/{total}",
         "ed_done": "done",
         "ed_build_problems": "Build failed: problems found: {n}. The live index keeps serving.",
+        "ed_ids_changed": "FAQ questions whose id changed (question edited): {n}. Links, feedback "
+        "and analytics for the old ids no longer reach them.",
         "ed_build_failed": "Build failed: {error}. The live index keeps serving.",
         "ed_published": "Published a new version, {version}.",
         "ed_unchanged": "Nothing changed in the articles; the live version {version} stays.",

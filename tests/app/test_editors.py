@@ -276,3 +276,18 @@ def test_synonyms_section_shows_the_draft_lists_problems(env, monkeypatch, langu
     assert any(
         TEXT[language]["sy_draft"].format(file="synonyms.txt", n=1) in m.value for m in at.markdown
     )
+
+
+def test_rebuild_warns_when_a_faq_questions_id_changes(env, monkeypatch):
+    articles = Path(env["KB_ARTICLES"])
+    faq = articles / "faq.csv"
+    header = "question,answer,category,language,visibility\n"
+    faq.write_text(header + "提现要多久才能到账?,一般一到三个工作日。,faq,zh,public\n", "utf-8")
+    at = rebuild(unlock_editor(monkeypatch, "en"))
+    assert not at.warning  # a new question: nothing to warn about
+    faq.write_text(header + "提现要多久才能到账呢?,一般一到三个工作日。,faq,zh,public\n", "utf-8")
+    rebuild(at)
+    (warning,) = at.warning
+    assert warning.value == EN["ed_ids_changed"].format(n=1)
+    (message,) = at.table[0].value["message"]
+    assert "changed from" in message and "提现要多久才能到账呢" in message
