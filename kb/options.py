@@ -93,11 +93,11 @@ class TextSettings:
     `char_bigrams`: every CJK run also as overlapping character pairs (worth 0.014 MRR on BQ,
     docs/BENCHMARKS.md); `char_unigrams`: every CJK character also on its own (issue 17, on by
     default: BQ dev MRR@10 +0.001, scripts/bench_parity.py; a manifest written before the field
-    existed reads it as off, kb/index/manifest.py); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
-    character trigrams of non-CJK words longer than 3 characters; `canonical_numbers`: numbers
-    and codes in one written form (`50,000`/`5万`/`5w` -> `50000`, `TH-01`/`TH01` -> `th 01 th01`;
-    kb/text/numbers.py). Raises ConfigError when no CJK option is on (a CJK text would have no
-    tokens)."""
+    existed reads it as off, kb/index/manifest.py); `jieba_words`: jieba search-mode words;
+    `latin_trigrams`: padded character trigrams of non-CJK words longer than 3 characters;
+    `canonical_numbers`: numbers and codes in one written form (`50,000`/`5万`/`5w` -> `50000`,
+    `TH-01`/`TH01` -> `th 01 th01`; kb/text/numbers.py). Raises ConfigError when no CJK option
+    is on (a CJK text would have no tokens)."""
 
     char_bigrams: bool = True
     char_unigrams: bool = True

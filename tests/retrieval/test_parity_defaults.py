@@ -23,7 +23,9 @@ def live_version(index_dir):
 
 
 def ranked(searcher, mode=Mode.HYBRID):
-    return [[(a.slug, a.anchor, a.score) for a in searcher.search(q, 5, mode=mode)] for q in QUERIES]
+    return [
+        [(a.slug, a.anchor, a.score) for a in searcher.search(q, 5, mode=mode)] for q in QUERIES
+    ]
 
 
 def test_defaults_are_the_issue_17_choices():
@@ -73,7 +75,9 @@ def test_an_index_built_before_the_new_fields_loads_and_searches_as_built(
 
 def test_a_rebuild_over_an_old_index_moves_it_to_the_defaults(tiny_articles, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    build_index(tiny_articles, index_dir, encoder=encoder, text_settings=TextSettings(char_unigrams=False))
+    build_index(
+        tiny_articles, index_dir, encoder=encoder, text_settings=TextSettings(char_unigrams=False)
+    )
     path = live_version(index_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
     del data["text"]["char_unigrams"]
