@@ -104,7 +104,7 @@ class Peers:
 
 
 SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-HUB_PENALTIES = (0.0, 0.5, 1.0)
+HUB_PENALTIES = (0.0, 0.5)
 
 
 def fusion_grid() -> dict[str, object]:
