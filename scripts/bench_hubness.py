@@ -1,7 +1,7 @@
 """Hub articles on a built index (issue 17 item 3): how often each article is in the top 3 of
 queries it is not relevant to, with and without the dense side's hub correction.
 
-    python -m kb build && python scripts/bench_hubness.py [--index index] \
+    python -m kb build && PYTHONPATH=. python scripts/bench_hubness.py [--index index] \
         [--queries eval/queries.jsonl] [--cache folder]
 
 For each query-time configuration (VARIANTS: the fusion before issue 17, then one change at a time,

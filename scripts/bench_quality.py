@@ -250,9 +250,8 @@ def run(
             print(lines[-1], flush=True)
         if name == "product default":
             default_index = index
-    for name, changes in (
-        fusion_grid() if grid else {**QUERY_VARIANTS, **ISSUE17_VARIANTS}
-    ).items():
+    variants = {**QUERY_VARIANTS, **ISSUE17_VARIANTS} if grid is False else ISSUE17_VARIANTS
+    for name, changes in (fusion_grid() if grid is True else variants).items():
         started = time.perf_counter()
         searcher = load_searcher(
             default_index, "public", encoder=encoder, settings=replace(SearchSettings(), **changes)
