@@ -1,4 +1,4 @@
-"""Hybrid Chinese/English help-center search: BM25 + multilingual-e5 + FAISS, fused with RRF.
+"""Hybrid Chinese/English help-center search: BM25 + multilingual-e5 + FAISS, fused (convex).
 
 The public API. Stages, each a subpackage whose imports point only down this list:
 text -> ingest -> embed -> index -> build, retrieval; then evaluation, analytics, render, cli, app.

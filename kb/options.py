@@ -91,15 +91,16 @@ class TextSettings:
     """How text becomes BM25 tokens. Recorded in the manifest: queries must be tokenised the same way.
 
     `char_bigrams`: every CJK run also as overlapping character pairs (worth 0.014 MRR on BQ,
-    docs/BENCHMARKS.md); `char_unigrams`: every CJK character also on its own (issue 17, measured
-    by scripts/bench_parity.py); `jieba_words`: jieba search-mode words; `latin_trigrams`: padded
-    character trigrams of non-CJK words longer than 3 characters; `canonical_numbers`: numbers
-    and codes in one written form (`50,000`/`5万`/`5w` -> `50000`, `TH-01`/`TH01` -> `th 01 th01`;
-    kb/text/numbers.py). Raises ConfigError when no CJK option is on (a CJK text would have no
-    tokens)."""
+    docs/BENCHMARKS.md); `char_unigrams`: every CJK character also on its own (issue 17, on by
+    default: BQ dev MRR@10 +0.001, scripts/bench_parity.py; a manifest written before the field
+    existed reads it as off, kb/index/manifest.py); `jieba_words`: jieba search-mode words;
+    `latin_trigrams`: padded character trigrams of non-CJK words longer than 3 characters;
+    `canonical_numbers`: numbers and codes in one written form (`50,000`/`5万`/`5w` -> `50000`,
+    `TH-01`/`TH01` -> `th 01 th01`; kb/text/numbers.py). Raises ConfigError when no CJK option
+    is on (a CJK text would have no tokens)."""
 
     char_bigrams: bool = True
-    char_unigrams: bool = False
+    char_unigrams: bool = True
     jieba_words: bool = True
     latin_trigrams: bool = False
     canonical_numbers: bool = True
@@ -202,11 +203,13 @@ class SearchSettings:
     Chinese homophones towards the help center's words (kb/retrieval/typos.py);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
-    # rrf_k, coverage and bm25_weight: the best of the fusion grid on BQ dev
-    # (scripts/bench_quality.py --grid, docs/BENCHMARKS.md)
-    fusion: Fusion = Fusion.RRF
+    # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17;
+    # hub_penalty stays 0: it lowered BQ dev MRR@10 at 0.5 and 1.0); rrf_k, coverage and
+    # bm25_weight: the best RRF grid cell on BQ dev (scripts/bench_quality.py --grid); both in
+    # docs/BENCHMARKS.md
+    fusion: Fusion = Fusion.CONVEX
     rrf_k: int = 10
-    bm25_share: float = 0.4
+    bm25_share: float = 0.5
     candidates: int = 100
     # how much a dense hit is penalised for sitting near the centre of the collection (0: plain
     # cosine, 1: centred inner product; kb/retrieval/dense.py)

@@ -1,7 +1,7 @@
 """Hub articles on a built index (issue 17 item 3): how often each article is in the top 3 of
 queries it is not relevant to, with and without the dense side's hub correction.
 
-    python -m kb build && python scripts/bench_hubness.py [--index index] \
+    python -m kb build && PYTHONPATH=. python scripts/bench_hubness.py [--index index] \
         [--queries eval/queries.jsonl] [--cache folder]
 
 For each query-time configuration (VARIANTS: the fusion before issue 17, then one change at a time,
@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from bench_parity import CachedQueries
+from bench_quality import CachedQueries
 
 from kb import load_searcher, make_encoder
 from kb.evaluation import load_queries, metrics
@@ -27,12 +27,17 @@ from kb.options import Mode, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {
-    "RRF k 10, BM25 weight 0.8 (before issue 17)": {"fusion": "rrf", "hub_penalty": 0.0},
-    "RRF + hub penalty 0.5": {"fusion": "rrf", "hub_penalty": 0.5},
-    "RRF + hub penalty 1.0": {"fusion": "rrf", "hub_penalty": 1.0},
-    "convex, BM25 share 0.4": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.0},
-    "convex + hub penalty 0.5": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.5},
-    "convex + hub penalty 1.0": {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 1.0},
+    "RRF k 10, BM25 weight 0.8, no hub penalty (before issue 17)": {
+        "fusion": "rrf",
+        "rrf_k": 10,
+        "bm25_weight": 0.8,
+        "hub_penalty": 0.0,
+    },
+    "RRF + hub penalty 0.5": {"fusion": "rrf", "rrf_k": 10, "bm25_weight": 0.8, "hub_penalty": 0.5},
+    "defaults without the hub penalty": {"hub_penalty": 0.0},
+    "defaults with hub penalty 0.25": {"hub_penalty": 0.25},
+    "defaults with hub penalty 0.5": {"hub_penalty": 0.5},
+    "defaults with hub penalty 1.0": {"hub_penalty": 1.0},
     "defaults": {},
 }
 PROBES = ("refund", "被骗了怎么办", "退款", "tixian shouxufei", "chargeback", "怎么投诉")

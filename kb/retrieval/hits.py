@@ -13,9 +13,9 @@ import numpy as np
 class Hit:
     """One retrieved chunk: its row in the loaded index and the retriever's score.
 
-    `score` is on the retriever's own scale: BM25 (>0, unbounded), cosine (-1..1) or fused RRF
-    (>0, at most the sum of the list weights / (k + 1)). A fused hit also carries each side's
-    score where that side found the chunk (None where it did not)."""
+    `score` is on the retriever's own scale: BM25 (>0, unbounded), cosine (-1..1) or fused
+    (convex: 0..1; RRF: >0, at most the sum of the list weights / (k + 1)). A fused hit also
+    carries each side's score where that side found the chunk (None where it did not)."""
 
     row: int
     score: float
@@ -25,7 +25,7 @@ class Hit:
 
 class Retriever(Protocol):
     """Turns a question into ranked chunk hits over one loaded partition. KeywordRetriever (BM25),
-    DenseRetriever (cosine) and HybridRetriever (RRF of both) implement it; `Searcher.search`
+    DenseRetriever (cosine) and HybridRetriever (fusion of both) implement it; `Searcher.search`
     picks one by `Mode`. A retriever keeps no state between searches, so a Searcher shares it
     across threads."""
 

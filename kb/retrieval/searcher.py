@@ -1,7 +1,7 @@
 """The Searcher: hybrid retrieval over one role's index, one answer per article.
 
 Query path: normalise -> BM25 top-N and dense top-N (independently; neither filters the other) ->
-RRF -> group chunks by article, best chunk first -> snippet of that chunk's section.
+fusion -> group chunks by article, best chunk first -> snippet of that chunk's section.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .snippets import make_snippet
 class Answer:
     """One article in the results, represented by its best section.
 
-    `score`: the mode's score of the best chunk (fused RRF, BM25 or cosine), rounded to 6 places.
+    `score`: the mode's score of the best chunk (fused, BM25 or cosine), rounded to 6 places.
     `snippet` marks query terms with `**`; `highlights` are (start, end) character offsets into
     `snippet_text`. `dense_score` (cosine) and `bm25_score` are None where that side did not find
     the chunk. `url` is the source link with `#anchor` of the section."""

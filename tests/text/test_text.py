@@ -46,7 +46,7 @@ def test_settings_switch_token_kinds():
     assert "现手" in bigrams_only and "手续费" not in bigrams_only
     assert "#pa" in tokens("password", TextSettings(latin_trigrams=True))
     with pytest.raises(ValueError, match="enable at least one"):
-        TextSettings(char_bigrams=False, jieba_words=False)
+        TextSettings(char_bigrams=False, jieba_words=False, char_unigrams=False)
 
 
 def test_query_terms_longest_first_without_stopwords():
@@ -154,7 +154,8 @@ def test_any_code_points_become_encodable_text(text):
 def test_char_unigrams_let_paraphrases_share_single_characters(query, article, shared):
     uni = TextSettings(char_unigrams=True)
     assert shared in set(tokens(query, uni)) & set(tokens(article, uni))
-    assert not set(tokens(query)) & set(tokens(article))  # the old tokens share nothing
+    old = TextSettings(char_unigrams=False)  # the tokens before issue 17 share nothing
+    assert not set(tokens(query, old)) & set(tokens(article, old))
 
 
 def test_char_unigrams_skip_stopword_characters_and_keep_latin_words():
