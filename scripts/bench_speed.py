@@ -268,7 +268,22 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+ROWS_PER_FILE = 20_000  # the loader refuses a table of more rows (and over 20 MB)
+
+
 def write_faq(path: Path, rows: list[dict]) -> None:
+    """`path` ending in .jsonl: one table file; else a folder of tables of ROWS_PER_FILE rows
+    (the loader refuses a table file of more rows)."""
+    if path.suffix != ".jsonl":
+        path.mkdir(parents=True, exist_ok=True)
+        for old in path.glob("part-*.jsonl"):
+            old.unlink()
+        for start in range(0, len(rows), ROWS_PER_FILE):
+            write_faq(
+                path / f"part-{start // ROWS_PER_FILE:03d}.jsonl",
+                rows[start : start + ROWS_PER_FILE],
+            )
+        return
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -282,7 +297,7 @@ def measure_size(
 
     folder = work / f"n{n}"
     folder.mkdir(exist_ok=True)
-    table = folder / "faq.jsonl"
+    table = folder / "faq"
     if not table.exists():
         write_faq(table, generate(n))
     index = folder / "index"
@@ -330,7 +345,7 @@ def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     rows = generate(n, seed=11)
-    table = folder / "faq.jsonl"
+    table = folder / "faq"
     write_faq(table, rows)
     build_index(table, folder / "index", encoder=encoder)
     out = []

@@ -1,0 +1,206 @@
+"""BM25 over several immutable segments with statistics of the whole partition, merged at load.
+
+Each segment stores term-major postings of its own chunks (documents): term frequencies and
+document lengths, no precomputed scores, because scores depend on statistics of the whole partition
+(number of live documents N, their average length, each term's document frequency) that change
+whenever another segment is added or a document is deleted. A version maps every segment document
+to its chunk row or to -1 (deleted: a changed or removed article); only live documents count in N,
+the average length and document frequencies, so the scores equal those of an index built from the
+live chunks alone (tests/index/test_segments.py compares them with a fresh build and bm25s).
+
+Scoring is bm25s's Lucene variant, as `KeywordIndex`: idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
+each term's contribution idf * tf / (tf + k1 * (1 - b + b * len / avglen)) in float64 rounded to
+float32, summed over the query's tokens in their order (a repeated token counts again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .keyword import K1, B, DocTerms, pd_factorize, top_positive
+
+VOCAB_FILE = "vocab.txt"
+INDPTR_FILE = "indptr.npy"
+DOCS_FILE = "docs.npy"
+TF_FILE = "tf.npy"
+LENGTHS_FILE = "lengths.npy"
+
+
+@dataclass
+class Postings:
+    """One segment's postings: term i's documents are docs[indptr[i]:indptr[i + 1]] (ascending,
+    int32 segment-local rows) with their term frequencies tf (int32); `lengths` (docs,) int32 is
+    each document's token count (a document without tokens holds the empty token once, as bm25s)."""
+
+    vocab: list[str]
+    indptr: np.ndarray
+    docs: np.ndarray
+    tf: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def from_terms(cls, terms: DocTerms) -> Postings:
+        """Term-major postings of document-major term counts (`DocTerms`)."""
+        n_docs = len(terms.indptr) - 1
+        counts = np.diff(terms.indptr)
+        codes, vocab = pd_factorize(terms.tokens) if len(terms.tokens) else (np.zeros(0), [])
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+        order = np.lexsort((doc, codes))
+        df = np.bincount(codes.astype(np.int64), minlength=len(vocab))
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        np.add.at(lengths, doc, terms.tf)
+        return cls(
+            vocab=list(vocab),
+            indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+            docs=doc[order].astype(np.int32),
+            tf=terms.tf[order].astype(np.int32),
+            lengths=lengths.astype(np.int32),
+        )
+
+    def doc_terms(self, docs: np.ndarray) -> DocTerms:
+        """The term counts of segment documents `docs` (int array), in that order (for a merge
+        that rewrites them into a new segment)."""
+        term = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
+        position = np.full(len(self.lengths), -1, dtype=np.int64)
+        position[np.asarray(docs, dtype=np.int64)] = np.arange(len(docs))
+        new_doc = position[self.docs]
+        keep = new_doc >= 0
+        order = np.lexsort((term[keep], new_doc[keep]))
+        kept_doc, kept_term = new_doc[keep][order], term[keep][order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(kept_doc, minlength=len(docs)))])
+        vocab = np.asarray(self.vocab, dtype=object)
+        return DocTerms(
+            indptr.astype(np.int64), vocab[kept_term], self.tf[keep][order].astype(np.int64)
+        )
+
+    def save(self, directory: Path) -> None:
+        """Write into `directory` (created): the vocabulary, one token a line (tokens hold no
+        whitespace, kb.text), and the arrays as .npy files. Raises OSError (disk full)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / VOCAB_FILE).write_text("\n".join(self.vocab), encoding="utf-8")
+        for name, array in (
+            (INDPTR_FILE, self.indptr),
+            (DOCS_FILE, self.docs),
+            (TF_FILE, self.tf),
+            (LENGTHS_FILE, self.lengths),
+        ):
+            np.save(directory / name, array)
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = True) -> Postings:
+        """What `save` wrote; the arrays memory-mapped when `mmap`. Raises OSError, ValueError."""
+        text = (directory / VOCAB_FILE).read_text(encoding="utf-8")
+        mode = "r" if mmap else None
+        arrays = [
+            np.load(directory / name, mmap_mode=mode)
+            for name in (INDPTR_FILE, DOCS_FILE, TF_FILE, LENGTHS_FILE)
+        ]
+        vocab = text.split("\n") if len(arrays[0]) > 1 else []
+        return cls(vocab, *arrays)
+
+
+class SegmentedKeywordIndex:
+    """`KeywordIndex`'s interface (top, scores, known_share, coverage, count) over segments.
+
+    `segments`: Postings per segment; `rows`: per segment, (docs,) int64 segment document ->
+    chunk row (0..count-1), -1 for a deleted document. Every chunk row is the image of exactly one
+    live document. Read-only after construction: one instance serves several threads."""
+
+    def __init__(self, segments: list[Postings], rows: list[np.ndarray], count: int):
+        self.count = count
+        self._segments = segments
+        self._rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        self._vocab = [{t: i for i, t in enumerate(s.vocab)} for s in segments]
+        total = sum(
+            float(s.lengths[r >= 0].sum()) for s, r in zip(segments, self._rows, strict=True)
+        )
+        self._avglen = total / count if count else 1.0
+
+    def vocabulary(self) -> set[str]:
+        """Every token some live chunk holds (for leak tests and inspection)."""
+        return {
+            t
+            for s, r, vocab in zip(self._segments, self._rows, self._vocab, strict=True)
+            for t, i in vocab.items()
+            if (r[s.docs[s.indptr[i] : s.indptr[i + 1]]] >= 0).any()
+        }
+
+    def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(chunk rows, tf, lengths) of the live documents holding `token`, over all segments."""
+        found = []
+        for segment, rows, vocab in zip(self._segments, self._rows, self._vocab, strict=True):
+            term = vocab.get(token)
+            if term is None:
+                continue
+            start, end = segment.indptr[term], segment.indptr[term + 1]
+            docs = np.asarray(segment.docs[start:end], dtype=np.int64)
+            chunk_rows = rows[docs]
+            live = chunk_rows >= 0
+            found.append(
+                (chunk_rows[live], segment.tf[start:end][live], segment.lengths[docs[live]])
+            )
+        if not found:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+
+    def _idf(self, df: int) -> float:
+        return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """(count,) float32 BM25 score of every chunk row, >= 0 (zeros where nothing matches); a
+        token repeated in the query counts again. Empty for an index of no chunks."""
+        scores = np.zeros(self.count, dtype=np.float32)
+        for token in query_tokens:
+            if not token:
+                continue
+            rows, tf, lengths = self._postings(token)
+            if rows.size == 0:
+                continue
+            norm = K1 * ((1 - B) + B * lengths / self._avglen)
+            scores[rows] += (self._idf(rows.size) * tf / (norm + tf)).astype(np.float32)
+        return scores
+
+    def top(
+        self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Best `n` (row, score) with a positive score, best first; `mask` limits the rows."""
+        scores = self.scores(query_tokens)
+        if scores.size == 0:
+            return []
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        return top_positive(scores, n)
+
+    def known_share(self, query_tokens: list[str]) -> float:
+        """`KeywordIndex.known_share`: share in 0..1 of the query's IDF mass made of tokens some
+        live chunk holds (each distinct token once, unknown ones at maximal IDF)."""
+        if not self.count:
+            return 0.0
+        known = total = 0.0
+        for token in dict.fromkeys(t for t in query_tokens if t):
+            df = self._postings(token)[0].size
+            idf = self._idf(df)
+            total += idf
+            known += idf if df else 0.0
+        return known / total if total else 0.0
+
+    def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
+        """`KeywordIndex.coverage`: share of the query's IDF mass each row contains."""
+        if not self.count or not rows:
+            return {}
+        wanted = np.asarray(rows)
+        idf_total = 0.0
+        matched = np.zeros(len(wanted), dtype=np.float64)
+        for token in dict.fromkeys(t for t in query_tokens if t):
+            postings = self._postings(token)[0]
+            idf = self._idf(postings.size)
+            idf_total += idf
+            if postings.size:
+                matched += idf * np.isin(wanted, postings)
+        if idf_total == 0:
+            return dict.fromkeys(rows, 0.0)
+        return {int(r): float(m / idf_total) for r, m in zip(wanted, matched, strict=True)}
