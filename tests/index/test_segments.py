@@ -3,6 +3,8 @@ live documents; vector search over segments never returns a deleted vector."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -40,7 +42,7 @@ def segmented(rng, sizes: list[int], dead_share: float):
     for d, r in zip(live, order, strict=True):
         in_rows[r] = all_docs[d]
     bounds = np.cumsum([0, *sizes])
-    rows = [doc_rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    rows = [doc_rows[a:b] for a, b in itertools.pairwise(bounds)]
     return SegmentedKeywordIndex(segments, rows, len(live)), in_rows
 
 
@@ -81,7 +83,7 @@ def test_a_token_only_in_deleted_documents_is_unknown():
 
 def test_postings_round_trip_and_read_back_term_counts(tmp_path):
     rng = np.random.default_rng(4)
-    lists = docs(rng, 50) + [[]]
+    lists = [*docs(rng, 50), []]
     original = terms(lists)
     Postings.from_terms(original).save(tmp_path / "seg")
     loaded = Postings.load(tmp_path / "seg")
