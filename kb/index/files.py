@@ -202,14 +202,14 @@ class FileStore:
         version's checksums. Returns (the manifest, seconds spent on "bm25" and "faiss").
         Raises OSError from the writers, CorruptIndexError when a file does not read back as
         written."""
-        started = time.perf_counter()
-        counts, segments, linked = {}, {}, {}
+        counts, segments, linked, seconds = {}, {}, {}, {"bm25": 0.0, "faiss": 0.0}
         for name, (articles, segment) in partitions.items():
             base = self._base(segment.base, name)
-            counts[name], segments[name], shared = _write_partition(
+            counts[name], segments[name], shared, spent = _write_partition(
                 tmp / name, articles, segment, (direction, manifest), base, version
             )
             linked.update({f"{name}/{k}": v for k, v in shared.items()})
+            seconds = {k: seconds[k] + spent[k] for k in seconds}
         fault_point("after-partitions-written")
         written = {k: v for k, v in checksums(tmp, skip=set(linked)).items()}
         manifest = dataclasses.replace(
@@ -224,7 +224,7 @@ class FileStore:
         fault_point("before-verify")
         read_manifest(tmp)
         _verify_some(tmp, written)
-        return manifest, {"bm25": 0.0, "faiss": time.perf_counter() - started}
+        return manifest, seconds
 
     def _base(self, version: str | None, partition: str):
         """(partition folder, segment entries, its files' checksums relative to the partition)
@@ -258,7 +258,7 @@ def _write_partition(
     `segment` holds `articles` in the same order; `settings` is (direction or None, manifest).
 
     Returns (counts of articles, sections and chunks; segment entries; checksums of the linked
-    segment files, by path relative to `target`)."""
+    segment files, by path relative to `target`; seconds spent on "bm25" and "faiss")."""
     direction, manifest = settings
     target.mkdir(parents=True)
     if direction is not None:
@@ -279,7 +279,7 @@ def _write_partition(
     titled = np.flatnonzero(segment.chunk_counts > 0) if manifest.title_vectors else np.zeros(0)
     titled = titled.astype(np.int64)
     dim = manifest.encoder["dim"]
-    entries, linked = write_segments(target, segment, titled, base, version, dim)
+    entries, linked, seconds = write_segments(target, segment, titled, base, version, dim)
     targets = np.concatenate([np.arange(len(segment.doc_src)), chunk_starts[titled]])
     np.save(target / TARGETS_FILE, targets.astype(np.int64))
     counts = {
@@ -287,7 +287,7 @@ def _write_partition(
         "sections": segment.sections.num_rows,
         "chunks": segment.chunks.num_rows,
     }
-    return counts, entries, linked
+    return counts, entries, linked, seconds
 
 
 def _verify_some(version_dir: Path, files: dict[str, str]) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,11 +119,13 @@ def _new_segment_data(segment, chunk_rows, title_rows, base_part, entries):
 
     pieces, order = _gather(
         segment.doc_src[chunk_rows],
-        lambda r: fresh.terms.take(r),
+        lambda r: fresh.terms if _all(r, fresh.terms.indptr) else fresh.terms.take(r),
         lambda s, r: Postings.load(folder / entries[s]["name"]).doc_terms(r),
         docs,
     )
-    terms = DocTerms.concat(pieces).take(order) if pieces else DocTerms.from_flat([], [])
+    terms = _ordered(pieces, order, DocTerms.concat, DocTerms.take)
+    if terms is None:
+        terms = DocTerms.from_flat(np.zeros(0, object), np.zeros(0, np.int64))
     vectors = []
     for src, own in (
         (segment.vec_src[chunk_rows], "chunk_vectors"),
@@ -130,12 +133,32 @@ def _new_segment_data(segment, chunk_rows, title_rows, base_part, entries):
     ):
         pieces, order = _gather(
             src,
-            lambda r, own=own: getattr(fresh, own)[r],
+            lambda r, own=own: _rows(getattr(fresh, own), r),
             lambda s, r: faiss(s).reconstruct(r),
             vecs,
         )
-        vectors.append(np.concatenate(pieces)[order] if pieces else None)
+        vectors.append(_ordered(pieces, order, np.concatenate, lambda a, o: a[o]))
     return terms, vectors[0], vectors[1]
+
+
+def _all(rows: np.ndarray, indptr: np.ndarray) -> bool:
+    """Whether `rows` is every document of term counts with this `indptr`, in order."""
+    return len(rows) == len(indptr) - 1 and bool(np.array_equal(rows, np.arange(len(rows))))
+
+
+def _rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`array[rows]`, or `array` itself (no copy) when `rows` is every row in order."""
+    return array if _all(rows, np.zeros(len(array) + 1)) else array[rows]
+
+
+def _ordered(pieces: list, order: np.ndarray, join, take):
+    """The pieces joined and put in `order`; one piece already in order is returned as it is
+    (a full build's vectors are not copied twice); None without pieces."""
+    if not pieces:
+        return None
+    if len(pieces) == 1 and np.array_equal(order, np.arange(len(order))):
+        return pieces[0]
+    return take(join(pieces), order)
 
 
 def link_segment(source: Path, target: Path, files: list[str]) -> None:
@@ -158,7 +181,7 @@ def write_segments(target: Path, segment: Segment, titled: np.ndarray, base, nam
     in order; `base` is (partition folder, segment entries, manifest files) of the version its
     stored rows come from, or None; `name` names a new segment. Returns (the partition's segment
     entries [{"name", "docs", "vectors"}], {path relative to `target`: sha256} of the linked
-    files). Raises OSError."""
+    files, seconds spent on "bm25" and "faiss"). Raises OSError."""
     base_part, entries, base_files = base if base is not None else (None, [], {})
     total = sum(e["docs"] for e in entries)
     dead = total - int((segment.doc_src >= 0).sum())
@@ -171,13 +194,16 @@ def write_segments(target: Path, segment: Segment, titled: np.ndarray, base, nam
     terms, chunk_vectors, title_vectors = _new_segment_data(
         segment, new_chunks, titled[new_titles], base_part, entries
     )
-    out, linked = list(kept), {}
+    out, linked, seconds = list(kept), {}, {"bm25": 0.0, "faiss": 0.0}
     if len(new_chunks) or len(new_titles):
         folder = target / SEGMENTS_DIR / name
+        started = time.perf_counter()
         Postings.from_terms(terms).save(folder)
+        seconds["bm25"] = time.perf_counter() - started
         parts = [v for v in (chunk_vectors, title_vectors) if v is not None]
         matrix = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         FaissVectorIndex.build(matrix.reshape(-1, dim), dim).save(folder / VECTORS_FILE)
+        seconds["faiss"] = time.perf_counter() - started - seconds["bm25"]
         out.append({"name": name, "docs": len(new_chunks), "vectors": len(matrix)})
     for entry in kept:
         prefix = f"{SEGMENTS_DIR}/{entry['name']}/"
@@ -193,7 +219,7 @@ def write_segments(target: Path, segment: Segment, titled: np.ndarray, base, nam
     title_vecs[new_titles] = vecs_at + len(new_chunks) + np.arange(len(new_titles))
     np.save(target / CHUNK_DOCS_FILE, chunk_docs.astype(np.int64))
     np.save(target / VECTOR_ROWS_FILE, np.concatenate([chunk_vecs, title_vecs]).astype(np.int64))
-    return out, linked
+    return out, linked, seconds
 
 
 def load_segments(part: Path, entries: list[dict], chunk_count: int, dim: int):

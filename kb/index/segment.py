@@ -105,8 +105,11 @@ class Segment:
         return len(self.slugs)
 
     def take(self, rows: np.ndarray) -> Segment:
-        """The articles at `rows`, in that order, with everything that belongs to them."""
+        """The articles at `rows`, in that order, with everything that belongs to them (`self`
+        itself when `rows` is every article in order: no copy of its vectors)."""
         rows = np.asarray(rows, dtype=np.int64)
+        if _identity(rows, len(self)):
+            return self
         section_rows = ranges(_starts(self.section_counts)[rows], self.section_counts[rows])
         chunk_rows = ranges(_starts(self.chunk_counts)[rows], self.chunk_counts[rows])
         return Segment(
@@ -125,6 +128,20 @@ class Segment:
             fresh=self.fresh,
             base=self.base,
         )
+
+    @staticmethod
+    def fresh_concat(parts: list[Segment]) -> Segment:
+        """`concat` of segments computed by this build (each its own `fresh`), as one such
+        segment: its rows' vectors and term counts are its own."""
+        if len(parts) == 1:
+            return parts[0]
+        segment = Segment.concat(parts)
+        n_chunks, n_articles = len(segment.doc_src), len(segment.slugs)
+        segment.doc_src = -1 - np.arange(n_chunks, dtype=np.int64)
+        segment.vec_src = segment.doc_src.copy()
+        segment.title_src = -1 - np.arange(n_articles, dtype=np.int64)
+        segment.fresh = segment
+        return segment
 
     @staticmethod
     def concat(parts: list[Segment]) -> Segment:
@@ -158,6 +175,11 @@ def shift_lines(sections: pa.Table, shift: np.ndarray) -> pa.Table:
     lines = int_column(sections, "line").astype(np.int64) + shift
     column = sections.schema.get_field_index("line")
     return sections.set_column(column, "line", pa.array(lines.astype(np.int32)))
+
+
+def _identity(rows: np.ndarray, count: int) -> bool:
+    """Whether `rows` is 0, 1, ..., count - 1."""
+    return len(rows) == count and bool(np.array_equal(rows, np.arange(count)))
 
 
 def _joined(values: list, join):

@@ -115,3 +115,15 @@ def test_sigkill_during_an_incremental_publish_keeps_the_live_version_serving(tm
     build_index(table, index, encoder="hash:32")
     assert not list(index.glob(".tmp-*"))
     assert_equals_full_build(tmp_path, table, index)
+
+
+def test_a_build_in_batches_serves_what_a_build_in_one_batch_serves(tmp_path, monkeypatch):
+    rng = random.Random(8)
+    table = write(tmp_path / "faq.jsonl", [row(rng, i) for i in range(40)])
+    build_index(table, tmp_path / "one", encoder="hash:32")
+    monkeypatch.setattr("kb.build.fresh.BUILD_BATCH", 7)
+    build_index(table, tmp_path / "batched", encoder="hash:32")
+    for name in ("public", "all"):
+        assert_same_partition(
+            partition(tmp_path / "batched", name), partition(tmp_path / "one", name)
+        )
