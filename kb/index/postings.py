@@ -94,12 +94,28 @@ class Postings:
         """What `save` wrote; the arrays memory-mapped when `mmap`. Raises OSError, ValueError."""
         text = (directory / VOCAB_FILE).read_text(encoding="utf-8")
         mode = "r" if mmap else None
-        arrays = [
-            np.load(directory / name, mmap_mode=mode)
+        arrays = [  # plain ndarray views of the maps: slicing a np.memmap costs more per call
+            np.asarray(np.load(directory / name, mmap_mode=mode))
             for name in (INDPTR_FILE, DOCS_FILE, TF_FILE, LENGTHS_FILE)
         ]
         vocab = text.split("\n") if len(arrays[0]) > 1 else []
         return cls(vocab, *arrays)
+
+
+def _weights(segment: Postings, avglen: float) -> np.ndarray:
+    """(postings,) float32 tf / (tf + k1 * (1 - b + b * len / avglen)) of every posting."""
+    norm = K1 * ((1 - B) + B * segment.lengths / avglen)
+    tf = segment.tf.astype(np.float64)
+    return (tf / (norm[segment.docs] + tf)).astype(np.float32)
+
+
+def _dead_df(segment: Postings, rows: np.ndarray, count: int) -> np.ndarray | None:
+    """(terms,) int64 postings of each term in deleted documents (row `count`), None if none."""
+    dead = rows[segment.docs] == count
+    if not dead.any():
+        return None
+    term = np.repeat(np.arange(len(segment.vocab)), np.diff(segment.indptr))
+    return np.bincount(term[dead], minlength=len(segment.vocab))
 
 
 class SegmentedKeywordIndex:
@@ -112,40 +128,52 @@ class SegmentedKeywordIndex:
     def __init__(self, segments: list[Postings], rows: list[np.ndarray], count: int):
         self.count = count
         self._segments = segments
-        self._rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        rows = [np.asarray(r, dtype=np.int64) for r in rows]
         self._vocab = [{t: i for i, t in enumerate(s.vocab)} for s in segments]
+        # deleted documents point at a spare row `count`, dropped from the scores: no live mask
+        # per query, and a term's document frequency is its postings less those at the spare row
+        rows = [np.where(r >= 0, r, count) for r in rows]
+        self._rows = rows  # per segment: document -> chunk row, `count` when deleted
+        # per posting, its chunk row (int32), unless the segment's documents are chunk rows
+        # 0..n-1 in order; per term, its postings in deleted documents
+        identity = [len(r) == count and bool(np.array_equal(r, np.arange(count))) for r in rows]
+        self._posting_rows = [
+            s.docs if same else r[s.docs].astype(np.int32)
+            for s, r, same in zip(segments, rows, identity, strict=True)
+        ]
+        self._dead_df = [_dead_df(s, r, count) for s, r in zip(segments, rows, strict=True)]
         total = sum(
-            float(s.lengths[r >= 0].sum()) for s, r in zip(segments, self._rows, strict=True)
+            int(s.lengths[r < count].sum(dtype=np.int64))
+            for s, r in zip(segments, rows, strict=True)
         )
-        self._avglen = total / count if count else 1.0
+        avglen = total / count if count else 1.0
+        # per posting, tf / (tf + k1 * (1 - b + b * len / avglen)) as float32, computed once at
+        # load (the average length is the live rows'); a query then only multiplies by idf, as
+        # bm25s's precomputed impacts do (per-query arithmetic made BM25 2x slower)
+        self._weights = [_weights(s, avglen) for s in segments]
 
     def vocabulary(self) -> set[str]:
         """Every token some live chunk holds (for leak tests and inspection)."""
-        return {
-            t
-            for s, r, vocab in zip(self._segments, self._rows, self._vocab, strict=True)
-            for t, i in vocab.items()
-            if (r[s.docs[s.indptr[i] : s.indptr[i + 1]]] >= 0).any()
-        }
+        return {t for vocab in self._vocab for t in vocab if self._postings(t)[2]}
 
-    def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(chunk rows, tf, lengths) of the live documents holding `token`, over all segments."""
-        found = []
-        for segment, rows, vocab in zip(self._segments, self._rows, self._vocab, strict=True):
+    def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """(chunk rows, weights, document frequency) of the documents holding `token` over all
+        segments; rows of deleted documents are `count` and do not count in the frequency."""
+        found, df = [], 0
+        for s, vocab in enumerate(self._vocab):
             term = vocab.get(token)
             if term is None:
                 continue
+            segment = self._segments[s]
             start, end = segment.indptr[term], segment.indptr[term + 1]
-            docs = np.asarray(segment.docs[start:end], dtype=np.int64)
-            chunk_rows = rows[docs]
-            live = chunk_rows >= 0
-            found.append(
-                (chunk_rows[live], segment.tf[start:end][live], segment.lengths[docs[live]])
-            )
+            rows = self._posting_rows[s][start:end]
+            df += len(rows) - (int(self._dead_df[s][term]) if self._dead_df[s] is not None else 0)
+            found.append((rows, self._weights[s][start:end]))
+        if len(found) == 1:
+            return found[0][0], found[0][1], df
         if not found:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), df
 
     def _idf(self, df: int) -> float:
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
@@ -153,16 +181,20 @@ class SegmentedKeywordIndex:
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """(count,) float32 BM25 score of every chunk row, >= 0 (zeros where nothing matches); a
         token repeated in the query counts again. Empty for an index of no chunks."""
-        scores = np.zeros(self.count, dtype=np.float32)
+        rows, weights = [], []
         for token in query_tokens:
             if not token:
                 continue
-            rows, tf, lengths = self._postings(token)
-            if rows.size == 0:
-                continue
-            norm = K1 * ((1 - B) + B * lengths / self._avglen)
-            scores[rows] += (self._idf(rows.size) * tf / (norm + tf)).astype(np.float32)
-        return scores
+            found, weight, df = self._postings(token)
+            if df:
+                rows.append(found)
+                weights.append(np.float32(self._idf(df)) * weight)
+        if not rows:
+            return np.zeros(self.count, dtype=np.float32)
+        # one bincount (summing in float64, in query-token order) instead of a scatter-add per
+        # token: 2x faster, and the same sums whatever the segments
+        total = np.bincount(np.concatenate(rows), np.concatenate(weights), self.count + 1)
+        return total[: self.count].astype(np.float32)
 
     def top(
         self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
@@ -182,7 +214,7 @@ class SegmentedKeywordIndex:
             return 0.0
         known = total = 0.0
         for token in dict.fromkeys(t for t in query_tokens if t):
-            df = self._postings(token)[0].size
+            df = self._postings(token)[2]
             idf = self._idf(df)
             total += idf
             known += idf if df else 0.0
@@ -196,10 +228,10 @@ class SegmentedKeywordIndex:
         idf_total = 0.0
         matched = np.zeros(len(wanted), dtype=np.float64)
         for token in dict.fromkeys(t for t in query_tokens if t):
-            postings = self._postings(token)[0]
-            idf = self._idf(postings.size)
+            postings, _, df = self._postings(token)
+            idf = self._idf(df)
             idf_total += idf
-            if postings.size:
+            if df:
                 matched += idf * np.isin(wanted, postings)
         if idf_total == 0:
             return dict.fromkeys(rows, 0.0)
