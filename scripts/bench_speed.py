@@ -337,17 +337,20 @@ def measure_size(
     }
 
 
-def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict]:
-    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last)."""
+def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool = False) -> list:
+    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last). With
+    `keep`, an index an earlier run left in `work` is rebuilt on instead of a new one (its last
+    round's edits are then undone in the first round: the `changed` column counts them)."""
     from kb import build_index
 
     folder = work / f"incremental-{n}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
     rows = generate(n, seed=11)
     table = folder / "faq"
-    write_faq(table, rows)
-    build_index(table, folder / "index", encoder=encoder)
+    if not (keep and (folder / "index" / "CURRENT").exists()):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        write_faq(table, rows)
+        build_index(table, folder / "index", encoder=encoder)
     out = []
     for changed in (1, 10, 100):
         for i in range(changed):
@@ -358,7 +361,7 @@ def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict
         out.append(
             {
                 "articles": n,
-                "changed": changed,
+                "changed": len(report.changed),
                 "seconds": time.perf_counter() - started,
                 "cpu_seconds": time.process_time() - cpu,
                 "encoded": report.encoded,
@@ -645,6 +648,11 @@ def main() -> None:
     )
     parser.add_argument("--no-concurrency", action="store_true")
     parser.add_argument(
+        "--keep-built",
+        action="store_true",
+        help="rebuild on the incremental help centers an earlier run left in --work",
+    )
+    parser.add_argument(
         "--real-vectors",
         type=Path,
         help="embedding cache of scripts/bench_quality.py --cache, for recall on real e5 vectors",
@@ -712,7 +720,7 @@ def main() -> None:
         rebuilds = []
         for n in [int(x) for x in args.incremental.split(",") if x]:
             print(f"== incremental rebuild, {n:,} articles", file=sys.stderr, flush=True)
-            rebuilds += incremental(work, encoder, n)
+            rebuilds += incremental(work, encoder, n, args.keep_built)
         threads = []
         if not args.no_concurrency:
             serving = [r for r in results if r["n"] <= 100_000] or results
