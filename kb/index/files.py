@@ -1,9 +1,12 @@
 """The file implementation of the storage seam (`IndexStore`, kb/index/storage.py): an index
 folder of immutable, checksummed version folders and an atomically switched CURRENT pointer.
 
-Publishing order: write every partition under `.tmp-<version>`, write the manifest with the
-checksum of every file, verify, rename into place, switch CURRENT, record the switch in HISTORY,
-prune old versions. A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
+Publishing order: write every partition under `.tmp-<version>` (tables, row maps, one new segment,
+and hard links to the previous version's segment files: kb/index/segfiles.py), write the manifest
+with the checksum of every file (those of linked files copied from the previous manifest), verify
+the files this build wrote, rename into place, switch CURRENT, record the switch in HISTORY, prune
+old versions (a pruned version's shared files live on in the versions that link them).
+A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
 live; a failed write (disk full) removes what was written and raises IndexWriteError.
 """
 

@@ -42,7 +42,8 @@ class Manifest:
     articles: slug -> content hash (16 hex); counts: partition -> {"articles", "sections",
     "chunks"}; build: {"encoded", "reused", "added", "changed", "removed"};
     files: path relative to the version folder -> sha256 hex; synonyms: {"file", "sha256",
-    "text"} of the synonyms list, {} without one."""
+    "text"} of the synonyms list, {} without one; segments: partition -> [{"name", "docs",
+    "vectors"}] in order (kb/index/segfiles.py), {} for a version written before segments."""
 
     version: str
     created_at: str  # ISO 8601, UTC, seconds
