@@ -268,7 +268,22 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+ROWS_PER_FILE = 20_000  # the loader refuses a table of more rows (and over 20 MB)
+
+
 def write_faq(path: Path, rows: list[dict]) -> None:
+    """`path` ending in .jsonl: one table file; else a folder of tables of ROWS_PER_FILE rows
+    (the loader refuses a table file of more rows)."""
+    if path.suffix != ".jsonl":
+        path.mkdir(parents=True, exist_ok=True)
+        for old in path.glob("part-*.jsonl"):
+            old.unlink()
+        for start in range(0, len(rows), ROWS_PER_FILE):
+            write_faq(
+                path / f"part-{start // ROWS_PER_FILE:03d}.jsonl",
+                rows[start : start + ROWS_PER_FILE],
+            )
+        return
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -282,7 +297,7 @@ def measure_size(
 
     folder = work / f"n{n}"
     folder.mkdir(exist_ok=True)
-    table = folder / "faq.jsonl"
+    table = folder / "faq"
     if not table.exists():
         write_faq(table, generate(n))
     index = folder / "index"
@@ -322,29 +337,33 @@ def measure_size(
     }
 
 
-def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000) -> list[dict]:
-    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last)."""
+def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool = False) -> list:
+    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last). With
+    `keep`, an index an earlier run left in `work` is rebuilt on instead of a new one (its last
+    round's edits are then undone in the first round: the `changed` column counts them)."""
     from kb import build_index
 
     folder = work / f"incremental-{n}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
     rows = generate(n, seed=11)
-    table = folder / "faq.jsonl"
-    write_faq(table, rows)
-    build_index(table, folder / "index", encoder=encoder)
+    table = folder / "faq"
+    if not (keep and (folder / "index" / "CURRENT").exists()):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        write_faq(table, rows)
+        build_index(table, folder / "index", encoder=encoder)
     out = []
     for changed in (1, 10, 100):
         for i in range(changed):
             rows[i * 37 % n]["answer"] += f" 更新 {changed}-{i}。"
         write_faq(table, rows)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = build_index(table, folder / "index", encoder=encoder)
         out.append(
             {
                 "articles": n,
-                "changed": changed,
+                "changed": len(report.changed),
                 "seconds": time.perf_counter() - started,
+                "cpu_seconds": time.process_time() - cpu,
                 "encoded": report.encoded,
                 "split": report.seconds,
             }
@@ -570,9 +589,9 @@ def report(results, rebuilds, threads, anns, args) -> str:
             "",
             "### Incremental rebuild",
             "",
-            "| articles | changed | rebuild s | vectors encoded | "
+            "| articles | changed | rebuild s | CPU s | rebuild s without load | vectors encoded | "
             "load / reuse / chunk+encode+tokenize / BM25 / FAISS / write s |",
-            "|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in rebuilds:
             s = r["split"]
@@ -582,8 +601,9 @@ def report(results, rebuilds, threads, anns, args) -> str:
                 for x in (s["load"], s.get("reuse", 0), fresh, s["bm25"], s["faiss"], s["write"])
             )
             lines.append(
-                f"| {r['articles']:,} | {r['changed']} | {r['seconds']:.2f} | {r['encoded']} | "
-                f"{split} |"
+                f"| {r['articles']:,} | {r['changed']} | {r['seconds']:.2f} | "
+                f"{r.get('cpu_seconds', float('nan')):.2f} | {r['seconds'] - s['load']:.2f} | "
+                f"{r['encoded']} | {split} |"
             )
     if threads:
         lines += [
@@ -628,6 +648,11 @@ def main() -> None:
     )
     parser.add_argument("--no-concurrency", action="store_true")
     parser.add_argument(
+        "--keep-built",
+        action="store_true",
+        help="rebuild on the incremental help centers an earlier run left in --work",
+    )
+    parser.add_argument(
         "--real-vectors",
         type=Path,
         help="embedding cache of scripts/bench_quality.py --cache, for recall on real e5 vectors",
@@ -661,7 +686,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",") if x]
     try:
         results = []
         for n in sizes:
@@ -695,7 +720,7 @@ def main() -> None:
         rebuilds = []
         for n in [int(x) for x in args.incremental.split(",") if x]:
             print(f"== incremental rebuild, {n:,} articles", file=sys.stderr, flush=True)
-            rebuilds += incremental(work, encoder, n)
+            rebuilds += incremental(work, encoder, n, args.keep_built)
         threads = []
         if not args.no_concurrency:
             serving = [r for r in results if r["n"] <= 100_000] or results

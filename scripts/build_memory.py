@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="kb-memory-") as tmp:
-        table = Path(tmp) / "faq.jsonl"
+        table = Path(tmp) / "faq"
         write_faq(table, generate(args.chunks))
         encoder = BenchEncoder()
         encoder.encode_passages(["预热"])  # the hash table exists before the first stage

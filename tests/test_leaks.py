@@ -95,7 +95,7 @@ def test_public_searcher_holds_no_internal_data_in_memory(sample):
     }
     only_internal = {t for a in INTERNAL for t in tokens(a.title + a.body)} - public_tokens
     assert len(only_internal) > 50
-    assert not only_internal & set(index.keyword._bm25.vocab_dict)
+    assert not only_internal & index.keyword.vocabulary()
     assert index.chunk_count == index.manifest.counts["public"]["chunks"]
     assert len(index.vector_targets) == index.vectors.count
 

@@ -23,6 +23,9 @@ ENCODE_BATCH = 16
 # a crash loses at most this much encoding; flushing by count instead wrote one shard per 128 texts,
 # and re-merging those made a million-chunk build quadratic
 FLUSH_SECONDS = 20.0
+# articles split, encoded and tokenised at a time: their token lists are turned into term counts
+# before the next batch (20,000 one-chunk articles held about 0.2 GB of token lists)
+BUILD_BATCH = 20_000
 TOKEN_CACHE_MIN = 200  # fewer chunks than this are tokenised faster than the cache is read
 
 
@@ -108,24 +111,43 @@ def fresh_segment(
 ) -> tuple[Segment, int]:
     """Split, encode and tokenise `articles` (the new and changed ones); returns (segment, encoded).
 
+    Streams: BUILD_BATCH articles at a time are split, encoded and tokenised, and their tokens
+    turned into term counts at once, so no list of every chunk's sections, texts or tokens is ever
+    held (issue 16: token lists of every chunk were the largest part of a build's memory).
     Vectors are projected with `direction` ((dim,) unit vector, or None). `timings` gets seconds
     for "chunk", "encode" and "tokenize"; `encoded` is what `embed_texts` encoded. `cache`: the
     encoder's embedding cache when the caller has it open, else it is opened under `cache_dir`.
     Raises OSError when a cache cannot be written (disk full)."""
+    if cache is None:  # not `or`: an empty cache is falsy (it has a length)
+        cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
+    for stage in ("chunk", "encode", "tokenize"):
+        timings[stage] = 0.0
+    parts, encoded = [], 0
+    for start in range(0, max(len(articles), 1), BUILD_BATCH):
+        batch = articles[start : start + BUILD_BATCH]
+        part, done = _fresh_batch(
+            batch, encoder, cache_dir, settings, (direction, progress, timings, cache)
+        )
+        parts.append(part)
+        encoded += done
+    return Segment.fresh_concat(parts), encoded
+
+
+def _fresh_batch(articles, encoder, cache_dir, settings, rest) -> tuple[Segment, int]:
+    """`fresh_segment` of one batch; `rest` is (direction, progress, timings, cache)."""
+    direction, progress, timings, cache = rest
     started = time.perf_counter()
     sections = [split_sections(a) for a in articles]
     chunks = [
         chunk_article(a, s, settings.chunking) for a, s in zip(articles, sections, strict=True)
     ]
     flat_chunks = [c for group in chunks for c in group]
-    timings["chunk"] = time.perf_counter() - started
+    timings["chunk"] += time.perf_counter() - started
 
     started = time.perf_counter()
     titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
     texts = [c.embed_text for c in flat_chunks] + titles
     fault_point("before-encode")
-    if cache is None:  # not `or`: an empty cache is falsy (it has a length)
-        cache = EmbeddingCache(cache_dir, encoder.id, encoder.dim)
     vectors, encoded = embed_texts(texts, encoder, cache, progress)
     vectors = project_out(vectors, direction)
     title_vectors = (
@@ -133,7 +155,7 @@ def fresh_segment(
         if settings.vectors.title_vectors
         else np.zeros((len(articles), encoder.dim), dtype=np.float32)
     )
-    timings["encode"] = time.perf_counter() - started
+    timings["encode"] += time.perf_counter() - started
 
     started = time.perf_counter()
     texts = [
@@ -142,7 +164,7 @@ def fresh_segment(
         for c in group
     ]
     token_lists = chunk_tokens(texts, settings.text, cache_dir)
-    timings["tokenize"] = time.perf_counter() - started
+    timings["tokenize"] += time.perf_counter() - started
     segment = Segment.from_objects(
         [a.slug for a in articles],
         [a.content_hash for a in articles],

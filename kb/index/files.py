@@ -1,9 +1,12 @@
 """The file implementation of the storage seam (`IndexStore`, kb/index/storage.py): an index
 folder of immutable, checksummed version folders and an atomically switched CURRENT pointer.
 
-Publishing order: write every partition under `.tmp-<version>`, write the manifest with the
-checksum of every file, verify, rename into place, switch CURRENT, record the switch in HISTORY,
-prune old versions. A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
+Publishing order: write every partition under `.tmp-<version>` (tables, row maps, one new segment,
+and hard links to the previous version's segment files: kb/index/segfiles.py), write the manifest
+with the checksum of every file (those of linked files copied from the previous manifest), verify
+the files this build wrote, rename into place, switch CURRENT, record the switch in HISTORY, prune
+old versions (a pruned version's shared files live on in the versions that link them).
+A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
 live; a failed write (disk full) removes what was written and raises IndexWriteError.
 """
 
@@ -23,29 +26,27 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..errors import IndexNotFoundError, IndexWriteError, KBError
+from ..errors import CorruptIndexError, IndexNotFoundError, IndexWriteError, KBError
 from ..faults import fault_point
 from ..model import Article
 from ..options import Role
 from . import versions
 from .catalog import ArticleCatalog, read_table, write_table
-from .keyword import KeywordIndex
 from .layout import (
     ARTICLES_FILE,
-    BM25_DIR,
     CACHE_DIR,
     CHUNKS_FILE,
     LANGUAGE_FILE,
     PARTITIONS,
     SECTIONS_FILE,
+    SEGMENTS_DIR,
     TARGETS_FILE,
     TMP_PREFIX,
-    VECTORS_FILE,
 )
 from .load import LoadedIndex, load_index
-from .manifest import Manifest, checksums, read_manifest, verify_files, write_manifest
+from .manifest import Manifest, checksums, read_manifest, sha256_file, write_manifest
+from .segfiles import read_base, write_segments
 from .segment import Partitions, Segment, shift_lines
-from .vectors import FaissVectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,22 @@ class FileStore:
             return None
 
     def segments(self, manifest: Manifest, dim: int) -> dict[str, Segment]:
-        """Both partitions of a version as Segments for reuse; {} when any file fails its
-        checksum or cannot be read (the build then encodes everything afresh)."""
+        """Both partitions of a version as Segments for reuse, without their vectors and term
+        counts (`segfiles.read_base`: the new version links the segment files that hold them).
+        Only the small files read here are checked against their checksums; the segment files
+        must exist (one `stat` each). {} when any check fails, a file cannot be read, or the
+        version predates segments (the build then computes everything afresh). `dim` is unused:
+        the vectors stay in their files."""
         try:
             version_dir = self._version_dir(manifest.version)
-            verify_files(version_dir, manifest)
-            return {name: Segment.from_partition(version_dir / name, dim) for name in PARTITIONS}
+            if set(manifest.segments) != set(PARTITIONS):
+                raise ValueError("it was written before segments")
+            small = {k: v for k, v in manifest.files.items() if f"/{SEGMENTS_DIR}/" not in k}
+            _verify_some(version_dir, small)
+            missing = [k for k in manifest.files if not (version_dir / k).is_file()]
+            if missing:
+                raise ValueError(f"{version_dir / missing[0]} is missing")
+            return {name: read_base(version_dir / name, manifest.version) for name in PARTITIONS}
         except Exception as exc:  # a damaged or older live version: build everything afresh
             log.warning("not reusing index version %s (%s); rebuilding all", manifest.version, exc)
             return {}
@@ -189,34 +200,44 @@ class FileStore:
     def _write_version(
         self, tmp: Path, version: str, partitions: Partitions, manifest: Manifest, direction
     ) -> tuple[Manifest, dict[str, float]]:
-        """Both partitions and the manifest under `tmp`, verified; (the manifest, seconds spent
-        on "bm25" and "faiss"). Raises OSError from the writers, CorruptIndexError when a file
-        does not read back as written."""
-        seconds = {"bm25": 0.0, "faiss": 0.0}
-        counts = {}
+        """Both partitions and the manifest under `tmp`; the files this call wrote are
+        checksummed and verified, the segment files linked from the previous version keep that
+        version's checksums. Returns (the manifest, seconds spent on "bm25" and "faiss").
+        Raises OSError from the writers, CorruptIndexError when a file does not read back as
+        written."""
+        counts, segments, linked, seconds = {}, {}, {}, {"bm25": 0.0, "faiss": 0.0}
         for name, (articles, segment) in partitions.items():
-            counts[name], spent = _write_partition(
-                tmp / name,
-                articles,
-                segment,
-                direction,
-                manifest.encoder["dim"],
-                manifest.title_vectors,
+            base = self._base(segment.base, name)
+            counts[name], segments[name], shared, spent = _write_partition(
+                tmp / name, articles, segment, (direction, manifest), base, version
             )
-            for stage, value in spent.items():
-                seconds[stage] += value
+            linked.update({f"{name}/{k}": v for k, v in shared.items()})
+            seconds = {k: seconds[k] + spent[k] for k in seconds}
         fault_point("after-partitions-written")
+        written = {k: v for k, v in checksums(tmp, skip=set(linked)).items()}
         manifest = dataclasses.replace(
             manifest,
             version=version,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             counts=counts,
-            files=checksums(tmp),
+            files=dict(sorted({**written, **linked}.items())),
+            segments=segments,
         )
         write_manifest(tmp, manifest)
         fault_point("before-verify")
-        verify_files(tmp, read_manifest(tmp))
+        read_manifest(tmp)
+        _verify_some(tmp, written)
         return manifest, seconds
+
+    def _base(self, version: str | None, partition: str):
+        """(partition folder, segment entries, its files' checksums relative to the partition)
+        of the version a segment's stored rows come from, or None."""
+        if version is None:
+            return None
+        manifest = self.manifest(version)
+        prefix = f"{partition}/"
+        files = {k[len(prefix) :]: v for k, v in manifest.files.items() if k.startswith(prefix)}
+        return self.directory / version / partition, manifest.segments[partition], files
 
     def _discard(self, tmp: Path, version: str) -> None:
         """Remove a version that never went live: its temporary folder, or the folder it was
@@ -234,16 +255,14 @@ class FileStore:
 
 
 def _write_partition(
-    target: Path,
-    articles: list[Article],
-    segment: Segment,
-    direction: np.ndarray | None,
-    dim: int,
-    title_vectors: bool,
-) -> tuple[dict[str, int], dict[str, float]]:
-    """Tables, BM25 and vectors of one partition; `segment` holds `articles` in the same order.
+    target: Path, articles: list[Article], segment: Segment, settings, base, version: str
+) -> tuple[dict[str, int], list[dict], dict[str, str]]:
+    """Tables, mapping arrays and segments of one partition (`segfiles.write_segments`);
+    `segment` holds `articles` in the same order; `settings` is (direction or None, manifest).
 
-    Returns (counts of articles, sections and chunks; seconds spent on bm25 and faiss)."""
+    Returns (counts of articles, sections and chunks; segment entries; checksums of the linked
+    segment files, by path relative to `target`; seconds spent on "bm25" and "faiss")."""
+    direction, manifest = settings
     target.mkdir(parents=True)
     if direction is not None:
         np.save(target / LANGUAGE_FILE, direction)
@@ -258,25 +277,31 @@ def _write_partition(
     write_table(
         target / CHUNKS_FILE, segment.chunks.append_column("article_row", pa.array(article_row))
     )
-    started = time.perf_counter()
-    KeywordIndex.from_terms(segment.terms).save(target / BM25_DIR)
-    bm25_seconds = time.perf_counter() - started
     fault_point("during-write")
-    started = time.perf_counter()
     # vector rows: one per chunk, then one title vector per article pointing at its first chunk
-    matrix, targets = segment.chunk_vectors, np.arange(len(segment.chunk_vectors))
-    if title_vectors:
-        titled = np.flatnonzero(segment.chunk_counts > 0)
-        matrix = np.concatenate([matrix, segment.title_vectors[titled]])
-        targets = np.concatenate([targets, chunk_starts[titled]])
-    FaissVectorIndex.build(matrix.reshape(-1, dim), dim).save(target / VECTORS_FILE)
+    titled = np.flatnonzero(segment.chunk_counts > 0) if manifest.title_vectors else np.zeros(0)
+    titled = titled.astype(np.int64)
+    dim = manifest.encoder["dim"]
+    entries, linked, seconds = write_segments(target, segment, titled, base, version, dim)
+    targets = np.concatenate([np.arange(len(segment.doc_src)), chunk_starts[titled]])
     np.save(target / TARGETS_FILE, targets.astype(np.int64))
     counts = {
         "articles": len(articles),
         "sections": segment.sections.num_rows,
         "chunks": segment.chunks.num_rows,
     }
-    return counts, {"bm25": bm25_seconds, "faiss": time.perf_counter() - started}
+    return counts, entries, linked, seconds
+
+
+def _verify_some(version_dir: Path, files: dict[str, str]) -> None:
+    """Compare `files` (path relative to `version_dir` -> sha256) with the files on disk.
+    Raises CorruptIndexError naming the first missing or changed one."""
+    for rel, expected in files.items():
+        path = version_dir / rel
+        if path.is_symlink() or not path.is_file() or sha256_file(path) != expected:
+            raise CorruptIndexError(
+                f"{path} does not match its checksum: the index file was changed or damaged"
+            )
 
 
 def _article_columns(articles: list[Article], segment: Segment) -> dict:

@@ -153,6 +153,10 @@ class KeywordIndex:
         bm25.nonoccurrence_array = None
         return cls(bm25, n_docs, terms)
 
+    def vocabulary(self) -> set[str]:
+        """Every token some chunk holds (for leak tests and inspection)."""
+        return set(self._bm25.vocab_dict) if self._bm25 is not None else set()
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """(count,) float32 BM25 score of every chunk row, >= 0 (zeros where nothing matches); a
         token repeated in the query counts again. Empty for an index of no chunks."""

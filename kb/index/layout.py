@@ -4,8 +4,12 @@
     index/HISTORY                 one JSON line per switch of CURRENT: a build's publish or a
                                   rollback (kb/index/history.py; replaced by an atomic rename)
     index/<version>/              one complete build: manifest.json, public/, all/
-    index/<version>/<partition>/  articles.arrow, sections.arrow, chunks.arrow, bm25/,
-                                  vectors.faiss, vector_targets.npy, language_direction.npy
+    index/<version>/<partition>/  articles.arrow, sections.arrow, chunks.arrow,
+                                  vector_targets.npy, vector_rows.npy, chunk_docs.npy,
+                                  language_direction.npy, segments/<segment>/ (postings and
+                                  vectors.faiss of one immutable segment, kb/index/segfiles.py;
+                                  hard links to the same files in the version that wrote it)
+                                  (versions before segments: bm25/ and vectors.faiss instead)
     index/cache/                  embeddings and BM25 tokens by content hash, shared by all builds
     index/.build.lock             held by the build that is writing
     index/.tmp-<version>/         a build being written (removed by the next build if it died)
@@ -38,6 +42,9 @@ BM25_DIR = "bm25"
 VECTORS_FILE = "vectors.faiss"
 TARGETS_FILE = "vector_targets.npy"  # vector row -> chunk row
 LANGUAGE_FILE = "language_direction.npy"
+SEGMENTS_DIR = "segments"  # one folder per segment, named by the version that wrote it
+VECTOR_ROWS_FILE = "vector_rows.npy"  # vector row -> segment vector, numbered across segments
+CHUNK_DOCS_FILE = "chunk_docs.npy"  # chunk row -> segment document, numbered across segments
 
 
 def partition_for(role: Role) -> str:

@@ -32,7 +32,9 @@ from .layout import (
     partition_for,
 )
 from .manifest import Manifest, read_manifest, verify_files
-from .vectors import FaissVectorIndex
+from .postings import SegmentedKeywordIndex
+from .segfiles import load_segments
+from .vectors import FaissVectorIndex, SegmentedVectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ class LoadedIndex:
     chunks: pa.Table  # chunk_id, slug, section_index, position, text, article_row (memory-mapped)
     chunk_article: np.ndarray  # (chunk_count,) int32: chunk row -> article row
     chunk_section: np.ndarray  # (chunk_count,) int32: chunk row -> section index in its article
-    keyword: KeywordIndex
-    vectors: FaissVectorIndex
+    keyword: KeywordIndex | SegmentedKeywordIndex
+    vectors: FaissVectorIndex | SegmentedVectorIndex
     vector_targets: np.ndarray  # (vector_count,) int64: vector row -> chunk row
     language_direction: np.ndarray | None = None  # (dim,) float32 unit vector, or None
     fallback_from: str | None = None  # the damaged live version this one stands in for
@@ -102,13 +104,19 @@ def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
         if not pc.all(pc.equal(visibility, "public")).as_py():
             raise CorruptIndexError(f"{part} contains non-public articles; rebuild the index")
     chunks = read_table(part / CHUNKS_FILE)
+    entries = manifest.segments.get(partition_for(role))
+    if entries is None:  # a version written before segments
+        keyword = KeywordIndex.load(part / BM25_DIR, mmap=True)
+        vectors = FaissVectorIndex.load(part / VECTORS_FILE)
+    else:
+        keyword, vectors = load_segments(part, entries, chunks.num_rows, manifest.encoder["dim"])
     return {
         "articles": articles,
         "chunks": chunks,
         "chunk_article": int_column(chunks, "article_row"),
         "chunk_section": int_column(chunks, "section_index"),
-        "keyword": KeywordIndex.load(part / BM25_DIR, mmap=True),
-        "vectors": FaissVectorIndex.load(part / VECTORS_FILE),
+        "keyword": keyword,
+        "vectors": vectors,
         "vector_targets": np.load(part / TARGETS_FILE, mmap_mode="r"),
         "language_direction": (
             np.load(part / LANGUAGE_FILE) if manifest.language_neutral else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 from ..errors import CorruptIndexError
@@ -18,13 +18,16 @@ from ..options import TextSettings
 from .layout import (
     ARTICLES_FILE,
     BM25_DIR,
+    CHUNK_DOCS_FILE,
     CHUNKS_FILE,
     FORMAT_VERSION,
     MANIFEST,
     PARTITIONS,
     SECTIONS_FILE,
+    SEGMENTS_DIR,
     TARGETS_FILE,
     TMP_PREFIX,
+    VECTOR_ROWS_FILE,
     VECTORS_FILE,
 )
 
@@ -39,7 +42,8 @@ class Manifest:
     articles: slug -> content hash (16 hex); counts: partition -> {"articles", "sections",
     "chunks"}; build: {"encoded", "reused", "added", "changed", "removed"};
     files: path relative to the version folder -> sha256 hex; synonyms: {"file", "sha256",
-    "text"} of the synonyms list, {} without one."""
+    "text"} of the synonyms list, {} without one; segments: partition -> [{"name", "docs",
+    "vectors"}] in order (kb/index/segfiles.py), {} for a version written before segments."""
 
     version: str
     created_at: str  # ISO 8601, UTC, seconds
@@ -54,6 +58,9 @@ class Manifest:
     # the articles folder's synonyms.txt as built (kb/ingest/synonyms.py manifest_entry): {} for
     # none; kept in the manifest so a rollback restores the list the version was built with
     synonyms: dict = field(default_factory=dict)
+    # partition -> its segment names in order (kb/index/segfiles.py); {} for a version written
+    # before segments (one bm25/ folder and vectors.faiss per partition)
+    segments: dict = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
     @property
@@ -85,7 +92,8 @@ class Manifest:
 
     def to_json(self) -> str:
         """Indented JSON, `format` first, non-ASCII kept; `from_json` reads it back."""
-        data = asdict(self)
+        # shallow: asdict deep-copies every field, 7 s for the article hashes of 100k articles
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         ordered = {"format": data.pop("format"), **data}
         return json.dumps(ordered, ensure_ascii=False, indent=2)
 
@@ -181,13 +189,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def checksums(root: Path) -> dict[str, str]:
-    """sha256 (hex) of every file under `root` except manifest.json, by path relative to `root`,
-    in sorted order."""
+def checksums(root: Path, skip: set[str] = frozenset()) -> dict[str, str]:
+    """sha256 (hex) of every file under `root` except manifest.json and the relative paths in
+    `skip` (files whose checksum is already known), by path relative to `root`, in sorted order."""
     return {
         str(p.relative_to(root)): sha256_file(p)
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.name != MANIFEST and str(p.relative_to(root)) not in skip
     }
 
 
@@ -202,9 +210,16 @@ def _check_listed(version_dir: Path, manifest: Manifest, partitions: list[str]) 
     """Raises CorruptIndexError when the manifest leaves out a file the partitions need."""
     for part in partitions:
         needed = required_files(part)
+        folder = f"{part}/{BM25_DIR}/"
+        if manifest.segments.get(part) is not None:  # segmented: no vectors.faiss at the top
+            needed = [n for n in needed if n != f"{part}/{VECTORS_FILE}"]
+            needed += [f"{part}/{name}" for name in (CHUNK_DOCS_FILE, VECTOR_ROWS_FILE)]
+            folder = f"{part}/{SEGMENTS_DIR}/"
         missing = [n for n in needed if n not in manifest.files]
-        if not any(n.startswith(f"{part}/{BM25_DIR}/") for n in manifest.files):
-            missing.append(f"{part}/{BM25_DIR}/")
+        if not any(n.startswith(folder) for n in manifest.files) and (
+            manifest.segments.get(part) is None or manifest.segments[part]
+        ):
+            missing.append(folder)
         if missing:
             raise CorruptIndexError(
                 f"{version_dir / MANIFEST} does not list {missing[0]}: the manifest is incomplete"

@@ -10,24 +10,15 @@ the Python work follows the number of changed articles rather than the size of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from ..model import Article, Chunk, Section
-from .catalog import INT_COLUMNS, int_column, read_table
+from .catalog import INT_COLUMNS, int_column
 from .keyword import DocTerms, ranges
-from .layout import (
-    ARTICLES_FILE,
-    BM25_DIR,
-    CHUNKS_FILE,
-    SECTIONS_FILE,
-    TARGETS_FILE,
-    VECTORS_FILE,
-)
-from .vectors import FaissVectorIndex
 
+NO_SOURCE = np.iinfo(np.int64).max  # title_src of an article without a title vector
 SECTION_COLUMNS = ["slug", "index", "heading", "anchor", "level", "markdown", "text", "line"]
 CHUNK_COLUMNS = ["chunk_id", "slug", "section_index", "position", "text"]
 
@@ -58,9 +49,19 @@ class Segment:
     sections: pa.Table  # SECTION_COLUMNS; `line` relative to the article's first body line, so a
     # reused article that moved inside its source file gets its new line numbers at write time
     chunks: pa.Table  # CHUNK_COLUMNS
-    chunk_vectors: np.ndarray  # per chunk, language-projected
-    title_vectors: np.ndarray  # per article (zeros where an article has none)
-    terms: DocTerms  # BM25 term counts per chunk
+    chunk_vectors: np.ndarray | None  # per chunk, language-projected; None in a reused segment
+    title_vectors: np.ndarray | None  # per article (zeros where an article has none); likewise
+    terms: DocTerms | None  # BM25 term counts per chunk; likewise
+    # where each row's vectors and term counts are stored (kb/index/segfiles.py): >= 0 a document
+    # (doc_src) or vector (vec_src, title_src) of the stored segments of version `base`, numbered
+    # across them; -(1 + i) row i of `fresh`, the segment computed by this build
+    doc_src: np.ndarray | None = None  # (c,) int64
+    vec_src: np.ndarray | None = None  # (c,) int64
+    title_src: np.ndarray | None = (
+        None  # (n,) int64; NO_SOURCE where an article has no title vector
+    )
+    fresh: Segment | None = None
+    base: str | None = None
 
     @classmethod
     def from_objects(
@@ -79,7 +80,8 @@ class Segment:
         flat_tokens = [t or [""] for t in tokens]
         lengths = np.fromiter(map(len, flat_tokens), np.int64, len(flat_tokens))
         flat = np.fromiter((t for ts in flat_tokens for t in ts), dtype=object, count=lengths.sum())
-        return cls(
+        n_chunks = len(flat_tokens)
+        segment = cls(
             slugs=slugs,
             content_hashes=hashes,
             section_counts=section_counts,
@@ -92,42 +94,22 @@ class Segment:
             chunk_vectors=chunk_vectors,
             title_vectors=title_vectors,
             terms=DocTerms.from_flat(flat, lengths),
+            doc_src=-1 - np.arange(n_chunks, dtype=np.int64),
+            vec_src=-1 - np.arange(n_chunks, dtype=np.int64),
+            title_src=-1 - np.arange(len(slugs), dtype=np.int64),
         )
-
-    @classmethod
-    def from_partition(cls, part: Path, dim: int) -> Segment:
-        """The partition a previous build wrote (its files already checked against the manifest)."""
-        articles = read_table(part / ARTICLES_FILE)
-        chunks = read_table(part / CHUNKS_FILE)
-        n_articles, n_chunks = articles.num_rows, chunks.num_rows
-        chunk_article = int_column(chunks, "article_row").astype(np.int64)
-        vectors = FaissVectorIndex.load(part / VECTORS_FILE).reconstruct_all()
-        targets = np.load(part / TARGETS_FILE)
-        titles = np.zeros((n_articles, dim), dtype=np.float32)
-        titles[chunk_article[targets[n_chunks:]]] = vectors[n_chunks:]
-        section_counts = int_column(articles, "section_count").astype(np.int64)
-        body_lines = int_column(articles, "body_line").astype(np.int64)
-        return cls(
-            slugs=articles.column("slug").to_pylist(),
-            content_hashes=articles.column("content_hash").to_pylist(),
-            section_counts=section_counts,
-            chunk_counts=np.bincount(chunk_article, minlength=n_articles).astype(np.int64),
-            sections=shift_lines(
-                read_table(part / SECTIONS_FILE).select(SECTION_COLUMNS),
-                -np.repeat(body_lines, section_counts),
-            ),
-            chunks=chunks.select(CHUNK_COLUMNS),
-            chunk_vectors=vectors[:n_chunks],
-            title_vectors=titles,
-            terms=DocTerms.load(part / BM25_DIR / DocTerms.FILE),
-        )
+        segment.fresh = segment  # its rows' vectors and term counts are its own
+        return segment
 
     def __len__(self) -> int:
         return len(self.slugs)
 
     def take(self, rows: np.ndarray) -> Segment:
-        """The articles at `rows`, in that order, with everything that belongs to them."""
+        """The articles at `rows`, in that order, with everything that belongs to them (`self`
+        itself when `rows` is every article in order: no copy of its vectors)."""
         rows = np.asarray(rows, dtype=np.int64)
+        if _identity(rows, len(self)):
+            return self
         section_rows = ranges(_starts(self.section_counts)[rows], self.section_counts[rows])
         chunk_rows = ranges(_starts(self.chunk_counts)[rows], self.chunk_counts[rows])
         return Segment(
@@ -137,10 +119,29 @@ class Segment:
             chunk_counts=self.chunk_counts[rows],
             sections=self.sections.take(section_rows),
             chunks=self.chunks.take(chunk_rows),
-            chunk_vectors=self.chunk_vectors[chunk_rows],
-            title_vectors=self.title_vectors[rows],
-            terms=self.terms.take(chunk_rows),
+            chunk_vectors=None if self.chunk_vectors is None else self.chunk_vectors[chunk_rows],
+            title_vectors=None if self.title_vectors is None else self.title_vectors[rows],
+            terms=None if self.terms is None else self.terms.take(chunk_rows),
+            doc_src=self.doc_src[chunk_rows],
+            vec_src=self.vec_src[chunk_rows],
+            title_src=self.title_src[rows],
+            fresh=self.fresh,
+            base=self.base,
         )
+
+    @staticmethod
+    def fresh_concat(parts: list[Segment]) -> Segment:
+        """`concat` of segments computed by this build (each its own `fresh`), as one such
+        segment: its rows' vectors and term counts are its own."""
+        if len(parts) == 1:
+            return parts[0]
+        segment = Segment.concat(parts)
+        n_chunks, n_articles = len(segment.doc_src), len(segment.slugs)
+        segment.doc_src = -1 - np.arange(n_chunks, dtype=np.int64)
+        segment.vec_src = segment.doc_src.copy()
+        segment.title_src = -1 - np.arange(n_articles, dtype=np.int64)
+        segment.fresh = segment
+        return segment
 
     @staticmethod
     def concat(parts: list[Segment]) -> Segment:
@@ -153,9 +154,14 @@ class Segment:
             chunk_counts=np.concatenate([p.chunk_counts for p in parts]),
             sections=pa.concat_tables([p.sections for p in parts]),
             chunks=pa.concat_tables([p.chunks for p in parts]),
-            chunk_vectors=np.concatenate([p.chunk_vectors for p in parts]),
-            title_vectors=np.concatenate([p.title_vectors for p in parts]),
-            terms=DocTerms.concat([p.terms for p in parts]),
+            chunk_vectors=_joined([p.chunk_vectors for p in parts], np.concatenate),
+            title_vectors=_joined([p.title_vectors for p in parts], np.concatenate),
+            terms=_joined([p.terms for p in parts], DocTerms.concat),
+            doc_src=np.concatenate([p.doc_src for p in parts]),
+            vec_src=np.concatenate([p.vec_src for p in parts]),
+            title_src=np.concatenate([p.title_src for p in parts]),
+            fresh=next((p.fresh for p in parts if p.fresh is not None), None),
+            base=next((p.base for p in parts if p.base is not None), None),
         )
 
 
@@ -169,6 +175,16 @@ def shift_lines(sections: pa.Table, shift: np.ndarray) -> pa.Table:
     lines = int_column(sections, "line").astype(np.int64) + shift
     column = sections.schema.get_field_index("line")
     return sections.set_column(column, "line", pa.array(lines.astype(np.int32)))
+
+
+def _identity(rows: np.ndarray, count: int) -> bool:
+    """Whether `rows` is 0, 1, ..., count - 1."""
+    return len(rows) == count and bool(np.array_equal(rows, np.arange(count)))
+
+
+def _joined(values: list, join):
+    """`join(values)`, or None when any value is None (a reused segment holds no vectors)."""
+    return None if any(v is None for v in values) else join(values)
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:

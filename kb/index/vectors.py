@@ -240,3 +240,73 @@ def calibrate_nprobe(index, vectors: np.ndarray, rng, queries: int = 200) -> tup
         if recall >= TARGET_RECALL:
             break
     return index.nprobe, recall
+
+
+class SegmentedVectorIndex:
+    """`VectorIndex` over the FAISS indexes of several segments, as one index of `count` rows.
+
+    `rows` ((count,) int64) maps each row to its segment vector, numbered across the segments one
+    after another; segment vectors no row maps to are deleted (a changed or removed article) and
+    never returned. Rows keep the order a single-segment build gives them, so callers see the
+    same rows as from a fresh build. A search asks each segment for k more than its deleted
+    vectors (or passes the mask through), then merges by score."""
+
+    def __init__(self, segments: list[FaissVectorIndex], rows: np.ndarray, dim: int):
+        self.dim = dim
+        self._segments = segments
+        self._rows = np.asarray(rows, dtype=np.int64)
+        self.count = len(self._rows)
+        sizes = [s.count for s in segments]
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._inverse = np.full(int(self._offsets[-1]), -1, dtype=np.int64)
+        self._inverse[self._rows] = np.arange(self.count)
+
+    @property
+    def faiss_index(self):
+        """The largest segment's `faiss.Index` (for benchmarks that sweep `nprobe`)."""
+        return max(self._segments, key=lambda s: s.count).faiss_index
+
+    @property
+    def kind(self) -> str:
+        """The largest segment's FAISS class name ("IndexFlatIP" or "IndexIVFFlat")."""
+        return max(self._segments, key=lambda s: s.count).kind if self._segments else "none"
+
+    @property
+    def approximate(self) -> bool:
+        """True when any segment is an IVF index."""
+        return any(s.approximate for s in self._segments)
+
+    def search(self, query, k, mask=None):
+        """`VectorIndex.search` over the live rows of every segment; ties by row."""
+        if self.count == 0 or k <= 0:
+            return []
+        found = []
+        for segment, start, end in zip(
+            self._segments, self._offsets, self._offsets[1:], strict=False
+        ):
+            rows = self._inverse[start:end]
+            live = rows >= 0
+            local_mask, extra = None, int((~live).sum())
+            if mask is not None:
+                local_mask = np.zeros(len(rows), dtype=bool)
+                local_mask[live] = np.asarray(mask, dtype=bool)[rows[live]]
+                extra = 0
+            for local, score in segment.search(query, k + extra, local_mask):
+                if rows[local] >= 0:
+                    found.append((int(rows[local]), score))
+        found.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found[:k]
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), dim) float32: the stored vectors at `rows` (exact)."""
+        stored = self._rows[np.asarray(rows, dtype=np.int64)]
+        out = np.zeros((len(stored), self.dim), dtype=np.float32)
+        which = np.searchsorted(self._offsets, stored, side="right") - 1
+        for s in np.unique(which):
+            pick = np.flatnonzero(which == s)
+            out[pick] = self._segments[s].reconstruct(stored[pick] - self._offsets[s])
+        return out
+
+    def reconstruct_all(self) -> np.ndarray:
+        """(count, dim) float32: every row's stored vector."""
+        return self.reconstruct(np.arange(self.count))

@@ -57,7 +57,7 @@ def _patch(target: str, attribute: str):
 
 def _save(cls: str):
     def apply(monkeypatch):
-        module = __import__("kb.index.files", fromlist=[cls])
+        module = __import__("kb.index.segfiles", fromlist=[cls])
         real = getattr(module, cls).save
         monkeypatch.setattr(getattr(module, cls), "save", after_writing(real))
 
@@ -67,7 +67,7 @@ def _save(cls: str):
 PLACES = {
     "embedding cache": lambda mp: fsync_fails_for(mp, ".shard-"),
     "tables": _patch("kb.index.files", "write_table"),
-    "bm25": _save("KeywordIndex"),
+    "bm25": _save("Postings"),
     "faiss": _save("FaissVectorIndex"),
     "manifest": _patch("kb.index.files", "write_manifest"),
     "CURRENT": lambda mp: fsync_fails_for(mp, ".CURRENT."),

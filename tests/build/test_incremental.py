@@ -13,8 +13,8 @@ import pytest
 from kb import build_index
 from kb.index import versions
 from kb.index.catalog import read_table
-from kb.index.keyword import KeywordIndex
-from kb.index.vectors import FaissVectorIndex
+from kb.index.load import load_version
+from kb.options import Role
 
 WORDS = ["提现", "到账", "手续费", "密码", "冻结", "退款", "银行卡", "验证码", "客服", "限额"]
 EN = ["withdrawal", "refund", "password", "card", "limit", "fee", "support"]
@@ -45,16 +45,30 @@ def partition(index: Path, name: str) -> Path:
     return index / versions.current_version(index) / name
 
 
+QUERIES = (["提现"], ["到账", "手续费"], ["refund", "card"], WORDS, ["unknown"], ["提现", "提现"])
+
+
 def assert_same_partition(a: Path, b: Path) -> None:
+    """Two partition folders serve the same tables, vectors and scores (BM25 bit for bit)."""
     for table in ("articles.arrow", "sections.arrow", "chunks.arrow"):
         assert read_table(a / table).equals(read_table(b / table)), table
     assert np.array_equal(np.load(a / "vector_targets.npy"), np.load(b / "vector_targets.npy"))
-    va = FaissVectorIndex.load(a / "vectors.faiss").reconstruct_all()
-    vb = FaissVectorIndex.load(b / "vectors.faiss").reconstruct_all()
+    role = Role.AGENT if a.name == "all" else Role.PUBLIC
+    la = load_version(a.parent.parent, a.parent.name, role)
+    lb = load_version(b.parent.parent, b.parent.name, role)
+    va, vb = la.vectors.reconstruct_all(), lb.vectors.reconstruct_all()
     assert np.allclose(va, vb, atol=1e-6)
-    ka, kb = KeywordIndex.load(a / "bm25"), KeywordIndex.load(b / "bm25")
-    for query in (["提现"], ["到账", "手续费"], ["refund", "card"], WORDS, ["unknown"]):
-        assert np.allclose(ka.scores(query), kb.scores(query), atol=1e-5), query
+    for query in QUERIES:
+        assert np.array_equal(la.keyword.scores(query), lb.keyword.scores(query)), query
+        assert la.keyword.known_share(query) == lb.keyword.known_share(query)
+        assert la.keyword.top(query, 5) == lb.keyword.top(query, 5)
+    for vector in vb[: min(len(vb), 8)]:
+        found_a, found_b = la.vectors.search(vector, 5), lb.vectors.search(vector, 5)
+        scores = [s for _, s in found_b]
+        assert np.allclose([s for _, s in found_a], scores, atol=1e-6)
+        # rows must agree except among equal scores (duplicate texts), which float rounding orders
+        clear = scores[-1] + 1e-5
+        assert {r for r, s in found_a if s > clear} == {r for r, s in found_b if s > clear}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

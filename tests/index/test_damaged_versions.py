@@ -67,7 +67,7 @@ DAMAGED = {
     "fields of the wrong type": _manifest(lambda d: {**d, "created_at": 5, "counts": "x"}),
     "missing fields": _manifest(lambda d: {"format": d["format"]}),
     "manifest copied from another version": _foreign_manifest,
-    "missing files": lambda f: shutil.rmtree(f / "all" / "bm25"),
+    "missing files": lambda f: shutil.rmtree(f / "all" / "segments"),
     "empty folder but a manifest": lambda f: [shutil.rmtree(f / p) for p in ("public", "all")],
 }
 

@@ -39,7 +39,7 @@ def test_manifest_records_how_the_index_was_built(built):
     assert set(manifest.articles) >= {"forgot-password", "agent-refund-approval"}
     assert manifest.text["char_bigrams"] is True
     assert all(len(h) == 64 for h in manifest.files.values())
-    assert "public/vectors.faiss" in manifest.files
+    assert f"public/segments/{manifest.version}/vectors.faiss" in manifest.files
 
 
 def test_public_partition_holds_no_internal_text(built):
@@ -117,7 +117,7 @@ def test_failure_while_writing_keeps_previous_version_live(built, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kb.index.files.FaissVectorIndex.save", crash)
+    monkeypatch.setattr("kb.index.segfiles.FaissVectorIndex.save", crash)
     with pytest.raises(IndexWriteError, match="disk full"):
         build_index(articles, index_dir, encoder=encoder)
     assert versions.current_version(index_dir) == before
@@ -167,7 +167,7 @@ def test_corrupt_live_version_falls_back_to_previous_good_one(built):
     good = versions.current_version(index_dir)
     (articles / "new.md").write_text("---\ntitle: 新文章\n---\n新的内容。\n", encoding="utf-8")
     bad = build_index(articles, index_dir, encoder=encoder).version
-    target = index_dir / bad / "public" / "vectors.faiss"
+    target = index_dir / bad / "public" / "segments" / bad / "vectors.faiss"  # its own segment
     data = bytearray(target.read_bytes())
     data[-10] ^= 0xFF
     target.write_bytes(bytes(data))
@@ -243,9 +243,9 @@ def _flip(path):
 @pytest.mark.parametrize(
     ("target", "damage", "message"),
     [
-        ("public/vectors.faiss", _truncate, "does not match its checksum"),
+        ("public/segments/{v}/vectors.faiss", _truncate, "does not match its checksum"),
         ("public/chunks.arrow", _flip, "does not match its checksum"),
-        ("public/bm25/params.index.json", lambda p: p.unlink(), "is missing"),
+        ("public/segments/{v}/docs.npy", lambda p: p.unlink(), "is missing"),
         ("manifest.json", lambda p: p.write_text("{not json"), "is unreadable"),
     ],
 )
@@ -256,7 +256,7 @@ def test_damaged_live_version_is_refused_and_previous_one_serves(
     good = versions.current_version(index_dir)
     (articles / "new.md").write_text("---\ntitle: 新文章\n---\n新的内容。\n", encoding="utf-8")
     bad = build_index(articles, index_dir, encoder=encoder).version
-    damage(index_dir / bad / target)
+    damage(index_dir / bad / target.format(v=bad))
     loaded = load_index(index_dir, Role.PUBLIC)
     assert loaded.version == good
     assert message in caplog.text and bad in caplog.text

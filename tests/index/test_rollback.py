@@ -112,9 +112,11 @@ def _outside_link(path: Path) -> None:
 
 
 DAMAGE = {
-    "truncated agent vectors": ("all/vectors.faiss", _truncate),
+    # per-version files: a segment file is shared (hard-linked) with the versions after the one
+    # that wrote it, so damaging it damages them all (tests/index/test_segments.py)
+    "truncated agent vector map": ("all/vector_rows.npy", _truncate),
     "flipped public table": ("public/chunks.arrow", _flip),
-    "missing BM25 file": ("all/bm25/params.index.json", lambda p: p.unlink()),
+    "missing BM25 map": ("all/chunk_docs.npy", lambda p: p.unlink()),
     "missing partition": ("public", lambda p: __import__("shutil").rmtree(p)),
     "unreadable manifest": ("manifest.json", lambda p: p.write_text("{not json")),
     "manifest not UTF-8": ("manifest.json", lambda p: p.write_bytes(b"\xff\xfe{}")),

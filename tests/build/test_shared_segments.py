@@ -1,0 +1,129 @@
+"""Versions share segment files: an incremental build writes one small segment and hard-links the
+rest, serves exactly what a full build serves, and keeps rollback, pruning and crash safety."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb import build_index
+from kb.config import FAULT_ENV
+from kb.faults import FAULT_POINTS
+from kb.index import versions
+from kb.index.manifest import read_manifest, verify_version
+
+from .test_incremental import assert_same_partition, partition, row, write
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def built(tmp_path: Path, n: int = 80, seed: int = 3) -> tuple[list[dict], Path, Path]:
+    rng = random.Random(seed)
+    rows = [row(rng, i) for i in range(n)]
+    for r in rows:
+        r["visibility"] = "public"  # every edit then shows in both partitions
+    index = tmp_path / "index"
+    table = write(tmp_path / "faq.jsonl", rows)
+    build_index(table, index, encoder="hash:32")
+    return rows, table, index
+
+
+def edit(rows: list[dict], table: Path, index: Path, i: int, text: str = "提现") -> str:
+    rows[i]["answer"] += f" {text}"
+    write(table, rows)
+    return build_index(table, index, encoder="hash:32").version
+
+
+def segment_names(index: Path, version: str, part: str = "all") -> list[str]:
+    return [s["name"] for s in read_manifest(index / version).segments[part]]
+
+
+def assert_equals_full_build(tmp_path: Path, table: Path, index: Path) -> None:
+    full = tmp_path / "full"
+    build_index(table, full, encoder="hash:32", force=True)
+    for name in ("public", "all"):
+        assert_same_partition(partition(index, name), partition(full, name))
+
+
+def test_one_changed_article_adds_one_small_segment_and_links_the_rest(tmp_path):
+    rows, table, index = built(tmp_path)
+    first = versions.current_version(index)
+    second = edit(rows, table, index, 5)
+    assert segment_names(index, second) == [first, second]
+    new = read_manifest(index / second)
+    assert [s["docs"] for s in new.segments["all"]][1] == 1  # only the changed article's chunk
+    for name, checksum in read_manifest(index / first).files.items():
+        if "/segments/" in name:  # shared: the same file (inode), the checksum copied
+            assert os.stat(index / first / name).st_ino == os.stat(index / second / name).st_ino
+            assert new.files[name] == checksum
+    assert_equals_full_build(tmp_path, table, index)
+
+
+def test_several_rounds_and_a_removal_equal_a_full_build_then_roll_back(tmp_path):
+    rows, table, index = built(tmp_path)
+    names = [edit(rows, table, index, i * 7) for i in range(3)]
+    del rows[11]
+    write(table, rows)
+    names.append(build_index(table, index, encoder="hash:32").version)
+    assert len(segment_names(index, names[-1])) == 4  # no merge yet: few rows deleted
+    assert_equals_full_build(tmp_path, table, index)
+    assert versions.rollback(index) == (names[-1], names[-2])
+    verify_version(index / names[-2])
+    assert versions.current_version(index) == names[-2]
+
+
+def test_pruning_old_versions_keeps_the_live_one_valid(tmp_path):
+    rows, table, index = built(tmp_path)
+    first = versions.current_version(index)
+    live = [edit(rows, table, index, i) for i in range(versions.KEEP_VERSIONS + 2)][-1]
+    assert first not in versions.versions(index)  # pruned, but its segment lives on in links
+    assert first in segment_names(index, live)
+    verify_version(index / live)
+    assert_equals_full_build(tmp_path, table, index)
+
+
+def test_many_changes_merge_into_one_segment(tmp_path):
+    rows, table, index = built(tmp_path)
+    for r in rows[: len(rows) // 3]:
+        r["answer"] += " 到账"
+    write(table, rows)
+    version = build_index(table, index, encoder="hash:32").version
+    assert segment_names(index, version) == [version]
+    assert_equals_full_build(tmp_path, table, index)
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS[1:])
+def test_sigkill_during_an_incremental_publish_keeps_the_live_version_serving(tmp_path, point):
+    rows, table, index = built(tmp_path)
+    live = edit(rows, table, index, 1)  # the live version shares a segment already
+    rows[2]["answer"] += " 退款"
+    write(table, rows)
+    env = {**os.environ, "KB_ENCODER": "hash:32", FAULT_ENV: point}
+    args = ["build", "--articles", str(table), "--index", str(index)]
+    done = subprocess.run([sys.executable, "-m", "kb", *args], cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    if FAULT_POINTS.index(point) < FAULT_POINTS.index("before-history"):
+        assert versions.current_version(index) == live
+    verify_version(index / versions.current_version(index))
+    verify_version(index / live)
+    build_index(table, index, encoder="hash:32")
+    assert not list(index.glob(".tmp-*"))
+    assert_equals_full_build(tmp_path, table, index)
+
+
+def test_a_build_in_batches_serves_what_a_build_in_one_batch_serves(tmp_path, monkeypatch):
+    rng = random.Random(8)
+    table = write(tmp_path / "faq.jsonl", [row(rng, i) for i in range(40)])
+    build_index(table, tmp_path / "one", encoder="hash:32")
+    monkeypatch.setattr("kb.build.fresh.BUILD_BATCH", 7)
+    build_index(table, tmp_path / "batched", encoder="hash:32")
+    for name in ("public", "all"):
+        assert_same_partition(
+            partition(tmp_path / "batched", name), partition(tmp_path / "one", name)
+        )
