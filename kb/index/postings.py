@@ -165,11 +165,11 @@ class SegmentedKeywordIndex:
         found: dict[str, int] = {}
         for vocab in self._vocab:
             for token in vocab:
-                if len(token) >= min_chars and token.isascii() and token.isalpha():
-                    if token not in found:
-                        df = self._postings(token)[2]
-                        if df:
-                            found[token] = df
+                latin = len(token) >= min_chars and token.isascii() and token.isalpha()
+                if latin and token not in found:
+                    df = self._postings(token)[2]
+                    if df:
+                        found[token] = df
         return found
 
     def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
