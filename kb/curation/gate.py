@@ -23,7 +23,7 @@ from pathlib import Path
 from ..build import BuildReport, Progress, build_index
 from ..embed import Encoder, make_encoder
 from ..errors import ConfigError, IndexNotFoundError
-from ..evaluation import Query, load_queries, metrics
+from ..evaluation import Query, load_queries, metrics, unknown_slugs
 from ..index import open_store
 from ..index import versions as index_versions
 from ..index.load import load_version
@@ -174,13 +174,18 @@ def check(
     encoder: Encoder,
     settings: GateSettings,
     search: SearchSettings,
+    source: str | Path = "the eval file",
 ) -> GateResult:
-    """The gate's verdict on `candidate` against `live` (run both on `queries`). Nothing live:
-    passes. A live version another encoder built cannot be compared: refused with that reason."""
+    """The gate's verdict on `candidate` against `live` (run both on `queries`, read from
+    `source`). Nothing live: passes. Refused, with the reason, when a live version another encoder
+    built cannot be compared, or when queries name slugs `candidate` does not have (file, lines,
+    slugs: such queries score 0 in both versions and would let any version pass)."""
     result = GateResult(live, candidate)
     if live is None:
         return result
     new = version_searcher(index_dir, candidate, encoder, settings.role, search)
+    known = set(new.index.chunks.column("slug").to_pylist())
+    unknown = unknown_slugs(queries, known, source)
     try:
         old = version_searcher(index_dir, live, encoder, settings.role, search)
     except ConfigError as exc:
@@ -190,6 +195,7 @@ def check(
     result.before, result.after, result.worse, result.reasons = compare_ranks(
         *run, queries, settings
     )
+    result.reasons += [unknown] if unknown else []
     return result
 
 
@@ -227,7 +233,9 @@ def gated_build(
         return report, GateResult(None, report.version, published=True)
     if not report.held:
         return report, None
-    result = check(index_dir, live_name, report.version, queries, encoder, settings, search)
+    result = check(
+        index_dir, live_name, report.version, queries, encoder, settings, search, queries_path
+    )
     if result.passed or force_publish:
         result.forced = not result.passed
         note = "forced past the eval gate: " + "; ".join(result.reasons) if result.forced else ""
