@@ -84,9 +84,22 @@ def load_queries(path: str | Path) -> list[Query]:
     return queries
 
 
+class Reason(str):
+    """A sentence (English, for logs, HISTORY and the CLI) that also carries `key` and `fields`,
+    so an interface can word it in its own language (kb/app/staff_strings.py `im_why_<key>`)."""
+
+    key: str
+    fields: dict
+
+    def __new__(cls, text: str, key: str = "", **fields):
+        obj = super().__new__(cls, text)
+        obj.key, obj.fields = key, fields
+        return obj
+
+
 def unknown_slugs(
     queries: list[Query], known: set[str], source: str | Path = "the query file", shown: int = 5
-) -> str | None:
+) -> Reason | None:
     """None when every `relevant` slug of `queries` is in `known` (the slugs a version holds);
     else one sentence naming `source`, the lines (up to `shown`, then "and N more"), the unknown
     slugs (likewise) and the fix. Such a query can never be answered right, so its MRR and recall
@@ -104,10 +117,20 @@ def unknown_slugs(
         more = f" and {len(items) - shown} more" if len(items) > shown else ""
         return ", ".join(items[:shown]) + more
 
-    return (
+    text = (
         f"{source}: line(s) {few(lines)} name {len(slugs)} article slug(s) the index does not "
         f"have: {few(slugs)}; fix the slugs in the file to the articles' slugs or "
         "add the articles"
+    )
+    shown_lines, shown_slugs = ", ".join(lines[:shown]), ", ".join(slugs[:shown])
+    return Reason(
+        text,
+        "unknown",
+        source=str(source),
+        lines=shown_lines,
+        n_lines=len(lines),
+        slugs=shown_slugs,
+        n_slugs=len(slugs),
     )
 
 

@@ -243,7 +243,7 @@ def show_gate(result: GateResult) -> None:
         state=t("im_state_live" if result.published else "im_state_held"),
         live=result.live or t("im_none"),
     )
-    reasons = [t("im_reason", reason=reason) for reason in result.reasons]
+    reasons = [t("im_reason", reason=_reason(reason)) for reason in result.reasons]
     (st.success if result.passed else st.warning)("\n\n".join([head, *reasons]))
     if result.before:
         keys = ["recall@1", "recall@5", "mrr@10", "ndcg@10"]
@@ -258,6 +258,13 @@ def show_gate(result: GateResult) -> None:
         )
     if result.worse:
         _table(_headed(pd.DataFrame([c.to_dict() for c in result.worse])))
+
+
+def _reason(reason: str) -> str:
+    """A gate reason in the interface language when it carries its key (kb.evaluation.Reason);
+    other strings as they are."""
+    key = getattr(reason, "key", None)
+    return t(f"im_why_{key}", **reason.fields) if key else reason
 
 
 def _headed(frame: pd.DataFrame) -> pd.DataFrame:

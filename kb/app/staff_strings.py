@@ -242,6 +242,11 @@ IMPROVE = {
         "im_col_distinct": "不同说法",
         "im_col_examples": "例子",
         "im_col_last_seen": "最近一次",
+        "im_why_dropped": "{metric} 从 {old:.4f} 降到 {new:.4f}，超过了允许的 {tolerance}",
+        "im_why_lost": "{n} 个原来排第 1 的问题掉出了前 {keep_top} 名（例如“{query}”）",
+        "im_why_encoder": "无法和在线版本比较：{error}",
+        "im_why_unknown": "{source} 中有 {n_lines} 行（{lines}）的正确答案不在这个版本里："
+        "{slugs}（共 {n_slugs} 个）；请把文件里的 slug 改成文章的 slug，或添加这些文章",
     },
     "en": {
         "im_tab_attach": "Attach questions",
@@ -303,6 +308,13 @@ IMPROVE = {
         "im_col_distinct": "wordings",
         "im_col_examples": "examples",
         "im_col_last_seen": "last seen",
+        "im_why_dropped": "{metric} dropped from {old:.4f} to {new:.4f}, more than the "
+        "tolerance {tolerance}",
+        "im_why_lost": "{n} queries found at rank 1 fell out of the top {keep_top} (e.g. "
+        "“{query}”)",
+        "im_why_encoder": "cannot compare with the live version: {error}",
+        "im_why_unknown": "{source}: {n_lines} line(s) ({lines}) name article slugs this version "
+        "does not have: {slugs} ({n_slugs} in all); fix the slugs in the file or add the articles",
     },
 }
 

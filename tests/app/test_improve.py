@@ -158,6 +158,8 @@ def test_the_gate_verdict_and_tables_speak_chinese(env, monkeypatch):
     assert not at.exception, at.exception
     assert any(w.value.startswith("评测把关拒绝") for w in at.warning)
     assert not any("gate refused" in w.value or "NOT live" in w.value for w in at.warning)
+    box = next(w.value for w in at.warning if w.value.startswith("评测把关拒绝"))
+    assert "withdrawal-time" in box and "不在这个版本里" in box and "slug(s)" not in box
     headers = [list(d.value.columns) for d in at.dataframe]
     assert ["问题", "正确答案", "之前排名", "之后排名"] in headers
     button(at, "把没有合适答案的问题按意思分组").click().run()

@@ -68,3 +68,11 @@ def test_force_publish_without_gate_is_a_usage_error(tmp_path, capsys):
         main(["build", "--index", str(tmp_path / "index"), "--force-publish"])
     assert exc.value.code == 2 and "--gate" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+def test_a_reason_survives_a_pickle_with_its_key_and_fields():
+    import pickle
+
+    reason = unknown_slugs([Query("q", ("gone",), line=3)], KNOWN, "e.jsonl")
+    again = pickle.loads(pickle.dumps(reason))
+    assert again == reason and again.key == "unknown" and again.fields["slugs"] == "gone"
