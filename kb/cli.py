@@ -18,7 +18,7 @@ from .config import encoder_spec, load_config
 from .curation import GateSettings, gated_build
 from .curation.ids import id_warnings
 from .errors import IndexStateError, KBError, ValidationError
-from .evaluation import evaluate, format_table, load_queries
+from .evaluation import evaluate, format_table, load_queries, unknown_slugs
 from .index import describe_index, open_store
 from .ingest import load_report
 from .ingest.synonyms import read_synonyms
@@ -28,12 +28,12 @@ from .retrieval import load_searcher
 def cmd_build(args) -> int:
     """`build`: validate, build and publish; prints the report's summary and, when there are at
     most 20, the added, changed and removed slugs, and a `warning: ...` per FAQ id changed for the
-    same question (kb/curation/ids.py). With --gate (or --force-publish) the gate's
+    same question (kb/curation/ids.py). With --gate the gate's
     report follows. Returns 0, or 3 when the gate kept the new version unpublished (errors are
     raised to `main`)."""
     gate = None
     renamed = id_warnings(args.articles, args.index)  # against the version live before this build
-    if args.gate or args.force_publish:
+    if args.gate:
         report, gate = gated_build(
             args.articles,
             args.index,
@@ -91,6 +91,10 @@ def cmd_eval(args) -> int:
     alone too), as a table or JSON. Returns 0."""
     queries = load_queries(args.queries)
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
+    known = set(searcher.index.chunks.column("slug").to_pylist())
+    unknown = unknown_slugs(queries, known, args.queries)
+    if unknown:  # on stderr: --json output stays valid JSON
+        print(f"warning: {unknown}", file=sys.stderr)
     started = time.perf_counter()
     result = evaluate(searcher, queries, compare=args.compare)
     if args.json:
@@ -185,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     except KBError as exc:  # a bad KB_* setting
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    args = parser(config).parse_args(argv)
+    cli = parser(config)
+    args = cli.parse_args(argv)
+    if getattr(args, "force_publish", False) and not args.gate:  # exits 2, as argparse does
+        cli.error("--force-publish only overrides the eval gate: add --gate (and --queries FILE)")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

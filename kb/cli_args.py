@@ -121,7 +121,7 @@ def _add_gate(b: argparse.ArgumentParser, config: Config) -> None:
     b.add_argument(
         "--force-publish",
         action="store_true",
-        help="with --gate: publish even when the gate refuses (noted in HISTORY)",
+        help="with --gate (required): publish even when the gate refuses (noted in HISTORY)",
     )
 
 

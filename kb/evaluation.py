@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 
 from .errors import Problem, QueryFileError
@@ -25,12 +26,14 @@ _SHORT = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "mrr@10": "MR
 class Query:
     """One evaluation query: its `text`, the slugs that count as a right answer (`relevant`, at
     least one), its language and its kind (`question`, `english`, ...) for the per-language and
-    per-kind figures ("" when the file gives none)."""
+    per-kind figures ("" when the file gives none); `line`: its 1-based line in the file (0: not
+    read from a file)."""
 
     text: str
     relevant: tuple[str, ...]
     lang: str = ""
     kind: str = ""
+    line: int = dc_field(default=0, compare=False)
 
 
 def load_queries(path: str | Path) -> list[Query]:
@@ -75,10 +78,60 @@ def load_queries(path: str | Path) -> list[Query]:
             )
             continue
         lang, kind = str(obj.get("lang", "")), str(obj.get("kind", ""))
-        queries.append(Query(obj["query"], tuple(relevant), lang, kind))
+        queries.append(Query(obj["query"], tuple(relevant), lang, kind, line_no))
     if problems:
         raise QueryFileError(problems)
     return queries
+
+
+class Reason(str):
+    """A sentence (English, for logs, HISTORY and the CLI) that also carries `key` and `fields`,
+    so an interface can word it in its own language (kb/app/staff_strings.py `im_why_<key>`)."""
+
+    key: str
+    fields: dict
+
+    def __new__(cls, text: str, key: str = "", **fields):
+        obj = super().__new__(cls, text)
+        obj.key, obj.fields = key, fields
+        return obj
+
+
+def unknown_slugs(
+    queries: list[Query], known: set[str], source: str | Path = "the query file", shown: int = 5
+) -> Reason | None:
+    """None when every `relevant` slug of `queries` is in `known` (the slugs a version holds);
+    else one sentence naming `source`, the lines (up to `shown`, then "and N more"), the unknown
+    slugs (likewise) and the fix. Such a query can never be answered right, so its MRR and recall
+    stay 0 whatever the index does (issue 13 item 10)."""
+    lines, slugs = [], []
+    for query in queries:
+        missing = [s for s in query.relevant if s not in known]
+        if missing:
+            lines.append(str(query.line or "?"))
+            slugs += [s for s in missing if s not in slugs]
+    if not lines:
+        return None
+
+    def few(items: list[str]) -> str:
+        more = f" and {len(items) - shown} more" if len(items) > shown else ""
+        return ", ".join(items[:shown]) + more
+
+    text = (
+        f"{source}: line(s) {few(lines)} name {len(slugs)} article slug(s) the index does not "
+        f"have: {few(slugs)}; fix the slugs in the file to the articles' slugs or "
+        "add the articles"
+    )
+    shown_lines, shown_slugs = ", ".join(lines[:shown]), ", ".join(slugs[:shown])
+    return Reason(
+        text,
+        "unknown",
+        source=str(source),
+        lines=shown_lines,
+        n_lines=len(lines),
+        slugs=shown_slugs,
+        n_slugs=len(slugs),
+    )
 
 
 def metrics(ranked: list[list[str]], relevant: list[tuple[str, ...]]) -> dict[str, float]:

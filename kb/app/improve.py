@@ -140,7 +140,7 @@ def gaps_tab(cfg: Config) -> None:
     for gap in gaps[:10]:
         st.markdown("- " + t("im_gap_line", **vars(gap)))
     frame = gaps_frame(gaps)
-    _table(frame)
+    _table(_headed(frame))  # the CSV keeps the stable English column names
     st.download_button(
         t("im_download"), to_csv(frame), file_name=f"content-gaps-{role}.csv", mime="text/csv"
     )
@@ -178,10 +178,11 @@ def preview_tab(cfg: Config) -> None:
         left, right = st.columns(2)
         _results(left, live, query, t("im_live", version=live.version))
         _results(right, candidate, query, t("im_candidate", version=version))
+    key = f"im-gate-{version}"
     if st.button(t("im_run_gate", path=cfg.queries)):
         try:
             queries = load_queries(cfg.queries)
-            result = check(
+            st.session_state[key] = check(
                 Path(cfg.index),
                 live.version,
                 version,
@@ -189,28 +190,61 @@ def preview_tab(cfg: Config) -> None:
                 live.encoder,
                 GateSettings(),
                 SearchSettings(),
+                cfg.queries,
             )
         except KBError as exc:
             st.error(str(exc))
-        else:
-            show_gate(result)
-    if st.button(t("im_publish"), type="primary"):
-        try:
-            old = versions.publish_held(
-                Path(cfg.index),
-                version,
-                live.version,
-                "published after a preview on the editor page",
-            )
-        except KBError as exc:
-            st.error(str(exc))
-        else:
-            st.success(t("im_published", new=version, old=old))
+    result = st.session_state.get(key)
+    result = result if result is not None and result.live == live.version else None
+    if result is not None:
+        show_gate(result)
+    _publish(cfg, version, live.version, result)
+
+
+def _publish(cfg: Config, version: str, live: str, result: GateResult | None) -> None:
+    """The publish button. When the gate refused the version or it was not compared with the
+    live one, publishing needs the "publish although the gate refused it" box ticked (as a
+    rollback asks to confirm); the HISTORY note carries the verdict and its reasons."""
+    refused = result is None or not result.passed
+    if result is None:
+        st.info(t("im_not_compared", live=live))
+    forced = refused and st.checkbox(t("im_force"), key=f"im-force-{version}")
+    if not st.button(t("im_publish"), type="primary"):
+        return
+    if refused and not forced:
+        st.error(t("im_force_needed"))
+        return
+    try:
+        old = versions.publish_held(Path(cfg.index), version, live, publish_note(result))
+    except KBError as exc:
+        st.error(str(exc))
+    else:
+        st.success(t("im_published", new=version, old=old))
+
+
+def publish_note(result: GateResult | None) -> str:
+    """The HISTORY note of a publish from this page: the gate's verdict and reasons (English,
+    like `kb build --force-publish`'s note), or that no comparison was run."""
+    head = "published after a preview on the editor page"
+    if result is None:
+        return f"{head}; forced without an eval-gate comparison"
+    if result.passed:
+        return f"{head}; eval gate passed"
+    return f"{head}; forced past the eval gate: " + "; ".join(result.reasons)
 
 
 def show_gate(result: GateResult) -> None:
-    """The gate's verdict: metrics before and after, reasons, and the queries that got worse."""
-    (st.success if result.passed else st.warning)("\n\n".join(result.lines()[:1] + result.reasons))
+    """The gate's verdict in the interface language (reasons as the gate words them), the
+    metrics before and after, and the queries that got worse."""
+    verdict = "passed" if result.passed else ("forced" if result.forced else "refused")
+    head = t(
+        f"im_verdict_{verdict}",
+        candidate=result.candidate,
+        state=t("im_state_live" if result.published else "im_state_held"),
+        live=result.live or t("im_none"),
+    )
+    reasons = [t("im_reason", reason=_reason(reason)) for reason in result.reasons]
+    (st.success if result.passed else st.warning)("\n\n".join([head, *reasons]))
     if result.before:
         keys = ["recall@1", "recall@5", "mrr@10", "ndcg@10"]
         _table(
@@ -223,7 +257,19 @@ def show_gate(result: GateResult) -> None:
             )
         )
     if result.worse:
-        _table(pd.DataFrame([c.to_dict() for c in result.worse]))
+        _table(_headed(pd.DataFrame([c.to_dict() for c in result.worse])))
+
+
+def _reason(reason: str) -> str:
+    """A gate reason in the interface language when it carries its key (kb.evaluation.Reason);
+    other strings as they are."""
+    key = getattr(reason, "key", None)
+    return t(f"im_why_{key}", **reason.fields) if key else reason
+
+
+def _headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its column headers in the interface language (`im_col_<name>` strings)."""
+    return frame.rename(columns={c: t(f"im_col_{c}") for c in frame.columns})
 
 
 def page() -> None:

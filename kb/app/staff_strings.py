@@ -221,6 +221,32 @@ IMPROVE = {
         "im_metric": "指标",
         "im_live_col": "在线",
         "im_new_col": "新版本",
+        # gate verdicts, publish confirmation and table headers (issue 13 items 10-11)
+        "im_verdict_passed": "评测把关通过：{candidate} {state}（之前在线：{live}）",
+        "im_verdict_refused": "评测把关拒绝：{candidate} {state}（之前在线：{live}）",
+        "im_verdict_forced": "评测把关拒绝但强制发布：{candidate} {state}（之前在线：{live}）",
+        "im_state_live": "已发布",
+        "im_state_held": "已保留，未上线",
+        "im_none": "无",
+        "im_reason": "拒绝原因：{reason}",
+        "im_not_compared": "这个版本还没有和在线版本 {live} 在评测文件上比较过。",
+        "im_force": "评测把关拒绝了它（或还没有比较），仍然发布",
+        "im_force_needed": "没有发布：评测把关拒绝了这个版本或还没有比较。先比较；"
+        "确实要发布就勾选“仍然发布”。",
+        "im_col_query": "问题",
+        "im_col_relevant": "正确答案",
+        "im_col_before": "之前排名",
+        "im_col_after": "之后排名",
+        "im_col_topic": "主题",
+        "im_col_questions": "问题数",
+        "im_col_distinct": "不同说法",
+        "im_col_examples": "例子",
+        "im_col_last_seen": "最近一次",
+        "im_why_dropped": "{metric} 从 {old:.4f} 降到 {new:.4f}，超过了允许的 {tolerance}",
+        "im_why_lost": "{n} 个原来排第 1 的问题掉出了前 {keep_top} 名（例如“{query}”）",
+        "im_why_encoder": "无法和在线版本比较：{error}",
+        "im_why_unknown": "{source} 中有 {n_lines} 行（{lines}）的正确答案不在这个版本里："
+        "{slugs}（共 {n_slugs} 个）；请把文件里的 slug 改成文章的 slug，或添加这些文章",
     },
     "en": {
         "im_tab_attach": "Attach questions",
@@ -260,6 +286,35 @@ IMPROVE = {
         "im_metric": "metric",
         "im_live_col": "live",
         "im_new_col": "new",
+        # gate verdicts, publish confirmation and table headers (issue 13 items 10-11)
+        "im_verdict_passed": "gate passed: {candidate} {state} (live before: {live})",
+        "im_verdict_refused": "gate refused: {candidate} {state} (live before: {live})",
+        "im_verdict_forced": "gate refused, forced: {candidate} {state} (live before: {live})",
+        "im_state_live": "published",
+        "im_state_held": "kept, NOT live",
+        "im_none": "none",
+        "im_reason": "refused: {reason}",
+        "im_not_compared": "This version has not been compared with the live version {live} on "
+        "the eval file yet.",
+        "im_force": "publish although the gate refused it (or it was not compared)",
+        "im_force_needed": "Not published: the gate refused this version or it was not compared. "
+        "Compare it first; to publish anyway, tick “publish although the gate refused it”.",
+        "im_col_query": "query",
+        "im_col_relevant": "right answers",
+        "im_col_before": "rank before",
+        "im_col_after": "rank after",
+        "im_col_topic": "topic",
+        "im_col_questions": "questions",
+        "im_col_distinct": "wordings",
+        "im_col_examples": "examples",
+        "im_col_last_seen": "last seen",
+        "im_why_dropped": "{metric} dropped from {old:.4f} to {new:.4f}, more than the "
+        "tolerance {tolerance}",
+        "im_why_lost": "{n} queries found at rank 1 fell out of the top {keep_top} (e.g. "
+        "“{query}”)",
+        "im_why_encoder": "cannot compare with the live version: {error}",
+        "im_why_unknown": "{source}: {n_lines} line(s) ({lines}) name article slugs this version "
+        "does not have: {slugs} ({n_slugs} in all); fix the slugs in the file or add the articles",
     },
 }
 

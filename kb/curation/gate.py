@@ -23,7 +23,7 @@ from pathlib import Path
 from ..build import BuildReport, Progress, build_index
 from ..embed import Encoder, make_encoder
 from ..errors import ConfigError, IndexNotFoundError
-from ..evaluation import Query, load_queries, metrics
+from ..evaluation import Query, Reason, load_queries, metrics, unknown_slugs
 from ..index import open_store
 from ..index import versions as index_versions
 from ..index.load import load_version
@@ -132,8 +132,15 @@ def compare_ranks(
     relevant = [q.relevant for q in queries]
     old, new = metrics(list(before), relevant), metrics(list(after), relevant)
     reasons = [
-        f"{key} dropped {old[key] - new[key]:.4f} ({old[key]:.4f} -> {new[key]:.4f}), more than "
-        f"the tolerance {settings.tolerance}"
+        Reason(
+            f"{key} dropped {old[key] - new[key]:.4f} ({old[key]:.4f} -> {new[key]:.4f}), more "
+            f"than the tolerance {settings.tolerance}",
+            "dropped",
+            metric=key,
+            old=old[key],
+            new=new[key],
+            tolerance=settings.tolerance,
+        )
         for key in GATED
         if old[key] - new[key] > settings.tolerance + 1e-9
     ]
@@ -145,8 +152,14 @@ def compare_ranks(
     lost = [c for c in worse if c.before == 1 and (c.after is None or c.after > settings.keep_top)]
     if lost:
         reasons.append(
-            f"{len(lost)} quer{'y' if len(lost) == 1 else 'ies'} found at rank 1 fell out of the "
-            f"top {settings.keep_top} (e.g. {lost[0].query!r})"
+            Reason(
+                f"{len(lost)} quer{'y' if len(lost) == 1 else 'ies'} found at rank 1 fell out of "
+                f"the top {settings.keep_top} (e.g. {lost[0].query!r})",
+                "lost",
+                n=len(lost),
+                keep_top=settings.keep_top,
+                query=lost[0].query,
+            )
         )
     worse.sort(key=lambda c: ((c.after or 11) - c.before, c.query), reverse=True)
     return old, new, worse, reasons
@@ -174,22 +187,29 @@ def check(
     encoder: Encoder,
     settings: GateSettings,
     search: SearchSettings,
+    source: str | Path = "the eval file",
 ) -> GateResult:
-    """The gate's verdict on `candidate` against `live` (run both on `queries`). Nothing live:
-    passes. A live version another encoder built cannot be compared: refused with that reason."""
+    """The gate's verdict on `candidate` against `live` (run both on `queries`, read from
+    `source`). Nothing live: passes. Refused, with the reason, when a live version another encoder
+    built cannot be compared, or when queries name slugs `candidate` does not have (file, lines,
+    slugs: such queries score 0 in both versions and would let any version pass)."""
     result = GateResult(live, candidate)
     if live is None:
         return result
     new = version_searcher(index_dir, candidate, encoder, settings.role, search)
+    known = set(new.index.chunks.column("slug").to_pylist())
+    unknown = unknown_slugs(queries, known, source)
     try:
         old = version_searcher(index_dir, live, encoder, settings.role, search)
     except ConfigError as exc:
-        result.reasons.append(f"cannot compare with the live version: {exc}")
+        text = f"cannot compare with the live version: {exc}"
+        result.reasons.append(Reason(text, "encoder", error=str(exc)))
         return result
     run = [[[a.slug for a in s.search(q.text, top_k=10)] for q in queries] for s in (old, new)]
     result.before, result.after, result.worse, result.reasons = compare_ranks(
         *run, queries, settings
     )
+    result.reasons += [unknown] if unknown else []
     return result
 
 
@@ -227,7 +247,9 @@ def gated_build(
         return report, GateResult(None, report.version, published=True)
     if not report.held:
         return report, None
-    result = check(index_dir, live_name, report.version, queries, encoder, settings, search)
+    result = check(
+        index_dir, live_name, report.version, queries, encoder, settings, search, queries_path
+    )
     if result.passed or force_publish:
         result.forced = not result.passed
         note = "forced past the eval gate: " + "; ".join(result.reasons) if result.forced else ""
