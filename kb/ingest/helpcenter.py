@@ -7,7 +7,7 @@ Accepted: a JSON file holding `{"articles": [...], "sections": [...]}` (the shap
 |---|---|---|
 | `title` | title | required |
 | `body` | body | HTML, sanitised (nh3), then Markdown (markdownify) |
-| `section_id` / `section` | category | the section's name from `sections`, as a category slug; an id not in `sections` is a problem |
+| `section_id` / `section` | category | the section's name from `sections` (an id not there: problem) |
 | `locale` | language | `zh-cn`, `zh-tw`, `en-us`, ... (the part before '-') |
 | `draft` | skipped with a notice when true | JSON true/false only: "true", "maybe", 1 are problems |
 | `html_url` | url | validated like every url |
