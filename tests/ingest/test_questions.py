@@ -104,3 +104,58 @@ def test_bad_front_matter_questions_are_refused(tmp_path, questions, expected):
         load_articles(tmp_path)
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
     assert all(str(p).startswith(f"{tmp_path.name}/a.md:3:") for p in info.value.problems)
+
+
+# Issue 13 brief U item 3: one alternative question under two articles is refused with both places.
+LOCKED = "---\ntitle: 账号解锁\nslug: unlock\nquestions:\n  - {q}\n---\n联系客服解锁。\n"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "账号被锁住了怎么办",
+        "账号被锁住了怎么办？",
+        "賬號被鎖住了怎麼辦",
+        "Locked out of my account?",
+    ],
+)
+def test_a_front_matter_question_under_two_articles_is_refused(tmp_path, variant):
+    root = write_articles(
+        tmp_path / "a", {"reset.md": RESET, "unlock.md": LOCKED.format(q=variant)}
+    )
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert problem.path.endswith("unlock.md") and "'reset'" in problem.message
+    assert "reset.md:" in problem.message and "one article" in problem.message
+
+
+def test_a_suggestion_already_under_another_article_is_refused_with_both_lines(tmp_path):
+    suggestions = "fees:\n  - 取钱要扣多少钱\nreset:\n  - 取钱要扣多少钱？\n"
+    root = write_articles(
+        tmp_path / "a", {"reset.md": RESET, "fees.md": FEES, "questions.yaml": suggestions}
+    )
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert (problem.path.endswith("questions.yaml"), problem.line) == (True, 3)
+    assert "questions.yaml:1" in problem.message and "'fees'" in problem.message
+
+
+def test_a_suggestion_equal_to_another_articles_own_question_is_refused(tmp_path):
+    suggestions = "fees:\n  - locked out of my account\n"
+    root = write_articles(
+        tmp_path / "a", {"reset.md": RESET, "fees.md": FEES, "questions.yaml": suggestions}
+    )
+    with pytest.raises(ValidationError, match=r"questions.yaml:1: .*reset\.md:"):
+        load_articles(root)
+
+
+def test_faq_rows_sharing_a_question_are_refused(tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text(
+        "question,answer,questions\n年费,没有年费。,要交钱吗\n提现,免费。,要交钱吗？\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match=r"faq.csv:3: .*faq.csv:2"):
+        load_articles(path)
