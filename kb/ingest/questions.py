@@ -30,6 +30,7 @@ from ..model import Article
 from ..options import LIMITS
 from ..text import clean_text, normalise
 from .fields import decode_text, read_limited, shown
+from .ids import TABLE_FILE_RE, question_similarity, row_id
 
 SUGGESTIONS_FILE = "questions.yaml"
 MAX_QUESTIONS = 50  # per article: more reads like pasted logs, and each one is a vector
@@ -170,11 +171,13 @@ def attach_suggestions(
             continue
         article = by_slug.get(slug)
         if article is None:
+            hint = renamed_row_hint(slug, questions, articles, set(suggestions))
             problems.append(
                 Problem(
                     display,
                     line,
-                    f"unknown slug {shown(slug)}: no article has it; fix the slug or delete "
+                    hint
+                    or f"unknown slug {shown(slug)}: no article has it; fix the slug or delete "
                     "the entry",
                 )
             )
@@ -245,3 +248,46 @@ def shared_questions(articles: list[Article]) -> list[Problem]:
         place = f"{article.source}:{article.slug_line or article.body_line}"
         _clash(owners, article.slug, article.questions, place, problems)
     return problems
+
+
+LIKELY = 0.3  # difflib ratio: below it a row's question shares too little to be named
+_ROW_ID_RE = re.compile(r"(?P<stem>.+)-[0-9a-f]{8}")
+
+
+def renamed_row_hint(
+    slug: str, questions: tuple[str, ...], articles: list[Article], referenced: set[str]
+) -> str:
+    """The message for an unknown `slug` that has the shape of a FAQ row id made from a question
+    (`<file>-<8 hex>`, kb/ingest/ids.py `row_id`) of a table file still present: the row's
+    question was edited (or the row deleted), so its id changed. Names the likely new id (the
+    file's row, not itself `referenced`, whose question is nearest the entry's `questions` or the
+    only such row) and both fixes; "" when `slug` is not such an id."""
+    found = _ROW_ID_RE.fullmatch(slug)
+    rows = [
+        a
+        for a in articles
+        if found
+        and (m := TABLE_FILE_RE.fullmatch(a.source))
+        and row_id(Path(m.group("file")).stem, "")[:-9] == found.group("stem")
+    ]
+    if not rows:
+        return ""
+    file = TABLE_FILE_RE.fullmatch(rows[0].source).group("file")
+    free = [a for a in rows if a.slug not in referenced]
+    scored = sorted(
+        ((max((question_similarity(q, a.title) for q in questions), default=0.0), a) for a in free),
+        key=lambda pair: -pair[0],
+    )
+    fix = f"or add an 'id' column with {slug} to that row of {file}"
+    if len(scored) == 1 or (scored and scored[0][0] >= LIKELY and scored[0][0] > scored[1][0]):
+        new = scored[0][1]
+        return (
+            f"{slug} is no longer the id of a row of {file}: ids are made from the question, so "
+            f"editing it changed the id; it is probably now {new.slug} "
+            f'("{new.title[:80]}", {new.source}:{new.body_line}): write {new.slug} here, {fix}'
+        )
+    return (
+        f"{slug} is no longer the id of a row of {file}: ids are made from the question, so "
+        f"editing it changed the id (or the row was deleted); write the row's new id here "
+        f"(the build's id-change warning names it), {fix}, or delete the entry"
+    )

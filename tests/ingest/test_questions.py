@@ -159,3 +159,51 @@ def test_faq_rows_sharing_a_question_are_refused(tmp_path):
     )
     with pytest.raises(ValidationError, match=r"faq.csv:3: .*faq.csv:2"):
         load_articles(path)
+
+
+# Issue 13 brief U item 1: questions.yaml naming the old id of a reworded FAQ row names the new id.
+def _faq(root, rows):
+    lines = ["question,answer"] + [f"{q},{a}" for q, a in rows]
+    (root / "faq.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("如何修改绑定手机", "如何修改绑定的手机号"),
+        ("How do I reset my password", "How can I reset my password?"),
+    ],
+)
+def test_the_old_id_of_a_reworded_faq_row_names_the_new_id(tmp_path, old, new):
+    from kb.ingest.ids import row_id
+
+    root = tmp_path / "a"
+    root.mkdir()
+    rows = [("提现多久到账", "1-3 天。"), (new, "在设置里修改。"), ("有年费吗", "没有。")]
+    _faq(root, rows)
+    old_id, new_id = row_id("faq", old), row_id("faq", new)
+    (root / "questions.yaml").write_text(f"{old_id}:\n  - {old}?\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert problem.path.endswith("questions.yaml") and problem.line == 1
+    assert f"now {new_id}" in problem.message and f"write {new_id} here" in problem.message
+    assert f"'id' column with {old_id}" in problem.message and "faq.csv" in problem.message
+
+
+def test_an_old_row_id_without_a_likely_row_still_says_why_and_how(tmp_path):
+    root = tmp_path / "a"
+    root.mkdir()
+    _faq(root, [("提现多久到账", "1-3 天。"), ("有年费吗", "没有。")])
+    (root / "questions.yaml").write_text("faq-0123abcd:\n  - 完全无关\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert "no longer the id of a row of a/faq.csv" in problem.message
+    assert "'id' column with faq-0123abcd" in problem.message
+
+
+def test_an_unknown_slug_of_another_shape_keeps_the_plain_message(tmp_path):
+    root = write_articles(tmp_path / "a", {"fees.md": FEES, "questions.yaml": "feez: [提现]\n"})
+    with pytest.raises(ValidationError, match="unknown slug 'feez'"):
+        load_articles(root)
