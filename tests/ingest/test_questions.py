@@ -207,3 +207,21 @@ def test_an_unknown_slug_of_another_shape_keeps_the_plain_message(tmp_path):
     root = write_articles(tmp_path / "a", {"fees.md": FEES, "questions.yaml": "feez: [提现]\n"})
     with pytest.raises(ValidationError, match="unknown slug 'feez'"):
         load_articles(root)
+
+
+def test_translation_of_an_old_faq_row_id_says_why_and_how(tmp_path):
+    root = tmp_path / "a"
+    root.mkdir()
+    _faq(root, [("提现多久到账", "1-3 天。"), ("有年费吗", "没有。")])
+    (root / "fee.md").write_text(
+        "---\ntitle: Is there a fee\nlanguage: en\ntranslation_of: faq-0123abcd\n---\nNo.\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert problem.path.endswith("fee.md")
+    assert (
+        "translation_of: faq-0123abcd is no longer the id of a row of a/faq.csv" in problem.message
+    )
+    assert "'id' column with faq-0123abcd" in problem.message
