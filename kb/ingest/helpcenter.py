@@ -118,14 +118,14 @@ def _in_export_terms(problem: Problem, number: int, item_id: object) -> Problem:
 
 def _article(item: dict, sections: dict, where: tuple, problems: list[Problem], notes: Notes):
     """The Article of one export item, or None (a draft, with a notice; or after problems).
-    `where` is (path, display, line). `draft` must be JSON true/false: any other value (the text
-    "true", "maybe", 1) is a problem, never published (fails closed)."""
+    `where` is (path, display, line). `draft` must be JSON true/false or absent: any other
+    value (null, the text "true", "maybe", 1) is a problem, never published (fails closed)."""
     path, display, line = where
     draft = item.get("draft", False)
     if draft is True:
         notes.add(display, line, f"skipped: draft article {shown(item.get('title'))}")
         return None
-    if draft is not False and draft is not None:
+    if draft is not False:
         problems.append(
             Problem(
                 display,
