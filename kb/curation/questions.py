@@ -11,8 +11,9 @@ Format (the contract with the loader): a YAML mapping slug -> list of question s
 Writes are safe: the file is read, changed and written back whole under an exclusive lock
 (`<articles>/.questions.yaml.lock`, so two editors saving at once both keep their question), by
 write-then-rename (a crash leaves the old file or the new one), keeping every existing entry and its
-order. A question already attached (to the same article, compared after `kb.text.normalise`: width,
-case, Traditional/Simplified) is not added twice; one attached to another article is refused.
+order. A question already attached (to the same article) is not added twice and one attached to
+another article is refused, compared as the build compares them (kb/ingest/questions.py
+`question_key`: width, case, spaces, end punctuation, Traditional/Simplified).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import yaml
 from ..atomic import atomic_write_text
 from ..errors import Problem, ValidationError
 from ..ingest.fields import SLUG_RE
-from ..text import clean_text, normalise
+from ..ingest.questions import question_key
+from ..text import clean_text
 
 QUESTIONS_FILE = "questions.yaml"
 MAX_QUESTION_CHARS = 200
@@ -115,20 +117,21 @@ def clean_question(question: str) -> str:
 
 def attach_question(articles_dir: str | Path, slug: str, question: str) -> bool:
     """Attach `question` to the article `slug` in `<articles_dir>/questions.yaml` (created when
-    missing). Returns True when added, False when the article already has it (same `normalise`
-    form). Raises ValidationError: an empty or over-long question, a question attached to another
-    article (named, with the fix), an article with MAX_QUESTIONS already, a damaged file (left
-    untouched); OSError when the folder
+    missing). Returns True when added, False when the article already has it (same
+    `question_key`: the form the build compares questions of two articles in, so a question the
+    build would refuse as shared is refused here). Raises ValidationError: an empty or over-long
+    question, a question attached to another article (named, with the fix), an article with
+    MAX_QUESTIONS already, a damaged file (left untouched); OSError when the folder
     cannot be written (the file is unchanged then)."""
     articles_dir = Path(articles_dir)
     if not SLUG_RE.fullmatch(slug):
         raise _problem(Path("slug"), 0, f"{slug!r} is not an article slug; pick the article again")
     text = clean_question(question)
-    key = normalise(text)
+    key = question_key(text)
     with _locked(articles_dir):
         data = read_questions(articles_dir)
         for other, questions in data.items():
-            if any(normalise(q) == key for q in questions):
+            if any(question_key(q) == key for q in questions):
                 if other == slug:
                     return False
                 raise _problem(

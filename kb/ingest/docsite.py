@@ -14,6 +14,7 @@ reference, MkDocs Material's "Setting up ..." pages (`hide`, `icon`, `status`, `
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,6 +80,17 @@ class Notes:
             f"ignored docs-site layout fields (they do not change search): {counts}",
         )
         return [*self.items, line]
+
+
+def field_hint(name: str, known: list[str]) -> str:
+    """`did you mean 'title'? ` for the name of `known` or PRESENTATIONAL closest to a misspelt
+    field `name` (difflib, cutoff 0.6), a layout field said to be ignored
+    (`did you mean 'sidebar_position' (a layout field, ignored)? `); "" when none is close."""
+    close = difflib.get_close_matches(name, [*known, *sorted(PRESENTATIONAL)], n=1)
+    if not close:
+        return ""
+    layout = " (a layout field, ignored)" if close[0] not in known else ""
+    return f"did you mean {close[0]!r}{layout}? "
 
 
 def is_presentational(key: object) -> bool:

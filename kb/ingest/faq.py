@@ -36,6 +36,7 @@ from .markdown import as_date
 from .questions import cell_questions
 from .tables import (
     COLUMNS,
+    HEADER_ROWS,
     REQUIRED,
     column_name,
     find_header,
@@ -129,7 +130,12 @@ def load_table(
             )
         ]
     # rows: (line, cells by position) for CSV, (line, {key: value}) for JSONL
-    header, rows = READERS[path.suffix.lower()](path, display, problems)
+    reader = READERS[path.suffix.lower()]
+    header, rows = (
+        read_csv(path, display, problems, notes)
+        if reader is read_csv
+        else reader(path, display, problems)
+    )
     header_line = 1
     if rows and not isinstance(rows[0][1], dict):
         every = [(1, header), *rows]
@@ -222,9 +228,20 @@ def _missing_columns_problem(header: list[str], rows: list, missing: list[str], 
     return Problem(
         display,
         1,
-        f"missing column(s) {', '.join(missing)}; the first row must be a header with at least "
-        f"'question' and 'answer' (found: {found}){hint}",
+        f"missing column(s) {', '.join(missing)}; one of the first {HEADER_ROWS} rows must be "
+        f"a header with at least 'question' and 'answer' (found: {found}){hint}"
+        f"{_separator_hint(header)}",
     )
+
+
+def _separator_hint(header) -> str:
+    """`; the file seems to use ';' between columns: ...` when a header cell holds a ';', tab or
+    '；' (a file saved with another separator), else ""."""
+    cells = [c for c in header if isinstance(c, str)]
+    for sep in (";", "\t", "；"):
+        if any(sep in c for c in cells):
+            return f"; the file seems to use {sep!r} between columns: save it with commas"
+    return ""
 
 
 def _cell(row: dict, key: str) -> str:

@@ -7,9 +7,9 @@ Accepted: a JSON file holding `{"articles": [...], "sections": [...]}` (the shap
 |---|---|---|
 | `title` | title | required |
 | `body` | body | HTML, sanitised (nh3), then Markdown (markdownify) |
-| `section_id` / `section` | category | the section's name from `sections`, as a category slug |
+| `section_id` / `section` | category | the section's name from `sections` (an id not there: problem) |
 | `locale` | language | `zh-cn`, `zh-tw`, `en-us`, ... (the part before '-') |
-| `draft` | skipped with a notice when true | |
+| `draft` | skipped with a notice when true | JSON true/false only: "true", "maybe", 1 are problems |
 | `html_url` | url | validated like every url |
 | `label_names` | tags | |
 | `updated_at` | updated | |
@@ -23,6 +23,7 @@ Other keys of an export (author, votes, position, ...) are ignored. A JSON file 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nh3
@@ -36,6 +37,10 @@ from .faq import row_article
 from .fields import decode_text, read_limited, shown
 from .ids import category_slug
 
+NO_SECTIONS = (
+    "the export has no 'sections', so 'section_id' gives no category (the default is used); "
+    "export with ?include=sections to keep them"
+)
 NOT_EXPORT = "skipped: a JSON file that is not a help-center export (no 'articles' list)"
 
 
@@ -76,17 +81,62 @@ def read_export(path: Path, display: str, problems: list[Problem], notes: Notes)
         for s in (data.get("sections") or [] if isinstance(data, dict) else [])
         if isinstance(s, dict)
     }
+    if not sections and any(i.get("section_id") is not None for i in items):
+        notes.add(display, 1, NO_SECTIONS)
     lines = _object_lines(text, len(items))
     articles = []
-    for item, line in zip(items, lines, strict=True):
-        if item.get("draft") is True:
-            notes.add(display, line, f"skipped: draft article {shown(item.get('title'))}")
-            continue
-        row = _row(item, sections, display, line, problems)
-        article = row and row_article(row, (line, "faq"), path, display, problems)
+    for number, (item, line) in enumerate(zip(items, lines, strict=True), 1):
+        own: list[Problem] = []
+        article = _article(item, sections, (path, display, line), own, notes)
         if article:
             articles.append(article)
+        problems.extend(_in_export_terms(p, number, item.get("id")) for p in own)
     return articles
+
+
+# internal field name -> the export's own, for the fixes a problem names (issue 13 U item 2)
+EXPORT_FIELDS = {
+    "question": "title",
+    "answer": "body",
+    "language": "locale",
+    "slug": "id",
+    "category": "section_id",
+    "url": "html_url",
+    "tags": "label_names",
+    "updated": "updated_at",
+}
+_FIELD_RE = re.compile(r"'(" + "|".join(EXPORT_FIELDS) + r")'")
+
+
+def _in_export_terms(problem: Problem, number: int, item_id: object) -> Problem:
+    """`problem` naming its article (`article 3 (id 360011): ...`, position 1-based) and the
+    export's field names instead of the internal ones (EXPORT_FIELDS)."""
+    ident = f" (id {item_id})" if isinstance(item_id, int | str) and item_id != "" else ""
+    message = _FIELD_RE.sub(lambda m: f"'{EXPORT_FIELDS[m.group(1)]}'", problem.message)
+    return Problem(problem.path, problem.line, f"article {number}{ident}: {message}")
+
+
+def _article(item: dict, sections: dict, where: tuple, problems: list[Problem], notes: Notes):
+    """The Article of one export item, or None (a draft, with a notice; or after problems).
+    `where` is (path, display, line). `draft` must be JSON true/false or absent: any other
+    value (null, the text "true", "maybe", 1) is a problem, never published (fails closed)."""
+    path, display, line = where
+    draft = item.get("draft", False)
+    if draft is True:
+        notes.add(display, line, f"skipped: draft article {shown(item.get('title'))}")
+        return None
+    if draft is not False:
+        problems.append(
+            Problem(
+                display,
+                line,
+                f"'draft' is {shown(draft)} ({type(draft).__name__}); write true or false "
+                "without quotes",
+            )
+        )
+        return None
+    row = _row(item, sections, display, line, problems)
+    return row and row_article(row, (line, "faq"), path, display, problems)
 
 
 def _row(item: dict, sections: dict, display: str, line: int, problems: list[Problem]):
@@ -100,7 +150,18 @@ def _row(item: dict, sections: dict, display: str, line: int, problems: list[Pro
             Problem(display, line, f"article {shown(title)} has no 'body'; add one or remove it")
         )
         return None
-    section = sections.get(item.get("section_id")) or item.get("section")
+    section_id = item.get("section_id")
+    section = sections.get(section_id) or item.get("section")
+    if section_id is not None and sections and not section:
+        problems.append(
+            Problem(
+                display,
+                line,
+                f"'section_id' {shown(section_id)} is not in the export's 'sections'; export "
+                "with the sections included (?include=sections) or fix the section_id",
+            )
+        )
+        return None
     locale = item.get("locale")
     labels = item.get("label_names") or []
     restricted = item.get("user_segment_id") is not None

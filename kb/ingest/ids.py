@@ -112,6 +112,12 @@ def _key(text: str) -> str:
     return "".join(ch for ch in normalise(text).lower() if ch.isalnum())
 
 
+def question_similarity(one: str, other: str) -> float:
+    """difflib's ratio (0..1) of two questions compared as `_key`s (what SIMILAR_QUESTION
+    thresholds)."""
+    return difflib.SequenceMatcher(None, _key(one), _key(other)).ratio()
+
+
 def _pairs(gone: list[FaqEntry], new: list[FaqEntry]) -> list[tuple[float, int, int]]:
     """(score, gone index, new index) of the pairs taken for the same question, best first: 4 for
     an equal question, 2 + ratio for a unique identical answer, the ratio for a similar question

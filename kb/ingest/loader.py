@@ -29,7 +29,7 @@ from .fields import check_size, decode_text, default_slug, read_limited
 from .helpcenter import read_export
 from .ids import FaqEntry, faq_entry
 from .markdown import parse_markdown
-from .questions import SUGGESTIONS_FILE, attach_suggestions
+from .questions import SUGGESTIONS_FILE, attach_suggestions, shared_questions
 from .synonyms import FILE_NAME as SYNONYMS_FILE
 from .synonyms import read_synonyms
 from .translations import translation_problems
@@ -146,6 +146,7 @@ def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
     problems.extend(duplicate_slugs(articles))
     problems.extend(category_problems(root, articles))
     problems.extend(translation_problems(articles))
+    problems.extend(shared_questions(articles))
     if not problems and root.is_dir():
         display = _display_path(root / SUGGESTIONS_FILE, root)
         articles = attach_suggestions(articles, root, display, problems)

@@ -6,7 +6,6 @@ Problems point at the line of the field concerned (front matter starts on file l
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 
 import yaml
@@ -14,7 +13,7 @@ import yaml
 from ..errors import Problem
 from ..model import Article
 from ..options import Language, Visibility
-from .docsite import SUMMARY_FIELDS, UPDATED_FIELDS, Notes, is_presentational
+from .docsite import SUMMARY_FIELDS, UPDATED_FIELDS, Notes, field_hint, is_presentational
 from .fields import (
     SLUG_RE,
     as_tags,
@@ -240,8 +239,8 @@ def _check_keys(meta: dict, where, problems: list[Problem], notes: Notes) -> Non
         if is_presentational(key):
             notes.ignored[str(key).strip().lower()] += 1
             continue
-        close = difflib.get_close_matches(str(key).strip().lower(), KNOWN_FIELDS, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        name = str(key).strip().lower()
+        hint = field_hint(name, [*KNOWN_FIELDS, *MAPPED_FIELDS])
         problems.append(
             Problem(
                 *where(str(key)),

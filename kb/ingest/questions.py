@@ -12,7 +12,9 @@ that the editor page writes:
 
 The file maps a slug to a list of questions. An unknown slug, a value that is not a list of texts,
 an empty or over-long question, a question given twice (for one article) and a slug given twice
-are problems on the file's own line; the build then fails like for any other source.
+are problems on the file's own line; the build then fails like for any other source. One question
+under two articles (from any of the sources; compared after `normalise` and without spaces and
+end punctuation) is refused naming both places: the search could not tell which one was meant.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import yaml
 from ..errors import Problem
 from ..model import Article
 from ..options import LIMITS
-from ..text import clean_text
+from ..text import clean_text, normalise
 from .fields import decode_text, read_limited, shown
+from .ids import TABLE_FILE_RE, question_similarity, row_id
 
 SUGGESTIONS_FILE = "questions.yaml"
 MAX_QUESTIONS = 50  # per article: more reads like pasted logs, and each one is a vector
@@ -162,14 +165,19 @@ def attach_suggestions(
         return articles
     suggestions = read_suggestions(path, display, problems)
     by_slug = {a.slug: a for a in articles}
+    owners = _owners(articles)
     for slug, (questions, line) in suggestions.items():
+        if slug in by_slug and _clash(owners, slug, questions, f"{display}:{line}", problems):
+            continue
         article = by_slug.get(slug)
         if article is None:
+            hint = renamed_row_hint(slug, questions, articles, set(suggestions))
             problems.append(
                 Problem(
                     display,
                     line,
-                    f"unknown slug {shown(slug)}: no article has it; fix the slug or delete "
+                    hint
+                    or f"unknown slug {shown(slug)}: no article has it; fix the slug or delete "
                     "the entry",
                 )
             )
@@ -188,3 +196,98 @@ def attach_suggestions(
             continue
         by_slug[slug] = dataclasses.replace(article, questions=article.questions + questions)
     return [by_slug[a.slug] for a in articles]
+
+
+_KEY_DROP_RE = re.compile(r"[\s?？!！.。,，、~～]+")
+
+
+def question_key(question: str) -> str:
+    """The form two questions are compared in across articles: `normalise` (width, case,
+    Traditional/Simplified), then without spaces and punctuation (`忘了密码怎么办？` = `忘了 密码怎么办`)."""
+    return _KEY_DROP_RE.sub("", normalise(question))
+
+
+def _owners(articles: list[Article]) -> dict[str, tuple[str, str]]:
+    """question key -> (slug, "source:line") of the first article that has the question."""
+    owners: dict[str, tuple[str, str]] = {}
+    for article in articles:
+        place = f"{article.source}:{article.slug_line or article.body_line}"
+        for question in article.questions:
+            owners.setdefault(question_key(question), (article.slug, place))
+    return owners
+
+
+def _clash(owners: dict, slug: str, questions, place: str, problems: list[Problem]) -> bool:
+    """Whether one of `questions` (of article `slug`, written at `place` "path:line") is already
+    another article's (a Problem naming both places, added to `problems`); else records them."""
+    for question in questions:
+        other = owners.get(question_key(question))
+        if other is not None and other[0] != slug:
+            path, _, line = place.rpartition(":")
+            problems.append(
+                Problem(
+                    path,
+                    int(line),
+                    f"question {shown(question)} of {slug!r} is also a question of {other[0]!r} "
+                    f"({other[1]}); keep it under one article only",
+                )
+            )
+            return True
+    for question in questions:
+        owners.setdefault(question_key(question), (slug, place))
+    return False
+
+
+def shared_questions(articles: list[Article]) -> list[Problem]:
+    """One Problem per article that has a question another (earlier) article already has, at
+    the later article's slug line (its body line when the slug was not written), naming the first
+    place."""
+    owners: dict[str, tuple[str, str]] = {}
+    problems: list[Problem] = []
+    for article in articles:
+        place = f"{article.source}:{article.slug_line or article.body_line}"
+        _clash(owners, article.slug, article.questions, place, problems)
+    return problems
+
+
+LIKELY = 0.3  # difflib ratio: below it a row's question shares too little to be named
+_ROW_ID_RE = re.compile(r"(?P<stem>.+)-[0-9a-f]{8}")
+
+
+def renamed_row_hint(
+    slug: str, questions: tuple[str, ...], articles: list[Article], referenced: set[str]
+) -> str:
+    """The message for an unknown `slug` that has the shape of a FAQ row id made from a question
+    (`<file>-<8 hex>`, kb/ingest/ids.py `row_id`) of a table file still present: the row's
+    question was edited (or the row deleted), so its id changed. Names the likely new id (the
+    file's row, not itself `referenced`, whose question is nearest the entry's `questions` or the
+    only such row) and both fixes; "" when `slug` is not such an id."""
+    found = _ROW_ID_RE.fullmatch(slug)
+    rows = [
+        a
+        for a in articles
+        if found
+        and (m := TABLE_FILE_RE.fullmatch(a.source))
+        and row_id(Path(m.group("file")).stem, "")[:-9] == found.group("stem")
+    ]
+    if not rows:
+        return ""
+    file = TABLE_FILE_RE.fullmatch(rows[0].source).group("file")
+    free = [a for a in rows if a.slug not in referenced]
+    scored = sorted(
+        ((max((question_similarity(q, a.title) for q in questions), default=0.0), a) for a in free),
+        key=lambda pair: -pair[0],
+    )
+    fix = f"or add an 'id' column with {slug} to that row of {file}"
+    if len(scored) == 1 or (scored and scored[0][0] >= LIKELY and scored[0][0] > scored[1][0]):
+        new = scored[0][1]
+        return (
+            f"{slug} is no longer the id of a row of {file}: ids are made from the question, so "
+            f"editing it changed the id; it is probably now {new.slug} "
+            f'("{new.title[:80]}", {new.source}:{new.body_line}): write {new.slug} here, {fix}'
+        )
+    return (
+        f"{slug} is no longer the id of a row of {file}: ids are made from the question, so "
+        f"editing it changed the id (or the row was deleted); write the row's new id here "
+        f"(the build's id-change warning names it), {fix}, or delete the entry"
+    )

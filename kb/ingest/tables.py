@@ -177,17 +177,42 @@ def cell_too_long(display: str, line: int, size: str, column: int | str | None) 
     )
 
 
-def read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
+def read_csv(
+    path: Path, display: str, problems: list[Problem], notes=None
+) -> tuple[list[str], list]:
     """Header and (line, cells) rows of a UTF-8 CSV, blank rows dropped; ([], []) after a
     Problem when the file is over a limit, not UTF-8, or not readable as CSV (the line named).
-    Rows are counted as they are read, so reading stops at the first limit passed."""
+    Rows are counted as they are read, so reading stops at the first limit passed. A file whose
+    first HEADER_ROWS rows hold no header when split at ',' but do at ';', tab or '；' (Excel's
+    "CSV" in locales with a decimal comma) is read with that separator, with a notice in
+    `notes` (kb/ingest/docsite.py Notes) when given."""
     raw = read_limited(path, LIMITS.table_bytes, display, problems, SPLIT)
     text = None if raw is None else decode_text(raw, display, problems)
     if text is None:
         return [], []
+    rows = _csv_rows(text, ",", display, problems)
+    if rows and find_header(rows) is None:
+        for delimiter in OTHER_DELIMITERS:
+            other = _csv_rows(text, delimiter, display, [])
+            if other and find_header(other) is not None:
+                if notes is not None:
+                    notes.add(display, 1, f"columns are separated by {delimiter!r}; read that way")
+                rows = other
+                break
+    if not rows:
+        return [], []
+    header = [column_name(h) for h in rows[0][1]]
+    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
+
+
+OTHER_DELIMITERS = (";", "\t", "；")  # what spreadsheet programs write in locales using a comma
+
+
+def _csv_rows(text: str, delimiter: str, display: str, problems: list[Problem]) -> list:
+    """(line, cells) of every row of `text` read with `delimiter`; [] after a Problem."""
     # newline="": \r, \n and \r\n all end a row (csv's documented mode); strict: an unclosed
     # quote is an error instead of swallowing the rest of the file into one cell
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     start, names = 1, []
     try:
@@ -198,14 +223,11 @@ def read_csv(path: Path, display: str, problems: list[Problem]) -> tuple[list[st
             start = reader.line_num + 1
     except TableRefused as exc:
         problems.append(exc.problem)
-        return [], []
+        return []
     except csv.Error as exc:
         problems.append(_csv_problem(exc, display, start))
-        return [], []
-    if not rows:
-        return [], []
-    header = [column_name(h) for h in rows[0][1]]
-    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
+        return []
+    return rows
 
 
 def _csv_problem(exc: csv.Error, display: str, line: int) -> Problem:

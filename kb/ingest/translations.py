@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from ..errors import Problem
 from ..model import Article
+from .questions import renamed_row_hint
 
 
 def translation_problems(articles: Iterable[Article]) -> list[Problem]:
@@ -27,7 +28,9 @@ def translation_problems(articles: Iterable[Article]) -> list[Problem]:
         if not target:
             continue
         original = by_slug.get(target)
-        if original is None or original is article:
+        if original is None and (hint := renamed_row_hint(target, (), articles, set())):
+            problem = f"translation_of: {hint}"
+        elif original is None or original is article:
             why = "is this article itself" if original is article else "is not an article's slug"
             problem = f"translation_of {target!r} {why}; name the slug of the original article"
         elif original.translation_of:

@@ -82,7 +82,7 @@ BAD: dict[str, tuple[dict, str]] = {
             "export.json": '{"articles": [\n  {"id": 1, "title": "Fees", "body": "<p>1%</p>",\n'
             '   "locale": "fr-fr"}\n]}\n'
         },
-        "export.json:2: unknown language 'fr'",
+        "export.json:2: article 1 (id 1): unknown language 'fr'",
     ),
     "question column given as a text in front matter": (
         {"a.md": "---\ntitle: t\nquestions: 忘了密码, 找回密码\n---\n正文\n"},

@@ -135,3 +135,11 @@ def test_an_article_with_the_most_questions_takes_no_more(tmp_path):
     with pytest.raises(ValidationError, match="remove one"):
         attach_question(tmp_path, "busy", "one too many")
     assert len(read_questions(tmp_path)["busy"]) == questions_module.MAX_QUESTIONS
+
+
+@pytest.mark.parametrize("variant", ["钱什么时候到？", "钱 什么时候 到", "錢什麼時候到!"])
+def test_a_variant_the_build_would_refuse_as_shared_is_refused_here(tmp_path, variant):
+    """Issue 13 U item 3: what the build calls one question under two articles."""
+    attach_question(tmp_path, "withdrawal-time", "钱什么时候到")
+    with pytest.raises(ValidationError, match="already attached to withdrawal-time"):
+        attach_question(tmp_path, "withdrawal-fees", variant)

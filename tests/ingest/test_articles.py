@@ -212,7 +212,7 @@ def test_csv_faq_errors_name_the_line(tmp_path):
 def test_faq_missing_columns(tmp_path):
     problems = problems_for(tmp_path, {"faq.csv": "q,a\n有年费吗,没有\n"})
     assert problems == [
-        "articles/faq.csv:1: missing column(s) question, answer; the first row must "
+        "articles/faq.csv:1: missing column(s) question, answer; one of the first 5 rows must "
         "be a header with at least 'question' and 'answer' (found: q, a)"
     ]
 

@@ -230,3 +230,22 @@ def test_a_duplicate_slug_is_reported_at_its_slug_line(tmp_path):
         "a/two.md:5: duplicate slug 'fee' (also used by a/one.md:3); "
         "give one of them a different 'slug'"
     ]
+
+
+# Issue 13 brief U item 5: a misspelt layout field is refused with a "did you mean" naming it.
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("sidebar_positon", "sidebar_position"),
+        ("sidebarposition", "sidebar_position"),
+        ("wieght", "weight"),
+        ("hide_tabel_of_contents", "hide_table_of_contents"),
+    ],
+)
+def test_a_misspelt_layout_field_gets_a_did_you_mean(tmp_path, key, meant):
+    (tmp_path / "a.md").write_text(f"---\ntitle: t\n{key}: 2\n---\n正文\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_articles(tmp_path)
+    (problem,) = info.value.problems
+    assert problem.line == 3 and f"unknown field '{key}'" in problem.message
+    assert f"did you mean '{meant}'" in problem.message

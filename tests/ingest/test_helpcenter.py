@@ -73,7 +73,7 @@ GOOD = {"id": 1, "title": "T", "body": "<p>x</p>", "locale": "en-us"}
         ({"html_url": "javascript:alert(1)"}, "invalid url"),
         ({"title": ""}, "article has no 'title'"),
         ({"body": None}, "has no 'body'"),
-        ({"label_names": [{"a": 1}]}, "field 'tags' must be text"),
+        ({"label_names": [{"a": 1}]}, "field 'label_names' must be text"),
     ],
 )
 def test_bad_articles_are_refused_on_their_line(tmp_path, bad, expected):
@@ -105,3 +105,55 @@ def test_json_that_is_not_an_export_is_skipped_with_a_notice(tmp_path):
     assert any(
         "_category_.json" in str(n) and "not a help-center export" in str(n) for n in report.notices
     )
+
+
+# Issue 13 brief U item 2: a draft flag that is not JSON true/false fails closed; problems name
+# their article by position and id, in the export's own field names; unknown sections are reported.
+
+
+@pytest.mark.parametrize("draft", ["true", "false", "maybe", 1, 0, "", None, [], {"x": 1}])
+def test_a_draft_flag_that_is_not_true_or_false_is_refused(tmp_path, draft):
+    root = _write(tmp_path / "hc", [{**GOOD, "id": 1}, {**GOOD, "id": 7, "draft": draft}])
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert problem.message.startswith("article 2 (id 7): 'draft' is ")
+    assert "true or false" in problem.message
+
+
+@pytest.mark.parametrize("draft", [True, False, "absent"])
+def test_json_booleans_for_draft_are_accepted(tmp_path, draft):
+    second = {**GOOD, "id": 2} if draft == "absent" else {**GOOD, "id": 2, "draft": draft}
+    root = _write(tmp_path / "hc", [{**GOOD, "id": 1}, second])
+    slugs = [a.slug for a in load_articles(root)]
+    assert slugs == (["zendesk-1"] if draft is True else ["zendesk-1", "zendesk-2"])
+
+
+def test_problems_in_a_one_line_export_name_the_article_and_export_fields(tmp_path):
+    root = tmp_path / "hc"
+    root.mkdir()
+    items = [{**GOOD, "id": 1}, {**GOOD, "id": 2}, {**GOOD, "id": 360011, "locale": "xx-yy"}]
+    (root / "zendesk.json").write_text(json.dumps({"articles": items}), encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert (problem.path, problem.line) == ("hc/zendesk.json", 1)
+    assert problem.message.startswith("article 3 (id 360011): ")
+    assert "'locale'" in problem.message and "'language'" not in problem.message
+
+
+def test_an_unknown_section_id_is_refused_naming_it(tmp_path):
+    sections = [{"id": 11, "name": "Account"}]
+    articles = [{**GOOD, "id": 1, "section_id": 11}, {**GOOD, "id": 2, "section_id": 99}]
+    root = _write(tmp_path / "hc", articles, sections=sections)
+    with pytest.raises(ValidationError) as info:
+        load_articles(root)
+    (problem,) = info.value.problems
+    assert "article 2 (id 2): 'section_id' 99 is not in the export's 'sections'" in problem.message
+
+
+def test_section_ids_without_any_sections_give_a_notice(tmp_path):
+    root = _write(tmp_path / "hc", [{**GOOD, "id": 1, "section_id": 5}])
+    report = load_report(root)
+    assert report.problems == [] and len(report.articles) == 1
+    assert any("no 'sections'" in str(n) for n in report.notices)
