@@ -13,6 +13,7 @@ for the preview. Then `streamlit run app.py` with a throwaway editor token on a 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -86,7 +87,7 @@ def shoot(url: str, out: Path) -> None:
         box.press("Enter")
         page.get_by_text("未发布版本 v").first.wait_for(timeout=60_000)
         page.get_by_role("button", name="用评测文件比较").click()
-        page.get_by_text("gate refused").or_(page.get_by_text("gate passed")).first.wait_for(
+        page.get_by_text(re.compile("评测把关(通过|拒绝)：")).first.wait_for(  # the verdict
             timeout=300_000
         )
         page.wait_for_timeout(1500)
