@@ -36,26 +36,13 @@ GLOSSARY_MARK = "# Bilingual glossary"
 
 @contextlib.contextmanager
 def any_script_expansions():
-    """Synonyms.rewrite as it was before the same-script rule: every known expansion added."""
-    original = synonyms_module.Synonyms.rewrite
-
-    def rewrite(self, query, known):
-        added, matched = synonyms_module._expand(self, query)
-        useful = [t for t in added if known(t)]
-        if not useful:
-            return query, query
-        keyword = query
-        for term in matched:
-            if not known(term):
-                keyword = synonyms_module._pattern(term).sub(" ", keyword)
-        extra = " ".join(useful)
-        return " ".join(f"{keyword} {extra}".split()), f"{query} {extra}"
-
-    synonyms_module.Synonyms.rewrite = rewrite
+    """Synonyms.rewrite as before the same-script rule: every expansion the articles know."""
+    original = synonyms_module.useful_expansions
+    synonyms_module.useful_expansions = lambda added, query, known: [t for t in added if known(t)]
     try:
         yield
     finally:
-        synonyms_module.Synonyms.rewrite = original
+        synonyms_module.useful_expansions = original
 
 
 def cells(searcher, queries) -> list[str]:

@@ -171,12 +171,7 @@ class KeywordIndex:
         self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Best `n` (row, score) with a positive score, best first; `mask` limits the rows."""
-        scores = self.scores(query_tokens)
-        if scores.size == 0:
-            return []
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        return top_positive(scores, n)
+        return masked_top(self.scores(query_tokens), n, mask)
 
     def _idf(self, df: int) -> float:
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
@@ -265,6 +260,16 @@ class KeywordIndex:
             return cls(None, 0)
         bm25 = _bm25s().BM25.load(str(directory), mmap=mmap)
         return cls(bm25, int(bm25.scores["num_docs"]))
+
+
+def masked_top(scores: np.ndarray, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+    """`top_positive` of `scores` with the rows outside `mask` ((count,) bool, None: all) at 0;
+    [] for an empty score array (an index of no chunks)."""
+    if scores.size == 0:
+        return []
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
+    return top_positive(scores, n)
 
 
 def top_positive(scores: np.ndarray, n: int) -> list[tuple[int, float]]:

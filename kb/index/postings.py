@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .keyword import K1, B, DocTerms, pd_factorize, top_positive
+from .keyword import K1, B, DocTerms, masked_top, pd_factorize
 
 VOCAB_FILE = "vocab.txt"
 INDPTR_FILE = "indptr.npy"
@@ -216,12 +216,7 @@ class SegmentedKeywordIndex:
         self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Best `n` (row, score) with a positive score, best first; `mask` limits the rows."""
-        scores = self.scores(query_tokens)
-        if scores.size == 0:
-            return []
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        return top_positive(scores, n)
+        return masked_top(self.scores(query_tokens), n, mask)
 
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: share in 0..1 of the query's IDF mass made of tokens some

@@ -201,8 +201,7 @@ class Synonyms:
         Chinese articles, and `refund` would only pull in the English ones. Without a match both
         are `query`."""
         added, matched = _expand(self, query)
-        chinese = bool(CJK_RUN_RE.search(query))
-        useful = [t for t in added if known(t) and (CJK_RUN_RE.search(t) or not chinese)]
+        useful = useful_expansions(added, query, known)
         if not useful:
             return query, query
         keyword = query
@@ -225,6 +224,13 @@ class Synonyms:
             }
             for r in self.rules
         ]
+
+
+def useful_expansions(added, query: str, known: Callable[[str], bool]) -> list[str]:
+    """The terms of `added` worth adding to a normalised `query`: those the articles have words
+    for, and for a query with Chinese in it only those with Chinese (`Synonyms.rewrite`)."""
+    chinese = bool(CJK_RUN_RE.search(query))
+    return [t for t in added if known(t) and (CJK_RUN_RE.search(t) or not chinese)]
 
 
 @functools.lru_cache(maxsize=4096)
