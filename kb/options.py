@@ -148,6 +148,11 @@ class VectorSettings:
     )
     title_vectors: bool = True  # one extra "title + tags" vector per article: short queries read
     # like titles, not like body text (sample help center MRR@10 0.835 -> 0.865, docs/BENCHMARKS.md)
+    # title vectors encoded on the query side: a title is a short question, and matching a question
+    # to a question is the symmetric task for which e5's authors prescribe the `query: ` prefix on
+    # both sides (Wang et al. 2022, the multilingual-e5 model card). Plain e5 dense on BQ dev,
+    # MRR@10 0.2696 -> 0.2817 (docs/BENCHMARKS.md "Titles encoded as queries")
+    query_side_titles: bool = True
 
 
 @dataclass(frozen=True)

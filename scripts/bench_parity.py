@@ -38,31 +38,37 @@ from bench_quality import CachedQueries, Dataset, bq_dataset, evaluate, pairs_da
 
 from kb import build_index, load_searcher, make_encoder
 from kb.embed.cache import EmbeddingCache
-from kb.options import Mode, SearchSettings, TextSettings
+from kb.options import Mode, SearchSettings, TextSettings, VectorSettings
 
 DEFAULT = SearchSettings()
+PASSAGE_TITLES = VectorSettings(query_side_titles=False)
+BEFORE = {"text_settings": TextSettings(char_unigrams=False), "vector_settings": PASSAGE_TITLES}
+UNIGRAMS = {"text_settings": TextSettings(char_unigrams=True), "vector_settings": PASSAGE_TITLES}
 JIEBA_BIGRAMS = {"text_settings": TextSettings(char_unigrams=False)}
-UNIGRAMS = {"text_settings": TextSettings(char_unigrams=True)}
 RRF = {"fusion": "rrf", "rrf_k": 10, "bm25_weight": 0.8, "hub_penalty": 0.0}
 HUB = {"hub_penalty": 0.5}
-# (label, build changes, query-time changes, modes also measured alone): rows 2-3 add one change
-# each to the row above, rows 4-5 change one part of the defaults (convex fusion at the default
-# BM25 share, no hub penalty: docs/BENCHMARKS.md "Issue 17 items 10 and 3")
+# (label, build changes, query-time changes, modes also measured alone): rows 2-4 add one change
+# each to the row above, rows 5-6 change one part of the defaults (convex fusion at the default
+# BM25 share, title vectors on the query side, no hub penalty: docs/BENCHMARKS.md "Issue 17
+# items 10 and 3")
 PRODUCT_ROWS = [
-    ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", JIEBA_BIGRAMS, RRF, "b"),
-    ("+ CJK character unigrams in BM25 (= defaults with RRF)", UNIGRAMS, RRF, ""),
-    (f"+ convex fusion, BM25 share {DEFAULT.bm25_share}: product default", {}, {}, "bd"),
+    ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", BEFORE, RRF, "b"),
+    ("+ CJK character unigrams in BM25", UNIGRAMS, RRF, ""),
+    (f"+ convex fusion, BM25 share {DEFAULT.bm25_share}", UNIGRAMS, {}, "d"),
+    ("+ title vectors encoded as queries: product default", {}, {}, "bd"),
     ("product default without character unigrams", JIEBA_BIGRAMS, {}, ""),
     (f"product default + hub penalty {HUB['hub_penalty']}", {}, HUB, ""),
 ]
 ALONE = {"b": Mode.BM25, "d": Mode.DENSE}
 
 
-def lcqmc_dataset(path: Path, pairs: int, work: Path) -> Dataset:
-    """LCQMC rows {text_a, text_b, label} (匹配 / 1 = same intent), the first `pairs` of them."""
+def json_pairs_dataset(path: Path, pairs: int, work: Path, name: str = "LCQMC test") -> Dataset:
+    """Rows {text_a, text_b, label} (匹配 / 1 = same intent; the CLUE format of LCQMC and BUSTM),
+    the first `pairs` of them, as FAQ retrieval (pairs_dataset)."""
     rows = json.loads(path.read_text(encoding="utf-8"))[: pairs or None]
     triples = [(r["text_a"], r["text_b"], str(r["label"]) in ("匹配", "1")) for r in rows]
-    return pairs_dataset(f"LCQMC test, first {len(rows)} pairs (zh)", "lcqmc", triples, work)
+    prefix = "".join(c for c in name.split()[0].lower() if c.isalnum())
+    return pairs_dataset(f"{name}, first {len(rows)} pairs (zh)", prefix, triples, work)
 
 
 def product_rows(dataset: Dataset, work: Path, cache: Path, encoder) -> tuple[list[str], object]:
@@ -70,7 +76,7 @@ def product_rows(dataset: Dataset, work: Path, cache: Path, encoder) -> tuple[li
     returns the lines and the product default's searcher."""
     lines, default, built = [], None, {}
     for label, build, query, alone in PRODUCT_ROWS:
-        key = repr(build.get("text_settings", TextSettings()))  # one build per text setting
+        key = repr(sorted(build.items()))  # one build per build setting
         if key not in built:
             index = work / f"index-{dataset.name[:4]}-{len(built)}"
             index.mkdir()
@@ -131,6 +137,8 @@ def main() -> None:
     parser.add_argument("--bq-pairs", type=int, default=0, help="its first N pairs (0: all)")
     parser.add_argument("--lcqmc", type=Path, help="path to an LCQMC split as a JSON list")
     parser.add_argument("--lcqmc-pairs", type=int, default=3000, help="its first N pairs")
+    parser.add_argument("--bustm", type=Path, help="path to FewCLUE BUSTM test as a JSON list")
+    parser.add_argument("--bustm-pairs", type=int, default=0, help="its first N pairs (0: all)")
     parser.add_argument("--cache", type=Path, required=True, help="embedding caches (kept)")
     parser.add_argument(
         "--explore", nargs="?", const="also", help="also a fusion grid (tuning); =only: just it"
@@ -148,7 +156,9 @@ def main() -> None:
         if args.bq:
             datasets.append(bq_dataset(args.bq, work, args.bq_pairs))
         if args.lcqmc:
-            datasets.append(lcqmc_dataset(args.lcqmc, args.lcqmc_pairs, work))
+            datasets.append(json_pairs_dataset(args.lcqmc, args.lcqmc_pairs, work))
+        if args.bustm:
+            datasets.append(json_pairs_dataset(args.bustm, args.bustm_pairs, work, "BUSTM test"))
         for dataset in datasets:
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from ..embed import EmbeddingCache, Encoder, TokenCache, direction_keys, text_key
+from ..embed import QUERY_MARK, EmbeddingCache, Encoder, TokenCache, direction_keys, text_key
 from ..errors import KBError
 from ..index import ArticleCatalog, IndexStore, Manifest
 from ..ingest import chunk_article
@@ -54,8 +54,8 @@ def _article_texts(
     for chunk in chunk_article(article, sections, chunking):
         embedded.add(chunk.embed_text)
         keyword.add(keyword_text(article, sections[chunk.section_index], chunk, chunking))
-    if manifest.title_vectors:
-        embedded.add(title_text(article))
+    if manifest.title_vectors:  # compact_caches hashes these as passages: mark query-side ones
+        embedded.add((QUERY_MARK if manifest.query_side_titles else "") + title_text(article))
 
 
 def kept_texts(store: IndexStore) -> tuple[set[str], set[str]]:
@@ -65,15 +65,16 @@ def kept_texts(store: IndexStore) -> tuple[set[str], set[str]]:
     then not protected."""
     embedded: set[str] = set()
     keyword: set[str] = set()
-    seen: set[tuple[str, str, bool]] = set()
+    seen: set[tuple[str, str, tuple[bool, bool]]] = set()
     for version in store.versions():
         try:
             manifest = store.manifest(version)
             catalog = store.catalog(version)
             setting = repr(sorted(manifest.chunking.items()))
+            titles = (manifest.title_vectors, manifest.query_side_titles)
             for row, content in enumerate(catalog.table.column("content_hash").to_pylist()):
-                if (content, setting, manifest.title_vectors) not in seen:
-                    seen.add((content, setting, manifest.title_vectors))
+                if (content, setting, titles) not in seen:
+                    seen.add((content, setting, titles))
                     _article_texts(catalog, row, manifest, embedded, keyword)
         except (KBError, OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("cache compaction cannot read version %s (%s); skipping it", version, exc)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embed import EmbeddingCache, Encoder, TokenCache, project_out, text_key
+from ..embed import EmbeddingCache, Encoder, TokenCache, project_out, side_key
 from ..faults import fault_point
 from ..index.segment import Segment
 from ..ingest import chunk_article, split_sections
@@ -55,23 +55,33 @@ def _tqdm_progress(total: int) -> Progress | None:
 
 
 def embed_texts(
-    texts: list[str], encoder: Encoder, cache: EmbeddingCache, progress: Progress | None = None
+    texts: list[str],
+    encoder: Encoder,
+    cache: EmbeddingCache,
+    progress: Progress | None = None,
+    queries: int = 0,
 ) -> tuple[np.ndarray, int]:
-    """Passage vectors for `texts`, encoding only cache misses; returns (vectors, number encoded).
+    """Vectors for `texts`, encoding only cache misses; returns (vectors, number encoded).
 
-    Vectors: (len(texts), dim) float32, row i for text i, as the encoder gave them. Misses are
-    encoded once per distinct text, ENCODE_BATCH at a time, reporting (done, total, "encode") to
-    `progress` (a tqdm bar on a terminal when None); the cache is flushed at least every
-    FLUSH_SECONDS and at the end, so a crash keeps what was encoded."""
-    keys = [text_key(encoder.id, text) for text in texts]
-    missing = sorted(
-        {k: text for k, text in zip(keys, texts, strict=True) if cache.get(k) is None}.items()
-    )
+    Vectors: (len(texts), dim) float32, row i for text i, as the encoder gave them: the last
+    `queries` texts on the query side (`encode_queries`; cache keys `side_key`), the others as
+    passages. Misses are encoded once per distinct text and side, ENCODE_BATCH at a time,
+    reporting (done, total, "encode") to `progress` (a tqdm bar on a terminal when None); the
+    cache is flushed at least every FLUSH_SECONDS and at the end, so a crash keeps what was
+    encoded."""
+    first_query = len(texts) - queries
+    keys = [side_key(encoder.id, text, i >= first_query) for i, text in enumerate(texts)]
+    wanted = {
+        k: (i >= first_query, text)
+        for i, (k, text) in enumerate(zip(keys, texts, strict=True))
+        if cache.get(k) is None
+    }
+    missing = sorted(wanted.items(), key=lambda item: (item[1][0], item[0]))  # passages first
     report = progress or _tqdm_progress(len(missing))
     flushed = time.monotonic()
     for start in range(0, len(missing), ENCODE_BATCH):
         batch = missing[start : start + ENCODE_BATCH]
-        vectors = encoder.encode_passages([text for _, text in batch])
+        vectors = _encode_batch(encoder, [item for _, item in batch])
         for (key, _), vector in zip(batch, vectors, strict=True):
             cache.put(key, vector)
         if report:
@@ -83,6 +93,18 @@ def embed_texts(
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32), 0
     return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
+
+
+def _encode_batch(encoder: Encoder, items: list[tuple[bool, str]]) -> np.ndarray:
+    """(len(items), dim) vectors of (query side?, text) items, in order, one encoder call per
+    side present."""
+    out = np.zeros((len(items), encoder.dim), dtype=np.float32)
+    for query in (False, True):
+        rows = [i for i, (side, _) in enumerate(items) if side is query]
+        if rows:
+            encode = encoder.encode_queries if query else encoder.encode_passages
+            out[rows] = encode([items[i][1] for i in rows])
+    return out
 
 
 def title_text(article: Article) -> str:
@@ -148,7 +170,8 @@ def _fresh_batch(articles, encoder, cache_dir, settings, rest) -> tuple[Segment,
     titles = [title_text(a) for a in articles] if settings.vectors.title_vectors else []
     texts = [c.embed_text for c in flat_chunks] + titles
     fault_point("before-encode")
-    vectors, encoded = embed_texts(texts, encoder, cache, progress)
+    queries = len(titles) if settings.vectors.query_side_titles else 0
+    vectors, encoded = embed_texts(texts, encoder, cache, progress, queries)
     vectors = project_out(vectors, direction)
     title_vectors = (
         vectors[len(flat_chunks) :]

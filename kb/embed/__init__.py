@@ -2,11 +2,12 @@
 content hash, and the language-direction projection. Owns every model call.
 Imports: kb.config, kb.errors, kb.atomic, kb.faults, kb.text (never ingest, index, or later)."""
 
-from .cache import EmbeddingCache, TokenCache, text_key
+from .cache import QUERY_MARK, EmbeddingCache, TokenCache, side_key, text_key
 from .encoders import Encoder, HashingEncoder, make_encoder
 from .language import direction_keys, language_direction, project_out
 
 __all__ = [
+    "QUERY_MARK",
     "EmbeddingCache",
     "Encoder",
     "HashingEncoder",
@@ -15,5 +16,6 @@ __all__ = [
     "language_direction",
     "make_encoder",
     "project_out",
+    "side_key",
     "text_key",
 ]

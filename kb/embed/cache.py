@@ -37,6 +37,16 @@ def text_key(encoder_id: str, text: str) -> str:
     return hashlib.sha256(f"{encoder_id}\x00{text}".encode()).hexdigest()[:32]
 
 
+QUERY_MARK = "\x00query\x00"
+
+
+def side_key(encoder_id: str, text: str, query: bool) -> str:
+    """Cache key of `text` encoded on the query side (`query` True: `encode_queries`, the e5
+    `query: ` prefix) or the passage side (False: `text_key`). Query-side keys hash QUERY_MARK
+    before the text, so one text encoded both ways keeps two entries."""
+    return text_key(encoder_id, (QUERY_MARK if query else "") + text)
+
+
 def _replace(final: Path, write: Callable[[BinaryIO], object]) -> None:
     """`replace_file` through the temporary `.<stem>.tmp<suffix>`, the name a later write looks
     for to remove what a killed build left behind."""

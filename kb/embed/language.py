@@ -14,9 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from .cache import EmbeddingCache, text_key
-
-QUERY_MARK = "\x00query\x00"
+from .cache import EmbeddingCache, side_key
 
 
 def parallel_sentences() -> list[tuple[str, str]]:
@@ -31,27 +29,21 @@ def parallel_sentences() -> list[tuple[str, str]]:
     return pairs
 
 
-def _key(encoder_id: str, text: str, query: bool) -> str:
-    """Cache key of a parallel sentence; query-side keys carry QUERY_MARK so they never collide
-    with a passage of the same text."""
-    return text_key(encoder_id, (QUERY_MARK if query else "") + text)
-
-
 def direction_keys(encoder_id: str) -> set[str]:
     """The embedding-cache keys `language_direction` reads under `encoder_id`: every parallel
     sentence, English and Chinese, query and passage side (what cache compaction must keep)."""
     texts = [text for pair in parallel_sentences() for text in pair]
-    return {_key(encoder_id, text, query) for text in texts for query in (False, True)}
+    return {side_key(encoder_id, text, query) for text in texts for query in (False, True)}
 
 
 def _encode_cached(encoder, cache: EmbeddingCache, texts: list[str], query: bool) -> np.ndarray:
-    """(len(texts), dim) vectors through `cache` (keys by `_key`)."""
-    keys = [_key(encoder.id, t, query) for t in texts]
+    """(len(texts), dim) vectors through `cache` (keys by `side_key`)."""
+    keys = [side_key(encoder.id, t, query) for t in texts]
     missing = [t for t, k in zip(texts, keys, strict=True) if cache.get(k) is None]
     if missing:
         encode = encoder.encode_queries if query else encoder.encode_passages
         for text, vector in zip(missing, encode(missing), strict=True):
-            cache.put(_key(encoder.id, text, query), vector)
+            cache.put(side_key(encoder.id, text, query), vector)
         cache.flush()
     return np.stack([cache.get(k) for k in keys])
 

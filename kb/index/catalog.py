@@ -8,6 +8,7 @@ file cache, and a query only touches the few rows it shows.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,6 +58,17 @@ def int_column(table: pa.Table, name: str) -> np.ndarray:
     return column.to_numpy()
 
 
+VIEW_CACHE = 4096  # articles (and sections) kept per catalog: a few MB; the query path's re-reads
+
+
+def _remember(cache: dict, adding: int) -> None:
+    """Make room for `adding` entries in a bounded `cache` (emptied when it would pass
+    VIEW_CACHE: cheaper than LRU bookkeeping on every query, and safe for concurrent readers,
+    who keep the entries they already took)."""
+    if len(cache) + adding > VIEW_CACHE:
+        cache.clear()
+
+
 class ArticleCatalog(Mapping[str, ArticleView]):
     """slug -> ArticleView over the article and section tables; views are built on demand.
 
@@ -71,6 +83,10 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         self._section_count = int_column(articles, "section_count")
         self._codes: dict[str, tuple[list[str], np.ndarray]] = {}
         self._lock = threading.Lock()
+        # the query path reads the same few articles over and over; the tables never change
+        self._views: dict[int, ArticleView] = {}
+        self._sections_cache: dict[tuple[int, int], Section] = {}
+        self.headings = functools.lru_cache(maxsize=VIEW_CACHE)(self._headings)
 
     def row_of(self, slug: str) -> int | None:
         """Row of `slug` (0-based, build order), or None, also for a non-string. A vectorised scan:
@@ -81,28 +97,41 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         return None if row < 0 else row
 
     def sections_at(self, rows: Sequence[int], indexes: Sequence[int]) -> list[Section]:
-        """Section `indexes[i]` of the article at `rows[i]`, in one read (the query path's need:
-        a dozen sections per query; one slice per section costs more than the whole search)."""
-        positions = self._section_start[np.asarray(rows, dtype=np.int64)] + np.asarray(
-            indexes, dtype=np.int64
-        )
-        return [
-            self._section(s)
-            for s in self.sections.take(pa.array(positions, pa.int64())).to_pylist()
-        ]
+        """Section `indexes[i]` of the article at `rows[i]`, in one read of those not read
+        before (the query path's need: a dozen sections per query; one slice per section costs
+        more than the whole search). Up to VIEW_CACHE sections are kept."""
+        keys = [(int(r), int(i)) for r, i in zip(rows, indexes, strict=True)]
+        found = {k: self._sections_cache.get(k) for k in keys}
+        missing = [k for k, section in found.items() if section is None]
+        if missing:
+            positions = self._section_start[np.array([r for r, _ in missing], dtype=np.int64)]
+            positions = positions + np.array([i for _, i in missing], dtype=np.int64)
+            data = self.sections.take(pa.array(positions, pa.int64())).to_pylist()
+            _remember(self._sections_cache, len(missing))
+            for key, row in zip(missing, data, strict=True):
+                found[key] = self._sections_cache[key] = self._section(row)
+        return [found[k] for k in keys]
 
-    def headings(self, row: int) -> list[tuple[int, str]]:
+    def _headings(self, row: int) -> list[tuple[int, str]]:
         """(level, heading) of each section of the article at `row`, in order: two columns of
-        its slice, for choosing a section without building the sections (kb/retrieval/sections.py)."""
+        its slice, for choosing a section without building the sections (kb/retrieval/sections.py).
+        Called as `self.headings`, which keeps the last VIEW_CACHE articles' headings."""
         start, count = int(self._section_start[row]), int(self._section_count[row])
         part = self.sections.slice(start, count)
         levels, headings = part.column("level").to_pylist(), part.column("heading").to_pylist()
         return list(zip(levels, headings, strict=True))
 
     def views(self, rows: Sequence[int]) -> list[ArticleView]:
-        """The articles at `rows`, in that order, without their sections, in one read."""
-        data = self.table.take(pa.array(np.asarray(rows, dtype=np.int64), pa.int64()))
-        return [self._article(d, ()) for d in data.to_pylist()]
+        """The articles at `rows`, in that order, without their sections, in one read of those
+        not read before (up to VIEW_CACHE are kept: ArticleView is immutable)."""
+        found = {int(r): self._views.get(int(r)) for r in rows}
+        missing = [r for r, view in found.items() if view is None]
+        if missing:
+            data = self.table.take(pa.array(np.array(missing, dtype=np.int64), pa.int64()))
+            _remember(self._views, len(missing))
+            for row, d in zip(missing, data.to_pylist(), strict=True):
+                found[row] = self._views[row] = self._article(d, ())
+        return [found[int(r)] for r in rows]
 
     def view(self, row: int) -> ArticleView:
         """The article at `row` with its sections."""

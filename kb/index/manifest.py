@@ -86,6 +86,12 @@ class Manifest:
         """Whether each article with chunks has one title vector after the chunk vectors."""
         return bool(self.vectors.get("title_vectors"))
 
+    @property
+    def query_side_titles(self) -> bool:
+        """Whether title vectors were encoded on the query side (VectorSettings); False for a
+        version built before the setting existed (their titles are passages)."""
+        return bool(self.vectors.get("query_side_titles", False))
+
     def build_settings(self) -> dict:
         """Everything that, when changed, makes the previous version's vectors or tokens unusable."""
         return {name: getattr(self, name) for name in BUILD_SETTINGS}

@@ -143,7 +143,7 @@ class FaissVectorIndex:
         k = min(k, self.count)
         with _one_faiss_thread():
             scores, ids = self._index.search(query, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return [(i, s) for i, s in zip(ids[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), dim) float32: the stored vectors at `rows` (exact: both index kinds keep the
@@ -291,9 +291,13 @@ class SegmentedVectorIndex:
                 local_mask = np.zeros(len(rows), dtype=bool)
                 local_mask[live] = np.asarray(mask, dtype=bool)[rows[live]]
                 extra = 0
-            for local, score in segment.search(query, k + extra, local_mask):
-                if rows[local] >= 0:
-                    found.append((int(rows[local]), score))
+            hits = segment.search(query, k + extra, local_mask)
+            locals_ = rows[np.fromiter((local for local, _ in hits), np.int64, len(hits))]
+            found += [
+                (row, score)
+                for row, (_, score) in zip(locals_.tolist(), hits, strict=True)
+                if row >= 0
+            ]
         found.sort(key=lambda pair: (-pair[1], pair[0]))
         return found[:k]
 

@@ -34,14 +34,19 @@ class HybridRetriever:
             query, [h.row for h in keyword_hits], self.settings.coverage
         )
         dense_hits = self.dense.search(query, top_k, mask)
-        return self.fuse(keyword_hits, dense_hits, coverage)[:top_k]
+        return self.fuse(keyword_hits, dense_hits, coverage, limit=top_k)
 
     def fuse(
-        self, keyword_hits: list[Hit], dense_hits: list[Hit], coverage: dict[int, float] | None
+        self,
+        keyword_hits: list[Hit],
+        dense_hits: list[Hit],
+        coverage: dict[int, float] | None,
+        limit: int | None = None,
     ) -> list[Hit]:
         """The two hit lists (each best first) fused by `settings.fusion`, BM25 contributions
         scaled by `coverage` (chunk row -> weight in 0..1, None: unscaled); every chunk of either
-        list, best fused score first, with its BM25 and cosine scores where that side found it."""
+        list (the first `limit` when given), best fused score first, with its BM25 and cosine
+        scores where that side found it."""
         lists = [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]]
         settings = self.settings
         if settings.fusion is Fusion.CONVEX:
@@ -56,4 +61,4 @@ class HybridRetriever:
             )
         bm25 = {h.row: h.score for h in keyword_hits}
         dense = {h.row: h.score for h in dense_hits}
-        return [Hit(r, s, bm25.get(r), dense.get(r)) for r, s in fused]
+        return [Hit(r, s, bm25.get(r), dense.get(r)) for r, s in fused[:limit]]

@@ -15,6 +15,7 @@ boilerplate notice and outrank it on both BM25 and cosine.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -30,6 +31,7 @@ from .hits import Hit
 from .typos import TypoCorrector
 
 TOGETHER_ROWS = 256  # chunks of a corrected term searched for the query's other words
+REWRITE_CACHE = 4096  # rewritten queries kept per partition (a few hundred KB at most)
 NON_WORD_RE = re.compile(r"[\W_]+")
 # question words that do not change which article a title-like query means, at either end
 FILLER_RE = re.compile(
@@ -79,6 +81,9 @@ class QueryKinds:
         self._lexicon: PinyinLexicon | None = None
         self._titles: dict[str, list[int]] | None = None
         self._lock = threading.Lock()
+        # one search asks for the same rewrite up to three times (retrieval, highlights, "good
+        # match"); lru_cache is thread-safe and bounded
+        self.rewrite = functools.lru_cache(maxsize=REWRITE_CACHE)(self._rewrite)
         self.typos = None
         if typos and known is not None:
             extra = {w for w in extra_words if w.isascii() and w.isalpha()}
@@ -111,9 +116,10 @@ class QueryKinds:
                 self._lexicon = PinyinLexicon.from_texts(texts)
             return self._lexicon
 
-    def rewrite(self, prepared: str) -> str:
+    def _rewrite(self, prepared: str) -> str:
         """`prepared` (normalised) with pinyin runs as Chinese terms, then mistyped words
-        corrected; unchanged when neither applies or both options are off."""
+        corrected; unchanged when neither applies or both options are off. Called as
+        `self.rewrite`, its memoised form (`self.rewrite.cache_clear()` forgets)."""
         if self.pinyin and LATIN_RUN_RE.search(prepared):
             prepared = self.lexicon().rewrite(prepared)
         return self.typos.correct(prepared) if self.typos is not None else prepared

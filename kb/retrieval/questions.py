@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import pyarrow.compute as pc
 
 from ..index import LoadedIndex
-from ..ingest.chunking import is_question_chunk
+from ..ingest.chunking import QUESTION_MARK, is_question_chunk
 from ..text import normalise
 from .hits import Hit
 
@@ -38,18 +39,33 @@ def overlap(query: str, question: str) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def question_rows(index: LoadedIndex) -> np.ndarray:
+    """(chunk_count,) bool: which chunk rows are alternative questions (`is_question_chunk`),
+    in one vectorised pass over the chunk ids (a searcher computes it once)."""
+    ids = index.chunks.column("chunk_id")
+    return np.asarray(pc.starts_with(ids, QUESTION_MARK).to_numpy(zero_copy_only=False), bool)
+
+
 def keep_questions(
-    index: LoadedIndex, query: str, hits: Sequence[Hit], min_overlap: float
+    index: LoadedIndex,
+    query: str,
+    hits: Sequence[Hit],
+    min_overlap: float,
+    questions: np.ndarray | None = None,
 ) -> list[Hit]:
     """`hits` without the alternative-question chunks (`is_question_chunk`) whose
     question shares less than `min_overlap` (0..1) of its bigrams with `query`; the others keep
-    their order and scores. `min_overlap` 0 keeps every hit. Reads the ids of the hits' rows
-    (and the texts of the question rows) from the memory-mapped chunk table."""
+    their order and scores. `min_overlap` 0 keeps every hit. `questions`: `question_rows(index)`
+    when the caller keeps it, else the ids of the hits' rows are read from the memory-mapped
+    chunk table; the texts of the question rows are read from it."""
     if min_overlap <= 0 or not hits:
         return list(hits)
     rows = np.array([h.row for h in hits], dtype=np.int64)
-    ids = index.chunks.column("chunk_id").take(rows).to_pylist()
-    asked = [i for i, chunk_id in enumerate(ids) if is_question_chunk(chunk_id)]
+    if questions is not None:
+        asked = np.flatnonzero(questions[rows]).tolist()
+    else:
+        ids = index.chunks.column("chunk_id").take(rows).to_pylist()
+        asked = [i for i, chunk_id in enumerate(ids) if is_question_chunk(chunk_id)]
     if not asked:
         return list(hits)
     texts = index.chunks.column("text").take(rows[asked]).to_pylist()

@@ -25,7 +25,7 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
-from .questions import keep_questions
+from .questions import keep_questions, question_rows
 from .related import related, vector_articles
 from .sections import answering_index
 from .snippets import make_snippet
@@ -80,6 +80,7 @@ class Searcher:
         self.dense = DenseRetriever(index, encoder, settings.hub_penalty)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
+        self._questions: np.ndarray | None = None  # chunk row -> alternative question? (lazy)
         self.synonyms = Synonyms.from_manifest(index.manifest.synonyms)
         self.kinds = QueryKinds(
             index,
@@ -167,9 +168,13 @@ class Searcher:
             rows = [h.row for h in keyword_hits]
             coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
             dense_hits = self.dense.search(dense_query, count, mask)
-            hits = self.hybrid.fuse(keyword_hits, dense_hits, coverage)[:count]
+            hits = self.hybrid.fuse(keyword_hits, dense_hits, coverage, limit=count)
         # alternative questions count only for queries worded like them (kb/retrieval/questions.py)
-        hits = keep_questions(self.index, searched, hits, self.settings.question_overlap)
+        if self._questions is None:
+            self._questions = question_rows(self.index)
+        hits = keep_questions(
+            self.index, searched, hits, self.settings.question_overlap, self._questions
+        )
         hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
         return self.answers(hits, query, top_k)
 

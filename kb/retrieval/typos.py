@@ -116,8 +116,11 @@ def content_words(query: str) -> list[str]:
     return [w for run in runs for w in _cut(run) if len(w) > 1 and w not in STOPWORDS]
 
 
+@functools.lru_cache(maxsize=65536)
 def reading(window: str) -> str:
-    """Toneless pinyin of `window`, joined (体现 -> tixian); pypinyin's reading in context."""
+    """Toneless pinyin of `window`, joined (体现 -> tixian); pypinyin's reading in context.
+    Memoised: the same windows recur in every query (pypinyin was a third of the typo step's
+    time per query; docs/BENCHMARKS.md "Query latency after issue 17")."""
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(window))

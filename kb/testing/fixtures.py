@@ -92,16 +92,18 @@ def write_articles(root: Path, files: dict[str, str]) -> Path:
 
 
 class CountingEncoder:
-    """Wraps an encoder (default `HashingEncoder(64)`) and records every passage it is asked to
-    encode; same `id` and `dim` as the inner encoder."""
+    """Wraps an encoder (default `HashingEncoder(64)`) and records every passage and query text it
+    is asked to encode (`passages`, `queries`); same `id` and `dim` as the inner encoder."""
 
     def __init__(self, inner=None):
         self.inner = inner or HashingEncoder(64)
         self.id, self.dim = self.inner.id, self.inner.dim
         self.passages: list[str] = []
+        self.queries: list[str] = []
 
     def encode_queries(self, texts):
-        """The inner encoder's query vectors; not recorded."""
+        """Appends `texts` to `queries`, then returns the inner encoder's query vectors."""
+        self.queries.extend(texts)
         return self.inner.encode_queries(texts)
 
     def encode_passages(self, texts):

@@ -15,7 +15,7 @@ from kb import build_index
 from kb.build import compact as compact_module
 from kb.build import fresh as fresh_module
 from kb.build.compact import COMPACT_FACTOR, kept_texts
-from kb.embed import EmbeddingCache, TokenCache, direction_keys, text_key
+from kb.embed import QUERY_MARK, EmbeddingCache, TokenCache, direction_keys, text_key
 from kb.embed.language import parallel_sentences
 from kb.index import open_store, versions
 from kb.options import TextSettings, settings_dict
@@ -73,7 +73,7 @@ def test_forty_edits_keep_the_cache_bounded_and_lose_nothing_needed(folder, tmp_
     for version in versions.versions(index):  # any kept version can be rebuilt from the cache
         fresh = CountingEncoder()
         build_index(snapshots[version], index, encoder=fresh, force=True)
-        assert fresh.passages == [], version
+        assert fresh.passages == [] and fresh.queries == [], version
 
 
 def test_the_texts_compaction_keeps_are_the_texts_the_build_encoded(folder, monkeypatch):
@@ -88,7 +88,9 @@ def test_the_texts_compaction_keeps_are_the_texts_the_build_encoded(folder, monk
     build_index(articles, index, encoder=encoder)
     sentences = {text for pair in parallel_sentences() for text in pair}
     embedded, keyword = kept_texts(open_store(index))
-    assert embedded == set(encoder.passages) - sentences
+    encoded = set(encoder.passages) | {QUERY_MARK + text for text in encoder.queries}
+    assert {QUERY_MARK + t for t in encoder.queries} - {QUERY_MARK + s for s in sentences}  # titles
+    assert embedded == encoded - sentences - {QUERY_MARK + s for s in sentences}
     tokens = TokenCache(index / "cache", settings_dict(TextSettings()))
     assert {tokens.key(text) for text in keyword} == set(tokens._items)
 

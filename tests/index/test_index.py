@@ -207,7 +207,11 @@ def test_lock_is_exclusive_across_threads(tmp_path):
 
 def test_vector_settings_are_recorded_and_change_triggers_a_build(built):
     articles, index_dir, encoder = built
-    assert live_manifest(index_dir).vectors == {"language_neutral": True, "title_vectors": True}
+    assert live_manifest(index_dir).vectors == {
+        "language_neutral": True,
+        "title_vectors": True,
+        "query_side_titles": True,
+    }
     report = build_index(
         articles, index_dir, encoder=encoder, vector_settings=VectorSettings(title_vectors=False)
     )

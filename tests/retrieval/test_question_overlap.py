@@ -87,3 +87,23 @@ def test_the_attached_wording_still_finds_its_article(index):
 def test_question_overlap_out_of_range_is_refused(value):
     with pytest.raises(ConfigError, match="question_overlap"):
         SearchSettings(question_overlap=value)
+
+
+def test_the_searchers_question_rows_match_the_chunk_ids(tmp_path):
+    """question_rows (the searcher's precomputed mask) marks exactly the chunks whose ids
+    is_question_chunk marks, and keep_questions gives the same hits with it as without."""
+    from kb.embed import HashingEncoder
+    from kb.retrieval.questions import question_rows
+
+    articles = write_articles(tmp_path / "a", {"reset.md": RESET, "fees.md": FEES})
+    encoder = HashingEncoder(64)
+    build_index(articles, tmp_path / "index", encoder=encoder)
+    index = load_searcher(tmp_path / "index", encoder=encoder).index
+    ids = index.chunks.column("chunk_id").to_pylist()
+    mask = question_rows(index)
+    assert mask.tolist() == [is_question_chunk(i) for i in ids] and mask.any()
+    hits = [Hit(row, 1.0 - row / 10) for row in range(len(ids))]
+    for query in ("账号被锁住了怎么办", "提现手续费", "locked out"):
+        assert keep_questions(index, query, hits, 0.3, mask) == keep_questions(
+            index, query, hits, 0.3
+        )
