@@ -21,6 +21,8 @@ from psycopg import sql
 from ...errors import ConfigError
 from ..vectors import EXACT_SUBSET
 
+DF_CACHE = 1_000_000  # terms whose document frequency a keyword index keeps (~100 MB at most)
+
 
 class Connections:
     """One autocommit connection per thread to the first of `urls` that answers; a failed
@@ -98,6 +100,7 @@ class PgKeywordIndex:
     def __init__(self, db: Connections, schema: str, part: str, count: int):
         self.db, self.count = db, count
         self.table = table_ref(schema, part, "postings")
+        self._df_cache: dict[str, int] = {}  # term -> document frequency (0: absent)
 
     def top(
         self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
@@ -125,8 +128,21 @@ class PgKeywordIndex:
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
 
     def _df(self, terms: list[str]) -> dict[str, int]:
-        statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term = ANY(%s) GROUP BY term")
-        return dict(self.db.query(statement.format(self.table), [terms]))
+        """Document frequency of each of `terms` the partition has (absent: 0). A version never
+        changes, so each term is asked of the database once and kept (at most DF_CACHE terms);
+        without this a search made ~6 round trips for the same counts (synonym and coverage
+        checks), about a third of its time on the sample help center (docs/BENCHMARKS.md)."""
+        wanted = [t for t in dict.fromkeys(terms) if t]
+        known = {t: self._df_cache[t] for t in wanted if t in self._df_cache}
+        missing = [t for t in wanted if t not in known]
+        if missing:
+            statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term = ANY(%s) GROUP BY term")
+            found = dict(self.db.query(statement.format(self.table), [missing]))
+            known.update({t: int(found.get(t, 0)) for t in missing})
+            if len(self._df_cache) + len(missing) > DF_CACHE:
+                self._df_cache = {}  # a new dict: threads reading the old one are unaffected
+            self._df_cache.update({t: known[t] for t in missing})
+        return {t: n for t, n in known.items() if n}
 
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: the share in 0..1 of the query's IDF mass (each distinct

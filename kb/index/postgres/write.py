@@ -29,7 +29,29 @@ def vector_index_setting(count: int) -> dict:
     threshold (kb/index/vectors.py), else HNSW with `HNSW`."""
     if count <= APPROXIMATE_ABOVE:
         return {"kind": "exact"}
-    return {"kind": "hnsw", **HNSW}
+    return {"kind": "hnsw", **HNSW, "vectors": int(count)}
+
+
+# Bytes an HNSW element takes while pgvector builds the graph in memory: the vector (4 bytes a
+# dimension + 8) plus its neighbour lists (2m at level 0, ~m above, ~10 bytes each in memory),
+# rounded up. pgvector builds "significantly faster when the graph fits into
+# maintenance_work_mem" (its README); past that it writes the graph out page by page.
+BUILD_MEMORY_CAP = 4 << 30  # bytes: a build never asks the server for more than this
+
+
+def build_memory(settings: dict[str, dict], dim: int) -> sql.Composed | None:
+    """`SET LOCAL maintenance_work_mem` large enough for the largest HNSW graph of `settings`
+    (part -> vector_index_setting), between the server's 64 MB default and BUILD_MEMORY_CAP;
+    None when no partition gets HNSW (nothing to size)."""
+    sizes = [
+        s["vectors"] * (4 * dim + 8 + 3 * s["m"] * 10)
+        for s in settings.values()
+        if s.get("kind") == "hnsw"
+    ]
+    if not sizes:
+        return None
+    kilobytes = min(max(max(sizes) * 5 // 4, 64 << 20), BUILD_MEMORY_CAP) // 1024
+    return sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(f"{kilobytes}kB"))
 
 
 def _copy(cur, schema: str, table: str, columns: list[str], rows, types=None) -> None:
