@@ -153,6 +153,37 @@ def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public)
             strict=True,
         ),
     )
+    _write_terms(cur, schema, part, tokens, scores, chunk_public)
+
+
+def _write_terms(cur, schema: str, part: str, tokens, scores: dict, chunk_public) -> None:
+    """One row a term of the postings above: df, its chunk rows ('<i4' bytes) and
+    impacts ('<f4' bytes), public when all its chunks are (row-level security)."""
+    indptr, rows = scores["indptr"], scores["indices"].astype("<i4")
+    impacts = scores["data"].astype("<f4")
+
+    def term_rows():
+        for tid, token in enumerate(tokens):
+            start, end = int(indptr[tid]), int(indptr[tid + 1])
+            if token is None or end == start:
+                continue
+            chunks = rows[start:end]
+            yield (
+                token,
+                end - start,
+                chunks.tobytes(),
+                impacts[start:end].tobytes(),
+                bool(chunk_public[chunks].all()),
+            )
+
+    _copy(
+        cur,
+        schema,
+        f"{part}_terms",
+        ["term", "df", "chunks", "impacts", "public"],
+        term_rows(),
+        types=["text", "int4", "bytea", "bytea", "bool"],
+    )
 
 
 def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public) -> dict:
