@@ -194,6 +194,11 @@ def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: d
             f"{name}: " + ", ".join(f"{k} {v:.1f}" for k, v in built[name]["split"].items())
             for name in ("files", "postgres")
         ),
+        "",
+        "Index calls of one search, p50 ms (BM25 top-N / coverage of its hits / vector top-N): "
+        + "; ".join(
+            f"{name}: " + " / ".join(f"{v:.2f}" for v in parts[name].values()) for name in parts
+        ),
     ]
     return "\n".join(lines)
 
