@@ -20,6 +20,9 @@ from psycopg import sql
 
 from ...errors import ConfigError
 from ..vectors import EXACT_SUBSET
+from .terms import TermLists, top_n
+
+DF_CACHE = 1_000_000  # terms whose document frequency a keyword index keeps (~100 MB at most)
 
 
 class Connections:
@@ -61,15 +64,16 @@ class Connections:
             return conn
         raise psycopg.OperationalError("no index database answers: " + "; ".join(errors))
 
-    def query(self, statement, params=()) -> list[tuple]:
-        """Rows of `statement`; on a broken connection, reconnect (next server) and retry once.
+    def query(self, statement, params=(), binary: bool = False) -> list[tuple]:
+        """Rows of `statement` (`binary`: values in PostgreSQL's binary format, bytea as bytes
+        without hex decoding); on a broken connection, reconnect (next server) and retry once.
         Raises psycopg.Error when no server answers."""
         for attempt in (0, 1):
             conn = getattr(self._local, "conn", None)
             if conn is None or conn.closed:
                 conn = self._local.conn = self._open()
             try:
-                return conn.execute(statement, params).fetchall()
+                return conn.execute(statement, params, binary=binary).fetchall()
             except psycopg.OperationalError:
                 conn.close()
                 self._local.conn = None
@@ -93,11 +97,23 @@ def table_ref(schema: str, part: str, name: str) -> sql.Composed:
 
 
 class PgKeywordIndex:
-    """BM25 over `count` chunk rows of one partition, from its `postings` table."""
+    """BM25 over `count` chunk rows of one partition: from its `terms` table (kb/index/postgres/
+    terms.py), or, in a version written before that table existed, its `postings` table."""
 
     def __init__(self, db: Connections, schema: str, part: str, count: int):
         self.db, self.count = db, count
         self.table = table_ref(schema, part, "postings")
+        self.terms = TermLists(db, table_ref(schema, part, "terms"))
+        self._terms_name = f'"{schema}"."{part}_terms"'
+        self._has_terms: bool | None = None  # asked of the database on first use
+        self._df_cache: dict[str, int] = {}  # term -> document frequency (0: absent)
+
+    def _lists(self) -> bool:
+        """Whether this version has the `terms` table (one query, then remembered)."""
+        if self._has_terms is None:
+            found = self.db.query("SELECT to_regclass(%s) IS NOT NULL", [self._terms_name])
+            self._has_terms = bool(found[0][0])
+        return self._has_terms
 
     def top(
         self, query_tokens: list[str], n: int, mask: np.ndarray | None = None
@@ -107,6 +123,8 @@ class PgKeywordIndex:
         terms = [t for t in query_tokens if t]
         if not terms or self.count == 0 or n <= 0:
             return []
+        if self._lists():
+            return top_n(self.terms.get(terms), terms, self.count, n, mask)
         where = sql.SQL("")
         params: list = [terms]
         if mask is not None:
@@ -125,8 +143,27 @@ class PgKeywordIndex:
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
 
     def _df(self, terms: list[str]) -> dict[str, int]:
-        statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term = ANY(%s) GROUP BY term")
-        return dict(self.db.query(statement.format(self.table), [terms]))
+        """Document frequency of each of `terms` the partition has (absent: 0). A version never
+        changes, so each term is asked of the database once and kept (at most DF_CACHE terms);
+        without this a search made ~6 round trips for the same counts (synonym and coverage
+        checks), about a third of its time on the sample help center (docs/BENCHMARKS.md)."""
+        wanted = [t for t in dict.fromkeys(terms) if t]
+        known = {t: self._df_cache[t] for t in wanted if t in self._df_cache}
+        missing = [t for t in wanted if t not in known]
+        if missing:
+            statement = (
+                sql.SQL("SELECT term, df FROM {} WHERE term = ANY(%s)").format(self.terms.table)
+                if self._lists()
+                else sql.SQL(
+                    "SELECT term, count(*) FROM {} WHERE term = ANY(%s) GROUP BY term"
+                ).format(self.table)
+            )
+            found = dict(self.db.query(statement, [missing]))
+            known.update({t: int(found.get(t, 0)) for t in missing})
+            if len(self._df_cache) + len(missing) > DF_CACHE:
+                self._df_cache = {}  # a new dict: threads reading the old one are unaffected
+            self._df_cache.update({t: known[t] for t in missing})
+        return {t: n for t, n in known.items() if n}
 
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: the share in 0..1 of the query's IDF mass (each distinct
@@ -142,8 +179,12 @@ class PgKeywordIndex:
     def words(self, min_chars: int = 4) -> dict[str, int]:
         """`KeywordIndex.words`: Latin-letter terms of >= `min_chars` letters -> document
         frequency (one scan of the postings table)."""
-        statement = sql.SQL("SELECT term, count(*) FROM {} WHERE term ~ %s GROUP BY term").format(
-            self.table
+        statement = (
+            sql.SQL("SELECT term, df FROM {} WHERE term ~ %s").format(self.terms.table)
+            if self._lists()
+            else sql.SQL("SELECT term, count(*) FROM {} WHERE term ~ %s GROUP BY term").format(
+                self.table
+            )
         )
         pattern = f"^[a-z]{{{int(min_chars)},}}$"
         return {str(t): int(n) for t, n in self.db.query(statement, [pattern])}
@@ -158,13 +199,24 @@ class PgKeywordIndex:
         total = sum(idf.values())
         if total == 0:
             return dict.fromkeys(rows, 0.0)
+        matched = dict.fromkeys((int(r) for r in rows), 0.0)
+        for term, chunk in self._having(terms, list(matched)):
+            matched[int(chunk)] += idf[term]
+        return {r: float(m / total) for r, m in matched.items()}
+
+    def _having(self, terms: list[str], rows: list[int]) -> list[tuple[str, int]]:
+        """(term, row) for each of `terms` that row of `rows` contains."""
+        if self._lists():
+            wanted = np.asarray(rows, dtype=np.int64)
+            return [
+                (term, int(r))
+                for term, (chunks, _) in self.terms.get(terms).items()
+                for r in wanted[np.isin(wanted, chunks)]
+            ]
         statement = sql.SQL(
             "SELECT term, chunk FROM {} WHERE term = ANY(%s) AND chunk = ANY(%s)"
         ).format(self.table)
-        matched = dict.fromkeys((int(r) for r in rows), 0.0)
-        for term, chunk in self.db.query(statement, [terms, [int(r) for r in rows]]):
-            matched[int(chunk)] += idf[term]
-        return {r: float(m / total) for r, m in matched.items()}
+        return self.db.query(statement, [terms, rows])
 
 
 class PgVectorIndex:

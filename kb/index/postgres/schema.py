@@ -4,7 +4,9 @@ Control tables live in the schema `kb`: `kb.versions` (one row per complete vers
 JSON, the language direction), `kb.live` (one row: the live version), `kb.history` (every switch,
 the undo stack rollback walks, kb/index/history.py). Each version is a schema of its own,
 `kbv_<version>`, holding per partition p (`public`, `all`): p_articles, p_sections, p_chunks,
-p_postings (term, chunk row, BM25 impact) and p_vectors (row, target chunk, embedding). A version
+p_postings (term, chunk row, BM25 impact), p_terms (one row a term: its document frequency and
+its postings as two little-endian arrays, int32 chunk rows and float32 impacts: what a search
+reads, kb/index/postgres/read.py) and p_vectors (row, target chunk, embedding). A version
 schema is written completely before `kb.live` names it, and is dropped whole when pruned.
 
 Row-level security: every table of a version has it enabled. The role `kb_public` (NOLOGIN; the
@@ -23,7 +25,8 @@ PUBLIC_ROLE = "kb_public"
 READER_ROLE = "kb_reader"
 LOCK_KEY = 0x6B62_6275  # pg_advisory_lock key of the build lock ("kbbu")
 PARTS = ("public", "all")
-TABLES = ("articles", "sections", "chunks", "postings", "vectors")
+TABLES = ("articles", "sections", "chunks", "postings", "terms", "vectors")
+ROW_FLAGGED = ("postings", "terms", "vectors")  # RLS by a boolean `public`, not by `visibility`
 
 ARTICLE_TEXT = ("slug", "title", "category", "language", "visibility", "url", "updated", "tags")
 ARTICLE_COLUMNS = (*ARTICLE_TEXT, "source", "content_hash")
@@ -83,6 +86,10 @@ def version_ddl(schema: str, dim: int) -> list[sql.Composed]:
             "chunks": "row int PRIMARY KEY, visibility text, " + _columns(CHUNK_TEXT, CHUNK_INTS),
             "postings": "term text NOT NULL, chunk int NOT NULL, impact real NOT NULL, "
             "public boolean NOT NULL",
+            # a term's row is public when every chunk it lists is; arrays stored uncompressed
+            # (EXTERNAL) so a search reads them without decompressing
+            "terms": "term text PRIMARY KEY, df int NOT NULL, chunks bytea STORAGE EXTERNAL "
+            "NOT NULL, impacts bytea STORAGE EXTERNAL NOT NULL, public boolean NOT NULL",
             "vectors": f"row int PRIMARY KEY, target int NOT NULL, embedding vector({dim}) "
             "NOT NULL, public boolean NOT NULL",
         }
@@ -97,7 +104,8 @@ def version_ddl(schema: str, dim: int) -> list[sql.Composed]:
 
 def security_ddl(schema: str) -> list[sql.Composed]:
     """Row-level security and grants on every table of a version schema: kb_public sees public
-    rows only (text tables by `visibility`, postings and vectors by `public`), kb_reader all."""
+    rows only (text tables by `visibility`, postings, terms and vectors by `public`), kb_reader
+    all."""
     s = sql.Identifier(schema)
     out = [
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}, {}").format(
@@ -107,7 +115,7 @@ def security_ddl(schema: str) -> list[sql.Composed]:
     for p in PARTS:
         for name in TABLES:
             table = sql.SQL("{}.{}").format(s, sql.Identifier(f"{p}_{name}"))
-            rule = "public" if name in ("postings", "vectors") else "visibility = 'public'"
+            rule = "public" if name in ROW_FLAGGED else "visibility = 'public'"
             out += [
                 sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table),
                 sql.SQL(

@@ -45,7 +45,7 @@ from ..versions import KEEP_VERSIONS, new_version_name
 from . import schema as names
 from .load import load_partition, read_catalog
 from .read import Connections, _safe
-from .write import write_partition
+from .write import build_memory, write_partition
 
 log = logging.getLogger(__name__)
 CONTROL = names.CONTROL
@@ -233,6 +233,9 @@ class PostgresStore:
                 )
                 fault_point("during-write")
             hnsw = {p: (s if s["kind"] == "hnsw" else None) for p, s in settings.items()}
+            memory = build_memory(settings, dim)  # the HNSW graph built in memory, not on disk
+            if memory is not None:
+                cur.execute(memory)
             for statement in [*names.index_ddl(schema, hnsw), *names.security_ddl(schema)]:
                 cur.execute(statement)
             fault_point("after-partitions-written")

@@ -29,7 +29,29 @@ def vector_index_setting(count: int) -> dict:
     threshold (kb/index/vectors.py), else HNSW with `HNSW`."""
     if count <= APPROXIMATE_ABOVE:
         return {"kind": "exact"}
-    return {"kind": "hnsw", **HNSW}
+    return {"kind": "hnsw", **HNSW, "vectors": int(count)}
+
+
+# Bytes an HNSW element takes while pgvector builds the graph in memory: the vector (4 bytes a
+# dimension + 8) plus its neighbour lists (2m at level 0, ~m above, ~10 bytes each in memory),
+# rounded up. pgvector builds "significantly faster when the graph fits into
+# maintenance_work_mem" (its README); past that it writes the graph out page by page.
+BUILD_MEMORY_CAP = 4 << 30  # bytes: a build never asks the server for more than this
+
+
+def build_memory(settings: dict[str, dict], dim: int) -> sql.Composed | None:
+    """`SET LOCAL maintenance_work_mem` large enough for the largest HNSW graph of `settings`
+    (part -> vector_index_setting), between the server's 64 MB default and BUILD_MEMORY_CAP;
+    None when no partition gets HNSW (nothing to size)."""
+    sizes = [
+        s["vectors"] * (4 * dim + 8 + 3 * s["m"] * 10)
+        for s in settings.values()
+        if s.get("kind") == "hnsw"
+    ]
+    if not sizes:
+        return None
+    kilobytes = min(max(max(sizes) * 5 // 4, 64 << 20), BUILD_MEMORY_CAP) // 1024
+    return sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(f"{kilobytes}kB"))
 
 
 def _copy(cur, schema: str, table: str, columns: list[str], rows, types=None) -> None:
@@ -130,6 +152,37 @@ def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public)
             chunk_public[chunk].tolist(),
             strict=True,
         ),
+    )
+    _write_terms(cur, schema, part, tokens, scores, chunk_public)
+
+
+def _write_terms(cur, schema: str, part: str, tokens, scores: dict, chunk_public) -> None:
+    """One row a term of the postings above: df, its chunk rows ('<i4' bytes) and
+    impacts ('<f4' bytes), public when all its chunks are (row-level security)."""
+    indptr, rows = scores["indptr"], scores["indices"].astype("<i4")
+    impacts = scores["data"].astype("<f4")
+
+    def term_rows():
+        for tid, token in enumerate(tokens):
+            start, end = int(indptr[tid]), int(indptr[tid + 1])
+            if token is None or end == start:
+                continue
+            chunks = rows[start:end]
+            yield (
+                token,
+                end - start,
+                chunks.tobytes(),
+                impacts[start:end].tobytes(),
+                bool(chunk_public[chunks].all()),
+            )
+
+    _copy(
+        cur,
+        schema,
+        f"{part}_terms",
+        ["term", "df", "chunks", "impacts", "public"],
+        term_rows(),
+        types=["text", "int4", "bytea", "bytea", "bool"],
     )
 
 
