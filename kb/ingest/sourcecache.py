@@ -242,7 +242,7 @@ class SourceCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-            replace_file(self.path, lambda f: pickle.dump(payload, f, protocol=5), tmp)
+            replace_file(self.path, lambda f: _dump(payload, f), tmp)
         except OSError as exc:
             LOG.warning(
                 "source cache %s not written (%s); the next build parses again", self.path, exc
@@ -282,6 +282,14 @@ class RowMemo:
             return article
 
         return parse_row
+
+
+def _dump(payload: dict, file) -> None:
+    """Pickle without the memo: the memo is a table of every object written (over a GB for a
+    million articles' strings); nothing here refers to itself, so it is not needed."""
+    pickler = pickle.Pickler(file, protocol=5)
+    pickler.fast = True
+    pickler.dump(payload)
 
 
 def _merge(notes: Notes, more: Notes) -> None:
