@@ -90,6 +90,7 @@ class _BuiltinsOnly(pickle.Unpickler):
     """An Unpickler that refuses every global: only built-in values can be read back."""
 
     def find_class(self, module: str, name: str):
+        """Never returns: raises pickle.UnpicklingError naming the refused global."""
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a source cache")
 
 
