@@ -351,6 +351,8 @@ def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool =
         folder.mkdir()
         write_faq(table, rows)
         build_index(table, folder / "index", encoder=encoder)
+    else:  # the sources as the last run left them: nothing to publish; parses them into the
+        build_index(table, folder / "index", encoder=encoder)  # source cache, as a full build does
     out = []
     for changed in (1, 10, 100):
         for i in range(changed):

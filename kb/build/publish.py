@@ -54,7 +54,7 @@ def build_index(
     store = open_store(index_dir)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    articles, synonyms = _load(articles_path)
+    articles, synonyms = _load(articles_path, store.cache_dir)
     timings["load"] = time.perf_counter() - started
     encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
     settings = BuildSettings(text_settings, chunking, vector_settings)
@@ -64,11 +64,13 @@ def build_index(
         )
 
 
-def _load(articles_path: str | Path) -> tuple[list[Article], dict]:
-    """(articles, synonyms manifest entry); ValidationError lists the problems of both."""
+def _load(articles_path: str | Path, cache_dir: Path) -> tuple[list[Article], dict]:
+    """(articles, synonyms manifest entry); ValidationError lists the problems of both. Sources
+    unchanged since their last clean parse come from the source cache in `cache_dir`
+    (kb/ingest/sourcecache.py)."""
     text, problems = read_synonyms(articles_path)
     try:
-        articles = load_articles(articles_path)
+        articles = load_articles(articles_path, cache_dir=cache_dir)
     except ValidationError as exc:
         raise ValidationError(exc.problems + problems) from None
     if problems:

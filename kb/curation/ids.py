@@ -40,7 +40,12 @@ def id_warnings(articles: str | Path, index: str | Path | IndexStore) -> list[Pr
     [] without a live version. Never raises for the index: a check that only warns must not stop
     a build, so an index that cannot be read (damaged, another format, a database that does not
     answer) gives [] with a warning on the `kb.curation.ids` logger; the build then reports it."""
-    now = table_entries(articles)
+    try:  # the build's source cache (kb/ingest/sourcecache.py), only beside a live version
+        store = open_store(index)
+        cache_dir = store.cache_dir if store.live_manifest() is not None else None
+    except Exception:  # warn-only, like below
+        cache_dir = None
+    now = table_entries(articles, cache_dir)
     if not now:
         return []
     try:

@@ -23,13 +23,7 @@ from ..options import Language, Visibility
 from ..text import clean_text
 from .docsite import Notes
 from .excel import read_sheets
-from .fields import (
-    check_size,
-    check_slug,
-    guess_language,
-    parse_choice,
-    shown,
-)
+from .fields import check_size, check_slug, guess_language, parse_choice, shown
 from .ids import question_id as question_id  # kb/testing/corpora.py imports it from here
 from .ids import row_id, sheet_category
 from .markdown import as_date
@@ -105,7 +99,7 @@ def _record(
 
 
 def load_table(
-    path: Path, display: str, problems: list[Problem], notes: Notes | None = None
+    path: Path, display: str, problems: list[Problem], notes: Notes | None = None, memo=None
 ) -> list[Article]:
     """Articles from one FAQ table; problems are appended (with the row's line) instead of raised.
 
@@ -113,7 +107,7 @@ def load_table(
     default category); the header may sit below a title row (found in the first HEADER_ROWS
     rows, with a notice). Nothing from a table whose header is unusable (missing, unknown or
     repeated columns) is returned, so a misspelt visibility column can never publish the rows it
-    was meant to hide."""
+    was meant to hide. `memo`: a RowMemo (kb/ingest/sourcecache.py) of rows parsed before."""
     notes = Notes() if notes is None else notes
     if path.suffix.lower() == ".xlsx":
         sheets = read_sheets(path, display, problems, notes)
@@ -126,7 +120,7 @@ def load_table(
                 t.display,
                 sheet_category(t.title),
                 problems,
-                notes,
+                (notes, memo),
             )
         ]
     # rows: (line, cells by position) for CSV, (line, {key: value}) for JSONL
@@ -146,14 +140,18 @@ def load_table(
             notes.add(
                 display, header_line, f"header found on row {header_line}; rows above skipped"
             )
-    return _table_articles((header, rows, header_line), path, display, "faq", problems, notes)
+    return _table_articles(
+        (header, rows, header_line), path, display, "faq", problems, (notes, memo)
+    )
 
 
 def _table_articles(
-    table: tuple, path: Path, display: str, category: str, problems: list[Problem], notes: Notes
+    table: tuple, path: Path, display: str, category: str, problems: list[Problem], notes: tuple
 ) -> list[Article]:
-    """Articles of one table (header, rows, header line): the header checked first."""
-    header, rows, header_line = table
+    """Articles of one table (header, rows, header line): the header checked first; `notes` is
+    (Notes, RowMemo or None), the memo standing in for `row_article` on rows it knows."""
+    (header, rows, header_line), (notes, memo) = table, notes
+    parse_row = row_article if memo is None else memo.wrap(row_article, display, category)
     if not rows and not header:
         if not any(p.path == display for p in problems):
             problems.append(
@@ -183,7 +181,7 @@ def _table_articles(
         row = (
             values if isinstance(values, dict) else _record(header, values, line, display, problems)
         )
-        article = row is not None and row_article(row, (line, category), path, display, problems)
+        article = row is not None and parse_row(row, (line, category), path, display, problems)
         if article and not (_cell(row, "slug") or _cell(row, "id")):
             if article.slug in asked:  # the same question (as normalised) on two rows
                 problems.append(

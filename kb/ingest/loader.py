@@ -30,6 +30,7 @@ from .helpcenter import read_export
 from .ids import FaqEntry, faq_entry
 from .markdown import parse_markdown
 from .questions import SUGGESTIONS_FILE, attach_suggestions, shared_questions
+from .sourcecache import SourceCache, open_cache
 from .synonyms import FILE_NAME as SYNONYMS_FILE
 from .synonyms import read_synonyms
 from .translations import translation_problems
@@ -95,13 +96,14 @@ _FORMATS = "articles are .md, .mdx, .markdown, .csv, .xlsx, .jsonl or a .json ex
 
 
 def load_file(
-    path: Path, display: str, problems: list[Problem], notes: Notes | None = None
+    path: Path, display: str, problems: list[Problem], notes: Notes | None = None, memo=None
 ) -> list[Article]:
     """Articles of one source file, problems appended with `display` as their path, nothing raised:
     a FAQ table (.csv, .xlsx, .jsonl) gives one per usable row, a help-center export (.json) one
     per article, a Markdown file (.mdx with its import/export/JSX lines removed) at most one.
     A Markdown file over LIMITS.article_bytes (2,000,000 bytes) is refused by its size, before it
-    is read; its slug defaults to `default_slug` of the file name."""
+    is read; its slug defaults to `default_slug` of the file name. `memo`: a table's rows parsed
+    before (kb/ingest/sourcecache.py RowMemo)."""
     notes = Notes() if notes is None else notes
     if not path.is_file():
         problems.append(
@@ -110,7 +112,7 @@ def load_file(
         return []
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        return load_table(path, display, problems, notes)
+        return load_table(path, display, problems, notes, memo)
     if suffix in EXPORT_SUFFIXES:
         return read_export(path, display, problems, notes)
     raw = read_limited(path, LIMITS.article_bytes, display, problems, "split the article")
@@ -122,11 +124,16 @@ def load_file(
     return [article] if article else []
 
 
-def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
+def load_report(
+    root: str | Path, base_url: str | None = None, cache_dir: Path | None = None
+) -> LoadReport:
     """Articles, problems and notices of everything under `root` (a folder, a Markdown file, a
     FAQ table or an export). `base_url` (default: KB_BASE_URL, see kb/config.py) turns relative
     urls (`/help/fees/`) into absolute links under it. Suggestions in `root/questions.yaml`
-    are added to their articles' questions. Raises ConfigError for a bad KB_BASE_URL only."""
+    are added to their articles' questions. With `cache_dir` (a build's cache folder), files
+    whose bytes did not change since their last clean parse are taken from the source cache
+    (kb/ingest/sourcecache.py: same articles and notices). Raises ConfigError for a bad
+    KB_BASE_URL only."""
     root = Path(root)
     base = base_url_setting() if base_url is None else base_url.rstrip("/")
     if not root.exists():
@@ -139,8 +146,10 @@ def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
     problems: list[Problem] = []
     notes = Notes()
     articles: list[Article] = []
+    cache = open_cache(cache_dir, root, _display_path(root, root))
     for path in discover(root, notes):
-        articles.extend(_load_checked(path, root, problems, notes))
+        articles.extend(_load_checked(path, root, problems, notes, cache))
+    cache.save()
     if root.is_dir() and not articles and not problems:
         problems.append(Problem(str(root), 0, f"no articles found ({_FORMATS}); add at least one"))
     problems.extend(duplicate_slugs(articles))
@@ -165,8 +174,11 @@ def load_report(root: str | Path, base_url: str | None = None) -> LoadReport:
     )
 
 
-def _load_checked(path: Path, root: Path, problems: list[Problem], notes: Notes) -> list[Article]:
-    """`load_file` after refusing a link outside the folder and a broken link."""
+def _load_checked(
+    path: Path, root: Path, problems: list[Problem], notes: Notes, cache: SourceCache
+) -> list[Article]:
+    """`load_file` (through `cache`) after refusing a link outside the folder and a broken
+    link."""
     display = _display_path(path, root)
     if root.is_dir() and not path.resolve().is_relative_to(root.resolve()):
         problems.append(
@@ -181,7 +193,7 @@ def _load_checked(path: Path, root: Path, problems: list[Problem], notes: Notes)
     if not path.exists():
         problems.append(Problem(display, 1, "broken symbolic link; remove it or fix its target"))
         return []
-    return load_file(path, display, problems, notes)
+    return cache.load(path, display, problems, notes, load_file)
 
 
 def _absolute(article: Article, base: str) -> Article:
@@ -191,12 +203,14 @@ def _absolute(article: Article, base: str) -> Article:
     return dataclasses.replace(article, url=base + article.url)
 
 
-def load_articles(root: str | Path, base_url: str | None = None) -> list[Article]:
+def load_articles(
+    root: str | Path, base_url: str | None = None, cache_dir: Path | None = None
+) -> list[Article]:
     """All articles under `root` (a folder, a Markdown file, a FAQ table or an export), validated
-    (see `load_report`); each notice is logged at WARNING on the `kb.ingest` logger (printed on
-    stderr by the CLI's build). Raises ValidationError listing every problem; returns articles
-    sorted by slug otherwise."""
-    report = load_report(root, base_url)
+    (see `load_report`, also for `cache_dir`); each notice is logged at WARNING on the `kb.ingest`
+    logger (printed on stderr by the CLI's build). Raises ValidationError listing every problem;
+    returns articles sorted by slug otherwise."""
+    report = load_report(root, base_url, cache_dir)
     for notice in report.notices:
         LOG.warning("%s", notice)
     if report.problems:
@@ -246,16 +260,18 @@ def validate(root: str | Path) -> list[Problem]:
     return ValidationError(load_report(root).problems + synonym_problems).problems
 
 
-def table_entries(root: str | Path) -> list[FaqEntry]:
-    """The FAQ rows under `root` (tables only, read like `load_report` reads them, problems
-    ignored: the build reports them) as FaqEntry for the id check (kb/ingest/ids.py
-    `id_changes`); [] when `root` does not exist."""
+def table_entries(root: str | Path, cache_dir: Path | None = None) -> list[FaqEntry]:
+    """The FAQ rows under `root` (tables only, read like `load_report` reads them, through the
+    source cache in `cache_dir` when given; problems ignored: the build reports them) as
+    FaqEntry for the id check (kb/ingest/ids.py `id_changes`); [] when `root` does not exist."""
     root = Path(root)
     if not root.exists():
         return []
     entries = []
+    cache = open_cache(cache_dir, root, _display_path(root, root))
     for path in discover(root):
         if path.suffix.lower() in TABLE_SUFFIXES:
-            for a in _load_checked(path, root, [], Notes()):
+            for a in _load_checked(path, root, [], Notes(), cache):
                 entries.append(faq_entry(a.slug, a.title, a.source, split_sections(a)))
+    cache.save(prune=False)
     return [e for e in entries if e is not None]

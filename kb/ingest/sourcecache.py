@@ -1,0 +1,306 @@
+"""Parsed sources reused between builds: a source file whose bytes did not change is not parsed
+and validated again (as Lucene reuses a segment whose files did not change).
+
+Why: parsing and validating a 100,000-row FAQ help center (every cell cleaned, OpenCC, a row id
+hashed per question) costs about 10 CPU s, and a rebuild after editing one row paid it for every
+file (docs/BENCHMARKS.md "Incremental rebuild"). The loader keeps, per source file, the Articles
+and the notices of its last clean parse, and reuses them while all of these are equal:
+
+- the file's bytes (sha256) and size, its resolved path and how it is shown (`display`, the
+  articles' `source`): an edited, renamed or moved file is parsed again. Not the mtime: a file
+  rewritten with the same bytes (an export tool, `git checkout`) is reused, and an edit inside one
+  mtime tick is still seen;
+- the loader (`loader_key`): sha256 over the source of the code that parses (kb/ingest, kb/text,
+  kb/model.py, kb/options.py, kb/errors.py), the versions of the libraries it parses with, the
+  Python version and the LIMITS in force, so a code or setting change re-parses everything.
+
+A file with problems is never stored: its problems are found again on every load, as before. The
+notices of a stored file are stored with it and reported again on every load. Checks across files
+(duplicate slugs, categories, translations, shared questions, questions.yaml, base_url) always
+run on the whole list.
+
+Format: one file per articles folder under `<index>/cache/sources/`, a pickle of built-in values
+only (str, int, tuple, list, dict) read by an Unpickler that refuses every global, so a tampered
+file cannot run code (Python's pickle docs, "Restricting Globals"). A cache file that cannot be
+read (truncated, damaged, another format) is ignored with a warning and written anew; writes are
+atomic (kb/atomic.py), and a write that fails (disk full, read-only) is a warning, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import io
+import logging
+import pickle
+import secrets
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from ..atomic import replace_file
+from ..errors import Problem
+from ..model import Article
+from ..options import LIMITS, Language, Visibility
+from .docsite import Notes
+
+FORMAT = 1
+CACHE_SUBDIR = "sources"
+LOG = logging.getLogger("kb.ingest")
+FIELDS = tuple(f.name for f in dataclasses.fields(Article))
+_KEYS = (*FIELDS, "content_hash")  # a cached row: the fields in order, then the content hash
+_LANGUAGE, _VISIBILITY = FIELDS.index("language"), FIELDS.index("visibility")
+_LANGUAGES = {m.value: m for m in Language}
+_VISIBILITIES = {m.value: m for m in Visibility}
+# the code whose output is cached (relative to the kb package) and the libraries it parses with
+CODE = ("ingest", "text", "model.py", "options.py", "errors.py")
+LIBRARIES = ("PyYAML", "openpyxl", "nh3", "markdownify", "OpenCC", "beautifulsoup4")
+
+# parse(path, display, problems, notes, memo) -> articles: what the cache stands in for
+Parse = Callable[..., list[Article]]
+
+
+@functools.cache
+def _code_digest() -> str:
+    """sha256 (hex) over the parsing code's source files and library versions (once a process)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in CODE:
+        path = package / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(file.relative_to(package)).encode() + b"\0" + file.read_bytes())
+    for library in LIBRARIES:
+        try:
+            digest.update(f"{library}={metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=none\0".encode())
+    return digest.hexdigest()
+
+
+def loader_key() -> str:
+    """What a cached parse depends on besides the file: the code digest, Python's version and
+    the LIMITS in force (tests lower them), as one string."""
+    return f"{FORMAT}:{_code_digest()}:{sys.version}:{dataclasses.astuple(LIMITS)!r}"
+
+
+class _BuiltinsOnly(pickle.Unpickler):
+    """An Unpickler that refuses every global: only built-in values can be read back."""
+
+    def find_class(self, module: str, name: str):
+        """Never returns: raises pickle.UnpicklingError naming the refused global."""
+        raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a source cache")
+
+
+def _row(article: Article) -> tuple:
+    """An Article as built-in values: its fields in order (enums as their values), then its
+    content hash."""
+    values = [getattr(article, name) for name in FIELDS]
+    values[_LANGUAGE] = article.language.value
+    values[_VISIBILITY] = article.visibility.value
+    return (*values, article.content_hash)
+
+
+def _article(row: tuple, new=object.__new__) -> Article:
+    """The Article of a `_row`, its content hash set without recomputing it (in the slot of
+    functools.cached_property). Made like pickle makes objects, without `__init__` (Article has
+    no checks there; this is half the CPU of calling it, for 100,000 articles per load). Raises
+    KeyError or ValueError for a row of another shape."""
+    if len(row) != len(_KEYS):
+        raise ValueError(f"a row of {len(row)} values")
+    article = new(Article)
+    values = article.__dict__
+    values.update(zip(_KEYS, row, strict=False))
+    values["language"] = _LANGUAGES[row[_LANGUAGE]]
+    values["visibility"] = _VISIBILITIES[row[_VISIBILITY]]
+    return article
+
+
+def _fingerprint(path: Path) -> tuple[str, int, int] | None:
+    """(resolved path, size, mtime_ns) of a regular file small enough for a source (bigger
+    files are refused by the parser before being read), else None: not cached."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    limit = max(LIMITS.table_bytes, LIMITS.article_bytes)
+    if not path.is_file() or stat.st_size > limit:
+        return None
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+class SourceCache:
+    """The parsed sources of one articles folder, kept in `folder` (None: no cache, every file
+    is parsed). Use `load` for each file, then `save`."""
+
+    def __init__(self, folder: Path | None, root: Path, display_root: str):
+        self.folder = folder
+        self.path: Path | None = None
+        self.entries: dict[str, tuple] = {}  # display -> (path, size, sha256, rows, notes)
+        self.seen: set[str] = set()
+        self.dirty = False
+        if folder is not None:
+            name = hashlib.sha256(f"{root.resolve()}\0{display_root}".encode()).hexdigest()
+            self.path = folder / f"{name[:24]}.pickle"
+            self.entries = self._read()
+
+    def _read(self) -> dict[str, tuple]:
+        """The stored entries, or {} (with a warning when the file exists but cannot be read or
+        was written by other code or settings: everything is parsed again and the file rewritten)."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            LOG.warning("source cache %s cannot be read (%s); parsing every source", self.path, exc)
+            return {}
+        try:
+            stored = _BuiltinsOnly(io.BytesIO(data)).load()
+            if not (isinstance(stored, dict) and isinstance(stored.get("files"), dict)):
+                raise ValueError("not a source cache")
+        except Exception as exc:  # any damage: the cache is only an optimisation
+            LOG.warning(
+                "source cache %s is damaged (%s); ignoring it, parsing every source, rewriting it",
+                self.path,
+                exc,
+            )
+            self.dirty = True
+            return {}
+        if stored.get("loader") != loader_key():
+            self.dirty = True  # other code or settings: silently stale, rewritten after the load
+            return {}
+        return stored["files"]
+
+    def load(
+        self, path: Path, display: str, problems: list[Problem], notes: Notes, parse: Parse
+    ) -> list[Article]:
+        """The articles of one source file: from the cache when its bytes and name are those
+        stored (its stored notices added to `notes`), else `parse(path, display, problems,
+        notes)`, stored when it found no problem and the file did not change meanwhile."""
+        if self.folder is None:
+            return parse(path, display, problems, notes, None)
+        self.seen.add(display)
+        before = _fingerprint(path)
+        digest = _sha256(path) if before is not None else None
+        entry = self.entries.get(display)
+        if digest is not None and entry is not None and entry[:3] == (before[0], before[1], digest):
+            articles = self._replay(entry, display, notes)
+            if articles is not None:
+                return articles
+        own_notes, own_problems = Notes(), []
+        memo = RowMemo(entry if entry is not None and before and entry[0] == before[0] else None)
+        articles = parse(path, display, own_problems, own_notes, memo)
+        _merge(notes, own_notes)
+        problems.extend(own_problems)
+        if self.entries.pop(display, None) is not None:
+            self.dirty = True
+        if digest is not None and not own_problems and _fingerprint(path) == before:
+            rows = tuple(_row(a) for a in articles)
+            items = tuple((p.path, p.line, p.message) for p in own_notes.items)
+            ignored = tuple(sorted(own_notes.ignored.items()))
+            keys = tuple(memo.keys.get(id(a)) for a in articles)
+            self.entries[display] = (before[0], before[1], digest, rows, (items, ignored), keys)
+            self.dirty = True
+        return articles
+
+    def _replay(self, entry: tuple, display: str, notes: Notes) -> list[Article] | None:
+        """The articles of a stored entry, its notices added to `notes`; None (logged) when the
+        entry is damaged."""
+        try:
+            articles = [_article(row) for row in entry[3]]
+            items, ignored = entry[4]
+            stored = Notes([Problem(*item) for item in items])
+            stored.ignored.update(dict(ignored))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            LOG.warning("source cache entry of %s is damaged (%s); parsing it", display, exc)
+            return None
+        _merge(notes, stored)
+        return articles
+
+    def save(self, prune: bool = True) -> None:
+        """Write the entries when they changed (with `prune`, without the files not loaded since
+        the cache was opened: deleted or moved sources). A failed write is a warning only."""
+        if self.path is None:
+            return
+        if prune:
+            gone = set(self.entries) - self.seen
+            for display in gone:
+                del self.entries[display]
+            self.dirty = self.dirty or bool(gone)
+        if not self.dirty:
+            return
+        payload = {"format": FORMAT, "loader": loader_key(), "files": self.entries}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+            replace_file(self.path, lambda f: _dump(payload, f), tmp)
+        except OSError as exc:
+            LOG.warning(
+                "source cache %s not written (%s); the next build parses again", self.path, exc
+            )
+            return
+        self.dirty = False
+
+
+class RowMemo:
+    """The articles of a table file's rows at its last clean parse, by the row's content, so
+    that after an edit only the new and changed rows are parsed and validated again
+    (kb/ingest/faq.py `_table_articles`). A row's article depends only on its cells, the table
+    (`display`, with its sheet) and its default category, and its line: the line is set anew."""
+
+    def __init__(self, entry: tuple | None):
+        self.old: dict[bytes, tuple] = {}
+        if entry is not None and len(entry) > 5:
+            self.old = {k: row for k, row in zip(entry[5], entry[3], strict=False) if k}
+        self.keys: dict[int, bytes] = {}  # id(article) -> its row's key, for the next entry
+
+    def wrap(self, row_article: Callable, display: str, category: str) -> Callable:
+        """`row_article` (same arguments) answered from the memo for a row it knows."""
+
+        def parse_row(row: dict, at: tuple[int, str], *rest) -> Article | None:
+            text = repr((display, category, list(row.items())))
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            stored = self.old.get(key)
+            article = None
+            if stored is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    article = _article(stored)
+                    article.__dict__.update(body_line=at[0], slug_line=at[0])
+            if article is None:
+                article = row_article(row, at, *rest)
+            if article:
+                self.keys[id(article)] = key
+            return article
+
+        return parse_row
+
+
+def _dump(payload: dict, file) -> None:
+    """Pickle without the memo: the memo is a table of every object written (over a GB for a
+    million articles' strings); nothing here refers to itself, so it is not needed."""
+    pickler = pickle.Pickler(file, protocol=5)
+    pickler.fast = True
+    pickler.dump(payload)
+
+
+def _merge(notes: Notes, more: Notes) -> None:
+    """Add the notices and ignored-field counts of `more` to `notes`."""
+    notes.items.extend(more.items)
+    notes.ignored.update(more.ignored)
+
+
+def open_cache(cache_dir: Path | None, root: Path, display_root: str) -> SourceCache:
+    """The source cache of the articles folder `root` under `cache_dir/sources` (kept beside the
+    index's other build caches), or a pass-through one when `cache_dir` is None."""
+    folder = None if cache_dir is None else Path(cache_dir) / CACHE_SUBDIR
+    return SourceCache(folder, root, display_root)
