@@ -22,12 +22,13 @@ NPROBE_STEPS = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 ADD_ROWS = 65_536
 
 
-def _release(array: np.ndarray) -> None:
+def release(array: np.ndarray) -> None:
     """Drop the resident pages of the memory map under `array`, if any (the data stays in the
     file; reading it again faults it back in)."""
     base = array
     while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "base", None)
+        # np.frombuffer(a map) has a memoryview as its base, whose `obj` is the map
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
     if base is not None and hasattr(mmap, "MADV_DONTNEED"):
         base.madvise(mmap.MADV_DONTNEED)
 
@@ -38,7 +39,7 @@ def _blocks(parts: list[np.ndarray]):
     for part in parts:
         for start in range(0, len(part), ADD_ROWS):
             yield part, np.ascontiguousarray(part[start : start + ADD_ROWS], dtype=np.float32)
-            _release(part)
+            release(part)
 
 
 def add_blocks(index, parts: list[np.ndarray]) -> None:
@@ -55,7 +56,7 @@ def _rows(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
     for i in np.unique(which):
         at = np.flatnonzero(which == i)
         out[at] = parts[i][rows[at] - starts[i]]
-        _release(parts[i])
+        release(parts[i])
     return out
 
 
