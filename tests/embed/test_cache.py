@@ -21,7 +21,7 @@ def test_embeddings_round_trip_and_load_lazily(tmp_path):
     cache.flush()
     again = EmbeddingCache(tmp_path, "enc", 8)
     assert len(again) == 5
-    assert again._shard_vectors == {}  # only keys were read
+    assert again._new == {}  # nothing read into memory: the shards are memory-mapped
     assert np.array_equal(again.get("k3"), vec(3))
     assert again.get("missing") is None
     assert EmbeddingCache(tmp_path, "other-encoder", 8).get("k3") is None
