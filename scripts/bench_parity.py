@@ -19,6 +19,8 @@ BQ dev only); `--explore only` prints just those, on the default build.
 LCQMC test (Liu et al. 2018, COLING) is read from a JSON list of {text_a, text_b, label} rows
 (label 匹配 = same intent), e.g. data/LCQMC/test.json of the public repository Eric8932/CURC;
 `--lcqmc-pairs N` keeps its first N pairs (encoding all 23,555 sentences takes an hour on 2 CPUs).
+`--bustm` reads FewCLUE's BUSTM test (a phone assistant's short-text matching) in the same format
+(data/BUSTM/test.json of the same repository); `--bustm-pairs N` keeps its first N pairs.
 """
 
 from __future__ import annotations
