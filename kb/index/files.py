@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import logging
 import os
 import shutil
@@ -32,6 +31,7 @@ from ..model import Article
 from ..options import Role
 from . import versions
 from .catalog import ArticleCatalog, read_table, write_table
+from .columns import partition_articles
 from .layout import (
     ARTICLES_FILE,
     CACHE_DIR,
@@ -260,7 +260,7 @@ def _write_partition(
 ) -> tuple[dict[str, int], list[dict], dict[str, str]]:
     """Tables, mapping arrays and segments of one partition (`segfiles.write_segments`);
     `segment` holds `articles` in the same order; `settings` is (direction or None, manifest,
-    the metadata columns shared by the partitions: `_article_columns`).
+    the metadata columns shared by the partitions: `partition_articles`).
 
     Returns (counts of articles, sections and chunks; segment entries; checksums of the linked
     segment files, by path relative to `target`; seconds spent on "bm25" and "faiss")."""
@@ -269,7 +269,7 @@ def _write_partition(
     if direction is not None:
         np.save(target / LANGUAGE_FILE, direction)
     chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
-    write_table(target / ARTICLES_FILE, _article_columns(articles, segment, columns))
+    write_table(target / ARTICLES_FILE, partition_articles(articles, segment, columns))
     body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
     write_table(
         target / SECTIONS_FILE,
@@ -304,44 +304,3 @@ def _verify_some(version_dir: Path, files: dict[str, str]) -> None:
             raise CorruptIndexError(
                 f"{path} does not match its checksum: the index file was changed or damaged"
             )
-
-
-def _article_columns(articles: list[Article], segment: Segment, shared: dict) -> pa.Table:
-    """The articles table's columns. The metadata columns of a publish's articles are made once
-    (`shared`, id(article) -> row of the first partition that had it, with those columns) and
-    taken by row for the other partition: 100,000 articles cost about 0.3 CPU s per pass."""
-    if not shared:
-        shared["rows"] = {id(a): i for i, a in enumerate(articles)}
-        shared["table"] = pa.table(_metadata(articles))
-    rows = np.fromiter((shared["rows"].get(id(a), -1) for a in articles), np.int64, len(articles))
-    table = shared["table"]
-    if (rows < 0).any():  # articles of another list: made for this partition
-        table = pa.table(_metadata(articles))
-    elif not (len(rows) == table.num_rows and np.array_equal(rows, np.arange(len(rows)))):
-        table = table.take(rows)
-    starts = np.cumsum(segment.section_counts) - segment.section_counts
-    table = table.append_column("section_start", pa.array(starts.astype(np.int32)))
-    return table.append_column("section_count", pa.array(segment.section_counts.astype(np.int32)))
-
-
-def _is_identity(rows: np.ndarray, shared: dict) -> bool:
-    return len(rows) == shared["table"].num_rows and bool(
-        np.array_equal(rows, np.arange(len(rows)))
-    )
-
-
-def _metadata(articles: list[Article]) -> dict:
-    """The per-article columns of the articles table (enum values read as `_value_`, a plain
-    attribute: the `value` property costs a Python call per article)."""
-    columns = {name: [getattr(a, name) for a in articles] for name in ("slug", "title", "category")}
-    columns["language"] = [a.language._value_ for a in articles]
-    columns["visibility"] = [a.visibility._value_ for a in articles]
-    for name in ("url", "updated"):
-        columns[name] = [getattr(a, name) for a in articles]
-    columns["tags"] = [
-        json.dumps(list(a.tags), ensure_ascii=False) if a.tags else "[]" for a in articles
-    ]
-    for name in ("source", "translation_of", "content_hash"):
-        columns[name] = [getattr(a, name) for a in articles]
-    out = {name: pa.array(values, pa.string()) for name, values in columns.items()}
-    return {**out, "body_line": pa.array(np.array([a.body_line for a in articles], np.int32))}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 import reprlib
 import unicodedata
@@ -211,9 +212,13 @@ def check_size(text: str, display: str, problems: list[Problem], first_line: int
     run of more than LIMITS.run_chars = 5,000 characters without whitespace, or a line over
     LIMITS.line_chars = 10,000 characters; else more than LIMITS.article_chars = 100,000 characters
     in all); True when the text is acceptable."""
-    for offset, line in enumerate(text.split("\n")):
+    # lines one at a time (not text.split: a list of 100k+ short lines costs more than linear
+    # time once it outgrows the CPU caches); a text no longer than a run has no long line
+    lines = io.StringIO(text, newline="\n") if len(text) > LIMITS.run_chars else ()
+    for offset, line in enumerate(lines):
         if len(line) <= LIMITS.run_chars:
             continue
+        line = line.removesuffix("\n")
         longest = max((len(w) for w in line.split()), default=0)
         if longest > LIMITS.run_chars:
             message = (

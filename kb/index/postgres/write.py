@@ -12,7 +12,7 @@ import numpy as np
 from psycopg import sql
 
 from ...model import Article
-from ..files import _article_columns
+from ..columns import article_columns
 from ..keyword import KeywordIndex
 from ..segment import Segment, shift_lines
 from ..vectors import APPROXIMATE_ABOVE
@@ -74,7 +74,7 @@ def write_partition(
     """Every table of partition `part` from `segment` (holding `articles` in order). Returns (counts
     of articles, sections, chunks; the vector index setting for `index_ddl`)."""
     visibility = [a.visibility.value for a in articles]
-    columns = _article_columns(articles, segment)
+    columns = article_columns(articles, segment)
     names_ = list(names.ARTICLE_COLUMNS) + list(names.ARTICLE_INTS)
     table = [columns[c] for c in names_]
     _copy(
