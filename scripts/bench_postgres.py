@@ -18,11 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_core import ms, percentile
+from bench_core import cold_search, ms, percentile
 
 from kb import build_index, load_searcher
 from kb.evaluation import evaluate, load_queries
-from kb.text import query_terms, query_tokens
 
 
 def builds(articles: Path, folder: Path, url: str, encoder: str) -> dict[str, float]:
@@ -50,11 +49,7 @@ def latencies(folder: Path, url: str, encoder: str, queries: list[str], rounds: 
             model.encode_queries([searchers["files"].prepare(q)])
             timings["encode"].append(time.perf_counter() - started)
             for name, searcher in searchers.items():
-                query_tokens.cache_clear()  # time the path of a query never seen before
-                query_terms.cache_clear()
-                started = time.perf_counter()
-                searcher.search(q, top_k=10)
-                timings[name].append(time.perf_counter() - started)
+                timings[name].append(cold_search(searcher, q, top_k=10))
     return timings
 
 

