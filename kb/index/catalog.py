@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +61,19 @@ def int_column(table: pa.Table, name: str) -> np.ndarray:
 VIEW_CACHE = 4096  # articles (and sections) kept per catalog: a few MB; the query path's re-reads
 
 
-def _remember(cache: dict, adding: int) -> None:
-    """Make room for `adding` entries in a bounded `cache` (emptied when it would pass
-    VIEW_CACHE: cheaper than LRU bookkeeping on every query, and safe for concurrent readers,
-    who keep the entries they already took)."""
-    if len(cache) + adding > VIEW_CACHE:
-        cache.clear()
+def _through(cache: dict, keys: list, read: Callable[[list], list]) -> list:
+    """The values of `keys` (in order) from a bounded `cache`, those missing read in one call of
+    `read(missing keys) -> values` and kept. The cache is emptied when it would pass VIEW_CACHE:
+    cheaper than LRU bookkeeping on every query, and safe for concurrent readers, who keep the
+    values they already took."""
+    found = {k: cache.get(k) for k in keys}
+    missing = [k for k, value in found.items() if value is None]
+    if missing:
+        if len(cache) + len(missing) > VIEW_CACHE:
+            cache.clear()
+        for key, value in zip(missing, read(missing), strict=True):
+            found[key] = cache[key] = value
+    return [found[k] for k in keys]
 
 
 class ArticleCatalog(Mapping[str, ArticleView]):
@@ -100,17 +107,15 @@ class ArticleCatalog(Mapping[str, ArticleView]):
         """Section `indexes[i]` of the article at `rows[i]`, in one read of those not read
         before (the query path's need: a dozen sections per query; one slice per section costs
         more than the whole search). Up to VIEW_CACHE sections are kept."""
-        keys = [(int(r), int(i)) for r, i in zip(rows, indexes, strict=True)]
-        found = {k: self._sections_cache.get(k) for k in keys}
-        missing = [k for k, section in found.items() if section is None]
-        if missing:
+
+        def read(missing: list[tuple[int, int]]) -> list[Section]:
             positions = self._section_start[np.array([r for r, _ in missing], dtype=np.int64)]
             positions = positions + np.array([i for _, i in missing], dtype=np.int64)
             data = self.sections.take(pa.array(positions, pa.int64())).to_pylist()
-            _remember(self._sections_cache, len(missing))
-            for key, row in zip(missing, data, strict=True):
-                found[key] = self._sections_cache[key] = self._section(row)
-        return [found[k] for k in keys]
+            return [self._section(d) for d in data]
+
+        keys = [(int(r), int(i)) for r, i in zip(rows, indexes, strict=True)]
+        return _through(self._sections_cache, keys, read)
 
     def _headings(self, row: int) -> list[tuple[int, str]]:
         """(level, heading) of each section of the article at `row`, in order: two columns of
@@ -124,14 +129,12 @@ class ArticleCatalog(Mapping[str, ArticleView]):
     def views(self, rows: Sequence[int]) -> list[ArticleView]:
         """The articles at `rows`, in that order, without their sections, in one read of those
         not read before (up to VIEW_CACHE are kept: ArticleView is immutable)."""
-        found = {int(r): self._views.get(int(r)) for r in rows}
-        missing = [r for r, view in found.items() if view is None]
-        if missing:
+
+        def read(missing: list[int]) -> list[ArticleView]:
             data = self.table.take(pa.array(np.array(missing, dtype=np.int64), pa.int64()))
-            _remember(self._views, len(missing))
-            for row, d in zip(missing, data.to_pylist(), strict=True):
-                found[row] = self._views[row] = self._article(d, ())
-        return [found[int(r)] for r in rows]
+            return [self._article(d, ()) for d in data.to_pylist()]
+
+        return _through(self._views, [int(r) for r in rows], read)
 
     def view(self, row: int) -> ArticleView:
         """The article at `row` with its sections."""

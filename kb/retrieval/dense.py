@@ -81,11 +81,6 @@ class DenseRetriever:
             cosines = (np.array(cosines) + read_back(self.index.vectors, rows) @ shift).tolist()
         # one fancy-index read of the (memory-mapped) targets, not one per hit
         chunks = targets[np.fromiter((row for row, _ in found), np.int64, len(found))].tolist()
-        if shift is None:  # found is best first, so a chunk's first row has both its bests
-            first: dict[int, float] = {}
-            for chunk, (_, score) in zip(chunks, found, strict=True):
-                first.setdefault(chunk, score)
-            return [Hit(c, s, dense_score=s) for c, s in list(first.items())[:top_k]]
         best: dict[int, list[float]] = {}  # chunk -> [best corrected score, best cosine]
         for chunk, (_, score), cosine in zip(chunks, found, cosines, strict=True):
             pair = best.setdefault(chunk, [float(score), float(cosine)])

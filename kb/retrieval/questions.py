@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from ..index import LoadedIndex
-from ..ingest.chunking import QUESTION_MARK, is_question_chunk
+from ..ingest.chunking import QUESTION_MARK
 from ..text import normalise
 from .hits import Hit
 
@@ -55,17 +55,15 @@ def keep_questions(
 ) -> list[Hit]:
     """`hits` without the alternative-question chunks (`is_question_chunk`) whose
     question shares less than `min_overlap` (0..1) of its bigrams with `query`; the others keep
-    their order and scores. `min_overlap` 0 keeps every hit. `questions`: `question_rows(index)`
-    when the caller keeps it, else the ids of the hits' rows are read from the memory-mapped
-    chunk table; the texts of the question rows are read from it."""
+    their order and scores. `min_overlap` 0 keeps every hit. `questions`: `question_rows(index)`,
+    computed here when the caller does not keep it; the texts of the question rows are read from
+    the memory-mapped chunk table."""
     if min_overlap <= 0 or not hits:
         return list(hits)
+    if questions is None:
+        questions = question_rows(index)
     rows = np.array([h.row for h in hits], dtype=np.int64)
-    if questions is not None:
-        asked = np.flatnonzero(questions[rows]).tolist()
-    else:
-        ids = index.chunks.column("chunk_id").take(rows).to_pylist()
-        asked = [i for i, chunk_id in enumerate(ids) if is_question_chunk(chunk_id)]
+    asked = np.flatnonzero(questions[rows]).tolist()
     if not asked:
         return list(hits)
     texts = index.chunks.column("text").take(rows[asked]).to_pylist()
