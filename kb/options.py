@@ -209,6 +209,8 @@ class SearchSettings:
     pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
     query comes first (both kb/retrieval/kinds.py); `typos`: correct mistyped English words and
     Chinese homophones towards the help center's words (kb/retrieval/typos.py);
+    `dense_synonyms`: the hybrid search's dense query gets the synonym expansions too (else only
+    BM25's does; a dense-only search always gets them);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17;
@@ -233,6 +235,10 @@ class SearchSettings:
     pinyin: bool = True
     exact_titles: bool = True
     typos: bool = True
+    # off: synonyms expand the BM25 query only. Appending them to the encoded query lowered the
+    # sample's MRR@10 (0.944 -> 0.930) and the held-out kinds set's (0.946 -> 0.867), and made the
+    # encoded text longer (scripts/ablation_synonyms.py, docs/BENCHMARKS.md)
+    dense_synonyms: bool = False
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
     question_overlap: float = 0.3

@@ -5,7 +5,8 @@
 
 Searches every question once (top 3, public role), then judges the answers at each cosine
 threshold two ways: the cosine alone (the rule before issue 17) and the product's rule
-(kb/retrieval/no_match.py: content words, lexical coverage of the top answers, then the cosine).
+(`Searcher.good_match`, kb/retrieval/no_match.py: content words of the rewritten query, lexical
+coverage of the top answers, by those words or their synonyms in the list, then the cosine).
 Prints, per threshold and rule, the share of answerable queries wrongly flagged "no good match"
 (false alarms) and the share of off-topic questions flagged (caught), and the off-topic questions
 the product's rule misses at the current threshold.
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from kb import load_searcher
 from kb.evaluation import load_queries
-from kb.retrieval import no_match
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLDS = (0.80, 0.82, 0.84, 0.85, 0.86, 0.88, 0.90)
@@ -49,7 +49,7 @@ def main() -> None:
 
             def flagged(pairs, threshold=threshold, with_query=with_query):
                 return sum(
-                    not no_match.good_match(q if with_query else None, a, threshold)
+                    not searcher.good_match(a, q if with_query else None, threshold)
                     for q, a in pairs
                 ) / len(pairs)
 
@@ -57,8 +57,8 @@ def main() -> None:
                 f"| {threshold:.2f} | {name} | {flagged(answerable):.3f} | {flagged(others):.3f} |"
             )
     current = searcher.min_dense_score
-    missed = [q for q, a in others if no_match.good_match(q, a, current)]
-    alarms = [q for q, a in answerable if not no_match.good_match(q, a, current)]
+    missed = [q for q, a in others if searcher.good_match(a, q)]
+    alarms = [q for q, a in answerable if not searcher.good_match(a, q)]
     print(f"\noff-topic questions judged a good match at {current}: {missed}")
     print(f"answerable queries flagged at {current}: {alarms}")
 

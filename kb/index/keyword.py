@@ -280,5 +280,5 @@ def top_positive(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
     if positive.size > n:
         part = np.argpartition(-scores[positive], n - 1)[:n]
         positive = positive[part]
-    order = np.lexsort((positive, -scores[positive]))
-    return [(int(positive[i]), float(scores[positive[i]])) for i in order]
+    positive = positive[np.lexsort((positive, -scores[positive]))]
+    return list(zip(positive.tolist(), scores[positive].tolist(), strict=True))

@@ -149,7 +149,8 @@ class FaissVectorIndex:
         k = min(k, self.count)
         with _one_faiss_thread():
             scores, ids = self._index.search(query, k, params=params)
-        return [(i, s) for i, s in zip(ids[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
+        found = ids[0] >= 0  # FAISS pads with -1 when fewer rows are allowed
+        return list(zip(ids[0][found].tolist(), scores[0][found].tolist(), strict=True))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), dim) float32: the stored vectors at `rows` (exact: both index kinds keep the
@@ -237,7 +238,7 @@ class SegmentedVectorIndex:
         """`VectorIndex.search` over the live rows of every segment; ties by row."""
         if self.count == 0 or k <= 0:
             return []
-        found = []
+        found_rows, found_scores = [], []
         for segment, start, end in zip(
             self._segments, self._offsets, self._offsets[1:], strict=False
         ):
@@ -249,14 +250,14 @@ class SegmentedVectorIndex:
                 local_mask[live] = np.asarray(mask, dtype=bool)[rows[live]]
                 extra = 0
             hits = segment.search(query, k + extra, local_mask)
-            locals_ = rows[np.fromiter((local for local, _ in hits), np.int64, len(hits))]
-            found += [
-                (row, score)
-                for row, (_, score) in zip(locals_.tolist(), hits, strict=True)
-                if row >= 0
-            ]
-        found.sort(key=lambda pair: (-pair[1], pair[0]))
-        return found[:k]
+            global_rows = rows[np.fromiter((local for local, _ in hits), np.int64, len(hits))]
+            scores = np.fromiter((score for _, score in hits), np.float64, len(hits))
+            kept = global_rows >= 0  # rows deleted since the segment was written
+            found_rows.append(global_rows[kept])
+            found_scores.append(scores[kept])
+        rows, scores = np.concatenate(found_rows), np.concatenate(found_scores)
+        order = np.lexsort((rows, -scores))[:k]  # best score first, ties by row
+        return list(zip(rows[order].tolist(), scores[order].tolist(), strict=True))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), dim) float32: the stored vectors at `rows` (exact)."""

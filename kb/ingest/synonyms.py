@@ -211,6 +211,12 @@ class Synonyms:
         extra = " ".join(useful)
         return " ".join(f"{keyword} {extra}".split()), f"{query} {extra}"
 
+    def matches(self, query: str, known: Callable[[str], bool]) -> tuple[tuple[str, ...], ...]:
+        """(source terms of the rules found in a normalised `query`, the expansions `rewrite`
+        adds for them), each in rule order; ((), ()) without a match."""
+        added, matched = _expand(self, query)
+        return matched, tuple(useful_expansions(added, query, known))
+
     def table(self) -> list[dict]:
         """One row per rule for the editor page: {"line", "kind" ("multi-way"/"one-way"),
         "terms" (text as written after normalising, `a => b, c` for one-way)}."""

@@ -75,14 +75,26 @@ class DenseRetriever:
         k = top_k * 2 if len(targets) > self.index.chunk_count else top_k
         shift = self.hub_penalty * self.mean_vector() if self.hub_penalty else None
         found = self.index.vectors.search(vector if shift is None else vector - shift, k, mask)
-        cosines = [score for _, score in found]
-        if shift is not None and found:  # add back the penalty: dense_score stays the cosine
-            rows = np.array([row for row, _ in found], dtype=np.int64)
-            cosines = (np.array(cosines) + read_back(self.index.vectors, rows) @ shift).tolist()
-        # one fancy-index read of the (memory-mapped) targets, not one per hit
-        chunks = targets[np.fromiter((row for row, _ in found), np.int64, len(found))].tolist()
-        best: dict[int, list[float]] = {}  # chunk -> [best corrected score, best cosine]
-        for chunk, (_, score), cosine in zip(chunks, found, cosines, strict=True):
-            pair = best.setdefault(chunk, [float(score), float(cosine)])
-            pair[1] = max(pair[1], float(cosine))
-        return [Hit(c, s, dense_score=cos) for c, (s, cos) in list(best.items())[:top_k]]
+        if not found:
+            return []
+        rows = np.fromiter((row for row, _ in found), np.int64, len(found))
+        scores = np.fromiter((score for _, score in found), np.float64, len(found))
+        cosines = scores
+        if shift is not None:  # add back the penalty: dense_score stays the cosine
+            cosines = scores + read_back(self.index.vectors, rows) @ shift
+        # one fancy-index read of the (memory-mapped) targets, not one per hit; `found` is best
+        # first, so a chunk's first row holds its best corrected score
+        chunks = targets[rows]
+        unique, first, slot = np.unique(chunks, return_index=True, return_inverse=True)
+        best_cosine = np.full(len(unique), -np.inf)
+        np.maximum.at(best_cosine, slot, cosines)
+        order = np.argsort(first, kind="stable")[:top_k]  # chunks in order of their best row
+        return [
+            Hit(c, s, None, cos)
+            for c, s, cos in zip(
+                unique[order].tolist(),
+                scores[first[order]].tolist(),
+                best_cosine[order].tolist(),
+                strict=True,
+            )
+        ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 RRF_K = 60  # the paper's constant; SearchSettings.rrf_k holds the product default
 
 
@@ -72,11 +74,28 @@ def convex(
     if any(w < 0 for w in weights):
         raise ValueError(f"fusion weights must be >= 0, got {list(weights)}")
     item_weights = list(item_weights) if item_weights is not None else [None] * len(ranked_lists)
-    fused: dict[int, float] = {}
-    best_rank: dict[int, int] = {}
+    ids, parts, ranks = [], [], []  # per list: ids, weighted scaled scores, ranks (numpy)
     for items, weight, per_item in zip(ranked_lists, weights, item_weights, strict=True):
-        for rank, (item, score) in enumerate(minmax(items).items(), start=1):
-            scale = weight if per_item is None else weight * per_item.get(item, 1.0)
-            fused[item] = fused.get(item, 0.0) + scale * score
-            best_rank[item] = min(best_rank.get(item, rank), rank)
-    return sorted(fused.items(), key=lambda kv: (-kv[1], best_rank[kv[0]], kv[0]))
+        scaled = minmax(items)
+        if not scaled:
+            continue
+        n = len(scaled)
+        scores = np.fromiter(scaled.values(), np.float64, n)
+        if per_item is not None:
+            scores = (
+                weight * np.fromiter((per_item.get(i, 1.0) for i in scaled), np.float64, n)
+            ) * scores
+        else:
+            scores = weight * scores
+        ids.append(np.fromiter(scaled, np.int64, n))
+        parts.append(scores)
+        ranks.append(np.arange(1, n + 1))
+    if not ids:
+        return []
+    unique, slot = np.unique(np.concatenate(ids), return_inverse=True)
+    fused = np.zeros(len(unique))
+    np.add.at(fused, slot, np.concatenate(parts))  # list by list, as a running sum would
+    best_rank = np.full(len(unique), np.iinfo(np.int64).max)
+    np.minimum.at(best_rank, slot, np.concatenate(ranks))
+    order = np.lexsort((unique, best_rank, -fused))
+    return list(zip(unique[order].tolist(), fused[order].tolist(), strict=True))

@@ -47,7 +47,7 @@ class HybridRetriever:
         scaled by `coverage` (chunk row -> weight in 0..1, None: unscaled); every chunk of either
         list (the first `limit` when given), best fused score first, with its BM25 and cosine
         scores where that side found it."""
-        lists = [[(h.row, h.score) for h in keyword_hits], [(h.row, h.score) for h in dense_hits]]
+        lists = [[h[:2] for h in keyword_hits], [h[:2] for h in dense_hits]]  # (row, score)
         settings = self.settings
         if settings.fusion is Fusion.CONVEX:
             share = settings.bm25_share
@@ -60,5 +60,6 @@ class HybridRetriever:
                 item_weights=[coverage, None],
             )
         bm25 = {h.row: h.score for h in keyword_hits}
-        dense = {h.row: h.score for h in dense_hits}
+        # the cosine, not the hub-corrected score the dense side ranked by
+        dense = {h.row: h.score if h.dense_score is None else h.dense_score for h in dense_hits}
         return [Hit(r, s, bm25.get(r), dense.get(r)) for r, s in fused[:limit]]

@@ -55,12 +55,34 @@ def dense_best(answers: Sequence) -> float:
     return max((a.dense_score or 0.0 for a in answers[:TOP]), default=0.0)
 
 
+def synonym_coverage(
+    words: Sequence[str], matched: Sequence[str], expansions: Sequence[str], answers: Sequence
+) -> bool:
+    """Whether one of the first TOP answers contains an expansion of the synonym rules the query
+    matched (`matched` source terms, their `expansions`: `Synonyms.matches`) and every content
+    word in `words` that no matched term holds: `chargeback` is covered by an answer that says
+    退款, as the editor's list declares them the same. False without expansions."""
+    if not expansions:
+        return False
+    rest = [w for w in words if not any(w in m for m in matched)]
+    for answer in answers[:TOP]:
+        text = folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+        if any(e in text for e in expansions) and all(w in text for w in rest):
+            return True
+    return False
+
+
 def good_match(
-    query: str | None, answers: Sequence, min_dense: float, full_coverage: float = 1.0
+    query: str | None,
+    answers: Sequence,
+    min_dense: float,
+    full_coverage: float = 1.0,
+    synonyms: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> bool:
     """Whether the answers likely answer `query`: False without answers or (when `query` is
     given) without a content word; True when one of the top answers contains `full_coverage`
-    (default all) of the content words; else whether the best cosine reaches `min_dense`
+    (default all) of the content words, or (given `synonyms`, the query's (matched terms,
+    expansions)) their `synonym_coverage`; else whether the best cosine reaches `min_dense`
     (calibrated per encoder, scripts/calibrate_no_match.py). `query` None: the cosine alone."""
     if not answers:
         return False
@@ -69,5 +91,7 @@ def good_match(
         if not words:
             return False
         if lexical_coverage(words, answers) >= full_coverage:
+            return True
+        if synonyms is not None and synonym_coverage(words, *synonyms, answers):
             return True
     return dense_best(answers) >= min_dense

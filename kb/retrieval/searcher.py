@@ -6,6 +6,7 @@ fusion -> group chunks by article, best chunk first -> snippet of that chunk's s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,6 +83,9 @@ class Searcher:
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
         self._questions: np.ndarray | None = None  # chunk row -> alternative question? (lazy)
         self.synonyms = Synonyms.from_manifest(index.manifest.synonyms)
+        # `known` of the list's terms (a fixed set per version): asked again by every search the
+        # list matches, so kept; typo candidates (any word) go to `known` itself
+        self._known_terms = functools.lru_cache(maxsize=65536)(self.known)
         self.kinds = QueryKinds(
             index,
             settings.pinyin,
@@ -112,12 +116,16 @@ class Searcher:
         tokens = list(query_tokens(term, self.keyword.text_settings))
         return bool(tokens) and self.index.keyword.known_share(tokens) >= 1.0 - 1e-9
 
-    def rewrite(self, prepared: str) -> tuple[str, str]:
+    def rewrite(self, prepared: str, mode: Mode = Mode.HYBRID) -> tuple[str, str]:
         """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
-        built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule."""
+        built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule.
+        The expansions go to the keyword query; to the dense query only with
+        `settings.dense_synonyms` or in `Mode.DENSE`, which has no keyword side to carry them."""
         if not self.synonyms.rules:
             return prepared, prepared
-        return self.synonyms.rewrite(prepared, self.known)
+        keyword, dense = self.synonyms.rewrite(prepared, self._known_terms)
+        expand = self.settings.dense_synonyms or mode is Mode.DENSE
+        return keyword, dense if expand else prepared
 
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a
@@ -155,7 +163,9 @@ class Searcher:
             return []
         mask = self.index.mask(category, language)
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
-        keyword_query, dense_query = self.rewrite(searched)  # synonyms (kb/ingest/synonyms.py)
+        keyword_query, dense_query = self.rewrite(
+            searched, mode
+        )  # synonyms (kb/ingest/synonyms.py)
         count = self.settings.candidates_for(top_k)
         if mode is Mode.BM25:
             hits = self.keyword.search(keyword_query, count, mask)
@@ -192,7 +202,6 @@ class Searcher:
         articles = self.index.articles.views(rows)  # one table read for them all
         indexes = [int(self.index.chunk_section[h.row]) for h in chosen]
         if self.choose_sections:  # the section that answers: kb/retrieval/sections.py
-            bounded = self.bounded(query)
             indexes = [
                 answering_index(bounded, a.title, self.index.articles.headings(r), i)
                 for r, a, i in zip(rows, articles, indexes, strict=True)
@@ -223,15 +232,24 @@ class Searcher:
             )
         return answers
 
-    def good_match(self, answers: Sequence[Answer], query: str | None = None) -> bool:
+    def good_match(
+        self, answers: Sequence[Answer], query: str | None = None, min_dense: float | None = None
+    ) -> bool:
         """Whether the best answers are likely to answer the question at all
         (kb/retrieval/no_match.py): with the `query`, from the content words of what was searched
-        for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), how many of them
-        the top 3 answers contain, and their dense cosine against `min_dense_score`; without
-        it, from the cosine alone. Off-topic questions ("今天天气怎么样") still get *some*
-        nearest article, and customers deserve to be told it is a guess."""
-        searched = None if query is None else self.kinds.rewrite(self.prepare(query))
-        return no_match.good_match(searched, answers, self.min_dense_score)
+        for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), how many of them (or of
+        their synonyms in the version's list) the top 3 answers contain, and their dense cosine
+        against `min_dense` (default `min_dense_score`); without it, from the cosine alone.
+        Off-topic questions ("今天天气怎么样") still get *some* nearest article, and customers
+        deserve to be told it is a guess."""
+        threshold = self.min_dense_score if min_dense is None else min_dense
+        if query is None:
+            return no_match.good_match(None, answers, threshold)
+        searched = self.kinds.rewrite(self.prepare(query))
+        synonyms = (
+            self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
+        )
+        return no_match.good_match(searched, answers, threshold, synonyms=synonyms)
 
     @property
     def min_dense_score(self) -> float:

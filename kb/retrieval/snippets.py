@@ -117,7 +117,7 @@ def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-def _join(parts: list[str]) -> str:
+def _join(parts: Sequence[str]) -> str:
     out = ""
     for part in parts:
         if out and out[-1].isascii() and out[-1] not in "\n" and part[:1].isascii():
@@ -147,13 +147,15 @@ def _best_window(weights: list[int], lengths: list[int], max_chars: int) -> tupl
     return best_start, first
 
 
-def _sentences(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[str, ...]:
     """`sentences` of the text, English ones split further at `LATIN_SENTENCE_RE` (the shared
-    splitter ends sentences at CJK punctuation and line breaks only)."""
-    parts = []
+    splitter ends sentences at CJK punctuation and line breaks only). Memoised: the texts are a
+    version's sections, split again for every search that shows them."""
+    parts: list[str] = []
     for sentence in sentences(text):
         parts += [p for p in LATIN_SENTENCE_RE.split(sentence) if p.strip()]
-    return parts
+    return tuple(parts)
 
 
 def _centre(body: str, terms: Sequence[str], max_chars: int) -> tuple[str, bool, bool]:

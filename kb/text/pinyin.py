@@ -49,8 +49,10 @@ def syllables() -> frozenset[str]:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=16384)
 def is_syllables(letters: str) -> bool:
-    """Whether `letters` (lower-case a-z) splits entirely into pinyin syllables."""
+    """Whether `letters` (lower-case a-z) splits entirely into pinyin syllables (memoised: a query
+    asks it of each of its letter runs' windows)."""
     known, n = syllables(), len(letters)
     ok = [True] + [False] * n
     for end in range(1, n + 1):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kb.retrieval.fusion import convex, minmax, rrf
@@ -70,3 +72,33 @@ def test_convex_item_weights_and_validation():
         convex([[], []], [1.0])
     with pytest.raises(ValueError, match=">= 0"):
         convex([[], []], [1.0, -0.5])
+
+
+def convex_by_definition(lists, weights, item_weights):
+    """convex() written out with dicts, as its docstring defines it (the reference)."""
+    fused, best_rank = {}, {}
+    for items, weight, per_item in zip(lists, weights, item_weights, strict=True):
+        for rank, (item, score) in enumerate(minmax(items).items(), start=1):
+            scale = weight if per_item is None else weight * per_item.get(item, 1.0)
+            fused[item] = fused.get(item, 0.0) + scale * score
+            best_rank[item] = min(best_rank.get(item, rank), rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], best_rank[kv[0]], kv[0]))
+
+
+def test_convex_equals_its_definition_on_random_lists():
+    rnd = random.Random(7)
+    for _ in range(500):
+        bm25 = rnd.sample(range(300), rnd.randint(0, 100))
+        dense = rnd.sample(range(300), rnd.randint(0, 100))
+        lists = [
+            sorted(
+                ((i, rnd.choice([rnd.random() * 10, 1.0, 2.0])) for i in bm25), key=lambda x: -x[1]
+            ),
+            sorted(((i, rnd.choice([rnd.random(), 0.5])) for i in dense), key=lambda x: -x[1]),
+        ]
+        coverage = {i: rnd.choice([0.2, 0.5, 1.0]) for i in bm25 if rnd.random() < 0.5}
+        share = rnd.random()
+        weights, item_weights = [share, 1 - share], [coverage if rnd.random() < 0.7 else None, None]
+        assert convex(lists, weights, item_weights) == convex_by_definition(
+            lists, weights, item_weights
+        )

