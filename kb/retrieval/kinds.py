@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..index import LoadedIndex
-from ..text import normalise, query_terms
+from ..text import loose_pairs, normalise, query_terms
 from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
@@ -126,10 +126,11 @@ class QueryKinds:
 
     def highlight_terms(self, query: str) -> tuple[str, ...]:
         """Terms to mark in snippets beyond the query's own words: the written forms of its
-        numbers and codes (`5万` marks `50,000`, `th01` marks `TH-01`) and the Chinese terms its
-        pinyin stands for (`tixian` marks 提现)."""
+        numbers and codes (`5万` marks `50,000`, `th01` marks `TH-01`), the Chinese terms its
+        pinyin stands for (`tixian` marks 提现), and the character pairs of words jieba's
+        dictionary lacks (`loose_pairs`: 到账 in 提现要多久到账)."""
         prepared = normalise(query)
-        extra = written_forms(prepared)
+        extra = [*written_forms(prepared), *loose_pairs(prepared)]
         rewritten = self.rewrite(prepared)
         if rewritten != prepared:
             extra += query_terms(rewritten)

@@ -172,7 +172,7 @@ class Searcher:
         elif mode is Mode.DENSE:
             hits = self.dense.search(dense_query, count, mask)
         elif keyword_query == dense_query:
-            hits = self.hybrid.search(searched, count, mask)
+            hits = self.hybrid.search(keyword_query, count, mask)
         else:  # HybridRetriever.search with each side's own query
             keyword_hits = self.keyword.search(keyword_query, count, mask)
             rows = [h.row for h in keyword_hits]

@@ -3,13 +3,22 @@ and queries). Owns no state beyond memo caches. Imports: kb.options only (the lo
 
 from .markdown import markdown_to_text
 from .normalise import CJK_RUN_RE, clean_text, normalise, valid_text
-from .tokenise import STOPWORDS, TOKEN_RE, query_terms, query_tokens, sentences, tokens
+from .tokenise import (
+    STOPWORDS,
+    TOKEN_RE,
+    loose_pairs,
+    query_terms,
+    query_tokens,
+    sentences,
+    tokens,
+)
 
 __all__ = [
     "CJK_RUN_RE",
     "STOPWORDS",
     "TOKEN_RE",
     "clean_text",
+    "loose_pairs",
     "markdown_to_text",
     "normalise",
     "query_terms",

@@ -112,6 +112,34 @@ def query_terms(text: str) -> tuple[str, ...]:
     return tuple(sorted((t for t in terms if t not in STOPWORDS), key=lambda t: (-len(t), t)))
 
 
+def loose_pairs(text: str) -> tuple[str, ...]:
+    """Character pairs around the CJK characters jieba leaves on their own in `text`: each such
+    character (no stopword) with its neighbour on either side of its run, when neither the
+    neighbour nor the pair is a stopword; normalised, in text order, without repeats.
+
+    A word missing from jieba's dictionary comes out as lone characters (到账 as 到 / 账, 没到账 as
+    没到 / 账), which `query_terms` drops; its pairs let a snippet mark it (issue 17 item 7:
+    highlights on the user's own words). A pair spanning two words (久到) rarely occurs in an
+    article, and where it does it is the user's wording too."""
+    pairs: list[str] = []
+    for run in CJK_RUN_RE.findall(normalise(text)):
+        at = 0
+        for word in _jieba().cut(run):
+            if len(word) == 1 and word not in STOPWORDS:
+                for start in (at - 1, at):
+                    pair = run[max(start, 0) : start + 2]
+                    if (
+                        start >= 0
+                        and len(pair) == 2
+                        and pair not in pairs
+                        and pair not in STOPWORDS
+                        and not any(c in STOPWORDS for c in pair)
+                    ):
+                        pairs.append(pair)
+            at += len(word)
+    return tuple(pairs)
+
+
 @functools.lru_cache(maxsize=8192)
 def sentences(text: str) -> tuple[str, ...]:
     """Sentences of a plain-text section, each with its closing punctuation; newlines split too.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb.retrieval.snippets import find_spans, folded, make_snippet
-from kb.text import query_terms
+from kb.text import STOPWORDS, loose_pairs, query_terms
 
 
 def marked(query: str, text: str, max_chars: int = 160) -> list[str]:
@@ -78,3 +78,37 @@ def test_abbreviations_do_not_end_an_english_sentence():
     text = "Use a card, e.g. Visa or Mastercard. Then confirm."
     snippet = make_snippet(text, query_terms("mastercard"), 40)
     assert "e.g. Visa or **Mastercard**" in snippet.marked()
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "word"),
+    [
+        # words jieba's default dictionary lacks come out as lone characters
+        ("提现要多久到账", "提现到银行卡一般 1-3 个工作日到账。", "到账"),
+        ("充值一直没到账", "款项一般在 2 小时内到账。", "到账"),
+        ("被盗刷了怎么办", "如发现盗刷，请立即冻结账户。", "盗刷"),
+        ("提現要多久到賬", "提现到银行卡一般 1-3 个工作日到账。", "到账"),  # Traditional query
+    ],
+)
+def test_words_outside_the_segmenters_dictionary_are_marked(query, text, word):
+    assert word not in query_terms(query)  # the query's own words miss it
+    terms = query_terms(query) + loose_pairs(query)
+    snippet = make_snippet(text, terms)
+    assert word in [snippet.text[s:e] for s, e in snippet.highlights]
+
+
+@pytest.mark.parametrize("query", ["我要退款", "怎么办", "的了吗", "refund", ""])
+def test_loose_pairs_hold_no_stopword(query):
+    pairs = loose_pairs(query)
+    assert all(len(p) == 2 and not any(c in STOPWORDS for c in p) for p in pairs)
+    assert "我要" not in pairs
+
+
+def test_searcher_marks_a_word_the_segmenter_splits(built):
+    from kb import load_searcher
+
+    _, index_dir, encoder = built
+    searcher = load_searcher(index_dir, "public", encoder=encoder)
+    answer = next(a for a in searcher.search("提现要多久到账", 5) if a.slug == "withdrawal-time")
+    marks = {answer.snippet_text[s:e] for s, e in answer.highlights}
+    assert {"提现", "到账"} <= marks

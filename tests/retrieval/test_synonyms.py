@@ -157,11 +157,30 @@ def test_synonyms_expand_the_dense_query_only_when_set(
     keyword, dense = searcher.rewrite("withdraw fees")
     assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
     assert ("提现" in dense) is dense_synonyms
+    bm25_queries = []
+    search_bm25 = searcher.keyword.search
+    searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)
     searcher.search("withdraw fees", 3)
     assert recording.texts == [dense]  # the one text encoded is the dense query
+    assert bm25_queries == [keyword]  # and BM25 searched the expanded one
     assert "提现" in searcher.rewrite("withdraw fees", Mode.DENSE)[1]  # no BM25 side to carry it
     searcher.search("withdraw fees", 3, mode=Mode.DENSE)
     assert "提现" in recording.texts[-1]
+
+
+def test_both_sides_search_the_expansions_when_no_word_is_dropped(tiny_articles, tmp_path, encoder):
+    # every term of the rule is in the articles, so the BM25 and dense queries are the same text
+    (tiny_articles / FILE_NAME).write_text("提现, 手续费\n", encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    recording = Recording(encoder)
+    settings = SearchSettings(dense_synonyms=True)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=recording, settings=settings)
+    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费")
+    bm25_queries = []
+    search_bm25 = searcher.keyword.search
+    searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)
+    searcher.search("提现", 3)
+    assert bm25_queries == ["提现 手续费"] and recording.texts == ["提现 手续费"]
 
 
 def test_the_list_is_versioned_and_rolled_back(built, encoder):
