@@ -147,8 +147,9 @@ def rebuild(articles: Path, rounds: int) -> list[str]:
             f"{statistics.median(cli):.2f} | {max(cli):.2f} |",
             "",
             f"Each rebuild re-encoded {enc} text(s) (changed: {', '.join(changed)}), the rest came "
-            f"from the cache. Target: under 3 s. Measured: **{statistics.median(cli):.2f} s** "
-            f"median for the CLI ({'met' if max(cli) < 3 else 'NOT met'}).",
+            f"from the cache. Target: under 3 s, every run. Measured for the CLI: "
+            f"**{statistics.median(cli):.2f} s** median, {max(cli):.2f} s max "
+            f"({'met' if max(cli) < 3 else 'NOT met'}).",
         ]
         return lines
     finally:
