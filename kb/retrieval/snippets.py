@@ -92,12 +92,15 @@ def _term_pattern(term: str) -> re.Pattern:
 
 def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     """Non-overlapping spans of `terms` (normalised query terms) in the ORIGINAL `text`, longest
-    terms claiming first, in text order: matched in `folded(text)` and mapped back, so a
-    Simplified term marks its Traditional spelling and 文件 is marked where the query said 文件."""
+    terms claiming first (equal lengths in the order given, so the query's own words come before
+    `loose_pairs`), in text order: matched in `folded(text)` and mapped back, so a Simplified term
+    marks its Traditional spelling and 文件 is marked where the query said 文件."""
     haystack, where = folded(text)
     taken = [False] * len(text)
     spans = []
-    for term in sorted(set(terms), key=len, reverse=True):
+    # dict.fromkeys, not set: a set's order of equal-length terms changes with the hash seed, and
+    # with it which of two overlapping terms is marked
+    for term in sorted(dict.fromkeys(terms), key=len, reverse=True):
         if not term or term not in haystack:  # most terms are absent: skip the regex
             continue
         for match in _term_pattern(term).finditer(haystack):

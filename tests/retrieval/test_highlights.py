@@ -112,3 +112,12 @@ def test_searcher_marks_a_word_the_segmenter_splits(built):
     answer = next(a for a in searcher.search("提现要多久到账", 5) if a.slug == "withdrawal-time")
     marks = {answer.snippet_text[s:e] for s, e in answer.highlights}
     assert {"提现", "到账"} <= marks
+
+
+@pytest.mark.parametrize(
+    ("terms", "expected"), [(["准备", "先准"], "准备"), (["先准", "准备"], "先准")]
+)
+def test_of_two_overlapping_terms_of_one_length_the_first_given_is_marked(terms, expected):
+    text = "联系客服前，先准备好账户信息。"
+    spans = find_spans(text, terms)
+    assert [text[s:e] for s, e in spans] == [expected]  # whatever the hash seed
