@@ -235,9 +235,9 @@ class SearchSettings:
     pinyin: bool = True
     exact_titles: bool = True
     typos: bool = True
-    # off: synonyms expand the BM25 query only. Appending them to the encoded query lowered the
-    # sample's MRR@10 (0.944 -> 0.930) and the held-out kinds set's (0.946 -> 0.867), and made the
-    # encoded text longer (scripts/ablation_synonyms.py, docs/BENCHMARKS.md)
+    # off: synonyms expand the BM25 query only. Appending them to the encoded query too lowered the
+    # sample's MRR@10 (0.944 -> 0.937) and the held-out kinds set's (0.946 -> 0.943), and made the
+    # encoded text longer (scripts/ablation_synonyms.py, docs/BENCHMARKS.md "Synonyms on and off")
     dense_synonyms: bool = False
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)

@@ -200,8 +200,7 @@ class Synonyms:
         it gets no expansion without Chinese (退款 does not add `refund`): it is answered by the
         Chinese articles, and `refund` would only pull in the English ones. Without a match both
         are `query`."""
-        added, matched = _expand(self, query)
-        useful = useful_expansions(added, query, known)
+        matched, useful = self.matches(query, known)
         if not useful:
             return query, query
         keyword = query

@@ -37,6 +37,12 @@ def content_words(query: str) -> tuple[str, ...]:
     )
 
 
+def answer_text(answer) -> str:
+    """An answer's title, section heading and snippet text, normalised (`folded`): what the
+    word coverage of the signals below is read from."""
+    return folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+
+
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
     """The largest share (0..1, by characters) of `words` that one of the first TOP answers
     contains in its title, section heading or snippet text (all normalised); 0.0 for none."""
@@ -45,7 +51,7 @@ def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
         return 0.0
     best = 0.0
     for answer in answers[:TOP]:
-        text = folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+        text = answer_text(answer)
         best = max(best, sum(len(w) for w in words if w in text) / total)
     return best
 
@@ -66,7 +72,7 @@ def synonym_coverage(
         return False
     rest = [w for w in words if not any(w in m for m in matched)]
     for answer in answers[:TOP]:
-        text = folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+        text = answer_text(answer)
         if any(e in text for e in expansions) and all(w in text for w in rest):
             return True
     return False

@@ -163,9 +163,8 @@ class Searcher:
             return []
         mask = self.index.mask(category, language)
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
-        keyword_query, dense_query = self.rewrite(
-            searched, mode
-        )  # synonyms (kb/ingest/synonyms.py)
+        # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
+        keyword_query, dense_query = self.rewrite(searched, mode)
         count = self.settings.candidates_for(top_k)
         if mode is Mode.BM25:
             hits = self.keyword.search(keyword_query, count, mask)

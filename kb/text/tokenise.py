@@ -126,15 +126,12 @@ def loose_pairs(text: str) -> tuple[str, ...]:
         at = 0
         for word in _jieba().cut(run):
             if len(word) == 1 and word not in STOPWORDS:
-                for start in (at - 1, at):
-                    pair = run[max(start, 0) : start + 2]
-                    if (
-                        start >= 0
-                        and len(pair) == 2
-                        and pair not in pairs
-                        and pair not in STOPWORDS
-                        and not any(c in STOPWORDS for c in pair)
-                    ):
+                for start in (at - 1, at):  # with the character before it, then after it
+                    if start < 0 or start + 2 > len(run):
+                        continue
+                    pair = run[start : start + 2]
+                    fit = pair not in STOPWORDS and not any(c in STOPWORDS for c in pair)
+                    if fit and pair not in pairs:
                         pairs.append(pair)
             at += len(word)
     return tuple(pairs)
