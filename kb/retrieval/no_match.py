@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..text import STOPWORDS, query_terms
+from ..text import STOPWORDS, normalise, query_terms
+from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
 
 # greetings and politeness that carry no topic; with STOPWORDS (请问, 怎么, what, how, ...)
@@ -29,18 +30,30 @@ TOP = 3  # the answers a customer sees first; the signals are read from them
 
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
-    or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`."""
+    or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`. Numbers
+    and codes are in `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02`
+    gives th, 02 and th02, so an article that writes 50,000 or TH-02 covers them."""
     return tuple(
         t
-        for t in query_terms(query)
+        for t in query_terms(canonical_numbers(normalise(query)))
         if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
     )
 
 
 def answer_text(answer) -> str:
-    """An answer's title, section heading and snippet text, normalised (`folded`): what the
-    word coverage of the signals below is read from."""
-    return folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0]
+    """An answer's title, section heading and snippet text, normalised (`folded`) and with its
+    numbers and codes in `canonical_numbers`' form (`TH-02` -> `th 02 th02`, `50,000` ->
+    `50000`): what the word coverage of the signals below is read from."""
+    return canonical_numbers(folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0])
+
+
+def contains(text: str, word: str) -> bool:
+    """Whether `answer_text` holds the content word `word`; a code also in its spaced form
+    (`iphone15` in `iphone 15`), which `canonical_numbers` leaves unjoined."""
+    if word in text:
+        return True
+    parts = PART_RE.findall(word)
+    return len(parts) > 1 and "".join(parts) == word and " ".join(parts) in text
 
 
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
@@ -52,7 +65,7 @@ def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
     best = 0.0
     for answer in answers[:TOP]:
         text = answer_text(answer)
-        best = max(best, sum(len(w) for w in words if w in text) / total)
+        best = max(best, sum(len(w) for w in words if contains(text, w)) / total)
     return best
 
 
@@ -73,7 +86,7 @@ def synonym_coverage(
     rest = [w for w in words if not any(w in m for m in matched)]
     for answer in answers[:TOP]:
         text = answer_text(answer)
-        if any(e in text for e in expansions) and all(w in text for w in rest):
+        if any(e in text for e in expansions) and all(contains(text, w) for w in rest):
             return True
     return False
 

@@ -66,6 +66,33 @@ def test_every_content_word_in_a_top_answer_is_a_good_match_despite_a_low_cosine
     assert not good_match(None, [answer(title, 0.40)], 0.85)  # the cosine alone said no
 
 
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("TH02", "错误码 TH-02 怎么办"),
+        ("th02", "错误码 TH-02、PY-05 怎么办"),
+        ("py05", "错误码 TH-02、PY-05 怎么办"),
+        ("ＰＹ０５", "错误码 PY-05"),
+        ("th 02", "错误码 TH02"),
+        ("th-02", "错误码 TH_02"),
+        ("iPhone15", "支持 iPhone 15 吗"),
+        ("50000元", "单笔最高 50,000 元"),
+        ("5万元", "单笔最高 50,000 元"),
+        ("5w", "单笔最高 50000 元"),
+    ],
+)
+def test_a_number_or_code_written_another_way_is_covered(query, title):
+    # the article's form differs from the query's; the cosine alone says no
+    assert good_match(query, [answer(title, 0.40)], 0.85)
+
+
+@pytest.mark.parametrize(
+    ("query", "title"), [("TH03", "错误码 TH-02"), ("60000元", "最高 50,000 元")]
+)
+def test_a_different_number_or_code_is_not_covered(query, title):
+    assert not good_match(query, [answer(title, 0.40)], 0.85)
+
+
 def test_partial_coverage_leaves_the_decision_to_the_cosine():
     words = content_words("TH02 电池 爆炸")
     answers = [answer("TH02 型号说明", 0.80)]
