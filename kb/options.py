@@ -210,7 +210,11 @@ class SearchSettings:
     query comes first (both kb/retrieval/kinds.py); `typos`: correct mistyped English words and
     Chinese homophones towards the help center's words (kb/retrieval/typos.py);
     `dense_synonyms`: the hybrid search's dense query gets the synonym expansions too (else only
-    BM25's does; a dense-only search always gets them);
+    BM25's does; a dense-only search always gets them); `short_english_words` (>= 0): a query
+    of at most this many words and no CJK character is a short English query (with the other
+    conditions of `Searcher.short_english`), which gets the synonym expansions on the dense query
+    too, whatever `dense_synonyms` says, and `short_english_bm25_share` (0..1) in place of
+    `bm25_share` in convex fusion (0: no query is);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17;
@@ -239,6 +243,15 @@ class SearchSettings:
     # sample's MRR@10 (0.944 -> 0.937) and the held-out kinds set's (0.946 -> 0.943), and made the
     # encoded text longer (scripts/ablation_synonyms.py, docs/BENCHMARKS.md "Synonyms on and off")
     dense_synonyms: bool = False
+    # ... except for short English queries (Searcher.short_english): a few English words give the
+    # encoder too little to match Chinese articles across languages, and the editor's list says
+    # what they mean; and their BM25 hits are mostly the few English articles sharing a common
+    # word, so BM25 weighs less. At most 4 words (the best of 0-5 on the sample: MRR@10 0.944 ->
+    # 0.947), then BM25 share 0.4 (-> 0.949; 0.3 ties, 0.2 and 0.5 lower), confirmed on the
+    # held-out kinds set (0.946 -> 0.970) and on 44 fresh short English queries (0.680 -> 0.720);
+    # docs/BENCHMARKS.md "Short English queries"
+    short_english_words: int = 4
+    short_english_bm25_share: float = 0.4
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
     question_overlap: float = 0.3
@@ -263,6 +276,15 @@ class SearchSettings:
             )
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ConfigError(f"SearchSettings: bm25_share ({self.bm25_share}) must be in 0..1")
+        if self.short_english_words < 0:
+            raise ConfigError(
+                f"SearchSettings: short_english_words ({self.short_english_words}) must be >= 0"
+            )
+        if not 0.0 <= self.short_english_bm25_share <= 1.0:
+            raise ConfigError(
+                "SearchSettings: short_english_bm25_share "
+                f"({self.short_english_bm25_share}) must be in 0..1"
+            )
         if self.snippet_chars < 20:
             raise ConfigError(f"SearchSettings: snippet_chars ({self.snippet_chars}) must be >= 20")
 

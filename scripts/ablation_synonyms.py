@@ -1,14 +1,18 @@
-"""The synonyms list on and off: the sample eval set per kind, on one built index.
+"""The synonyms list on and off, and the rule for short English queries: the sample eval set per
+kind, on one built index.
 
     PYTHONPATH=. python scripts/ablation_synonyms.py [--index index] [--queries eval/queries.jsonl]
 
-Evaluates the live version's searcher as built (with the articles folder's synonyms.txt: the
-expansions go to the BM25 query only, the default), the same list applied to the dense query too
-(`SearchSettings.dense_synonyms`, the default before 2026-11-30), and the same searcher with an
-empty list. A query no rule matches searches the same in every row, so its ranking is computed
-once and reused (the figures are the same as full runs). Prints a Markdown table: overall
-R@1/R@5/MRR@10 and R@5 per kind, and the hubness worst three; then, for the product default,
-R@1/R@5/MRR@10 per kind as `kb eval` prints them.
+Evaluates the live version's searcher as built (with the articles folder's synonyms.txt) in each
+of ROWS: the product default (the expansions go to the BM25 query; a short English query, at most
+4 words against a help center mostly in Chinese, also gets them on the dense query and fuses at
+BM25 share 0.4, unless an English title answers it: `Searcher.short_english`); the same with
+the usual BM25 share for short English queries (`short_english_bm25_share=0.5`); no rule for
+short English queries (`short_english_words=0`: the list on the BM25 query only, the default of
+the morning of 2026-11-30); the list on the dense query of every query (`dense_synonyms`, the default before);
+and an empty list (other settings default). Prints a Markdown table: overall R@1/R@5/MRR@10 and
+R@5 per kind, and the hubness worst three; then, for the product default, R@1/R@5/MRR@10 per kind
+as `kb eval` prints them.
 """
 
 from __future__ import annotations
@@ -22,28 +26,31 @@ from kb.evaluation import figures_by, format_table, hubness, load_queries, metri
 from kb.ingest.synonyms import Synonyms
 
 ROOT = Path(__file__).resolve().parent.parent
-ROWS = ("synonyms on, BM25 query only (default)", "synonyms on, BM25 and dense", "synonyms off")
+ROWS = (
+    "product default",
+    "short English queries at the usual BM25 share 0.5",
+    "no short-English rule: synonyms on the BM25 query only",
+    "synonyms on the BM25 and dense queries of every query",
+    "synonyms off",
+)
 
 
 def ranked_variants(searcher, queries) -> dict[str, list[list[str]]]:
-    """Top-10 slugs per query for each row: the list on BM25 only (the product), on both sides,
-    and no list."""
-    rules, settings = searcher.synonyms, searcher.settings
-    both = replace(settings, dense_synonyms=True)
-    rows: dict[str, list[list[str]]] = {ROWS[0]: [], ROWS[1]: [], ROWS[2]: []}
-    for q in queries:
-        slugs = [a.slug for a in searcher.search(q.text, top_k=10)]
-        rows[ROWS[0]].append(slugs)
-        searched = searcher.kinds.rewrite(searcher.prepare(q.text))  # as Searcher.search does
-        if searcher.synonyms.rewrite(searched, searcher.known) == (searched, searched):
-            rows[ROWS[1]].append(slugs)
-            rows[ROWS[2]].append(slugs)
-            continue
-        searcher.settings = both
-        rows[ROWS[1]].append([a.slug for a in searcher.search(q.text, top_k=10)])
-        searcher.settings, searcher.synonyms = settings, Synonyms()
-        rows[ROWS[2]].append([a.slug for a in searcher.search(q.text, top_k=10)])
-        searcher.synonyms = rules
+    """Top-10 slugs per query for each of ROWS."""
+    rules, default = searcher.synonyms, searcher.settings
+    variants = (
+        (rules, default),
+        (rules, replace(default, short_english_bm25_share=default.bm25_share)),
+        (rules, replace(default, short_english_words=0)),
+        (rules, replace(default, short_english_words=0, dense_synonyms=True)),
+        (Synonyms(), default),
+    )
+    rows: dict[str, list[list[str]]] = {name: [] for name in ROWS}
+    for name, (synonyms, settings) in zip(ROWS, variants, strict=True):
+        searcher.synonyms, searcher.settings = synonyms, settings
+        searcher.hybrid.settings = settings  # the fusion reads its own reference
+        rows[name] = [[a.slug for a in searcher.search(q.text, top_k=10)] for q in queries]
+    searcher.synonyms, searcher.settings, searcher.hybrid.settings = rules, default, default
     return rows
 
 

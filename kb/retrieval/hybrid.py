@@ -25,16 +25,22 @@ class HybridRetriever:
     def __init__(self, keyword: KeywordRetriever, dense: DenseRetriever, settings: SearchSettings):
         self.keyword, self.dense, self.settings = keyword, dense, settings
 
-    def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        top_k: int,
+        mask: np.ndarray | None = None,
+        bm25_share: float | None = None,
+    ) -> list[Hit]:
         """Fused hits, best first, each carrying its BM25 and dense scores where found. Each
         side is asked for `top_k` candidates (the caller sets the count:
-        `SearchSettings.candidates_for`)."""
+        `SearchSettings.candidates_for`); `bm25_share` as in `fuse`."""
         keyword_hits = self.keyword.search(query, top_k, mask)
         coverage = self.keyword.coverage(
             query, [h.row for h in keyword_hits], self.settings.coverage
         )
         dense_hits = self.dense.search(query, top_k, mask)
-        return self.fuse(keyword_hits, dense_hits, coverage, limit=top_k)
+        return self.fuse(keyword_hits, dense_hits, coverage, limit=top_k, bm25_share=bm25_share)
 
     def fuse(
         self,
@@ -42,15 +48,17 @@ class HybridRetriever:
         dense_hits: list[Hit],
         coverage: dict[int, float] | None,
         limit: int | None = None,
+        bm25_share: float | None = None,
     ) -> list[Hit]:
         """The two hit lists (each best first) fused by `settings.fusion`, BM25 contributions
         scaled by `coverage` (chunk row -> weight in 0..1, None: unscaled); every chunk of either
         list (the first `limit` when given), best fused score first, with its BM25 and cosine
-        scores where that side found it."""
+        scores where that side found it. `bm25_share` (0..1) replaces `settings.bm25_share` in
+        convex fusion for this call (a short English query: `Searcher.short_english`)."""
         lists = [[h[:2] for h in keyword_hits], [h[:2] for h in dense_hits]]  # (row, score)
         settings = self.settings
         if settings.fusion is Fusion.CONVEX:
-            share = settings.bm25_share
+            share = settings.bm25_share if bm25_share is None else bm25_share
             fused = convex(lists, [share, 1.0 - share], item_weights=[coverage, None])
         else:
             fused = rrf(

@@ -40,11 +40,17 @@ def content_words(query: str) -> tuple[str, ...]:
     )
 
 
+def comparable(text: str) -> str:
+    """`text` normalised (`folded`) with its numbers and codes in `canonical_numbers`' form, as
+    the coverage below compares it with content words."""
+    return canonical_numbers(folded(text)[0])
+
+
 def answer_text(answer) -> str:
     """An answer's title, section heading and snippet text, normalised (`folded`) and with its
     numbers and codes in `canonical_numbers`' form (`TH-02` -> `th 02 th02`, `50,000` ->
     `50000`): what the word coverage of the signals below is read from."""
-    return canonical_numbers(folded(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")[0])
+    return comparable(f"{answer.title}\n{answer.section}\n{answer.snippet_text}")
 
 
 def contains(text: str, word: str) -> bool:

@@ -19,7 +19,7 @@ from ..index import IndexStore, LoadedIndex, open_store
 from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, Language, Mode, Role, SearchSettings
-from ..text import normalise, query_terms, query_tokens, valid_text
+from ..text import CJK_RUN_RE, normalise, query_terms, query_tokens, valid_text
 from . import no_match
 from .dense import DenseRetriever
 from .hits import Hit
@@ -95,6 +95,9 @@ class Searcher:
             extra_words=self.synonyms.words(),
         )
         self._categories: list[str] | None = None
+        # English articles' titles (`no_match.comparable`), or None when most chunks are English
+        # (lazy: `_english_titles`)
+        self._english: tuple[list[str] | None] | None = None
 
     @property
     def version(self) -> str:
@@ -120,12 +123,48 @@ class Searcher:
         """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
         built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule.
         The expansions go to the keyword query; to the dense query only with
-        `settings.dense_synonyms` or in `Mode.DENSE`, which has no keyword side to carry them."""
+        `settings.dense_synonyms`, in `Mode.DENSE` (no keyword side to carry them) or for a short
+        English query (`short_english`)."""
         if not self.synonyms.rules:
             return prepared, prepared
         keyword, dense = self.synonyms.rewrite(prepared, self._known_terms)
-        expand = self.settings.dense_synonyms or mode is Mode.DENSE
+        expand = self.settings.dense_synonyms or mode is Mode.DENSE or self.short_english(prepared)
         return keyword, dense if expand else prepared
+
+    def short_english(self, prepared: str) -> bool:
+        """Whether a `prepare`d query is a short English one that needs a bridge to the help
+        center's other language: at most `settings.short_english_words` words, no CJK character
+        (pinyin rewritten to Chinese has), at most half the chunks in English articles, and no
+        English article whose title holds every content word of the query (that article answers
+        in the query's own language: `how to contact support`). Such a query gets the synonyms
+        on the dense side too and BM25 weighs `settings.short_english_bm25_share` in fusion
+        (kb/options.py, docs/BENCHMARKS.md "Short English queries"); an English help center
+        (Banking77) searches as before."""
+        if len(prepared.split()) > self.settings.short_english_words:
+            return False
+        if CJK_RUN_RE.search(prepared) is not None:
+            return False
+        titles = self._english_titles()
+        if titles is None:
+            return False
+        words = no_match.content_words(prepared)
+        return not any(all(no_match.contains(t, w) for w in words) for t in titles)
+
+    def _english_titles(self) -> list[str] | None:
+        """The English articles' titles as `no_match.comparable` normalises text (computed once);
+        None when more than half the chunks are in English articles: then English is the help
+        center's own language."""
+        if self._english is None:
+            english = Language.EN.value
+            mask = self.index.mask(language=english)
+            if mask is not None and mask.size and mask.mean() > 0.5:
+                self._english = (None,)
+            else:
+                values, codes = self.index.articles.codes("language")
+                rows = np.flatnonzero(codes == values.index(english)) if english in values else []
+                views = self.index.articles.views(rows)
+                self._english = ([no_match.comparable(v.title) for v in views],)
+        return self._english[0]
 
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a
@@ -166,18 +205,21 @@ class Searcher:
         # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
         keyword_query, dense_query = self.rewrite(searched, mode)
         count = self.settings.candidates_for(top_k)
+        share = self.settings.short_english_bm25_share if self.short_english(searched) else None
         if mode is Mode.BM25:
             hits = self.keyword.search(keyword_query, count, mask)
         elif mode is Mode.DENSE:
             hits = self.dense.search(dense_query, count, mask)
         elif keyword_query == dense_query:
-            hits = self.hybrid.search(keyword_query, count, mask)
+            hits = self.hybrid.search(keyword_query, count, mask, bm25_share=share)
         else:  # HybridRetriever.search with each side's own query
             keyword_hits = self.keyword.search(keyword_query, count, mask)
             rows = [h.row for h in keyword_hits]
             coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
             dense_hits = self.dense.search(dense_query, count, mask)
-            hits = self.hybrid.fuse(keyword_hits, dense_hits, coverage, limit=count)
+            hits = self.hybrid.fuse(
+                keyword_hits, dense_hits, coverage, limit=count, bm25_share=share
+            )
         # alternative questions count only for queries worded like them (kb/retrieval/questions.py)
         if self._questions is None:
             self._questions = question_rows(self.index)

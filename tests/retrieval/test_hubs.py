@@ -116,3 +116,13 @@ def test_fused_hits_carry_the_cosine_not_the_hub_corrected_score():
     cosines = {h.row: h.dense_score for h in dense}
     assert {h.row: h.dense_score for h in fused} == cosines
     assert next(h for h in fused if h.row == 0).bm25_score == 2.0
+
+
+def test_a_bm25_share_given_to_fuse_replaces_the_setting():
+    keyword = [Hit(1, 9.0, 9.0), Hit(2, 1.0, 1.0)]
+    dense = [Hit(2, 0.9, None, 0.9), Hit(1, 0.1, None, 0.1)]
+    hybrid = HybridRetriever(None, None, SearchSettings(bm25_share=0.5))
+    assert hybrid.fuse(keyword, dense, None, bm25_share=1.0)[0].row == 1
+    assert hybrid.fuse(keyword, dense, None, bm25_share=0.0)[0].row == 2
+    with_setting = HybridRetriever(None, None, SearchSettings(bm25_share=0.0))
+    assert with_setting.fuse(keyword, dense, None)[0].row == 2

@@ -7,6 +7,7 @@ import pytest
 
 from kb import Mode, SearchSettings, ValidationError, build_index, load_searcher
 from kb.cli import main
+from kb.errors import ConfigError
 from kb.index import open_store
 from kb.ingest import validate
 from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
@@ -152,7 +153,7 @@ def test_synonyms_expand_the_dense_query_only_when_set(
         tmp_path / "index",
         "public",
         encoder=recording,
-        settings=SearchSettings(dense_synonyms=dense_synonyms),
+        settings=SearchSettings(dense_synonyms=dense_synonyms, short_english_words=0),
     )
     keyword, dense = searcher.rewrite("withdraw fees")
     assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
@@ -166,6 +167,34 @@ def test_synonyms_expand_the_dense_query_only_when_set(
     assert "提现" in searcher.rewrite("withdraw fees", Mode.DENSE)[1]  # no BM25 side to carry it
     searcher.search("withdraw fees", 3, mode=Mode.DENSE)
     assert "提现" in recording.texts[-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "expanded"),
+    [
+        ("withdraw fees", True),
+        ("WITHDRAW", True),
+        ("withdraw fees now please", True),  # 4 words
+        ("how do i withdraw my fees", False),  # 6 words: enough for the encoder
+        ("withdraw 手续费", False),  # CJK: the encoder has Chinese to go on
+    ],
+)
+def test_short_english_queries_get_the_expansions_on_the_dense_side_too(
+    tiny_articles, tmp_path, encoder, query, expanded
+):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    assert searcher.settings.short_english_words == 4 and not searcher.settings.dense_synonyms
+    prepared = searcher.prepare(query)
+    keyword, dense = searcher.rewrite(prepared)
+    assert keyword != prepared  # a rule matched: BM25 always gets the expansions
+    assert (dense != prepared) is expanded
+
+
+def test_short_english_words_must_not_be_negative():
+    with pytest.raises(ConfigError, match="short_english_words"):
+        SearchSettings(short_english_words=-1)
 
 
 def test_both_sides_search_the_expansions_when_no_word_is_dropped(tiny_articles, tmp_path, encoder):
@@ -212,3 +241,52 @@ def test_editor_section_shows_the_draft_and_its_problems(tiny_articles):
     (tiny_articles / FILE_NAME).write_text("提现, withdraw\n退款\n", encoding="utf-8")
     frame, problems = draft_status(str(tiny_articles))
     assert len(frame) == 0 and problems[0].startswith("articles/synonyms.txt:2:")
+
+
+def test_a_short_english_query_against_an_english_help_center_searches_as_before(tmp_path, encoder):
+    # most chunks in English articles: English words are the articles' own, nothing to bridge
+    from kb.testing import write_articles
+
+    articles = write_articles(
+        tmp_path / "articles",
+        {
+            f"a{i}.md": f"---\ntitle: Withdraw fees {i}\nlanguage: en\n---\nThe withdraw fee {i}.\n"
+            for i in range(3)
+        }
+        | {"z.md": "---\ntitle: 提现手续费\nlanguage: zh\n---\n提现手续费说明。\n"},
+    )
+    (articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(articles, tmp_path / "index", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    assert not searcher.short_english("withdraw fees")
+    prepared = searcher.prepare("withdraw fees")
+    assert searcher.rewrite(prepared)[1] == prepared  # expansions on BM25 only, as by default
+
+
+def test_a_short_english_query_fuses_with_its_own_bm25_share(tiny_articles, tmp_path, encoder):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    assert searcher.short_english("withdraw fees") and not searcher.short_english("提现")
+    shares = []
+    fuse = searcher.hybrid.fuse
+    searcher.hybrid.fuse = lambda *a, **k: shares.append(k.get("bm25_share")) or fuse(*a, **k)
+    searcher.search("withdraw fees", 3)
+    searcher.search("how do i withdraw my fees", 3)  # 6 words: the default share
+    assert shares == [searcher.settings.short_english_bm25_share, None]
+
+
+@pytest.mark.parametrize(
+    ("query", "bridged"),
+    [
+        ("payment failed", False),  # the English article's title: it answers in English
+        ("Payment FAILED", False),
+        ("failed", False),
+        ("withdraw fees", True),  # no English title has these words
+        ("payment fees", True),  # one word short of the title
+    ],
+)
+def test_a_short_english_query_an_english_title_answers_is_not_bridged(built, query, bridged):
+    _, index_dir, encoder = built
+    searcher = load_searcher(index_dir, "public", encoder=encoder)
+    assert searcher.short_english(searcher.prepare(query)) is bridged
