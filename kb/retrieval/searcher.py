@@ -123,13 +123,20 @@ class Searcher:
         """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
         built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule.
         The expansions go to the keyword query; to the dense query only with
-        `settings.dense_synonyms`, in `Mode.DENSE` (no keyword side to carry them) or for a short
-        English query (`short_english`)."""
+        `settings.dense_synonyms` or in `Mode.DENSE` (no keyword side to carry them); a short
+        English query (`short_english`) gets those in Chinese (CJK) on the dense query."""
         if not self.synonyms.rules:
             return prepared, prepared
         keyword, dense = self.synonyms.rewrite(prepared, self._known_terms)
-        expand = self.settings.dense_synonyms or mode is Mode.DENSE or self.short_english(prepared)
-        return keyword, dense if expand else prepared
+        if self.settings.dense_synonyms or mode is Mode.DENSE:
+            return keyword, dense
+        if self.short_english(prepared):
+            # the bridge into the help center's language: its Chinese expansions only; English
+            # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
+            expansions = self.synonyms.matches(prepared, self._known_terms)[1]
+            bridge = [t for t in expansions if CJK_RUN_RE.search(t)]
+            return keyword, " ".join([prepared, *bridge])
+        return keyword, prepared
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help

@@ -11,7 +11,9 @@ from kb.errors import ConfigError
 from kb.index import open_store
 from kb.ingest import validate
 from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
+from kb.text import CJK_RUN_RE
 
+SHORT = SearchSettings(short_english_words=4)  # the opt-in rule for short English queries
 LIST = """\
 # the sample's kind of list: English words for Chinese articles
 提现, 取现, withdraw, cash out
@@ -184,12 +186,15 @@ def test_short_english_queries_get_the_expansions_on_the_dense_side_too(
 ):
     (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
     build_index(tiny_articles, tmp_path / "index", encoder=encoder)
-    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
-    assert searcher.settings.short_english_words == 4 and not searcher.settings.dense_synonyms
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
+    assert load_searcher(tmp_path / "index", encoder=encoder).settings.short_english_words == 0
     prepared = searcher.prepare(query)
     keyword, dense = searcher.rewrite(prepared)
     assert keyword != prepared  # a rule matched: BM25 always gets the expansions
     assert (dense != prepared) is expanded
+    # the dense side gets the bridge into Chinese only, not English variants such as `cash out`
+    added = dense[len(prepared) :].split() if expanded else []
+    assert all(CJK_RUN_RE.search(t) for t in added)
 
 
 def test_short_english_words_must_not_be_negative():
@@ -257,7 +262,7 @@ def test_a_short_english_query_against_an_english_help_center_searches_as_before
     )
     (articles / FILE_NAME).write_text(LIST, encoding="utf-8")
     build_index(articles, tmp_path / "index", encoder=encoder)
-    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
     assert not searcher.short_english("withdraw fees")
     prepared = searcher.prepare("withdraw fees")
     assert searcher.rewrite(prepared)[1] == prepared  # expansions on BM25 only, as by default
@@ -266,7 +271,7 @@ def test_a_short_english_query_against_an_english_help_center_searches_as_before
 def test_a_short_english_query_fuses_with_its_own_bm25_share(tiny_articles, tmp_path, encoder):
     (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
     build_index(tiny_articles, tmp_path / "index", encoder=encoder)
-    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
     assert searcher.short_english("withdraw fees") and not searcher.short_english("提现")
     shares = []
     fuse = searcher.hybrid.fuse
@@ -288,5 +293,7 @@ def test_a_short_english_query_fuses_with_its_own_bm25_share(tiny_articles, tmp_
 )
 def test_a_short_english_query_an_english_title_answers_is_not_bridged(built, query, bridged):
     _, index_dir, encoder = built
-    searcher = load_searcher(index_dir, "public", encoder=encoder)
+    searcher = load_searcher(index_dir, "public", encoder=encoder, settings=SHORT)
     assert searcher.short_english(searcher.prepare(query)) is bridged
+    off = load_searcher(index_dir, "public", encoder=encoder)  # the default: no query is
+    assert not off.short_english(off.prepare(query))
