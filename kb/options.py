@@ -212,9 +212,9 @@ class SearchSettings:
     `dense_synonyms`: the hybrid search's dense query gets the synonym expansions too (else only
     BM25's does; a dense-only search always gets them); `short_english_words` (>= 0): a query
     of at most this many words and no CJK character is a short English query (with the other
-    conditions of `Searcher.short_english`), which gets the synonym expansions on the dense query
-    too, whatever `dense_synonyms` says, and `short_english_bm25_share` (0..1) in place of
-    `bm25_share` in convex fusion (0: no query is);
+    conditions of `Searcher.short_english`), which gets the Chinese synonym expansions on the
+    dense query too and `short_english_bm25_share` (0..1) in place of `bm25_share` in convex
+    fusion (0, the default: no query is);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17;
