@@ -143,10 +143,10 @@ class Searcher:
         center's other language: at most `settings.short_english_words` words, no CJK character
         (pinyin rewritten to Chinese has), at most half the chunks in English articles, and no
         English article whose title holds every content word of the query (that article answers
-        in the query's own language: `how to contact support`). Such a query gets the synonyms
-        on the dense side too and BM25 weighs `settings.short_english_bm25_share` in fusion
-        (kb/options.py, docs/BENCHMARKS.md "Short English queries"); an English help center
-        (Banking77) searches as before."""
+        in the query's own language: `how to contact support`). Such a query gets the synonyms'
+        Chinese expansions on the dense side too (`rewrite`) and BM25 weighs
+        `settings.short_english_bm25_share` in fusion (kb/options.py, docs/BENCHMARKS.md "Short
+        English queries"); an English help center (Banking77) searches as before."""
         if len(prepared.split()) > self.settings.short_english_words:
             return False
         if CJK_RUN_RE.search(prepared) is not None:
