@@ -4,6 +4,9 @@ parts they come in (never concatenated), nprobe calibrated by an exact search do
 A part may be memory-mapped (kb/build/fresh.py spools a large build's vectors to a file): its
 pages are released after each block, so the build holds FAISS's copy of the vectors and little
 else (issue 16: the concatenated matrix, IVF's copy and the calibration's search held 3 copies).
+FAISS's copy is itself sized exactly (`add_presized`): adding block by block grew each inverted
+list like a std::vector, by doubling, which cost 2.2 GB beyond the 2.9 GB of vectors at 1M chunks
+(docs/BENCHMARKS.md, "Build memory").
 """
 
 from __future__ import annotations
@@ -48,6 +51,54 @@ def add_blocks(index, parts: list[np.ndarray]) -> None:
         index.add(block)
 
 
+def add_presized(index, parts: list[np.ndarray]) -> None:
+    """Add every row of `parts` to the trained, empty `faiss.IndexIVFFlat` `index` (ids 0..n-1,
+    in order): the same lists, ids and codes as `add_blocks`, in the same order within each list,
+    but each list allocated once at its final size.
+
+    Two passes over the parts, ADD_ROWS rows at a time (`_blocks`): the first assigns every row
+    to its list (the quantizer's nearest centroid, as `IndexIVF.add` does) and counts the lists;
+    each list is then resized once, and the second pass copies the rows into place with
+    `update_entries`. `index.add` appends block by block, and a std::vector that grows by
+    appending doubles its capacity, so the lists held up to twice the vectors, and the freed
+    smaller buffers stayed in the heap (measured at 1M chunks: 2.2 GB beyond the 2.9 GB of
+    vectors; docs/BENCHMARKS.md, "Build memory"). Costs one more read of the vectors and an
+    (n,) int64 array of assignments (8 MB per million rows). Raises ValueError for an index that is
+    not an empty, trained IndexIVFFlat."""
+    import faiss
+
+    if type(index).__name__ != "IndexIVFFlat" or not index.is_trained or index.ntotal:
+        raise ValueError("add_presized needs an empty, trained faiss.IndexIVFFlat")
+    assigned = []
+    for _, block in _blocks(parts):
+        assigned.append(index.quantizer.assign(block, 1).reshape(-1))
+    lists = np.concatenate(assigned) if assigned else np.zeros(0, dtype=np.int64)
+    invlists = faiss.extract_index_ivf(index).invlists
+    for number, size in enumerate(np.bincount(lists, minlength=index.nlist).tolist()):
+        if size:
+            invlists.resize(number, size)
+    filled = np.zeros(index.nlist, dtype=np.int64)
+    start = 0
+    for _, block in _blocks(parts):
+        block_lists = lists[start : start + len(block)]
+        order = np.argsort(block_lists, kind="stable")  # row order kept within each list
+        numbers, firsts, sizes = np.unique(
+            block_lists[order], return_index=True, return_counts=True
+        )
+        for number, first, size in zip(
+            numbers.tolist(), firsts.tolist(), sizes.tolist(), strict=True
+        ):
+            rows = order[first : first + size]  # one list's rows: a small copy, not the block's
+            ids = rows + start  # named: swig_ptr does not keep its array alive
+            codes = np.ascontiguousarray(block[rows]).view(np.uint8)
+            invlists.update_entries(
+                number, int(filled[number]), size, faiss.swig_ptr(ids), faiss.swig_ptr(codes)
+            )
+            filled[number] += size
+        start += len(block)
+    index.ntotal = start
+
+
 def _rows(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
     """(len(rows), dim) float32: rows numbered across the parts one after another."""
     starts = np.cumsum([0] + [len(p) for p in parts])
@@ -76,7 +127,7 @@ def ivf_index(parts: list[np.ndarray], dim: int, seed: int = 1234):
     index.cp.niter = 12
     index.train(sample)
     del sample
-    add_blocks(index, parts)
+    add_presized(index, parts)
     index.make_direct_map()
     index.nprobe, recall = calibrate_nprobe(index, parts, rng)
     log.info(

@@ -63,3 +63,57 @@ def test_memory_mapped_parts_are_not_copied(tmp_path, monkeypatch):
     # the training sample (32,768 of 160,000 rows: 0.2x) and its gathering, a block, probes;
     # a concatenated copy alone would be 1x
     assert peak < 0.6 * size
+
+
+def _lists(index) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each inverted list's (ids, codes), in list order."""
+    import faiss
+
+    invlists = faiss.extract_index_ivf(index).invlists
+    out = []
+    for number in range(index.nlist):
+        size = invlists.list_size(number)
+        ids = faiss.rev_swig_ptr(invlists.get_ids(number), size).copy()
+        codes = faiss.rev_swig_ptr(invlists.get_codes(number), size * invlists.code_size).copy()
+        out.append((ids, codes))
+    return out
+
+
+@pytest.mark.parametrize("add_rows", [700, 4096, 65_536])
+def test_presized_lists_hold_what_faiss_add_puts_in_them(tmp_path, monkeypatch, add_rows):
+    import faiss
+
+    from kb.index.ivfbuild import add_presized
+
+    monkeypatch.setattr("kb.index.ivfbuild.ADD_ROWS", add_rows)
+    parts = [unit(5000, 16, 7), unit(1, 16, 8), unit(3200, 16, 9)]
+
+    def trained():
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(16), 16, 64, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = 3
+        index.train(parts[0][:2000])
+        return index
+
+    by_faiss, presized = trained(), trained()
+    by_faiss.add(np.concatenate(parts))
+    add_presized(presized, [mapped(tmp_path, str(i), p) for i, p in enumerate(parts)])
+    assert presized.ntotal == by_faiss.ntotal == 8201
+    expected, got = _lists(by_faiss), _lists(presized)
+    assert sum(len(ids) for ids, _ in got) == 8201
+    for (want_ids, want_codes), (ids, codes) in zip(expected, got, strict=True):
+        assert np.array_equal(ids, want_ids) and np.array_equal(codes, want_codes)
+    presized.make_direct_map()
+    rows = np.array([0, 4999, 5000, 8200])
+    assert np.array_equal(presized.reconstruct_batch(rows), np.concatenate(parts)[rows])
+
+
+def test_presized_add_refuses_an_index_it_cannot_fill():
+    import faiss
+
+    from kb.index.ivfbuild import add_presized
+
+    untrained = faiss.IndexIVFFlat(faiss.IndexFlatIP(8), 8, 4, faiss.METRIC_INNER_PRODUCT)
+    with pytest.raises(ValueError, match="empty, trained"):
+        add_presized(untrained, [unit(10, 8, 1)])
+    with pytest.raises(ValueError, match="empty, trained"):
+        add_presized(faiss.IndexFlatIP(8), [unit(10, 8, 1)])
