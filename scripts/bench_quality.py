@@ -122,14 +122,12 @@ def bq_dataset(path: Path, work: Path, first: int = 0) -> Dataset:
     return pairs_dataset(name, "bq", triples, work)
 
 
-def pairs_dataset(
-    name: str, prefix: str, pairs: list[tuple[str, str, bool]], work: Path
-) -> Dataset:
-    """A question-matching set as FAQ retrieval: every distinct sentence is one entry; a sentence
-    with a positive partner is a query whose relevant entries are the rest of its positive group
-    (union of positive pairs), its own entry excluded from its results."""
-    sentences = sorted({s.strip() for a, b, _ in pairs for s in (a, b)} - {""})
-    slug = {s: f"{prefix}-{i}" for i, s in enumerate(sentences)}
+def paraphrase_groups(
+    sentences: list[str], pairs: list[tuple[str, str, bool]]
+) -> dict[str, list[str]]:
+    """Each of `sentences` -> its paraphrase group: the connected component of the positive
+    pairs that holds it (union-find), members in `sentences` order, itself included (a group of
+    one without a positive partner). Pairs naming a sentence not in `sentences` are skipped."""
     parent = {s: s for s in sentences}
 
     def find(s: str) -> str:
@@ -139,16 +137,27 @@ def pairs_dataset(
         return s
 
     for a, b, same in pairs:
-        a, b = a.strip(), b.strip()
-        if same and a and b:
+        if same and a in parent and b in parent:
             parent[find(a)] = find(b)
     groups = defaultdict(list)
     for s in sentences:
         groups[find(s)].append(s)
+    return {s: groups[find(s)] for s in sentences}
+
+
+def pairs_dataset(
+    name: str, prefix: str, pairs: list[tuple[str, str, bool]], work: Path
+) -> Dataset:
+    """A question-matching set as FAQ retrieval: every distinct sentence is one entry; a sentence
+    with a positive partner is a query whose relevant entries are the rest of its positive group
+    (union of positive pairs), its own entry excluded from its results."""
+    sentences = sorted({s.strip() for a, b, _ in pairs for s in (a, b)} - {""})
+    slug = {s: f"{prefix}-{i}" for i, s in enumerate(sentences)}
+    group = paraphrase_groups(sentences, [(a.strip(), b.strip(), same) for a, b, same in pairs])
     cases = [
-        Case(s, tuple(slug[o] for o in groups[find(s)] if o != s), slug[s])
+        Case(s, tuple(slug[o] for o in group[s] if o != s), slug[s])
         for s in sentences
-        if len(groups[find(s)]) > 1
+        if len(group[s]) > 1
     ]
     table = write_table(
         work / f"{prefix}.csv",

@@ -30,10 +30,10 @@ import argparse
 import csv
 import hashlib
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from bench_quality import paraphrase_groups
 
 from kb import make_encoder
 
@@ -86,24 +86,15 @@ def vectors(path: Path, cache: Path, encoder) -> tuple[list[str], np.ndarray, np
 
 
 def cases(pairs, sentences) -> list[tuple[int, set[int]]]:
-    """(query sentence, its paraphrases) for every sentence with one; paraphrase groups are the
-    connected components of the positive pairs (as scripts/bench_quality.py's pairs_dataset)."""
+    """(query sentence, its paraphrases) for every sentence with one, by row of `sentences`
+    (scripts/bench_quality.py's paraphrase groups, as its pairs_dataset)."""
     index = {s: i for i, s in enumerate(sentences)}
-    parent = list(range(len(sentences)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b, same in pairs:
-        if same:
-            parent[find(index[a])] = find(index[b])
-    groups = defaultdict(set)
-    for i in range(len(sentences)):
-        groups[find(i)].add(i)
-    return [(i, groups[find(i)] - {i}) for i in range(len(sentences)) if len(groups[find(i)]) > 1]
+    group = paraphrase_groups(sentences, pairs)
+    return [
+        (index[s], {index[o] for o in group[s]} - {index[s]})
+        for s in sentences
+        if len(group[s]) > 1
+    ]
 
 
 def mrr10(scores: np.ndarray, queries: list[tuple[int, set[int]]]) -> float:

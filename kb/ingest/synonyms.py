@@ -191,7 +191,12 @@ class Synonyms:
         """Terms the rules add to a normalised `query`, in rule order, none already in it."""
         return _expand(self, query)[0]
 
-    def rewrite(self, query: str, known: Callable[[str], bool]) -> tuple[str, str]:
+    def rewrite(
+        self,
+        query: str,
+        known: Callable[[str], bool],
+        matches: tuple[tuple[str, ...], ...] | None = None,
+    ) -> tuple[str, str]:
         """(keyword query, dense query) for a normalised `query`: both get the `expansions` the
         articles have words for (`known(term)`; an expansion into a language no article is
         written in only adds noise); the keyword query also drops the matched terms the articles
@@ -199,8 +204,8 @@ class Synonyms:
         `refund` against Chinese articles searches BM25 for 退款 alone). A query with Chinese in
         it gets no expansion without Chinese (退款 does not add `refund`): it is answered by the
         Chinese articles, and `refund` would only pull in the English ones. Without a match both
-        are `query`."""
-        matched, useful = self.matches(query, known)
+        are `query`. `matches`: `self.matches(query, known)` when the caller has it already."""
+        matched, useful = self.matches(query, known) if matches is None else matches
         if not useful:
             return query, query
         keyword = query

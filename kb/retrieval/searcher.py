@@ -95,9 +95,6 @@ class Searcher:
             extra_words=self.synonyms.words(),
         )
         self._categories: list[str] | None = None
-        # English articles' titles (`no_match.comparable`), or None when most chunks are English
-        # (lazy: `_english_titles`)
-        self._english: tuple[list[str] | None] | None = None
 
     @property
     def version(self) -> str:
@@ -119,22 +116,25 @@ class Searcher:
         tokens = list(query_tokens(term, self.keyword.text_settings))
         return bool(tokens) and self.index.keyword.known_share(tokens) >= 1.0 - 1e-9
 
-    def rewrite(self, prepared: str, mode: Mode = Mode.HYBRID) -> tuple[str, str]:
+    def rewrite(
+        self, prepared: str, mode: Mode = Mode.HYBRID, short: bool | None = None
+    ) -> tuple[str, str]:
         """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
         built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule.
         The expansions go to the keyword query; to the dense query only with
         `settings.dense_synonyms` or in `Mode.DENSE` (no keyword side to carry them); a short
-        English query (`short_english`) gets those in Chinese (CJK) on the dense query."""
+        English query gets those in Chinese (CJK) on the dense query. `short`: the caller's
+        `short_english(prepared)`, computed here when None."""
         if not self.synonyms.rules:
             return prepared, prepared
-        keyword, dense = self.synonyms.rewrite(prepared, self._known_terms)
+        matches = self.synonyms.matches(prepared, self._known_terms)
+        keyword, dense = self.synonyms.rewrite(prepared, self._known_terms, matches)
         if self.settings.dense_synonyms or mode is Mode.DENSE:
             return keyword, dense
-        if self.short_english(prepared):
+        if self.short_english(prepared) if short is None else short:
             # the bridge into the help center's language: its Chinese expansions only; English
             # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
-            expansions = self.synonyms.matches(prepared, self._known_terms)[1]
-            bridge = [t for t in expansions if CJK_RUN_RE.search(t)]
+            bridge = [t for t in matches[1] if CJK_RUN_RE.search(t)]
             return keyword, " ".join([prepared, *bridge])
         return keyword, prepared
 
@@ -151,27 +151,24 @@ class Searcher:
             return False
         if CJK_RUN_RE.search(prepared) is not None:
             return False
-        titles = self._english_titles()
+        titles = self._english_titles
         if titles is None:
             return False
         words = no_match.content_words(prepared)
         return not any(all(no_match.contains(t, w) for w in words) for t in titles)
 
+    @functools.cached_property
     def _english_titles(self) -> list[str] | None:
-        """The English articles' titles as `no_match.comparable` normalises text (computed once);
-        None when more than half the chunks are in English articles: then English is the help
-        center's own language."""
-        if self._english is None:
-            english = Language.EN.value
-            mask = self.index.mask(language=english)
-            if mask is not None and mask.size and mask.mean() > 0.5:
-                self._english = (None,)
-            else:
-                values, codes = self.index.articles.codes("language")
-                rows = np.flatnonzero(codes == values.index(english)) if english in values else []
-                views = self.index.articles.views(rows)
-                self._english = ([no_match.comparable(v.title) for v in views],)
-        return self._english[0]
+        """The English articles' titles as `no_match.comparable` normalises text (computed on
+        first use); None when more than half the chunks are in English articles: then English is
+        the help center's own language."""
+        english = Language.EN.value
+        mask = self.index.mask(language=english)
+        if mask is not None and mask.size and mask.mean() > 0.5:
+            return None
+        values, codes = self.index.articles.codes("language")
+        rows = np.flatnonzero(codes == values.index(english)) if english in values else []
+        return [no_match.comparable(v.title) for v in self.index.articles.views(rows)]
 
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a
@@ -210,9 +207,10 @@ class Searcher:
         mask = self.index.mask(category, language)
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
         # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
-        keyword_query, dense_query = self.rewrite(searched, mode)
+        short = self.short_english(searched)
+        keyword_query, dense_query = self.rewrite(searched, mode, short)
         count = self.settings.candidates_for(top_k)
-        share = self.settings.short_english_bm25_share if self.short_english(searched) else None
+        share = self.settings.short_english_bm25_share if short else None
         if mode is Mode.BM25:
             hits = self.keyword.search(keyword_query, count, mask)
         elif mode is Mode.DENSE:
