@@ -212,9 +212,9 @@ class SearchSettings:
     `dense_synonyms`: the hybrid search's dense query gets the synonym expansions too (else only
     BM25's does; a dense-only search always gets them); `short_english_words` (>= 0): a query
     of at most this many words and no CJK character is a short English query (with the other
-    conditions of `Searcher.short_english`), which gets the Chinese synonym expansions on the
-    dense query too and `short_english_bm25_share` (0..1) in place of `bm25_share` in convex
-    fusion (0, the default: no query is);
+    conditions of `Searcher.short_english`), whose dense vector gets the Chinese synonym
+    expansions' mixed in and which fuses with `short_english_bm25_share` (0..1) in place of
+    `bm25_share` in convex fusion (0: no query is; default 4);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17;
@@ -243,15 +243,15 @@ class SearchSettings:
     # sample's MRR@10 (0.944 -> 0.937) and the held-out kinds set's (0.946 -> 0.943), and made the
     # encoded text longer (scripts/ablation_synonyms.py, docs/BENCHMARKS.md "Synonyms on and off")
     dense_synonyms: bool = False
-    # Opt-in rule for short English queries (Searcher.short_english; 0: off, the default): a few
-    # English words give the encoder too little to match Chinese articles, so such a query gets
-    # the list's Chinese expansions on the dense query too, and BM25 (whose hits are then mostly
-    # the few English articles sharing a common word) weighs 0.4. With 4 words (chosen on the
-    # sample): sample MRR@10 0.944 -> 0.950, held-out kinds 0.946 -> 0.982, 44 fresh short English
-    # queries 0.680 -> 0.744; but the longer encoded text moves the latency p50 from 1.27-1.29x to
-    # 1.29-1.34x the encode floor (paired runs), past issue 17's 1.3x, so it stays off until the
-    # bridge is cheaper (docs/BENCHMARKS.md "Short English queries")
-    short_english_words: int = 0
+    # Rule for short English queries (Searcher.short_english; 0: off): a few English words give
+    # the encoder too little to match Chinese articles, so such a query's vector gets the list's
+    # Chinese expansions mixed in (DenseRetriever.encode_bridged: no extra encoding once each
+    # term is known), and BM25 (whose hits are then mostly the few English articles sharing a
+    # common word) weighs 0.4. With 4 words (chosen on the sample), off -> on: sample MRR@10
+    # 0.944 -> 0.949, held-out kinds 0.946 -> 0.970, 44 fresh short English queries
+    # 0.680 -> 0.752 (docs/BENCHMARKS.md "Short English queries"; it was opt-in while the
+    # expansions were encoded with the query, which cost latency)
+    short_english_words: int = 4
     short_english_bm25_share: float = 0.4
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)

@@ -10,6 +10,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,6 +62,15 @@ class Answer:
         data = asdict(self)
         data["highlights"] = [list(span) for span in self.highlights]
         return data
+
+
+class Rewritten(NamedTuple):
+    """What `Searcher.rewrite` makes of a query: the BM25 query, the dense query's text, and the
+    terms whose vectors are mixed into the dense query's (`DenseRetriever.encode_bridged`)."""
+
+    keyword: str
+    dense: str
+    bridge: tuple[str, ...]
 
 
 class Searcher:
@@ -118,25 +128,27 @@ class Searcher:
 
     def rewrite(
         self, prepared: str, mode: Mode = Mode.HYBRID, short: bool | None = None
-    ) -> tuple[str, str]:
-        """(keyword query, dense query) of a `prepare`d query with the synonyms the version was
-        built with (kb/ingest/synonyms.py `Synonyms.rewrite`); both `prepared` without a rule.
-        The expansions go to the keyword query; to the dense query only with
-        `settings.dense_synonyms` or in `Mode.DENSE` (no keyword side to carry them); a short
-        English query gets those in Chinese (CJK) on the dense query. `short`: the caller's
-        `short_english(prepared)`, computed here when None."""
+    ) -> Rewritten:
+        """The keyword query, dense query and dense bridge of a `prepare`d query with the
+        synonyms the version was built with (kb/ingest/synonyms.py `Synonyms.rewrite`): both
+        queries `prepared` and no bridge without a rule. The expansions go to the keyword query;
+        to the dense query's text only with `settings.dense_synonyms` or in `Mode.DENSE` (no
+        keyword side to carry them); a short English query's Chinese (CJK) expansions are its
+        `bridge`, mixed into its vector (`DenseRetriever.encode_bridged`). `short`: the
+        caller's `short_english(prepared)`, computed here when None."""
         if not self.synonyms.rules:
-            return prepared, prepared
+            return Rewritten(prepared, prepared, ())
         matches = self.synonyms.matches(prepared, self._known_terms)
         keyword, dense = self.synonyms.rewrite(prepared, self._known_terms, matches)
         if self.settings.dense_synonyms or mode is Mode.DENSE:
-            return keyword, dense
+            return Rewritten(keyword, dense, ())
         if self.short_english(prepared) if short is None else short:
             # the bridge into the help center's language: its Chinese expansions only; English
             # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
-            bridge = [t for t in matches[1] if CJK_RUN_RE.search(t)]
-            return keyword, " ".join([prepared, *bridge])
-        return keyword, prepared
+            return Rewritten(
+                keyword, prepared, tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
+            )
+        return Rewritten(keyword, prepared, ())
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help
@@ -208,20 +220,21 @@ class Searcher:
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
         # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
         short = self.short_english(searched)
-        keyword_query, dense_query = self.rewrite(searched, mode, short)
+        keyword_query, dense_query, bridge = self.rewrite(searched, mode, short)
         count = self.settings.candidates_for(top_k)
         share = self.settings.short_english_bm25_share if short else None
         if mode is Mode.BM25:
             hits = self.keyword.search(keyword_query, count, mask)
         elif mode is Mode.DENSE:
             hits = self.dense.search(dense_query, count, mask)
-        elif keyword_query == dense_query:
+        elif keyword_query == dense_query and not bridge:
             hits = self.hybrid.search(keyword_query, count, mask, bm25_share=share)
         else:  # HybridRetriever.search with each side's own query
             keyword_hits = self.keyword.search(keyword_query, count, mask)
             rows = [h.row for h in keyword_hits]
             coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
-            dense_hits = self.dense.search(dense_query, count, mask)
+            vector = self.dense.encode_bridged(dense_query, bridge)
+            dense_hits = self.dense.search_vector(vector, count, mask)
             hits = self.hybrid.fuse(
                 keyword_hits, dense_hits, coverage, limit=count, bm25_share=share
             )

@@ -3,17 +3,19 @@ time, and versioned with the index (a rollback restores the list the version was
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kb import Mode, SearchSettings, ValidationError, build_index, load_searcher
 from kb.cli import main
+from kb.embed import project_out
 from kb.errors import ConfigError
 from kb.index import open_store
 from kb.ingest import validate
 from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
 from kb.text import CJK_RUN_RE
 
-SHORT = SearchSettings(short_english_words=4)  # the opt-in rule for short English queries
+SHORT = SearchSettings(short_english_words=4)  # the rule for short English queries (the default)
 LIST = """\
 # the sample's kind of list: English words for Chinese articles
 提现, 取现, withdraw, cash out
@@ -157,9 +159,9 @@ def test_synonyms_expand_the_dense_query_only_when_set(
         encoder=recording,
         settings=SearchSettings(dense_synonyms=dense_synonyms, short_english_words=0),
     )
-    keyword, dense = searcher.rewrite("withdraw fees")
+    keyword, dense, bridge = searcher.rewrite("withdraw fees")
     assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
-    assert ("提现" in dense) is dense_synonyms
+    assert ("提现" in dense) is dense_synonyms and bridge == ()  # the short rule is off here
     bm25_queries = []
     search_bm25 = searcher.keyword.search
     searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)
@@ -187,14 +189,38 @@ def test_short_english_queries_get_the_expansions_on_the_dense_side_too(
     (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
     build_index(tiny_articles, tmp_path / "index", encoder=encoder)
     searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
-    assert load_searcher(tmp_path / "index", encoder=encoder).settings.short_english_words == 0
+    assert load_searcher(tmp_path / "index", encoder=encoder).settings.short_english_words == 4
     prepared = searcher.prepare(query)
-    keyword, dense = searcher.rewrite(prepared)
+    keyword, dense, bridge = searcher.rewrite(prepared)
     assert keyword != prepared  # a rule matched: BM25 always gets the expansions
-    assert (dense != prepared) is expanded
-    # the dense side gets the bridge into Chinese only, not English variants such as `cash out`
-    added = dense[len(prepared) :].split() if expanded else []
-    assert all(CJK_RUN_RE.search(t) for t in added)
+    assert dense == prepared  # the text encoded is the query's own
+    assert bool(bridge) is expanded
+    # the bridge into Chinese only, not English variants such as `cash out`
+    assert all(CJK_RUN_RE.search(t) for t in bridge)
+
+
+def test_the_bridge_is_mixed_into_the_query_vector_with_no_encoding_once_known(
+    tiny_articles, tmp_path, encoder
+):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    recording = Recording(encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=recording, settings=SHORT)
+    bridge = searcher.rewrite("withdraw fees").bridge
+    assert set(bridge) == {"提现", "手续费"}  # 取现: no article has the word
+    vectors = []
+    search_vector = searcher.dense.search_vector
+    searcher.dense.search_vector = lambda v, *a: vectors.append(v) or search_vector(v, *a)
+    searcher.search("withdraw fees", 3)
+    assert recording.texts == ["withdraw fees", *bridge]  # the query, then its terms at once
+    searcher.search("fees", 3)
+    assert recording.texts[1 + len(bridge) :] == ["fees"]  # 手续费 is known: only the query
+    direction = searcher.index.language_direction  # stored vectors are projected; queries too
+    query = project_out(encoder.encode_queries(["withdraw fees"])[0], direction)
+    mixed = query + project_out(encoder.encode_queries(list(bridge)), direction).mean(axis=0)
+    assert np.allclose(vectors[0], mixed / np.linalg.norm(mixed), atol=1e-6)
+    assert not np.allclose(vectors[0], query, atol=1e-3)
+    assert searcher.dense.encode_bridged("withdraw fees", ()) == pytest.approx(query, abs=1e-6)
 
 
 def test_short_english_words_must_not_be_negative():
@@ -209,7 +235,7 @@ def test_both_sides_search_the_expansions_when_no_word_is_dropped(tiny_articles,
     recording = Recording(encoder)
     settings = SearchSettings(dense_synonyms=True)
     searcher = load_searcher(tmp_path / "index", "public", encoder=recording, settings=settings)
-    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费")
+    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费", ())
     bm25_queries = []
     search_bm25 = searcher.keyword.search
     searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)
@@ -295,5 +321,6 @@ def test_a_short_english_query_an_english_title_answers_is_not_bridged(built, qu
     _, index_dir, encoder = built
     searcher = load_searcher(index_dir, "public", encoder=encoder, settings=SHORT)
     assert searcher.short_english(searcher.prepare(query)) is bridged
-    off = load_searcher(index_dir, "public", encoder=encoder)  # the default: no query is
+    off = SearchSettings(short_english_words=0)  # no query is
+    off = load_searcher(index_dir, "public", encoder=encoder, settings=off)
     assert not off.short_english(off.prepare(query))
