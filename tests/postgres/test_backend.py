@@ -157,3 +157,29 @@ def test_public_role_reads_no_internal_rows(both, pg_cluster):
     assert "agent-refund-approval" not in texts
     searcher = load_searcher(web, "public", encoder=ENCODER)
     assert all(a.slug != "agent-refund-approval" for a in searcher.search("退款 审批"))
+
+
+def test_tables_postings_and_vectors_copied_in_slices_hold_every_row(pg_url, tmp_path, monkeypatch):
+    # issue 16: COPY rows are made COPY_ROWS at a time; 7 cuts every table, posting list and
+    # vector part of the sample into many slices, with slices ending inside a term's postings
+    monkeypatch.setattr("kb.index.postgres.write.COPY_ROWS", 7)
+    build_index(ROOT / "articles", pg_url, encoder=ENCODER)
+    build_index(ROOT / "articles", tmp_path / "index", encoder=ENCODER)
+    pg, files = open_store(pg_url).load("agent"), open_store(tmp_path / "index").load("agent")
+    assert pg.chunk_count == files.chunk_count and pg.vectors.count == files.vectors.count
+    rows = np.arange(files.vectors.count)
+    assert np.allclose(pg.vectors.reconstruct(rows), files.vectors.reconstruct(rows), atol=1e-7)
+    with psycopg.connect(pg_url) as conn:  # every posting: one row each, as the terms count them
+        schema = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'kbv%'")
+        schema = schema.fetchone()[0]
+        counted = conn.execute(f'SELECT count(*) FROM "{schema}".all_postings').fetchone()[0]
+        assert counted == conn.execute(f'SELECT sum(df) FROM "{schema}".all_terms').fetchone()[0]
+    by_postings = open_store(pg_url).load("agent").keyword
+    by_postings._has_terms = False  # BM25 from the per-posting table, not the terms table
+    for tokens in (["密码"], ["提现", "银行卡"], ["password", "reset"], ["的"]):
+        want = [r for r, _ in files.keyword.top(tokens, 50)]
+        assert [r for r, _ in pg.keyword.top(tokens, 50)] == want
+        assert [r for r, _ in by_postings.top(tokens, 50)] == want
+    searchers = [load_searcher(x, "agent", encoder=ENCODER) for x in (pg_url, tmp_path / "index")]
+    for query in [q.text for q in load_queries(ROOT / "eval" / "queries.jsonl")[:40]] + EXTRA:
+        assert _same(*searchers, query)

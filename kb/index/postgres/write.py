@@ -37,6 +37,9 @@ def vector_index_setting(count: int) -> dict:
 # rounded up. pgvector builds "significantly faster when the graph fits into
 # maintenance_work_mem" (its README); past that it writes the graph out page by page.
 BUILD_MEMORY_CAP = 4 << 30  # bytes: a build never asks the server for more than this
+# rows turned into Python values at a time for COPY (issue 16: a whole 1M-chunk table or posting
+# list as Python objects takes gigabytes); 64k rows of postings are a few MB
+COPY_ROWS = 65_536
 
 
 def build_memory(settings: dict[str, dict], dim: int) -> sql.Composed | None:
@@ -93,12 +96,7 @@ def write_partition(
         schema,
         f"{part}_sections",
         ["row", "visibility", *sec_cols],
-        zip(
-            range(sections.num_rows),
-            section_vis,
-            *(sections.column(c).to_pylist() for c in sec_cols),
-            strict=True,
-        ),
+        _table_rows(sections, sec_cols, section_vis),
     )
     article_row = np.repeat(np.arange(len(articles)), segment.chunk_counts)
     chunk_vis = np.repeat(np.array(visibility, dtype=object), segment.chunk_counts)
@@ -108,13 +106,7 @@ def write_partition(
         schema,
         f"{part}_chunks",
         ["row", "visibility", *chunk_cols, "article_row"],
-        zip(
-            range(segment.chunks.num_rows),
-            chunk_vis,
-            *(segment.chunks.column(c).to_pylist() for c in chunk_cols),
-            article_row.tolist(),
-            strict=True,
-        ),
+        _table_rows(segment.chunks, chunk_cols, chunk_vis, article_row),
     )
     chunk_public = chunk_vis == "public"
     _write_postings(cur, schema, part, segment, chunk_public)
@@ -125,6 +117,21 @@ def write_partition(
         "chunks": segment.chunks.num_rows,
     }
     return counts, setting
+
+
+def _table_rows(table, columns: list[str], visibility: np.ndarray, *after: np.ndarray):
+    """(row number, visibility, `columns` of the Arrow `table`..., `after` arrays...) per row,
+    made COPY_ROWS rows at a time."""
+    for start in range(0, table.num_rows, COPY_ROWS):
+        piece = table.slice(start, COPY_ROWS)
+        end = start + piece.num_rows
+        yield from zip(
+            range(start, end),
+            visibility[start:end].tolist(),
+            *(piece.column(c).to_pylist() for c in columns),
+            *(a[start:end].tolist() for a in after),
+            strict=True,
+        )
 
 
 def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public) -> None:
@@ -138,22 +145,32 @@ def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public)
     for token, tid in bm25.vocab_dict.items():
         if tid < len(tokens):
             tokens[tid] = token
-    term = np.repeat(tokens, np.diff(scores["indptr"]))
-    chunk = scores["indices"].astype(np.int64)
     _copy(
         cur,
         schema,
         f"{part}_postings",
         ["term", "chunk", "impact", "public"],
-        zip(
-            term.tolist(),
-            chunk.tolist(),
-            scores["data"].astype(np.float32).tolist(),
-            chunk_public[chunk].tolist(),
-            strict=True,
-        ),
+        _posting_rows(tokens, scores, chunk_public),
     )
     _write_terms(cur, schema, part, tokens, scores, chunk_public)
+
+
+def _posting_rows(tokens: np.ndarray, scores: dict, chunk_public: np.ndarray):
+    """(term, chunk row, float32 impact as float, public) per posting, in term order, made
+    COPY_ROWS postings at a time: as Python lists, every posting of a large help center at once
+    would take tens of bytes each (at 1M chunks, gigabytes: issue 16)."""
+    indptr = scores["indptr"]
+    term_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))  # (postings,) term ids
+    for start in range(0, len(term_of), COPY_ROWS):
+        end = min(start + COPY_ROWS, len(term_of))
+        chunk = scores["indices"][start:end].astype(np.int64)
+        yield from zip(
+            tokens[term_of[start:end]].tolist(),
+            chunk.tolist(),
+            scores["data"][start:end].astype(np.float32).tolist(),
+            chunk_public[chunk].tolist(),
+            strict=True,
+        )
 
 
 def _write_terms(cur, schema: str, part: str, tokens, scores: dict, chunk_public) -> None:
@@ -190,19 +207,32 @@ def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public
     """Vector rows (chunk vectors, then title vectors pointing at their article's first chunk) by
     binary COPY, so float32 values arrive exactly; returns the index setting."""
     chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
-    matrix = segment.chunk_vectors
-    targets = np.arange(len(matrix))
+    parts = [(segment.chunk_vectors, np.arange(len(segment.chunk_vectors)))]
     if title_vectors:
         titled = np.flatnonzero(segment.chunk_counts > 0)
-        matrix = np.concatenate([matrix, segment.title_vectors[titled]])
-        targets = np.concatenate([targets, chunk_starts[titled]])
-    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        parts.append((segment.title_vectors, chunk_starts[titled], titled))
     _copy(
         cur,
         schema,
         f"{part}_vectors",
         ["row", "target", "embedding", "public"],
-        ((i, int(t), matrix[i], bool(chunk_public[t])) for i, t in enumerate(targets)),
+        _vector_rows(parts, chunk_public),
         types=["int4", "int4", "vector", "bool"],
     )
-    return vector_index_setting(len(matrix))
+    return vector_index_setting(sum(len(p[1]) for p in parts))
+
+
+def _vector_rows(parts: list[tuple], chunk_public: np.ndarray):
+    """(row, target chunk, (dim,) float32 vector, public) for the chunk vectors, then the title
+    vectors (rows numbered on), read COPY_ROWS at a time from each part: (vectors, targets) or
+    (vectors, targets, which of its rows), never concatenated (the vectors of a large build are
+    memory-mapped: kb/build/fresh.py)."""
+    row = 0
+    for vectors, targets, *which in parts:
+        for start in range(0, len(targets), COPY_ROWS):
+            end = min(start + COPY_ROWS, len(targets))
+            taken = which[0][start:end] if which else slice(start, end)
+            block = np.ascontiguousarray(vectors[taken], dtype=np.float32)
+            for offset, target in enumerate(targets[start:end].tolist()):
+                yield row, target, block[offset], bool(chunk_public[target])
+                row += 1
