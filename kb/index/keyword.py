@@ -27,7 +27,7 @@ def pd_factorize(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     import pandas as pd
 
     codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64), list(uniques)
+    return codes.astype(np.int64, copy=False), list(uniques)
 
 
 @dataclass

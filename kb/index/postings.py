@@ -46,20 +46,33 @@ class Postings:
 
     @classmethod
     def from_terms(cls, terms: DocTerms) -> Postings:
-        """Term-major postings of document-major term counts (`DocTerms`)."""
+        """Term-major postings of document-major term counts (`DocTerms`).
+
+        Memory (issue 16: this was a 1M-chunk build's peak, 3.4 GB above the stage before, at
+        ~42 bytes per (chunk, term) pair): term codes and document rows are int32, and since the
+        pairs come document-major, a stable sort of the term codes alone puts them in (term,
+        document) order, the order a lexsort of both gives; the peak is about 22 bytes per pair
+        (measured with tracemalloc, docs/BENCHMARKS.md "Build memory")."""
         n_docs = len(terms.indptr) - 1
         counts = np.diff(terms.indptr)
-        codes, vocab = pd_factorize(terms.tokens) if len(terms.tokens) else (np.zeros(0), [])
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
-        order = np.lexsort((doc, codes))
-        df = np.bincount(codes.astype(np.int64), minlength=len(vocab))
+        if len(terms.tokens):
+            codes, vocab = pd_factorize(terms.tokens)
+            codes = codes.astype(np.int32)  # a vocabulary is far below 2**31 terms
+        else:
+            codes, vocab = np.zeros(0, np.int32), []
+        doc = np.repeat(np.arange(n_docs, dtype=np.int32), counts)
+        df = np.bincount(codes, minlength=len(vocab))
+        order = np.argsort(codes, kind="stable")  # documents stay ascending within a term
+        del codes
         lengths = np.zeros(n_docs, dtype=np.int64)
         np.add.at(lengths, doc, terms.tf)
+        docs = doc[order]
+        del doc
         return cls(
             vocab=list(vocab),
             indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-            docs=doc[order].astype(np.int32),
-            tf=terms.tf[order].astype(np.int32),
+            docs=docs,
+            tf=terms.tf.astype(np.int32)[order],
             lengths=lengths.astype(np.int32),
         )
 
