@@ -3,20 +3,26 @@ center.
 
     python scripts/build_memory.py --chunks 100000
 
+    python scripts/build_memory.py --chunks 1000000 --trace 2> trace.txt
+
 The peak (VmHWM, reset just before the build) is exact. A thread samples this process's RSS
 (VmRSS, every 50 ms) while `kb.build_index` runs; the build's own stage timings
 (`BuildReport.seconds`) then split the run into stages, so each stage gets the highest RSS sampled
 while it ran. Only public functions are used: nothing of the build is patched. Stage boundaries
 come from summed durations and spikes shorter than the sampling step are missed, so the stage
-table is a guide and the overall peak is the figure. Used to explain why the 1M-chunk build needs
-more than this machine's 23 GB (docs/BENCHMARKS.md). Data and vectors come from
-scripts/bench_speed.py's generator and encoder.
+table is a guide and the overall peak is the figure. `--trace` also prints, to standard error, RSS
+and the peak so far at the entry and exit of each step of writing a version (TRACED): it wraps
+those functions to log, and changes nothing they do; this is how the 1M build's peak was found in
+Postings.from_terms and not in FAISS (docs/BENCHMARKS.md "Build memory"). Data and vectors come
+from scripts/bench_speed.py's generator and encoder.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +37,58 @@ from kb import build_index
 # tokenising, and is placed there, when there is nothing to reuse in a first build
 ORDER = ("load", "chunk", "encode", "tokenize", "reuse", "bm25", "faiss", "write")
 SAMPLE_SECONDS = 0.05
+
+
+# (module, attribute) of the steps `--trace` logs: partitions, tables, segments, BM25, FAISS
+TRACED = (
+    ("kb.build.publish", "_fresh"),
+    ("kb.build.publish", "_partitions"),
+    ("kb.index.files", "_write_partition"),
+    ("kb.index.files", "write_table"),
+    ("kb.index.files", "write_segments"),
+    ("kb.index.segfiles", "_new_segment_data"),
+    ("kb.index.postings", "Postings.from_terms"),
+    ("kb.index.postings", "Postings.save"),
+    ("kb.index.vectors", "FaissVectorIndex.build_parts"),
+    ("kb.index.vectors", "FaissVectorIndex.save"),
+    ("kb.index.ivfbuild", "add_presized"),
+    ("kb.index.ivfbuild", "calibrate_nprobe"),
+)
+
+
+def trace(started: float) -> None:
+    """Wrap every TRACED step to print (seconds, step, RSS MB, peak MB) at its entry and exit."""
+    import importlib
+
+    def log(label: str) -> None:
+        at = time.perf_counter() - started
+        print(
+            f"{at:9.1f} s  {label:40s} RSS {rss_mb():7.0f}  peak {rss_mb('VmHWM'):7.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def wrapped(function, label):
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            log("> " + label)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                log("< " + label)
+
+        return call
+
+    for module_name, path in TRACED:
+        owner = importlib.import_module(module_name)
+        *outer, name = path.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        raw = owner.__dict__[name]
+        if isinstance(raw, classmethod):
+            setattr(owner, name, classmethod(wrapped(raw.__func__, path)))
+        else:
+            setattr(owner, name, wrapped(raw, path))
 
 
 class Sampler(threading.Thread):
@@ -71,6 +129,7 @@ def stage_peaks(samples: list[tuple], seconds: dict[str, float]) -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--trace", action="store_true", help="log RSS at each write step")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="kb-memory-") as tmp:
@@ -81,6 +140,8 @@ def main() -> None:
         reset_peak()
         baseline = rss_mb()
         started = time.perf_counter()
+        if args.trace:
+            trace(started)
         sampler = Sampler(started)
         sampler.start()
         report = build_index(table, Path(tmp) / "index", encoder=encoder, progress=lambda *a: None)
