@@ -36,7 +36,7 @@ class DocTerms:
 
     indptr: np.ndarray  # int64, one more than the number of chunks
     tokens: np.ndarray  # object array of str
-    tf: np.ndarray  # int64 counts
+    tf: np.ndarray  # int32 counts (int64 in token caches written before 2026-11-30)
 
     FILE = "doc_terms.npz"
 
@@ -51,7 +51,10 @@ class DocTerms:
         pairs, tf = np.unique(doc * max(len(uniques), 1) + codes, return_counts=True)
         doc, code = np.divmod(pairs, max(len(uniques), 1))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n_docs))])
-        return cls(indptr.astype(np.int64), np.asarray(uniques, dtype=object)[code], tf)
+        # int32 counts: a 1M-chunk build holds ~88M of them until its last partition is written
+        # (issue 16; docs/BENCHMARKS.md "Build memory")
+        tokens = np.asarray(uniques, dtype=object)[code]
+        return cls(indptr.astype(np.int64), tokens, tf.astype(np.int32))
 
     def take(self, rows: np.ndarray) -> DocTerms:
         """The chunks at `rows`, in that order."""
