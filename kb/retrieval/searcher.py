@@ -65,8 +65,7 @@ class Answer:
 
 
 class Rewritten(NamedTuple):
-    """What `Searcher.rewrite` makes of a query: the BM25 query, the dense query's text, and the
-    terms whose vectors are mixed into the dense query's (`DenseRetriever.encode_bridged`)."""
+    """`Searcher.rewrite`'s BM25 query, dense query text, and terms mixed into its vector."""
 
     keyword: str
     dense: str
@@ -129,13 +128,11 @@ class Searcher:
     def rewrite(
         self, prepared: str, mode: Mode = Mode.HYBRID, short: bool | None = None
     ) -> Rewritten:
-        """The keyword query, dense query and dense bridge of a `prepare`d query with the
-        synonyms the version was built with (kb/ingest/synonyms.py `Synonyms.rewrite`): both
-        queries `prepared` and no bridge without a rule. The expansions go to the keyword query;
-        to the dense query's text only with `settings.dense_synonyms` or in `Mode.DENSE` (no
-        keyword side to carry them); a short English query's Chinese (CJK) expansions are its
-        `bridge`, mixed into its vector (`DenseRetriever.encode_bridged`). `short`: the
-        caller's `short_english(prepared)`, computed here when None."""
+        """A `prepare`d query with the version's synonyms (`Synonyms.rewrite`; no rule: both
+        queries `prepared`, no bridge). Expansions go to the keyword query; to the dense text
+        only with `settings.dense_synonyms` or in `Mode.DENSE`; a short English query's CJK
+        expansions are its `bridge` (`DenseRetriever.encode_bridged`). `short`: the caller's
+        `short_english(prepared)`, computed here when None."""
         if not self.synonyms.rules:
             return Rewritten(prepared, prepared, ())
         matches = self.synonyms.matches(prepared, self._known_terms)
@@ -145,9 +142,8 @@ class Searcher:
         if self.short_english(prepared) if short is None else short:
             # the bridge into the help center's language: its Chinese expansions only; English
             # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
-            return Rewritten(
-                keyword, prepared, tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
-            )
+            bridge = tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
+            return Rewritten(keyword, prepared, bridge)
         return Rewritten(keyword, prepared, ())
 
     def short_english(self, prepared: str) -> bool:
@@ -171,9 +167,8 @@ class Searcher:
 
     @functools.cached_property
     def _english_titles(self) -> list[str] | None:
-        """The English articles' titles as `no_match.comparable` normalises text (computed on
-        first use); None when more than half the chunks are in English articles: then English is
-        the help center's own language."""
+        """The English articles' titles (`no_match.comparable`); None when more than half the
+        chunks are in English articles: English is then the help center's own language."""
         english = Language.EN.value
         mask = self.index.mask(language=english)
         if mask is not None and mask.size and mask.mean() > 0.5:
