@@ -207,10 +207,11 @@ def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public
     """Vector rows (chunk vectors, then title vectors pointing at their article's first chunk) by
     binary COPY, so float32 values arrive exactly; returns the index setting."""
     chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
-    parts = [(segment.chunk_vectors, np.arange(len(segment.chunk_vectors)))]
+    chunks = np.arange(len(segment.chunk_vectors))
+    parts = [(segment.chunk_vectors, chunks, chunks)]
     if title_vectors:
         titled = np.flatnonzero(segment.chunk_counts > 0)
-        parts.append((segment.title_vectors, chunk_starts[titled], titled))
+        parts.append((segment.title_vectors, titled, chunk_starts[titled]))
     _copy(
         cur,
         schema,
@@ -219,20 +220,19 @@ def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public
         _vector_rows(parts, chunk_public),
         types=["int4", "int4", "vector", "bool"],
     )
-    return vector_index_setting(sum(len(p[1]) for p in parts))
+    return vector_index_setting(sum(len(rows) for _, rows, _ in parts))
 
 
 def _vector_rows(parts: list[tuple], chunk_public: np.ndarray):
     """(row, target chunk, (dim,) float32 vector, public) for the chunk vectors, then the title
-    vectors (rows numbered on), read COPY_ROWS at a time from each part: (vectors, targets) or
-    (vectors, targets, which of its rows), never concatenated (the vectors of a large build are
+    vectors (rows numbered on), read COPY_ROWS at a time from each part: (vectors, the rows of
+    it to write, their target chunks), never concatenated (the vectors of a large build are
     memory-mapped: kb/build/fresh.py)."""
     row = 0
-    for vectors, targets, *which in parts:
-        for start in range(0, len(targets), COPY_ROWS):
-            end = min(start + COPY_ROWS, len(targets))
-            taken = which[0][start:end] if which else slice(start, end)
-            block = np.ascontiguousarray(vectors[taken], dtype=np.float32)
+    for vectors, rows, targets in parts:
+        for start in range(0, len(rows), COPY_ROWS):
+            end = min(start + COPY_ROWS, len(rows))
+            block = np.ascontiguousarray(vectors[rows[start:end]], dtype=np.float32)
             for offset, target in enumerate(targets[start:end].tolist()):
                 yield row, target, block[offset], bool(chunk_public[target])
                 row += 1
