@@ -20,6 +20,7 @@ import functools
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -356,10 +357,14 @@ def measure_size(
     }
 
 
-def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool = False) -> list:
-    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last). With
-    `keep`, an index an earlier run left in `work` is rebuilt on instead of a new one (its last
-    round's edits are then undone in the first round: the `changed` column counts them)."""
+def incremental(
+    work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool = False, singles: int = 0
+) -> list:
+    """Rebuild after changing 1, 10, 100 articles of `n` (each round on top of the last), then
+    `singles` more rounds of one changed article each (a new one every round: what an editor's
+    day of single edits costs, segment merges included). With `keep`, an index an earlier run
+    left in `work` is rebuilt on instead of a new one (its last round's edits are then undone in
+    the first round: the `changed` column counts them)."""
     from kb import build_index
 
     folder = work / f"incremental-{n}"
@@ -375,9 +380,10 @@ def incremental(work: Path, encoder: BenchEncoder, n: int = 10_000, keep: bool =
             table, folder / "index", encoder=BenchEncoder.for_build()
         )  # source cache, as a full build does
     out = []
-    for changed in (1, 10, 100):
-        for i in range(changed):
-            rows[i * 37 % n]["answer"] += f" 更新 {changed}-{i}。"
+    for round_, changed in enumerate((1, 10, 100) + (1,) * singles):
+        for i in range(changed):  # the single rounds each edit another article (1009 apart)
+            at = i * 37 if round_ < 3 else 1009 * round_
+            rows[at % n]["answer"] += f" 更新 {changed}-{i}。"
         write_faq(table, rows)
         started, cpu = time.perf_counter(), time.process_time()
         report = build_index(table, folder / "index", encoder=BenchEncoder.for_build())
@@ -628,6 +634,13 @@ def report(results, rebuilds, threads, anns, args) -> str:
                 f"{r.get('cpu_seconds', float('nan')):.2f} | {r['seconds'] - s['load']:.2f} | "
                 f"{r['encoded']} | {split} |"
             )
+        singles = sorted(r["seconds"] for r in rebuilds if r["changed"] == 1)
+        if len(singles) > 2:
+            lines += [
+                "",
+                f"One changed article, {len(singles)} rebuilds: median "
+                f"{statistics.median(singles):.2f} s, max {singles[-1]:.2f} s (wall).",
+            ]
     if threads:
         lines += [
             "",
@@ -668,6 +681,12 @@ def main() -> None:
         "--incremental",
         default="1000,10000,100000",
         help="help-center sizes (articles) for the incremental rebuild; empty to skip",
+    )
+    parser.add_argument(
+        "--singles",
+        type=int,
+        default=0,
+        help="after the 1/10/100 rounds, this many rebuilds of one changed article each",
     )
     parser.add_argument("--no-concurrency", action="store_true")
     parser.add_argument(
@@ -743,7 +762,7 @@ def main() -> None:
         rebuilds = []
         for n in [int(x) for x in args.incremental.split(",") if x]:
             print(f"== incremental rebuild, {n:,} articles", file=sys.stderr, flush=True)
-            rebuilds += incremental(work, encoder, n, args.keep_built)
+            rebuilds += incremental(work, encoder, n, args.keep_built, args.singles)
         threads = []
         if not args.no_concurrency:
             serving = [r for r in results if r["n"] <= 100_000] or results

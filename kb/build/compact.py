@@ -93,6 +93,12 @@ def _compact(cache, keep: set[str]) -> int | None:
     return dropped
 
 
+def _over(cache: EmbeddingCache | TokenCache, limit: float) -> bool:
+    """Whether `cache` holds more than `limit` distinct entries, counted only when its cheap
+    upper bound (`size_bound`) passes the limit: most builds compact nothing."""
+    return cache.size_bound() > limit and len(cache) > limit
+
+
 def compact_caches(
     store: IndexStore,
     encoder: Encoder,
@@ -115,7 +121,7 @@ def compact_caches(
             ("embeddings", cache, live_need(live, encoder.id)),
             ("tokens", tokens, chunks),
         )
-        if c is not None and len(c) > COMPACT_FACTOR * max(need, c.compacted_size)
+        if c is not None and _over(c, COMPACT_FACTOR * max(need, c.compacted_size))
     }
     if not due:
         return {}

@@ -87,6 +87,12 @@ class _ShardedCache:
     def __len__(self) -> int:
         return len(self._all_keys())
 
+    def size_bound(self) -> int:
+        """An upper bound of `len(self)` without reading a key: the rows of every shard plus the
+        unflushed entries (a key stored in several shards is counted once per shard). One call
+        of `len` sorts every key (0.25 CPU s for 200,000 entries)."""
+        return sum(len(s) for s in self._open) + len(self._new)
+
     def _all_keys(self) -> np.ndarray:
         """Every distinct key, sorted, as an S32 array."""
         return np.unique(np.concatenate([s.keys for s in self._open] + [key_array(self._new)]))

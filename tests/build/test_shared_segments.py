@@ -3,6 +3,7 @@ rest, serves exactly what a full build serves, and keeps rollback, pruning and c
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -15,7 +16,7 @@ import pytest
 from kb import build_index
 from kb.config import FAULT_ENV
 from kb.faults import FAULT_POINTS
-from kb.index import versions
+from kb.index import segfiles, versions
 from kb.index.manifest import read_manifest, verify_version
 
 from .test_incremental import assert_same_partition, partition, row, write
@@ -98,6 +99,35 @@ def test_many_changes_merge_into_one_segment(tmp_path):
     assert_equals_full_build(tmp_path, table, index)
 
 
+def test_small_edits_merge_only_the_small_segments(tmp_path, monkeypatch):
+    monkeypatch.setattr(segfiles, "MAX_SEGMENTS", 4)
+    rows, table, index = built(tmp_path)
+    first = versions.current_version(index)
+    counts = []
+    for i in range(9):  # two tiered merges: the small segments go, the first one stays linked
+        counts.append(len(segment_names(index, edit(rows, table, index, i * 5))))
+        assert segment_names(index, versions.current_version(index))[0] == first
+    assert max(counts) == 4  # MAX_SEGMENTS stored: the next build merges
+    assert counts[:4] == [2, 3, 4, 2]  # the fourth merged the three small ones with its own
+    assert_equals_full_build(tmp_path, table, index)
+
+
+@pytest.mark.parametrize(
+    ("docs", "dead", "cut"),
+    [
+        ([100, 1, 1], 0, 3),  # few segments: nothing merged
+        ([100, 1, 1, 1], 0, 1),  # the small run merged, the large segment kept
+        ([100, 40, 1, 1], 0, 2),  # 40 is not small (over 10% of the stored rows)
+        ([100, 1, 1, 1], 50, 0),  # too many deleted rows: everything
+        ([30, 30, 30, 30], 0, 0),  # no small run brings the count down: everything
+        ([], 0, 0),
+    ],
+)
+def test_the_merge_policy(monkeypatch, docs, dead, cut):
+    monkeypatch.setattr(segfiles, "MAX_SEGMENTS", 4)
+    assert segfiles.merge_from([{"docs": d} for d in docs], dead) == cut
+
+
 @pytest.mark.parametrize("point", FAULT_POINTS[1:])
 def test_sigkill_during_an_incremental_publish_keeps_the_live_version_serving(tmp_path, point):
     rows, table, index = built(tmp_path)
@@ -127,3 +157,21 @@ def test_a_build_in_batches_serves_what_a_build_in_one_batch_serves(tmp_path, mo
         assert_same_partition(
             partition(tmp_path / "batched", name), partition(tmp_path / "one", name)
         )
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypatch):
+    seen = []
+    real = segfiles.write_segments
+
+    def spy(*args, **kwargs):  # during the publish: collector on, the loaded articles frozen
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("kb.index.files.write_segments", spy)
+    _, _, index = built(tmp_path)
+    assert seen and all(s == (True, True) for s in seen)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    (tmp_path / "bad.jsonl").write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(Exception, match=r"bad\.jsonl"):  # a failed load restores it too
+        build_index(tmp_path / "bad.jsonl", index, encoder="hash:32")
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -27,6 +27,20 @@ def test_embeddings_round_trip_and_load_lazily(tmp_path):
     assert EmbeddingCache(tmp_path, "other-encoder", 8).get("k3") is None
 
 
+def test_the_size_bound_is_never_below_the_count(tmp_path):
+    cache = EmbeddingCache(tmp_path, "enc", 8)
+    for i in range(4):
+        cache.put(f"k{i}", vec(i))
+    assert cache.size_bound() == len(cache) == 4  # unflushed entries count
+    cache.flush()
+    cache.put("k1", vec(1))  # stored again: in a second shard after the flush
+    cache.put("k9", vec(9))
+    cache.flush()
+    assert len(cache) == 5
+    assert cache.size_bound() >= len(cache)
+    assert EmbeddingCache(tmp_path, "enc", 8).size_bound() >= 5
+
+
 def test_merging_shards_keeps_every_entry(tmp_path):
     cache = EmbeddingCache(tmp_path, "enc", 8)
     for i in range(MAX_SHARDS + 3):
