@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..model import Article, Chunk, Section
 from .catalog import INT_COLUMNS, int_column
@@ -195,24 +196,29 @@ def assemble(
     slugs: list[str], hashes: list[str], previous: Segment | None, fresh: Segment
 ) -> tuple[Segment, int]:
     """The articles `slugs` in order: each from `previous` when its content hash is unchanged
-    there, otherwise from `fresh`. Returns the segment and how many articles were reused."""
+    there, otherwise from `fresh`. Returns the segment and how many articles were reused.
+    Raises KeyError for a slug in neither. Matched by Arrow's hash lookup (`index_in`): a
+    Python dict of 100,000 slugs per partition was 0.3 CPU s of a rebuild."""
     pool = Segment.concat([previous, fresh]) if previous is not None else fresh
     offset = len(previous) if previous is not None else 0
-    old = (
-        {
-            s: (i, h)
-            for i, (s, h) in enumerate(zip(previous.slugs, previous.content_hashes, strict=True))
-        }
-        if previous is not None
-        else {}
-    )
-    new = {s: offset + i for i, s in enumerate(fresh.slugs)}
-    rows, reused = [], 0
-    for slug, content_hash in zip(slugs, hashes, strict=True):
-        found = old.get(slug)
-        if found is not None and found[1] == content_hash:
-            rows.append(found[0])
-            reused += 1
-        else:
-            rows.append(new[slug])
-    return pool.take(np.asarray(rows, dtype=np.int64)), reused
+    wanted = pa.array(slugs, pa.string())
+    rows = np.full(len(slugs), -1, dtype=np.int64)
+    if previous is not None and len(previous):
+        found = _positions(wanted, previous.slugs)
+        known = found >= 0
+        old_hashes = pa.array(previous.content_hashes, pa.string()).take(pa.array(found[known]))
+        same = pc.equal(old_hashes, pa.array(hashes, pa.string()).filter(pa.array(known)))
+        reused = np.flatnonzero(known)[same.to_numpy(zero_copy_only=False)]
+        rows[reused] = found[reused]
+    todo = np.flatnonzero(rows < 0)
+    at = _positions(wanted.take(pa.array(todo)), fresh.slugs)
+    if (at < 0).any():
+        raise KeyError(slugs[todo[np.flatnonzero(at < 0)[0]]])
+    rows[todo] = offset + at
+    return pool.take(rows), len(slugs) - len(todo)
+
+
+def _positions(values: pa.Array, among: list[str]) -> np.ndarray:
+    """(len(values),) int64: the index of each value in `among` (unique), -1 where absent."""
+    found = pc.index_in(values, value_set=pa.array(among, pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

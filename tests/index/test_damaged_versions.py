@@ -13,7 +13,8 @@ import pytest
 
 from kb import LiveSearcher, build_index
 from kb.cli import main
-from kb.index import describe_index, versions
+from kb.errors import CorruptIndexError
+from kb.index import describe_index, open_store, versions
 from kb.testing import TINY, write_articles
 
 STRAY = "v20000101T000000000000Z-0000"  # sorts before every real version
@@ -155,3 +156,15 @@ def test_the_build_ignores_every_damaged_version_but_the_live_one(case, kind):
     report = build_index(articles, index, encoder="hash:64")
     assert report.published and report.added == ["extra"] and report.encoded <= 2
     assert versions.rollback(index) == (report.version, v3)
+
+
+def test_a_store_rereads_a_manifest_that_changed_on_disk(case):
+    _, index, names = case
+    store = open_store(index)
+    first = store.manifest(names[0])
+    assert store.manifest(names[0]) is first  # unchanged file: kept
+    _manifest(lambda m: {**m, "created_at": "changed"})(index / names[0])
+    assert store.manifest(names[0]).created_at == "changed"
+    _manifest_folder(index / names[1])
+    with pytest.raises(CorruptIndexError, match=r"manifest\.json"):
+        store.manifest(names[1])

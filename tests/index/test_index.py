@@ -286,3 +286,13 @@ def test_rebuild_tokenises_only_the_changed_article(built, monkeypatch):
     assert len(calls) == 2 and all(c.startswith("提现多久到账") for c in calls)
     assert any("请先在资金记录" in c for c in calls)
     assert report.changed == ["withdrawal-time"]
+
+
+def test_write_table_returns_the_checksum_of_the_file_it_wrote(tmp_path):
+    from kb.index.catalog import read_table, write_table
+    from kb.index.manifest import sha256_file
+
+    columns = {"slug": ["a", "b"] * 5000, "index": list(range(10000))}
+    digest = write_table(tmp_path / "t.arrow", columns)
+    assert digest == sha256_file(tmp_path / "t.arrow")
+    assert read_table(tmp_path / "t.arrow").column("slug").to_pylist() == columns["slug"]
