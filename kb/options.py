@@ -253,6 +253,10 @@ class SearchSettings:
     # expansions were encoded with the query, which cost latency)
     short_english_words: int = 4
     short_english_bm25_share: float = 0.4
+    # the bridge weighs the share of the query's content words a matched rule covers (1 for
+    # `refund`, 1/3 for `support opening times`): a rule for one word of several no longer speaks
+    # for the whole query; False: always 1 (docs/BENCHMARKS.md "Short English queries")
+    bridge_by_coverage: bool = True
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
     question_overlap: float = 0.3

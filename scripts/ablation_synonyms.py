@@ -6,8 +6,10 @@ kind, on one built index.
 Evaluates the live version's searcher as built (with the articles folder's synonyms.txt) in each
 of ROWS: the product default (the expansions go to the BM25 query; a short English query, at most
 4 words against a help center mostly in Chinese that no English title answers, also gets the
-Chinese expansions' vectors mixed into its own and fuses at BM25 share 0.4:
-`Searcher.short_english`, `DenseRetriever.encode_bridged`); without that rule
+Chinese expansions' vectors mixed into its own, weighed by the share of its words the rules
+cover, and fuses at BM25 share 0.4: `Searcher.short_english`, `DenseRetriever.encode_bridged`);
+the bridge at full weight; that and the English-title check by word parts (the rule as it was
+first made default); without that rule
 (`short_english_words=0`, the default before 2026-11-30 08:30); the rule at the usual share; the
 list on the dense query's text of every query (`dense_synonyms`); and an empty list (other
 settings default). Prints a Markdown table: overall R@1/R@5/MRR@10 and R@5 per kind, and the
@@ -23,10 +25,13 @@ from pathlib import Path
 from kb import load_searcher
 from kb.evaluation import figures_by, format_table, hubness, load_queries, metrics
 from kb.ingest.synonyms import Synonyms
+from kb.retrieval import no_match
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = (
     "product default: synonyms on the BM25 query, short English queries bridged",
+    "bridge at full weight (bridge_by_coverage=False)",
+    "bridge at full weight, English titles matched by word parts (the default before 2026-11-30 12:00)",
     "without the short-English rule (short_english_words=0)",
     "short-English rule at the usual BM25 share 0.5",
     "synonyms on the BM25 and dense queries of every query",
@@ -37,8 +42,12 @@ ROWS = (
 def ranked_variants(searcher, queries) -> dict[str, list[list[str]]]:
     """Top-10 slugs per query for each of ROWS."""
     rules, default = searcher.synonyms, searcher.settings
+    whole_words = no_match.holds_word
+    full = replace(default, bridge_by_coverage=False)
     variants = (
         (rules, default),
+        (rules, full),
+        (rules, full),
         (rules, replace(default, short_english_words=0)),
         (rules, replace(default, short_english_bm25_share=0.5)),
         (rules, replace(default, dense_synonyms=True)),
@@ -48,7 +57,10 @@ def ranked_variants(searcher, queries) -> dict[str, list[list[str]]]:
     for name, (synonyms, settings) in zip(ROWS, variants, strict=True):
         searcher.synonyms, searcher.settings = synonyms, settings
         searcher.hybrid.settings = settings  # the fusion reads its own reference
+        # the title check as it was: a content word anywhere in a title, even inside a word
+        no_match.holds_word = no_match.contains if "word parts" in name else whole_words
         rows[name] = [[a.slug for a in searcher.search(q.text, top_k=10)] for q in queries]
+    no_match.holds_word = whole_words
     searcher.synonyms, searcher.settings, searcher.hybrid.settings = rules, default, default
     return rows
 

@@ -47,9 +47,10 @@ class DenseRetriever:
         """(dim,) float32 unit query vector, projected like the stored vectors."""
         return project_out(self.encoder.encode_queries([query])[0], self.index.language_direction)
 
-    def encode_bridged(self, query: str, bridge: Sequence[str]) -> np.ndarray:
-        """(dim,) float32 unit vector: `encode(query)` plus the mean of the `bridge` terms'
-        vectors (`term_vectors`), normalised; `encode(query)` itself when `bridge` is empty.
+    def encode_bridged(self, query: str, bridge: Sequence[str], weight: float = 1.0) -> np.ndarray:
+        """(dim,) float32 unit vector: `encode(query)` plus `weight` (>= 0) times the mean of the
+        `bridge` terms' vectors (`term_vectors`), normalised; `encode(query)` itself when
+        `bridge` is empty.
 
         A short English query's bridge into a Chinese help center (`Searcher.short_english`):
         the query and its synonyms' Chinese terms weigh the same. Mixing vectors that are
@@ -60,7 +61,7 @@ class DenseRetriever:
         vector = self.encode(query)
         if not bridge:
             return vector
-        mixed = vector + self.term_vectors(bridge).mean(axis=0)
+        mixed = vector + weight * self.term_vectors(bridge).mean(axis=0)
         return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
 
     def term_vectors(self, terms: Sequence[str]) -> np.ndarray:

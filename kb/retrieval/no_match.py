@@ -11,6 +11,7 @@ normalising) is one; otherwise the dense cosine decides, as it did.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..text import STOPWORDS, normalise, query_terms
@@ -60,6 +61,29 @@ def contains(text: str, word: str) -> bool:
         return True
     parts = PART_RE.findall(word)
     return len(parts) > 1 and "".join(parts) == word and " ".join(parts) in text
+
+
+def holds_word(text: str, word: str) -> bool:
+    """Whether normalised `text` holds the content word `word` as a whole word (an English
+    plural `-s`/`-es` allowed on the text's side; a code also in its spaced form, as `contains`):
+    `pay` is not in `payment failed?`, `card` is in `cards`. A word with a CJK character falls
+    back to `contains` (CJK has no spaces)."""
+    if not word.isascii():
+        return contains(text, word)
+    parts = PART_RE.findall(word)
+    spaced = [" ".join(parts)] if len(parts) > 1 and "".join(parts) == word else []
+    return any(
+        re.search(rf"(?<![0-9a-z]){re.escape(form)}(?:e?s)?(?![0-9a-z])", text) is not None
+        for form in [word, *spaced]
+    )
+
+
+def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
+    """Share (0..1) of the content `words` that one of `terms` holds as a whole word
+    (`holds_word`); 1.0 without words."""
+    if not words:
+        return 1.0
+    return sum(any(holds_word(t, w) for t in terms) for w in words) / len(words)
 
 
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:

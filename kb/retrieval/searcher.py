@@ -70,6 +70,7 @@ class Rewritten(NamedTuple):
     keyword: str
     dense: str
     bridge: tuple[str, ...]
+    weight: float = 1.0  # of the bridge against the query's own vector
 
 
 class Searcher:
@@ -128,10 +129,10 @@ class Searcher:
     def rewrite(
         self, prepared: str, mode: Mode = Mode.HYBRID, short: bool | None = None
     ) -> Rewritten:
-        """A `prepare`d query with the version's synonyms (`Synonyms.rewrite`; no rule: both
-        queries `prepared`, no bridge). Expansions go to the keyword query; to the dense text
-        only with `settings.dense_synonyms` or in `Mode.DENSE`; a short English query's CJK
-        expansions are its `bridge` (`DenseRetriever.encode_bridged`). `short`: the caller's
+        """A `prepare`d query with the version's synonyms (`Synonyms.rewrite`). Expansions go to
+        the keyword query; to the dense text only with `settings.dense_synonyms` or in
+        `Mode.DENSE`; a short English query's CJK expansions are its `bridge`, weighed by the
+        share of its words the rules cover (`DenseRetriever.encode_bridged`). `short`:
         `short_english(prepared)`, computed here when None."""
         if not self.synonyms.rules:
             return Rewritten(prepared, prepared, ())
@@ -143,18 +144,17 @@ class Searcher:
             # the bridge into the help center's language: its Chinese expansions only; English
             # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
             bridge = tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
-            return Rewritten(keyword, prepared, bridge)
+            words = no_match.content_words(prepared) if self.settings.bridge_by_coverage else ()
+            return Rewritten(keyword, prepared, bridge, no_match.covered_share(words, matches[0]))
         return Rewritten(keyword, prepared, ())
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help
-        center's other language: at most `settings.short_english_words` words, no CJK character
-        (pinyin rewritten to Chinese has), at most half the chunks in English articles, and no
-        English article whose title holds every content word of the query (that article answers
-        in the query's own language: `how to contact support`). Such a query gets the synonyms'
-        Chinese expansions on the dense side too (`rewrite`) and BM25 weighs
-        `settings.short_english_bm25_share` in fusion (kb/options.py, docs/BENCHMARKS.md "Short
-        English queries"); an English help center (Banking77) searches as before."""
+        center's other language: at most `settings.short_english_words` words, no CJK character,
+        at most half the chunks in English articles, and no English article whose title holds
+        every content word of the query as a whole word (`how to contact support`). Such a query
+        gets a `rewrite` bridge and BM25 weighs `settings.short_english_bm25_share` in fusion
+        (kb/options.py, docs/BENCHMARKS.md "Short English queries")."""
         if len(prepared.split()) > self.settings.short_english_words:
             return False
         if CJK_RUN_RE.search(prepared) is not None:
@@ -163,7 +163,7 @@ class Searcher:
         if titles is None:
             return False
         words = no_match.content_words(prepared)
-        return not any(all(no_match.contains(t, w) for w in words) for t in titles)
+        return not any(all(no_match.holds_word(t, w) for w in words) for t in titles)
 
     @functools.cached_property
     def _english_titles(self) -> list[str] | None:
@@ -215,7 +215,7 @@ class Searcher:
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
         # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
         short = self.short_english(searched)
-        keyword_query, dense_query, bridge = self.rewrite(searched, mode, short)
+        keyword_query, dense_query, bridge, weight = self.rewrite(searched, mode, short)
         count = self.settings.candidates_for(top_k)
         share = self.settings.short_english_bm25_share if short else None
         if mode is Mode.BM25:
@@ -228,7 +228,7 @@ class Searcher:
             keyword_hits = self.keyword.search(keyword_query, count, mask)
             rows = [h.row for h in keyword_hits]
             coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
-            vector = self.dense.encode_bridged(dense_query, bridge)
+            vector = self.dense.encode_bridged(dense_query, bridge, weight)
             dense_hits = self.dense.search_vector(vector, count, mask)
             hits = self.hybrid.fuse(
                 keyword_hits, dense_hits, coverage, limit=count, bm25_share=share

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import load_searcher
+from kb.retrieval import no_match
 from kb.retrieval.no_match import content_words, good_match, lexical_coverage, synonym_coverage
 from kb.retrieval.searcher import Answer
 
@@ -186,3 +187,27 @@ def test_searcher_counts_the_versions_synonyms(tiny_articles, tmp_path, encoder)
     assert not searcher.good_match(answers, None)  # the cosine alone: below 1.01
     searcher.synonyms = Synonyms()  # the same answers without the list: not covered
     assert not searcher.good_match(answers, "cash out")
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "held"),
+    [
+        ("payment failed?", "pay", False),  # a part of a word is not the word
+        ("payment failed?", "payment", True),
+        ("lost cards", "card", True),  # the text's plural
+        ("boxes and tins", "box", True),
+        ("card", "cards", False),
+        ("th-01 error", "th", True),
+        ("iphone 15 support", "iphone15", True),  # a code in its spaced form, as `contains`
+        ("提现手续费", "手续费", True),  # CJK: no word boundaries to look for
+    ],
+)
+def test_holds_word_matches_whole_words(text, word, held):
+    assert no_match.holds_word(text, word) is held
+
+
+def test_covered_share_counts_the_words_a_term_holds():
+    assert no_match.covered_share(("support", "opening", "times"), ("support",)) == 1 / 3
+    assert no_match.covered_share(("refund",), ("refunds", "chargeback")) == 1.0
+    assert no_match.covered_share(("pay",), ("payment",)) == 0.0
+    assert no_match.covered_share((), ("refund",)) == 1.0

@@ -3,6 +3,8 @@ time, and versioned with the index (a rollback restores the list the version was
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -159,7 +161,7 @@ def test_synonyms_expand_the_dense_query_only_when_set(
         encoder=recording,
         settings=SearchSettings(dense_synonyms=dense_synonyms, short_english_words=0),
     )
-    keyword, dense, bridge = searcher.rewrite("withdraw fees")
+    keyword, dense, bridge, _ = searcher.rewrite("withdraw fees")
     assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
     assert ("提现" in dense) is dense_synonyms and bridge == ()  # the short rule is off here
     bm25_queries = []
@@ -191,7 +193,7 @@ def test_short_english_queries_get_the_expansions_on_the_dense_side_too(
     searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
     assert load_searcher(tmp_path / "index", encoder=encoder).settings.short_english_words == 4
     prepared = searcher.prepare(query)
-    keyword, dense, bridge = searcher.rewrite(prepared)
+    keyword, dense, bridge, _ = searcher.rewrite(prepared)
     assert keyword != prepared  # a rule matched: BM25 always gets the expansions
     assert dense == prepared  # the text encoded is the query's own
     assert bool(bridge) is expanded
@@ -223,6 +225,34 @@ def test_the_bridge_is_mixed_into_the_query_vector_with_no_encoding_once_known(
     assert searcher.dense.encode_bridged("withdraw fees", ()) == pytest.approx(query, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("query", "weight"),
+    [
+        ("withdraw fees", 1.0),  # every content word has a rule
+        ("withdraw", 1.0),
+        ("withdraw opening times", 1 / 3),  # one word of three: the bridge weighs a third
+        ("fees now", 1 / 2),
+    ],
+)
+def test_the_bridge_weighs_the_share_of_the_words_a_rule_covers(
+    tiny_articles, tmp_path, encoder, query, weight
+):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
+    rewritten = searcher.rewrite(searcher.prepare(query))
+    assert rewritten.bridge and rewritten.weight == pytest.approx(weight)
+    full = replace(SHORT, bridge_by_coverage=False)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=full)
+    assert searcher.rewrite(searcher.prepare(query)).weight == 1.0
+    direction = searcher.index.language_direction
+    bridge = project_out(encoder.encode_queries(list(rewritten.bridge)), direction).mean(axis=0)
+    own = project_out(encoder.encode_queries([searcher.prepare(query)])[0], direction)
+    mixed = own + weight * bridge
+    vector = searcher.dense.encode_bridged(searcher.prepare(query), rewritten.bridge, weight)
+    assert np.allclose(vector, mixed / np.linalg.norm(mixed), atol=1e-6)
+
+
 def test_short_english_words_must_not_be_negative():
     with pytest.raises(ConfigError, match="short_english_words"):
         SearchSettings(short_english_words=-1)
@@ -235,7 +265,7 @@ def test_both_sides_search_the_expansions_when_no_word_is_dropped(tiny_articles,
     recording = Recording(encoder)
     settings = SearchSettings(dense_synonyms=True)
     searcher = load_searcher(tmp_path / "index", "public", encoder=recording, settings=settings)
-    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费", ())
+    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费", (), 1.0)
     bm25_queries = []
     search_bm25 = searcher.keyword.search
     searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)
@@ -315,6 +345,8 @@ def test_a_short_english_query_fuses_with_its_own_bm25_share(tiny_articles, tmp_
         ("failed", False),
         ("withdraw fees", True),  # no English title has these words
         ("payment fees", True),  # one word short of the title
+        ("pay", True),  # inside `payment`, but not a word of the title
+        ("payments", True),  # the title's word is singular
     ],
 )
 def test_a_short_english_query_an_english_title_answers_is_not_bridged(built, query, bridged):
