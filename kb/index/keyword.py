@@ -135,10 +135,15 @@ class KeywordIndex:
             return cls(None, 0)
         bm25 = _bm25s().BM25(method="lucene", k1=K1, b=B)
         codes, uniques = pd_factorize(terms.tokens)
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(terms.indptr))
-        order = np.lexsort((doc, codes))  # term-major, documents ascending inside each term
+        codes = codes.astype(np.int32)  # a vocabulary is far below 2**31 terms
+        doc = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(terms.indptr))
+        # per document, 0 for one without terms (reduceat would give its neighbour's count)
+        lengths = np.bincount(doc, weights=terms.tf, minlength=n_docs)
+        # term-major, documents ascending inside each term: the pairs come document-major, so a
+        # stable sort of the codes alone gives a lexsort's order at half the memory (as
+        # `Postings.from_terms`, the 1M build's former peak; docs/BENCHMARKS.md "Build memory")
+        order = np.argsort(codes, kind="stable")
         term, doc, tf = codes[order], doc[order], terms.tf[order]
-        lengths = np.add.reduceat(terms.tf, terms.indptr[:-1]) if len(terms.tf) else np.zeros(0)
         df = np.bincount(term, minlength=len(uniques))
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         norm = K1 * ((1 - B) + B * lengths / lengths.mean())

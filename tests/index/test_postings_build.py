@@ -7,7 +7,7 @@ import tracemalloc
 
 import numpy as np
 
-from kb.index.keyword import DocTerms
+from kb.index.keyword import K1, B, DocTerms, KeywordIndex
 from kb.index.postings import Postings
 
 
@@ -74,3 +74,23 @@ def test_building_postings_allocates_under_40_bytes_per_pair():
     finally:
         tracemalloc.stop()
     assert peak < 40 * n_docs * per
+
+
+def test_the_bm25s_format_index_follows_the_lexsort_definition_too():
+    # KeywordIndex.from_terms (the bm25s-format index the PostgreSQL write copies) sorts the same
+    # way as Postings.from_terms: its postings must be the definition's
+    for seed, (n_docs, vocab_size) in enumerate([(300, 40), (50, 3), (200, 1000)]):
+        terms = doc_terms(n_docs, vocab_size, seed)
+        got, want = KeywordIndex.from_terms(terms)._bm25, by_lexsort(terms)
+        assert [t for t, _ in sorted(got.vocab_dict.items(), key=lambda kv: kv[1])][
+            : len(want["vocab"])
+        ] == want["vocab"]
+        assert np.array_equal(got.scores["indptr"], want["indptr"]), seed
+        assert np.array_equal(got.scores["indices"], want["docs"]), seed
+        lengths = want["lengths"]
+        norm = K1 * ((1 - B) + B * lengths / lengths.mean())
+        df = np.diff(want["indptr"])
+        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        term = np.repeat(np.arange(len(df)), df)
+        expected = idf[term] * want["tf"] / (norm[want["docs"]] + want["tf"])
+        assert np.allclose(got.scores["data"], expected, rtol=1e-6), seed
