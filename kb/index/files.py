@@ -5,7 +5,9 @@ Publishing order: write every partition under `.tmp-<version>` (tables, row maps
 and hard links to the previous version's segment files: kb/index/segfiles.py), write the manifest
 with the checksum of every file (those of linked files copied from the previous manifest), verify
 the files this build wrote, rename into place, switch CURRENT, record the switch in HISTORY, prune
-old versions (a pruned version's shared files live on in the versions that link them).
+old versions (a pruned version's shared files live on in the versions that link them). When
+every article is public, the two partitions hold the same articles and `all` is written as hard
+links to `public`'s files (`_twin`).
 A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
 live; a failed write (disk full) removes what was written and raises IndexWriteError.
 """
@@ -46,7 +48,7 @@ from .layout import (
 )
 from .load import LoadedIndex, load_index
 from .manifest import Manifest, checksums, read_manifest, sha256_file, write_manifest
-from .segfiles import read_base, write_segments
+from .segfiles import link_segment, read_base, write_segments
 from .segment import Partitions, Segment, shift_lines
 
 log = logging.getLogger(__name__)
@@ -227,7 +229,10 @@ class FileStore:
         counts, segments, linked, seconds = {}, {}, {}, {"bm25": 0.0, "faiss": 0.0}
         hashed: dict[str, str] = {}  # tables, hashed as they were written
         columns: dict = {}  # the article metadata columns, made once for both partitions
+        twin = _twin(partitions)
         for name, (articles, segment) in partitions.items():
+            if name == twin:  # the same articles as the partition written first: its files
+                continue
             base = self._base(segment.base, name)
             counts[name], segments[name], (shared, tables), spent = _write_partition(
                 tmp / name, articles, segment, (direction, manifest, columns), base, version
@@ -235,8 +240,14 @@ class FileStore:
             linked.update({f"{name}/{k}": v for k, v in shared.items()})
             hashed.update({f"{name}/{k}": v for k, v in tables.items()})
             seconds = {k: seconds[k] + spent[k] for k in seconds}
-        fault_point("after-partitions-written")
         written = {**hashed, **checksums(tmp, skip=set(linked) | set(hashed))}
+        if twin:
+            first = next(iter(partitions))
+            known = {k[len(first) + 1 :]: v for k, v in {**written, **linked}.items()}
+            link_segment(tmp / first, tmp / twin, sorted(known))
+            linked.update({f"{twin}/{k}": v for k, v in known.items()})
+            counts[twin], segments[twin] = counts[first], segments[first]
+        fault_point("after-partitions-written")
         manifest = dataclasses.replace(
             manifest,
             version=version,
@@ -316,6 +327,20 @@ def _write_partition(
         "chunks": segment.chunks.num_rows,
     }
     return counts, entries, (linked, hashed), seconds
+
+
+def _twin(partitions: Partitions) -> str | None:
+    """The partition that holds exactly the articles of the one before it (every article public:
+    `public` and `all` are the same), or None. Its files are then hard links to the first one's
+    (`link_segment`): half the index work and disk of a help center without internal articles,
+    and, since both hold the same articles, nothing internal can reach the public files."""
+    (_, (first, _)), *rest = partitions.items()
+    for name, (articles, _) in rest:
+        if len(articles) == len(first) and all(
+            a is b for a, b in zip(articles, first, strict=True)
+        ):
+            return name
+    return None
 
 
 def _verify_some(version_dir: Path, files: dict[str, str]) -> None:

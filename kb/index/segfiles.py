@@ -187,10 +187,12 @@ def _ordered(pieces: list, order: np.ndarray, join, take):
 
 
 def link_segment(source: Path, target: Path, files: list[str]) -> None:
-    """Hard-link `files` (names inside the segment folder `source`) into `target` (created);
-    copies instead where the file system cannot link. Raises OSError (a file is missing)."""
+    """Hard-link `files` (paths relative to the folder `source`) into `target` (created, with
+    any subfolders they need); copies instead where the file system cannot link. Raises OSError
+    (a file is missing)."""
     target.mkdir(parents=True, exist_ok=True)
     for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(source / name, target / name)
         except OSError:

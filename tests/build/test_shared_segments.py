@@ -17,7 +17,9 @@ from kb import build_index
 from kb.config import FAULT_ENV
 from kb.faults import FAULT_POINTS
 from kb.index import segfiles, versions
+from kb.index.load import load_version
 from kb.index.manifest import read_manifest, verify_version
+from kb.options import Role
 
 from .test_incremental import assert_same_partition, partition, row, write
 
@@ -175,3 +177,38 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypat
     with pytest.raises(Exception, match=r"bad\.jsonl"):  # a failed load restores it too
         build_index(tmp_path / "bad.jsonl", index, encoder="hash:32")
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): os.stat(p).st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def test_without_internal_articles_the_two_partitions_share_their_files(tmp_path):
+    rows, table, index = built(tmp_path)  # every article public
+    version = versions.current_version(index)
+    public, everything = _inodes(index / version / "public"), _inodes(index / version / "all")
+    assert public == everything  # the same files (hard links), nothing written twice
+    files = read_manifest(index / version).files
+    assert {k[len("all/") :]: v for k, v in files.items() if k.startswith("all/")} == {
+        k[len("public/") :]: v for k, v in files.items() if k.startswith("public/")
+    }
+    verify_version(index / version)
+    assert_equals_full_build(tmp_path, table, index)
+
+    rows[4]["visibility"] = "internal"  # now they differ: each partition its own files again
+    rows[4]["answer"] += " 内部专用口令"
+    write(table, rows)
+    version = build_index(table, index, encoder="hash:32").version
+    public, everything = _inodes(index / version / "public"), _inodes(index / version / "all")
+    assert public["articles.arrow"] != everything["articles.arrow"]
+    loaded = load_version(index, version, Role.PUBLIC)
+    assert not any("内部" in t for t in loaded.keyword.vocabulary())  # never in the public files
+    assert any("内部" in t for t in load_version(index, version, Role.AGENT).keyword.vocabulary())
+    assert_equals_full_build(tmp_path, table, index)
+
+    rows[4]["visibility"] = "public"  # and shared once more
+    write(table, rows)
+    version = build_index(table, index, encoder="hash:32").version
+    assert _inodes(index / version / "public") == _inodes(index / version / "all")
+    verify_version(index / version)
+    assert_equals_full_build(tmp_path, table, index)
