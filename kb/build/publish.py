@@ -216,6 +216,9 @@ def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segmen
     partitions = {}
     for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
         kept = [a for a in articles if keep(a)]
+        if name == "all" and len(kept) == len(partitions["public"][0]):  # every article public
+            partitions[name] = (partitions["public"][0], partitions["public"][1])  # the same
+            continue
         segment, _ = assemble(
             [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh
         )
