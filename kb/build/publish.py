@@ -73,9 +73,9 @@ def _gc_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the sources load: loading builds one Article
     (and its strings and tuples) per article and no cycles (a full parse of the 100,000-article
     bench and of the sample left 0 objects for `gc.collect`), but each object counts toward the
-    next full collection, and full collections over a growing heap were 0.3 of the ~5 CPU s of a
-    100k rebuild (docs/BENCHMARKS.md "Incremental rebuild"). Restored as it was (another caller
-    may have turned it off)."""
+    next full collection: collections over the growing heap took 0.8-1.1 s of a ~5 s 100k
+    rebuild, 0.3 s with this and `_gc_frozen` (docs/BENCHMARKS.md "Incremental rebuild").
+    Restored as it was (another caller may have turned it off)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -217,7 +217,7 @@ def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segmen
     for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
         kept = [a for a in articles if keep(a)]
         if name == "all" and len(kept) == len(partitions["public"][0]):  # every article public
-            partitions[name] = (partitions["public"][0], partitions["public"][1])  # the same
+            partitions[name] = partitions["public"]  # the same articles, the same segment
             continue
         segment, _ = assemble(
             [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh

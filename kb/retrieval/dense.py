@@ -52,10 +52,11 @@ class DenseRetriever:
         `bridge` terms' vectors (`term_vectors`), normalised; `encode(query)` itself when
         `bridge` is empty.
 
-        A short English query's bridge into a Chinese help center (`Searcher.short_english`):
-        the query and its synonyms' Chinese terms weigh the same. Mixing vectors that are
-        encoded once per term costs a search no more encoding than the query alone; encoding the
-        query with the terms appended scored about the same (sample MRR@10 0.950 against 0.949,
+        A short English query's bridge into a Chinese help center (`Searcher.short_english`),
+        weighed by the share of the query's words its rules cover (`Searcher.rewrite`; 1 for a
+        one-word query with a rule: the query and its Chinese terms weigh the same). Mixing
+        vectors encoded once per term costs a search no more encoding than the query alone;
+        encoding the query with the terms appended scored about the same (sample 0.950 / 0.949,
         44 fresh short English queries 0.744 against 0.752) and was 1.29-1.34x the encode floor
         against 1.27-1.29x (docs/BENCHMARKS.md "Short English queries")."""
         vector = self.encode(query)
