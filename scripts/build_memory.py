@@ -43,9 +43,9 @@ SAMPLE_SECONDS = 0.05
 TRACED = (
     ("kb.build.publish", "_fresh"),
     ("kb.build.publish", "_partitions"),
-    ("kb.index.files", "_write_partition"),
-    ("kb.index.files", "write_table"),
-    ("kb.index.files", "write_segments"),
+    ("kb.index.files", "write_partition"),
+    ("kb.index.segfiles", "write_table"),
+    ("kb.index.segfiles", "write_segments"),
     ("kb.index.segfiles", "_new_segment_data"),
     ("kb.index.postings", "Postings.from_terms"),
     ("kb.index.postings", "Postings.save"),

@@ -116,9 +116,10 @@ def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list
     """(added, changed, removed) slugs, each sorted, of `hashes` (slug -> content hash) against
     the previous manifest's."""
     old = previous.articles if previous else {}
-    added = sorted(s for s in hashes if s not in old)
-    changed = sorted(s for s in hashes if s in old and old[s] != hashes[s])
-    removed = sorted(s for s in old if s not in hashes)
+    differ = hashes.items() - old.items()  # set operations: 100,000 slugs in C, not Python
+    added = sorted(hashes.keys() - old.keys())
+    changed = sorted(s for s, _ in differ if s in old)
+    removed = sorted(old.keys() - hashes.keys())
     return added, changed, removed
 
 
@@ -216,9 +217,9 @@ def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segmen
     partitions = {}
     for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
         kept = [a for a in articles if keep(a)]
-        if name == "all" and len(kept) == len(partitions["public"][0]):  # every article public
-            partitions[name] = partitions["public"]  # the same articles, the same segment
-            continue
+        if name == "all" and len(kept) == len(partitions["public"][0]):  # every article public:
+            partitions[name] = partitions["public"]  # the same list, which the store's `_twin`
+            continue  # (kb/index/files.py) recognises and links instead of writing again
         segment, _ = assemble(
             [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh
         )

@@ -14,17 +14,17 @@ from .segment import Segment
 
 def partition_articles(articles: list[Article], segment: Segment, shared: dict) -> pa.Table:
     """The articles table's columns. The metadata columns of a publish's articles are made once
-    (`shared`, id(article) -> row of the first partition that had it, with those columns) and
-    taken by row for the other partition: 100,000 articles cost about 0.3 CPU s per pass."""
+    (`shared`: the first partition's article list and table, and for another partition the row
+    of each of its articles there) and taken by row for the other partition: 100,000 articles
+    cost about 0.3 CPU s per pass."""
     if not shared:
-        shared["rows"] = {id(a): i for i, a in enumerate(articles)}
-        shared["table"] = pa.table(_metadata(articles))
-    rows = np.fromiter((shared["rows"].get(id(a), -1) for a in articles), np.int64, len(articles))
+        shared["articles"], shared["table"] = articles, pa.table(_metadata(articles))
     table = shared["table"]
-    if (rows < 0).any():  # articles of another list: made for this partition
-        table = pa.table(_metadata(articles))
-    elif not (len(rows) == table.num_rows and np.array_equal(rows, np.arange(len(rows)))):
-        table = table.take(rows)
+    if articles is not shared["articles"]:  # another partition: its rows of the first one's
+        if "rows" not in shared:
+            shared["rows"] = {id(a): i for i, a in enumerate(shared["articles"])}
+        rows = np.fromiter((shared["rows"].get(id(a), -1) for a in articles), np.int64)
+        table = pa.table(_metadata(articles)) if (rows < 0).any() else table.take(rows)
     starts = np.cumsum(segment.section_counts) - segment.section_counts
     table = table.append_column("section_start", pa.array(starts.astype(np.int32)))
     return table.append_column("section_count", pa.array(segment.section_counts.astype(np.int32)))

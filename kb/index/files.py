@@ -7,9 +7,9 @@ with the checksum of every file (those of linked files copied from the previous 
 the files this build wrote, rename into place, switch CURRENT, record the switch in HISTORY, prune
 old versions (a pruned version's shared files live on in the versions that link them). When
 every article is public, the two partitions hold the same articles and `all` is written as hard
-links to `public`'s files (`_twin`).
-A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves the previous version
-live; a failed write (disk full) removes what was written and raises IndexWriteError.
+links to `public`'s files (`_twin`). A crash at any point (KB_FAULT_POINT, kb/faults.py) leaves
+the previous version live; a failed write (disk full) removes what was written and raises
+IndexWriteError.
 """
 
 from __future__ import annotations
@@ -26,31 +26,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 from ..errors import CorruptIndexError, IndexNotFoundError, IndexWriteError, KBError
 from ..faults import fault_point
-from ..model import Article
 from ..options import Role
 from . import versions
-from .catalog import ArticleCatalog, read_table, write_table
-from .columns import partition_articles
+from .catalog import ArticleCatalog, read_table
 from .layout import (
     ARTICLES_FILE,
     CACHE_DIR,
-    CHUNKS_FILE,
     LANGUAGE_FILE,
     MANIFEST,
     PARTITIONS,
     SECTIONS_FILE,
     SEGMENTS_DIR,
-    TARGETS_FILE,
     TMP_PREFIX,
 )
 from .load import LoadedIndex, load_index
 from .manifest import Manifest, checksums, read_manifest, sha256_file, write_manifest
-from .segfiles import link_segment, read_base, write_segments
-from .segment import Partitions, Segment, shift_lines
+from .segfiles import link_segment, read_base, write_partition
+from .segment import Partitions, Segment
 
 log = logging.getLogger(__name__)
 MANIFESTS_KEPT = 2  # the live version and the one being built on; a few MB each at 100k articles
@@ -90,22 +85,26 @@ class FileStore:
     def manifest(self, version: str) -> Manifest:
         """`<index>/<version>/manifest.json`. Raises CorruptIndexError when it is unreadable,
         of another format or incomplete, IndexNotFoundError when `version` is not a version.
-        The last MANIFESTS_KEPT read are kept while the file's inode, size and mtime stay (a
-        build read the live one, 100,000 article hashes at 0.06 s, five times)."""
+        The last MANIFESTS_KEPT read or published are kept while the file's inode, size and
+        mtime stay (a build read the live one, 100,000 article hashes at 0.06 s, five times)."""
         folder = self._version_dir(version)
-        try:
-            info = os.lstat(folder / MANIFEST)
-            stamp = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode)
-        except OSError:
+        stamp = _stamp(folder / MANIFEST)
+        if stamp is None:
             return read_manifest(folder)  # raises, naming the file
         kept = self._manifests.get(version)
         if kept is not None and kept[0] == stamp:
             return kept[1]
         manifest = read_manifest(folder)
+        self._keep(version, stamp, manifest)
+        return manifest
+
+    def _keep(self, version: str, stamp: tuple | None, manifest: Manifest) -> None:
+        """Keep `manifest` for `manifest(version)` while its file's `_stamp` stays `stamp`."""
+        if stamp is None:
+            return
         if len(self._manifests) >= MANIFESTS_KEPT:
             self._manifests.clear()
         self._manifests[version] = (stamp, manifest)
-        return manifest
 
     def damage(self, version: str) -> str:
         """`IndexStore.damage`: the manifest's problem, or the first listed file that is missing
@@ -151,8 +150,9 @@ class FileStore:
         counts (`segfiles.read_base`: the new version links the segment files that hold them).
         Only the small files read here are checked against their checksums; the segment files
         must exist (one `stat` each). {} when any check fails, a file cannot be read, or the
-        version predates segments (the build then computes everything afresh). `dim` is unused:
-        the vectors stay in their files."""
+        version predates segments (the build then computes everything afresh). A partition whose
+        files have the checksums of one read before (`_twin`) is that one's Segment, not read
+        again. `dim` is unused: the vectors stay in their files."""
         try:
             version_dir = self._version_dir(manifest.version)
             if set(manifest.segments) != set(PARTITIONS):
@@ -162,7 +162,14 @@ class FileStore:
             missing = [k for k in manifest.files if not (version_dir / k).is_file()]
             if missing:
                 raise ValueError(f"{version_dir / missing[0]} is missing")
-            return {name: read_base(version_dir / name, manifest.version) for name in PARTITIONS}
+            read: dict[tuple, Segment] = {}  # a partition's files and checksums -> its Segment
+            bases = {}
+            for name in PARTITIONS:
+                files = tuple(_files_of(manifest, name).items())
+                if files not in read:
+                    read[files] = read_base(version_dir / name, manifest.version)
+                bases[name] = read[files]
+            return bases
         except Exception as exc:  # a damaged or older live version: build everything afresh
             log.warning("not reusing index version %s (%s); rebuilding all", manifest.version, exc)
             return {}
@@ -196,6 +203,7 @@ class FileStore:
             fault_point("before-rename")
             tmp.rename(self.directory / version)
             versions.fsync_dir(self.directory)
+            self._keep(version, _stamp(self.directory / version / MANIFEST), manifest)
             fault_point("before-switch")
             if make_live:
                 versions.switch_current(self.directory, version)
@@ -234,7 +242,7 @@ class FileStore:
             if name == twin:  # the same articles as the partition written first: its files
                 continue
             base = self._base(segment.base, name)
-            counts[name], segments[name], (shared, tables), spent = _write_partition(
+            counts[name], segments[name], (shared, tables), spent = write_partition(
                 tmp / name, articles, segment, (direction, manifest, columns), base, version
             )
             linked.update({f"{name}/{k}": v for k, v in shared.items()})
@@ -268,8 +276,7 @@ class FileStore:
         if version is None:
             return None
         manifest = self.manifest(version)
-        prefix = f"{partition}/"
-        files = {k[len(prefix) :]: v for k, v in manifest.files.items() if k.startswith(prefix)}
+        files = _files_of(manifest, partition)
         return self.directory / version / partition, manifest.segments[partition], files
 
     def _discard(self, tmp: Path, version: str) -> None:
@@ -287,48 +294,6 @@ class FileStore:
         return versions.rollback(self.directory)
 
 
-def _write_partition(
-    target: Path, articles: list[Article], segment: Segment, settings, base, version: str
-) -> tuple[dict[str, int], list[dict], dict[str, str]]:
-    """Tables, mapping arrays and segments of one partition (`segfiles.write_segments`);
-    `segment` holds `articles` in the same order; `settings` is (direction or None, manifest,
-    the metadata columns shared by the partitions: `partition_articles`).
-
-    Returns (counts of articles, sections and chunks; segment entries; (checksums of the linked
-    segment files, checksums of the tables hashed as written), each by path relative to
-    `target`; seconds spent on "bm25" and "faiss")."""
-    direction, manifest, columns = settings
-    tables = (articles, segment, columns)
-    target.mkdir(parents=True)
-    if direction is not None:
-        np.save(target / LANGUAGE_FILE, direction)
-    chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
-    hashed = {ARTICLES_FILE: write_table(target / ARTICLES_FILE, partition_articles(*tables))}
-    body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
-    hashed[SECTIONS_FILE] = write_table(
-        target / SECTIONS_FILE,
-        shift_lines(segment.sections, np.repeat(body_lines, segment.section_counts)),
-    )
-    article_row = np.repeat(np.arange(len(articles), dtype=np.int32), segment.chunk_counts)
-    hashed[CHUNKS_FILE] = write_table(
-        target / CHUNKS_FILE, segment.chunks.append_column("article_row", pa.array(article_row))
-    )
-    fault_point("during-write")
-    # vector rows: one per chunk, then one title vector per article pointing at its first chunk
-    titled = np.flatnonzero(segment.chunk_counts > 0) if manifest.title_vectors else np.zeros(0)
-    titled = titled.astype(np.int64)
-    dim = manifest.encoder["dim"]
-    entries, linked, seconds = write_segments(target, segment, titled, base, version, dim)
-    targets = np.concatenate([np.arange(len(segment.doc_src)), chunk_starts[titled]])
-    np.save(target / TARGETS_FILE, targets.astype(np.int64))
-    counts = {
-        "articles": len(articles),
-        "sections": segment.sections.num_rows,
-        "chunks": segment.chunks.num_rows,
-    }
-    return counts, entries, (linked, hashed), seconds
-
-
 def _twin(partitions: Partitions) -> str | None:
     """The partition that holds exactly the articles of the one before it (every article public:
     `public` and `all` are the same), or None. Its files are then hard links to the first one's
@@ -339,12 +304,33 @@ def _twin(partitions: Partitions) -> str | None:
     return next(same, None)
 
 
+def _stamp(path: Path) -> tuple | None:
+    """(inode, size, mtime, mode) of a file, None when it cannot be read: what tells a kept
+    manifest from a rewritten one."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode
+
+
+def _files_of(manifest: Manifest, partition: str) -> dict[str, str]:
+    """A partition's files (path relative to it -> sha256) in `manifest`."""
+    prefix = f"{partition}/"
+    return {k[len(prefix) :]: v for k, v in manifest.files.items() if k.startswith(prefix)}
+
+
 def _verify_some(version_dir: Path, files: dict[str, str]) -> None:
-    """Compare `files` (path relative to `version_dir` -> sha256) with the files on disk.
-    Raises CorruptIndexError naming the first missing or changed one."""
+    """Compare `files` (path relative to `version_dir` -> sha256) with the files on disk; a file
+    linked under two names with the same checksum (`_twin`) is hashed once. Raises
+    CorruptIndexError naming the first missing or changed one."""
+    checked = set()  # (device, inode, checksum) of the files found intact
     for rel, expected in files.items():
         path = version_dir / rel
-        if path.is_symlink() or not path.is_file() or sha256_file(path) != expected:
+        info = os.lstat(path) if path.is_file() and not path.is_symlink() else None
+        key = None if info is None else (info.st_dev, info.st_ino, expected)
+        if key not in checked and (key is None or sha256_file(path) != expected):
             raise CorruptIndexError(
                 f"{path} does not match its checksum: the index file was changed or damaged"
             )
+        checked.add(key)

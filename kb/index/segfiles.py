@@ -31,13 +31,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
-from .catalog import int_column, read_table
+from ..faults import fault_point
+from ..model import Article
+from .catalog import int_column, read_table, write_table
+from .columns import partition_articles
 from .keyword import DocTerms
 from .layout import (
     ARTICLES_FILE,
     CHUNK_DOCS_FILE,
     CHUNKS_FILE,
+    LANGUAGE_FILE,
     SECTIONS_FILE,
     SEGMENTS_DIR,
     TARGETS_FILE,
@@ -270,3 +275,45 @@ def load_segments(part: Path, entries: list[dict], chunk_count: int, dim: int):
     indexes = [FaissVectorIndex.load(f / VECTORS_FILE) for f in folders]
     vectors = SegmentedVectorIndex(indexes, np.load(part / VECTOR_ROWS_FILE, mmap_mode="r"), dim)
     return keyword, vectors
+
+
+def write_partition(
+    target: Path, articles: list[Article], segment: Segment, settings, base, version: str
+) -> tuple[dict[str, int], list[dict], dict[str, str]]:
+    """Tables, mapping arrays and segments of one partition (`segfiles.write_segments`);
+    `segment` holds `articles` in the same order; `settings` is (direction or None, manifest,
+    the metadata columns shared by the partitions: `partition_articles`).
+
+    Returns (counts of articles, sections and chunks; segment entries; (checksums of the linked
+    segment files, checksums of the tables hashed as written), each by path relative to
+    `target`; seconds spent on "bm25" and "faiss")."""
+    direction, manifest, columns = settings
+    tables = (articles, segment, columns)
+    target.mkdir(parents=True)
+    if direction is not None:
+        np.save(target / LANGUAGE_FILE, direction)
+    chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
+    hashed = {ARTICLES_FILE: write_table(target / ARTICLES_FILE, partition_articles(*tables))}
+    body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
+    hashed[SECTIONS_FILE] = write_table(
+        target / SECTIONS_FILE,
+        shift_lines(segment.sections, np.repeat(body_lines, segment.section_counts)),
+    )
+    article_row = np.repeat(np.arange(len(articles), dtype=np.int32), segment.chunk_counts)
+    hashed[CHUNKS_FILE] = write_table(
+        target / CHUNKS_FILE, segment.chunks.append_column("article_row", pa.array(article_row))
+    )
+    fault_point("during-write")
+    # vector rows: one per chunk, then one title vector per article pointing at its first chunk
+    titled = np.flatnonzero(segment.chunk_counts > 0) if manifest.title_vectors else np.zeros(0)
+    titled = titled.astype(np.int64)
+    dim = manifest.encoder["dim"]
+    entries, linked, seconds = write_segments(target, segment, titled, base, version, dim)
+    targets = np.concatenate([np.arange(len(segment.doc_src)), chunk_starts[titled]])
+    np.save(target / TARGETS_FILE, targets.astype(np.int64))
+    counts = {
+        "articles": len(articles),
+        "sections": segment.sections.num_rows,
+        "chunks": segment.chunks.num_rows,
+    }
+    return counts, entries, (linked, hashed), seconds

@@ -154,13 +154,8 @@ def _table_articles(
     parse_row = row_article if memo is None else memo.wrap(row_article, display, category)
     if not rows and not header:
         if not any(p.path == display for p in problems):
-            problems.append(
-                Problem(
-                    display,
-                    1,
-                    "table is empty; add a header row 'question,answer' and at least one row",
-                )
-            )
+            empty = "table is empty; add a header row 'question,answer' and at least one row"
+            problems.append(Problem(display, 1, empty))
         return []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -182,7 +177,7 @@ def _table_articles(
             values if isinstance(values, dict) else _record(header, values, line, display, problems)
         )
         article = row is not None and parse_row(row, (line, category), path, display, problems)
-        if article and not (_cell(row, "slug") or _cell(row, "id")):
+        if article and not _named(row):
             if article.slug in asked:  # the same question (as normalised) on two rows
                 problems.append(
                     Problem(
@@ -240,6 +235,11 @@ def _separator_hint(header) -> str:
         if any(sep in c for c in cells):
             return f"; the file seems to use {sep!r} between columns: save it with commas"
     return ""
+
+
+def _named(row: dict) -> bool:
+    """Whether a row gives its own slug or id (a row without a value skips `_cell`)."""
+    return any(row.get(k) not in (None, "") and _cell(row, k) for k in ("slug", "id"))
 
 
 def _cell(row: dict, key: str) -> str:

@@ -211,9 +211,10 @@ def _owners(articles: list[Article]) -> dict[str, tuple[str, str]]:
     """question key -> (slug, "source:line") of the first article that has the question."""
     owners: dict[str, tuple[str, str]] = {}
     for article in articles:
-        place = f"{article.source}:{article.slug_line or article.body_line}"
-        for question in article.questions:
-            owners.setdefault(question_key(question), (article.slug, place))
+        if article.questions:
+            place = f"{article.source}:{article.slug_line or article.body_line}"
+            for question in article.questions:
+                owners.setdefault(question_key(question), (article.slug, place))
     return owners
 
 
@@ -245,8 +246,9 @@ def shared_questions(articles: list[Article]) -> list[Problem]:
     owners: dict[str, tuple[str, str]] = {}
     problems: list[Problem] = []
     for article in articles:
-        place = f"{article.source}:{article.slug_line or article.body_line}"
-        _clash(owners, article.slug, article.questions, place, problems)
+        if article.questions:  # most have none: no place to format (0.15 s per 100,000)
+            place = f"{article.source}:{article.slug_line or article.body_line}"
+            _clash(owners, article.slug, article.questions, place, problems)
     return problems
 
 

@@ -11,6 +11,7 @@ normalising) is one; otherwise the dense cosine decides, as it did.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -29,6 +30,7 @@ FILLER = frozenset(
 TOP = 3  # the answers a customer sees first; the signals are read from them
 
 
+@functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
     or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`. Numbers
@@ -59,8 +61,15 @@ def contains(text: str, word: str) -> bool:
     (`iphone15` in `iphone 15`), which `canonical_numbers` leaves unjoined."""
     if word in text:
         return True
+    spaced = _spaced(word)
+    return spaced is not None and spaced in text
+
+
+def _spaced(word: str) -> str | None:
+    """The spaced form of a joined code (`iphone15` -> `iphone 15`), which `canonical_numbers`
+    leaves unjoined in texts; None for a word of one part."""
     parts = PART_RE.findall(word)
-    return len(parts) > 1 and "".join(parts) == word and " ".join(parts) in text
+    return " ".join(parts) if len(parts) > 1 and "".join(parts) == word else None
 
 
 def holds_word(text: str, word: str) -> bool:
@@ -70,11 +79,11 @@ def holds_word(text: str, word: str) -> bool:
     back to `contains` (CJK has no spaces)."""
     if not word.isascii():
         return contains(text, word)
-    parts = PART_RE.findall(word)
-    spaced = [" ".join(parts)] if len(parts) > 1 and "".join(parts) == word else []
+    spaced = _spaced(word)
     return any(
         re.search(rf"(?<![0-9a-z]){re.escape(form)}(?:e?s)?(?![0-9a-z])", text) is not None
-        for form in [word, *spaced]
+        for form in (word, spaced)
+        if form is not None
     )
 
 

@@ -66,7 +66,7 @@ def _save(cls: str):
 
 PLACES = {
     "embedding cache": lambda mp: fsync_fails_for(mp, ".shard-"),
-    "tables": _patch("kb.index.files", "write_table"),
+    "tables": _patch("kb.index.segfiles", "write_table"),
     "bm25": _save("Postings"),
     "faiss": _save("FaissVectorIndex"),
     "manifest": _patch("kb.index.files", "write_manifest"),
@@ -178,7 +178,7 @@ def test_every_refused_write_names_its_cause_and_fix(edited, monkeypatch, code, 
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr("kb.index.files.write_table", refuse)
+    monkeypatch.setattr("kb.index.segfiles.write_table", refuse)
     with pytest.raises(IndexWriteError) as caught:
         build_index(articles, index, encoder="hash:64")
     assert os.strerror(code) in str(caught.value) and fix in str(caught.value)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kb import build_index
+from kb import build_index, open_store
 from kb.config import FAULT_ENV
 from kb.faults import FAULT_POINTS
-from kb.index import segfiles, versions
+from kb.index import files, segfiles, versions
 from kb.index.load import load_version
 from kb.index.manifest import read_manifest, verify_version
 from kb.options import Role
@@ -169,7 +169,7 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypat
         seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("kb.index.files.write_segments", spy)
+    monkeypatch.setattr("kb.index.segfiles.write_segments", spy)
     _, _, index = built(tmp_path)
     assert seen and all(s == (True, True) for s in seen)
     assert gc.isenabled() and gc.get_freeze_count() == 0
@@ -212,3 +212,41 @@ def test_without_internal_articles_the_two_partitions_share_their_files(tmp_path
     assert _inodes(index / version / "public") == _inodes(index / version / "all")
     verify_version(index / version)
     assert_equals_full_build(tmp_path, table, index)
+
+
+def test_a_shared_partition_is_read_and_verified_once_for_reuse(tmp_path, monkeypatch):
+    rows, table, index = built(tmp_path)  # every article public: `all` links `public`'s files
+    store = open_store(index)
+    hashed: list[str] = []
+    real = files.sha256_file
+    monkeypatch.setattr(files, "sha256_file", lambda path: hashed.append(path.name) or real(path))
+    bases = store.segments(store.live_manifest(), 32)
+    assert bases["public"] is bases["all"]  # one Segment for both
+    assert hashed and len(hashed) == len(set(hashed))  # each linked file hashed once
+
+    rows[4]["visibility"] = "internal"  # the partitions differ: each is read and checked
+    write(table, rows)
+    build_index(table, index, encoder="hash:32")
+    hashed.clear()
+    bases = store.segments(store.live_manifest(), 32)
+    assert bases["public"] is not bases["all"]
+    assert "a4" in bases["all"].slugs and "a4" not in bases["public"].slugs
+    assert hashed.count("articles.arrow") == 2
+
+
+def test_the_published_manifest_is_kept_until_its_file_changes(tmp_path, monkeypatch):
+    rows, table, index = built(tmp_path)
+    store = open_store(index)
+    reads: list[str] = []
+    real = files.read_manifest
+    monkeypatch.setattr(files, "read_manifest", lambda f: reads.append(f.name) or real(f))
+    rows[3]["answer"] += " 到账"
+    write(table, rows)
+    version = build_index(table, store, encoder="hash:32").version
+    assert reads and version not in reads  # checked in its temporary folder, then kept
+    assert store.manifest(version) == read_manifest(index / version)
+    stat = os.stat(index / version / "manifest.json")
+    os.utime(index / version / "manifest.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+    reads.clear()
+    assert store.manifest(version) == read_manifest(index / version)
+    assert reads == [version]  # a changed file is read again
