@@ -23,7 +23,14 @@ from ..options import Language, Visibility
 from ..text import clean_text
 from .docsite import Notes
 from .excel import read_sheets
-from .fields import check_size, check_slug, guess_language, parse_choice, shown
+from .fields import (
+    check_size,
+    check_slug,
+    guess_language,
+    parse_choice,
+    shown,
+    unwritten_visibility,
+)
 from .ids import question_id as question_id  # kb/testing/corpora.py imports it from here
 from .ids import row_id, sheet_category
 from .markdown import as_date
@@ -268,10 +275,14 @@ def _check_values(row: dict, display: str, line: int, problems: list[Problem]) -
             )
 
 
-def _visibility(row: dict, where: tuple[str, int], problems: list[Problem]) -> Visibility | None:
-    """`public` when the table has no visibility column; otherwise exactly public or internal."""
+def _visibility(
+    row: dict, where: tuple[str, int], category: str, problems: list[Problem]
+) -> Visibility | None:
+    """Without a visibility column `unwritten_visibility` (public unless the category, sheet,
+    file or folder name says internal); otherwise exactly public or internal."""
     if "visibility" not in row:
-        return Visibility.PUBLIC
+        fix = "add a visibility column with internal (or public) on every row"
+        return unwritten_visibility((category, where[0]), where, fix, problems)
     value = _cell(row, "visibility")
     if not value:
         problems.append(
@@ -301,18 +312,10 @@ def row_article(
         check_size(answer, display, problems, first_line=line)
     for name, value in (("question", question), ("answer", answer)):
         if not value:
-            problems.append(
-                Problem(display, line, f"empty '{name}' cell; fill it in or delete the row")
-            )
+            problems.append(Problem(*where, f"empty '{name}' cell; fill it in or delete the row"))
         elif value.startswith("="):
-            problems.append(
-                Problem(
-                    display,
-                    line,
-                    f"'{name}' cell is a spreadsheet formula "
-                    f"({shown(value)}); paste the text as a value",
-                )
-            )
+            formula = f"({shown(value)}); paste the text as a value"
+            problems.append(Problem(*where, f"'{name}' cell is a spreadsheet formula {formula}"))
     # the file name's slug and the question's hash: stable when rows are added or moved
     default = row_id(path.stem, question)
     questions = cell_questions(_cell(row, "questions"), where, problems)
@@ -323,7 +326,7 @@ def row_article(
         if language_cell
         else guess_language(question + answer)
     )
-    visibility = _visibility(row, where, problems)
+    visibility = _visibility(row, where, _cell(row, "category") or category, problems)
     url = check_url(_cell(row, "url"), where, problems)
     updated = as_date(_cell(row, "updated"), "updated", where, problems)
     if len(problems) > before:

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import Problem
-from ..options import LIMITS, Language
+from ..options import LIMITS, Language, Visibility
 from ..text import clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
@@ -256,3 +256,58 @@ def as_translation_of(value: object, where: tuple[str, int], problems: list[Prob
     if value is None or value == "":
         return ""
     return check_slug(value, where, problems) or ""
+
+
+# Words in a category, sheet, file or folder name that say its content is for staff only.
+INTERNAL_WORDS = frozenset({"internal", "confidential", "private", "restricted", "intranet"})
+INTERNAL_CJK = (
+    "内部",
+    "內部",
+    "机密",
+    "機密",
+    "保密",
+    "员工专用",
+    "員工專用",
+    "仅限员工",
+    "僅限員工",
+)
+
+
+def internal_sign(*names: str) -> str | None:
+    """The first of `names` (category, sheet, file or folder names) that says its content is
+    internal: an English word of INTERNAL_WORDS (whole words: `internal-notes`, not
+    `international`) or a Chinese one of INTERNAL_CJK (`内部资料`); None when none does. Used where
+    no visibility was written (security fails closed: the ambiguity is an error, not public)."""
+    for name in names:
+        text = unicodedata.normalize("NFKC", name).lower()
+        if INTERNAL_WORDS.intersection(ASCII_WORD_RE.findall(text)) or any(
+            w in text for w in INTERNAL_CJK
+        ):
+            return name
+    return None
+
+
+def unwritten_visibility(
+    names: tuple[str, ...], where: tuple[str, int], fix: str, problems: list[Problem]
+) -> Visibility | None:
+    """The visibility of content whose visibility was not written: public, unless one of `names`
+    (its category, and its source's path inside the articles folder) says internal
+    (`internal_sign`): then None after a Problem at `where` ending with `fix`, since the content
+    would otherwise be shown to customers."""
+    sign = internal_sign(*names[:1], *(inner_path(n) for n in names[1:]))
+    if sign is None:
+        return Visibility.PUBLIC
+    problems.append(
+        Problem(
+            *where,
+            f"{shown(sign)} says this is internal, but no visibility is given, so it would be "
+            f"shown to customers; {fix}",
+        )
+    )
+    return None
+
+
+def inner_path(display: str) -> str:
+    """`display` without its first part (the articles folder's own name, which says nothing
+    about one article): `articles/internal/a.md` -> `internal/a.md`."""
+    return display.split("/", 1)[-1]

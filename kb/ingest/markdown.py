@@ -23,6 +23,7 @@ from .fields import (
     guess_language,
     parse_choice,
     shown,
+    unwritten_visibility,
 )
 from .questions import as_questions
 from .urls import check_url
@@ -279,10 +280,13 @@ def _fields(meta: dict, default_slug: str, body: str, where, problems: list[Prob
             else guess_language(title + body)
         ),
         "visibility": parse_choice(
-            Visibility,
-            meta.get("visibility", "public"),
-            "visibility",
-            where("visibility"),
+            Visibility, meta["visibility"], "visibility", where("visibility"), problems
+        )
+        if "visibility" in meta
+        else unwritten_visibility(
+            (category or "", where("title")[0]),
+            where("title"),
+            "write 'visibility: internal' (or public) in the front matter",
             problems,
         ),
         "tags": _tags(meta.get("tags"), where("tags"), problems),

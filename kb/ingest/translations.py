@@ -3,7 +3,8 @@
 
 Checked once every article is loaded: the original must exist, must not itself be a translation
 (one original per group, so a group is found with one lookup) and must be in another language;
-two translations of one original must not share a language.
+two translations of one original must not share a language; a public article cannot be the
+translation of an internal one (the public partition would name the internal slug).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from .questions import renamed_row_hint
 
 
 def translation_problems(articles: Iterable[Article]) -> list[Problem]:
-    """One Problem per article whose `translation_of` is unknown, itself, a translation, in the
-    same language, or a language another translation of that original already has; each at the
-    article's source and body line, naming the bad value and the fix."""
+    """One Problem per article whose `translation_of` is unknown, itself, a translation, internal
+    while the article is public, in the same language, or a language another translation of that
+    original already has; each at the article's source and body line, naming the bad value and
+    the fix."""
     articles = list(articles)
     by_slug = {a.slug: a for a in articles}
     problems: list[Problem] = []
@@ -37,6 +39,11 @@ def translation_problems(articles: Iterable[Article]) -> list[Problem]:
             problem = (
                 f"translation_of {target!r} is itself a translation of "
                 f"{original.translation_of!r}; name the original {original.translation_of!r}"
+            )
+        elif article.is_public and not original.is_public:  # its slug would reach customers
+            problem = (
+                f"translation_of {target!r} is an internal article and this one is public; "
+                "set this article's visibility to internal or remove the field"
             )
         elif original.language == article.language:
             problem = (

@@ -208,6 +208,77 @@ def test_markdown_front_matter_fails_closed(tmp_path):
     assert len(messages) == 4
 
 
+@pytest.mark.parametrize(
+    ("where", "category"),
+    [
+        ("internal-notes{}", ""),  # the file's name
+        ("staff/内部资料/faq{}", ""),  # a folder's
+        ("faq{}", "internal"),  # the rows' category
+        ("faq{}", "机密-流程"),
+        ("restricted/faq{}", "payments"),
+        ("Confidential_FAQ{}", ""),
+    ],
+)
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_table_named_internal_without_a_visibility_column_is_refused(
+    tmp_path, suffix, where, category
+):
+    root = tmp_path / "articles"
+    header = ["question", "answer"] + (["category"] if category else [])
+    row = ["VIP 专线是多少", "仅限内部使用，勿告知客户。"] + ([category] if category else [])
+    write_table(root / where.format(suffix), header, [row])
+    (message,) = problems(root)
+    assert "says this is internal, but no visibility is given" in message
+    assert "add a visibility column" in message
+    write_table(root / where.format(suffix), [*header, "visibility"], [[*row, "internal"]])
+    assert [a.visibility for a in load_articles(root)] == [Visibility.INTERNAL]
+
+
+def test_a_sheet_named_internal_is_refused_and_ordinary_names_stay_public(tmp_path):
+    root = tmp_path / "articles"
+    root.mkdir()
+    book = openpyxl.Workbook()
+    book.active.title = "FAQ"
+    book.active.append(["问题", "答案"])
+    book.active.append(["年费是多少", "没有年费。"])
+    staff = book.create_sheet("Internal")
+    staff.append(["问题", "答案"])
+    staff.append(["VIP 专线是多少", "仅限内部使用。"])
+    book.save(root / "staff.xlsx")
+    (message,) = problems(root)
+    assert message.startswith("staff.xlsx[Internal]:2:") and "'internal' says" in message
+    for name in ("international-transfers.csv", "privacy.csv", "internals.csv"):
+        write_table(root / name, ["question", "answer"], [[f"{name} 问题", "答案。"]])
+    del book["Internal"]
+    book.save(root / "staff.xlsx")
+    assert {a.visibility for a in load_articles(root)} == {Visibility.PUBLIC}
+
+
+def test_markdown_in_an_internal_folder_needs_its_visibility_written(tmp_path):
+    root = tmp_path / "articles"
+    write_articles(root, {"internal/vip.md": "---\ntitle: VIP 专线\n---\n仅限内部。\n"})
+    (message,) = problems(root)
+    assert message.startswith("internal/vip.md:2:") and "visibility: internal" in message
+    write_articles(root, {"internal/vip.md": "---\ntitle: VIP\nvisibility: public\n---\n公开。\n"})
+    assert [a.visibility for a in load_articles(root)] == [Visibility.PUBLIC]
+    write_articles(root, {"vip.md": "---\ntitle: VIP\ncategory: internal\n---\n仅限内部。\n"})
+    (message,) = problems(root)
+    assert message.startswith("vip.md:2:") and "'internal' says" in message
+
+
+def test_a_public_article_cannot_translate_an_internal_one(tmp_path):
+    internal = "---\ntitle: 退款审批\nslug: approval\nvisibility: internal\n---\n主管审批。\n"
+    public = (
+        "---\ntitle: Refund approval\nslug: approval-en\nlanguage: en\nvisibility: public\n"
+        "translation_of: approval\n---\nA manager approves.\n"
+    )
+    write_articles(tmp_path, {"a.md": internal, "b.md": public})
+    (message,) = problems(tmp_path)
+    assert "b.md" in message and "'approval' is an internal article" in message
+    write_articles(tmp_path, {"b.md": public.replace("visibility: public", "visibility: internal")})
+    assert len(load_articles(tmp_path)) == 2
+
+
 def test_the_misspelt_table_never_reaches_the_public_index(tmp_path, capsys):
     """The reported fault end to end: the build is refused, the live index keeps serving the
     previous version, and neither the library nor the CLI ever shows the row."""
