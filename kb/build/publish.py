@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
-from ..errors import IndexWriteError, ValidationError
+from ..errors import ConfigError, IndexWriteError, ValidationError
 from ..index import IndexStore, Manifest, open_store
 from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
@@ -44,7 +44,8 @@ def build_index(
     make_live: bool = True,
 ) -> BuildReport:
     """Validate, build and publish. Raises ValidationError (nothing written) on bad input,
-    BuildLockedError while another build writes, ConfigError for a bad encoder spec.
+    BuildLockedError while another build writes, ConfigError for a bad encoder spec or an index
+    folder inside the articles folder (or the other way round).
 
     Unchanged articles are copied from the live version; only new and changed ones are split,
     encoded and tokenised. With nothing changed (articles, encoder, settings), nothing is published.
@@ -55,6 +56,7 @@ def build_index(
     the eval gate, kb/curation/gate.py, decides and calls `versions.publish_held`).
     """
     store = open_store(index_dir)
+    _separate(articles_path, store)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with _gc_paused():
@@ -65,6 +67,20 @@ def build_index(
     with store.lock(), _gc_frozen():
         return _build_locked(
             articles, store, encoder, (settings, synonyms), progress, (force, make_live), timings
+        )
+
+
+def _separate(articles_path: str | Path, store: IndexStore) -> None:
+    """Raises ConfigError when a folder index is inside the articles folder (its own files would
+    be read as articles on the next build) or the articles inside the index."""
+    folder = getattr(store, "directory", None)
+    if folder is None:
+        return
+    index, articles = Path(folder).resolve(), Path(articles_path).resolve()
+    if index.is_relative_to(articles) or articles.is_relative_to(index):
+        raise ConfigError(
+            f"the index folder {folder} and the articles folder {articles_path} overlap; give "
+            "the index a folder of its own, e.g. --index index (the default)"
         )
 
 
@@ -148,12 +164,12 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
     same = previous is not None and previous.build_settings() == manifest.build_settings()
     report = BuildReport("", False, len(articles), 0, 0, 0, 0, added, changed, removed, timings)
     same_synonyms = previous is not None and previous.synonyms == synonyms
-    if same and same_synonyms and not (added or changed or removed) and not force:
+    base = store.segments(previous, encoder.dim) if same and not force else {}
+    if base and same_synonyms and not (added or changed or removed):  # and the live one intact
         report.version = previous.version
         report.sections = previous.counts["all"]["sections"]
         report.chunks = previous.counts["all"]["chunks"]
         return report
-    base = store.segments(previous, encoder.dim) if same and not force else {}
     timings["reuse"] = time.perf_counter() - started
     cache = EmbeddingCache(store.cache_dir, encoder.id, encoder.dim)
     try:  # the caches are the build's first writes: a full disk shows here

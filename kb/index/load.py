@@ -167,4 +167,9 @@ def load_index(
             log.warning("live version %s is damaged; serving %s instead", live, version)
             loaded.fallback_from = live
         return loaded
-    raise first_error or IndexNotFoundError(index_dir)
+    if first_error is None:
+        raise IndexNotFoundError(index_dir)
+    raise CorruptIndexError(
+        f"{first_error}; no version of {index_dir} is intact: rebuild it with "
+        f"`python -m kb build --force --index {index_dir}` (a plain build also rebuilds it)"
+    ) from first_error

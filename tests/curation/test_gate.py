@@ -148,6 +148,10 @@ def test_a_bad_query_file_costs_no_build(gated, encoder, tmp_path):
     with pytest.raises(QueryFileError):
         gated_build(articles, index, bad, encoder=encoder)
     assert versions.versions(index) == before
+    bad.write_text("\n", encoding="utf-8")  # a gate over no queries would pass any build
+    with pytest.raises(QueryFileError, match="no queries in the file"):
+        gated_build(articles, index, bad, encoder=encoder)
+    assert versions.versions(index) == before
 
 
 def test_publishing_a_held_version_refuses_when_live_changed(gated, encoder):

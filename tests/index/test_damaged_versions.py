@@ -168,3 +168,18 @@ def test_a_store_rereads_a_manifest_that_changed_on_disk(case):
     _manifest_folder(index / names[1])
     with pytest.raises(CorruptIndexError, match=r"manifest\.json"):
         store.manifest(names[1])
+
+
+def test_a_plain_build_repairs_a_damaged_only_version_and_search_says_how(tmp_path, capsys):
+    articles = write_articles(tmp_path / "articles", TINY)
+    index = tmp_path / "index"
+    damaged = build_index(articles, index, encoder="hash:64").version
+    (index / damaged / "public" / "chunks.arrow").write_bytes(b"")  # the only version
+    assert main(["search", "密码", "--index", str(index), "--encoder", "hash:64"]) == 2
+    err = capsys.readouterr().err
+    assert "no version of" in err and "kb build --force" in err and "Traceback" not in err
+    report = build_index(articles, index, encoder="hash:64")  # nothing changed in the articles
+    assert report.published and report.version != damaged  # but the live version was damaged
+    assert LiveSearcher(index, "public", encoder="hash:64").search("密码")
+    again = build_index(articles, index, encoder="hash:64")  # an intact live version: no-op
+    assert not again.published and again.version == report.version
