@@ -23,6 +23,7 @@ from .evaluation import evaluate, format_table, load_queries, some_queries, unkn
 from .index import describe_index, open_store
 from .ingest import load_report
 from .ingest.synonyms import read_synonyms
+from .options import Role
 from .retrieval import load_searcher
 
 
@@ -89,6 +90,20 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _internal_hint(args, version: str, queries, known: set[str]) -> str:
+    """ "" or, for the public role, which of the slugs it does not know are internal articles
+    (in the version, searched only by `--role agent`)."""
+    if args.role != Role.PUBLIC.value:
+        return ""
+    catalog = open_store(args.index).catalog(version)
+    missing = {s for q in queries for s in q.relevant if s not in known}
+    internal = sorted(s for s in missing if catalog.row_of(s) is not None)
+    if not internal:
+        return ""
+    what = "is an internal article" if len(internal) == 1 else "are internal articles"
+    return f" ({', '.join(internal[:5])} {what}: evaluate them with --role agent)"
+
+
 def cmd_eval(args) -> int:
     """`eval`: metrics of the query file against the live index (with --compare, BM25 and dense
     alone too), as a table or JSON. Returns 0."""
@@ -97,7 +112,10 @@ def cmd_eval(args) -> int:
     known = set(searcher.index.chunks.column("slug").to_pylist())
     unknown = unknown_slugs(queries, known, args.queries)
     if unknown:  # on stderr: --json output stays valid JSON
-        print(f"warning: {unknown}", file=sys.stderr)
+        print(
+            f"warning: {unknown}{_internal_hint(args, searcher.version, queries, known)}",
+            file=sys.stderr,
+        )
     started = time.perf_counter()
     result = evaluate(searcher, queries, compare=args.compare)
     if args.json:

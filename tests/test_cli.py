@@ -248,3 +248,26 @@ def test_search_says_when_no_answer_seems_to_answer(cli_index, capsys):
     assert out.startswith("no good match:") and "1. " in out
     assert main(["search", "--index", str(cli_index), "--", "忘记密码"]) == 0
     assert "no good match" not in capsys.readouterr().out
+
+
+def test_eval_says_which_unknown_slugs_are_internal(cli_index, tmp_path, capsys):
+    from kb import load_searcher
+
+    agent = load_searcher(cli_index, "agent", encoder="hash:64")
+    public = load_searcher(cli_index, "public", encoder="hash:64")
+    internal = sorted(
+        set(agent.index.chunks.column("slug").to_pylist())
+        - set(public.index.chunks.column("slug").to_pylist())
+    )[0]
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps({"query": "退款审批", "relevant": [internal]}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"query": "x", "relevant": ["no-such-article"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", "--index", str(cli_index), "--queries", str(queries)]) == 0
+    err = capsys.readouterr().err
+    assert f"({internal} is an internal article: evaluate them with --role agent)" in err
+    assert "no-such-article" in err

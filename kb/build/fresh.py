@@ -3,6 +3,7 @@ tokenised (through the token cache) into a Segment; the unchanged ones are reuse
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import sys
 import tempfile
@@ -69,8 +70,8 @@ def embed_texts(
     `queries` texts on the query side (`encode_queries`; cache keys `side_key`), the others as
     passages. Misses are encoded once per distinct text and side, ENCODE_BATCH at a time,
     reporting (done, total, "encode") to `progress` (a tqdm bar on a terminal when None); the
-    cache is flushed at least every FLUSH_SECONDS and at the end, so a crash keeps what was
-    encoded."""
+    cache is flushed at least every FLUSH_SECONDS, at the end, and when encoding is interrupted
+    (Ctrl-C, an encoder error), so a crash or an interrupted build keeps what was encoded."""
     first_query = len(texts) - queries
     keys = [side_key(encoder.id, text, i >= first_query) for i, text in enumerate(texts)]
     found = cache.get_many(keys)
@@ -82,17 +83,22 @@ def embed_texts(
     missing = sorted(wanted.items(), key=lambda item: (item[1][0], item[0]))  # passages first
     report = progress or _tqdm_progress(len(missing))
     flushed, new = time.monotonic(), {}
-    for start in range(0, len(missing), ENCODE_BATCH):
-        batch = missing[start : start + ENCODE_BATCH]
-        vectors = _encode_batch(encoder, [item for _, item in batch])
-        for (key, _), vector in zip(batch, vectors, strict=True):
-            cache.put(key, vector)
-            new[key] = vector  # kept for the result: the flushed cache no longer holds it
-        if report:
-            report(start + len(batch), len(missing), "encode")
-        if time.monotonic() - flushed > FLUSH_SECONDS:
-            cache.flush()  # a crash mid-build keeps what was already encoded
-            flushed = time.monotonic()
+    try:
+        for start in range(0, len(missing), ENCODE_BATCH):
+            batch = missing[start : start + ENCODE_BATCH]
+            vectors = _encode_batch(encoder, [item for _, item in batch])
+            for (key, _), vector in zip(batch, vectors, strict=True):
+                cache.put(key, vector)
+                new[key] = vector  # kept for the result: the flushed cache no longer holds it
+            if report:
+                report(start + len(batch), len(missing), "encode")
+            if time.monotonic() - flushed > FLUSH_SECONDS:
+                cache.flush()  # a crash mid-build keeps what was already encoded
+                flushed = time.monotonic()
+    except BaseException:  # Ctrl-C or a failing encoder: keep what was encoded, then go on
+        with contextlib.suppress(OSError):  # raising (a full disk must not hide the cause)
+            cache.flush()
+        raise
     cache.flush()
     out = np.empty((len(texts), encoder.dim), dtype=np.float32)
     for row, (key, vector) in enumerate(zip(keys, found, strict=True)):

@@ -250,3 +250,31 @@ def test_the_published_manifest_is_kept_until_its_file_changes(tmp_path, monkeyp
     reads.clear()
     assert store.manifest(version) == read_manifest(index / version)
     assert reads == [version]  # a changed file is read again
+
+
+def test_an_interrupted_build_keeps_what_it_encoded(tmp_path, monkeypatch):
+    from kb.build import fresh
+    from kb.embed import make_encoder
+
+    _, table, _ = built(tmp_path, n=12)
+    whole = build_index(table, tmp_path / "whole", encoder="hash:32").encoded  # every text
+    monkeypatch.setattr(fresh, "ENCODE_BATCH", 2)
+    real = make_encoder("hash:32")
+
+    class Interrupted:  # Ctrl-C a few batches in (the language direction encodes first)
+        id, dim, calls = real.id, real.dim, 0
+
+        def encode_passages(self, texts):
+            Interrupted.calls += 1
+            if Interrupted.calls == 6:
+                raise KeyboardInterrupt
+            return real.encode_passages(texts)
+
+        encode_queries = encode_passages
+
+    index = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        build_index(table, index, encoder=Interrupted())
+    assert not versions.versions(index)  # nothing published
+    again = build_index(table, index, encoder="hash:32").encoded
+    assert 0 < again <= whole - 2  # the batches encoded before Ctrl-C were kept
