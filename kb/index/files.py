@@ -24,6 +24,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
@@ -304,14 +305,19 @@ def _twin(partitions: Partitions) -> str | None:
     return next(same, None)
 
 
+def _lstat(path: Path) -> os.stat_result | None:
+    """`os.lstat(path)`, None when there is nothing to read."""
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
 def _stamp(path: Path) -> tuple | None:
     """(inode, size, mtime, mode) of a file, None when it cannot be read: what tells a kept
     manifest from a rewritten one."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode
+    info = _lstat(path)
+    return None if info is None else (info.st_ino, info.st_size, info.st_mtime_ns, info.st_mode)
 
 
 def _files_of(manifest: Manifest, partition: str) -> dict[str, str]:
@@ -327,8 +333,8 @@ def _verify_some(version_dir: Path, files: dict[str, str]) -> None:
     checked = set()  # (device, inode, checksum) of the files found intact
     for rel, expected in files.items():
         path = version_dir / rel
-        info = os.lstat(path) if path.is_file() and not path.is_symlink() else None
-        key = None if info is None else (info.st_dev, info.st_ino, expected)
+        info = _lstat(path)  # a link is refused: S_ISREG is false for it under lstat
+        key = (info.st_dev, info.st_ino, expected) if info and S_ISREG(info.st_mode) else None
         if key not in checked and (key is None or sha256_file(path) != expected):
             raise CorruptIndexError(
                 f"{path} does not match its checksum: the index file was changed or damaged"

@@ -282,7 +282,7 @@ def _visibility(
     file or folder name says internal); otherwise exactly public or internal."""
     if "visibility" not in row:
         fix = "add a visibility column with internal (or public) on every row"
-        return unwritten_visibility((category, where[0]), where, fix, problems)
+        return unwritten_visibility(category, where, fix, problems)
     value = _cell(row, "visibility")
     if not value:
         problems.append(
@@ -301,7 +301,8 @@ def row_article(
 ) -> Article | None:
     """One row as an Article (`at`: its line and the table's default category), or None after
     problems on its line."""
-    line, category = at
+    line, default_category = at
+    category = _cell(row, "category") or default_category
     where = (display, line)
     before = len(problems)
     _check_values(row, display, line, problems)
@@ -326,7 +327,7 @@ def row_article(
         if language_cell
         else guess_language(question + answer)
     )
-    visibility = _visibility(row, where, _cell(row, "category") or category, problems)
+    visibility = _visibility(row, where, category, problems)
     url = check_url(_cell(row, "url"), where, problems)
     updated = as_date(_cell(row, "updated"), "updated", where, problems)
     if len(problems) > before:
@@ -336,7 +337,7 @@ def row_article(
         slug=slug,
         title=question,
         body=answer,
-        category=_cell(row, "category") or category,
+        category=category,
         language=language,
         visibility=visibility,
         tags=tags,

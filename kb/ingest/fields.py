@@ -288,13 +288,13 @@ def internal_sign(*names: str) -> str | None:
 
 
 def unwritten_visibility(
-    names: tuple[str, ...], where: tuple[str, int], fix: str, problems: list[Problem]
+    category: str, where: tuple[str, int], fix: str, problems: list[Problem]
 ) -> Visibility | None:
-    """The visibility of content whose visibility was not written: public, unless one of `names`
-    (its category, and its source's path inside the articles folder) says internal
-    (`internal_sign`): then None after a Problem at `where` ending with `fix`, since the content
-    would otherwise be shown to customers."""
-    sign = internal_sign(*names[:1], *(inner_path(n) for n in names[1:]))
+    """The visibility of content whose visibility was not written, at `where` (its source as
+    shown, and its line): public, unless its `category` or its source's path inside the articles
+    folder says internal (`internal_sign`): then None after a Problem at `where` ending with
+    `fix`, since the content would otherwise be shown to customers."""
+    sign = internal_sign(category, inner_path(where[0]))
     if sign is None:
         return Visibility.PUBLIC
     problems.append(

@@ -284,7 +284,7 @@ def _fields(meta: dict, default_slug: str, body: str, where, problems: list[Prob
         )
         if "visibility" in meta
         else unwritten_visibility(
-            (category or "", where("title")[0]),
+            category or "",
             where("title"),
             "write 'visibility: internal' (or public) in the front matter",
             problems,
