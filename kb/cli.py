@@ -131,13 +131,15 @@ def cmd_eval(args) -> int:
 
 def cmd_stats(args) -> int:
     """`stats`: the live version, its build time, encoder and counts per partition, and the kept
-    versions with why any of them cannot serve; with --json `IndexDescription.to_dict()`.
-    Returns 0."""
-    description = describe_index(args.index)
+    versions with why any of them cannot serve (the live one checked against its checksums, the
+    others too with --verify); with --json `IndexDescription.to_dict()`. Returns 0, or 2 when the
+    live version is damaged (searches then fall back to an older one)."""
+    description = describe_index(args.index, checksums="all" if args.verify else "live")
     live = description.live
+    broken = next((v.damaged for v in description.versions if v.live and v.damaged), "")
     if args.json:
         print(json.dumps(description.to_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return 2 if broken else 0
     print(f"version:  {live.version}\nbuilt:    {live.created_at}")
     print(f"encoder:  {live.encoder['id']} (dim {live.encoder['dim']})")
     for part, counts in live.counts.items():
@@ -150,6 +152,13 @@ def cmd_stats(args) -> int:
     for info in description.versions:
         if info.damaged:
             print(f"  damaged: {info.version}: {info.damaged}")
+    if broken:
+        print(
+            f"error: the live version {live.version} is damaged; searches fall back to an older "
+            "intact version, if any, until you run `kb build --force`",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

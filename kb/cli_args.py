@@ -1,15 +1,27 @@
 """The command line's arguments: one argparse parser for every `kb` subcommand, its options,
 defaults (from kb.config: KB_INDEX, KB_ARTICLES, KB_QUERIES, KB_ENCODER) and choices (Role and
-Mode values from kb.options). kb/cli.py runs the commands; argparse exits with 2 on a usage error.
+Mode values from kb.options). kb/cli.py runs the commands; a usage error exits with 1, as other
+invalid input does (argparse's own 2 is the CLI's code for index problems).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .config import ENCODER_ENV, Config, index_location
 from .options import Mode, Role
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors exiting 1 (invalid input), not argparse's 2, which the CLI
+    keeps for index problems (README, "exit codes"). Subcommand parsers are of this class too."""
+
+    def error(self, message: str):
+        """Print the usage and `message` on stderr and exit 1."""
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
 
 
 def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:
@@ -48,7 +60,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand: its options, defaults and choices (Role and Mode
     values come from kb.options). Defaults come from `config` (KB_INDEX, KB_ARTICLES, KB_QUERIES)."""
     config = config or Config()
-    p = argparse.ArgumentParser(prog="kb", description="Help-center search.")
+    p = _Parser(prog="kb", description="Help-center search.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -86,6 +98,11 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="live version, encoder, counts, build time")
     _add_index(st, config)
     st.add_argument("--json", action="store_true")
+    st.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare every kept version with its checksums, not only the live one",
+    )
 
     r = sub.add_parser("rollback", help="make the version live before the live one live again")
     _add_index(r, config)

@@ -45,6 +45,7 @@ from .layout import (
 )
 from .load import LoadedIndex, load_index
 from .manifest import Manifest, checksums, read_manifest, sha256_file, write_manifest
+from .manifest import verify_version as verify_all
 from .segfiles import link_segment, read_base, write_partition
 from .segment import Partitions, Segment
 
@@ -107,11 +108,14 @@ class FileStore:
             self._manifests.clear()
         self._manifests[version] = (stamp, manifest)
 
-    def damage(self, version: str) -> str:
+    def damage(self, version: str, verify: bool = False) -> str:
         """`IndexStore.damage`: the manifest's problem, or the first listed file that is missing
-        (one `stat` per file, no checksums), or ""."""
+        (one `stat` per file), or with `verify` the first that differs (`verify_version`),
+        or ""."""
         try:
             manifest = self.manifest(version)
+            if verify:
+                verify_all(self.directory / version)
         except KBError as exc:
             return str(exc)
         for name in manifest.files:

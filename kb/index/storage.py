@@ -55,9 +55,10 @@ class IndexStore(Protocol):
         """The manifest of `version`. Raises CorruptIndexError when it is missing, unreadable or
         of another format; IndexNotFoundError when `version` is not a version of this store."""
 
-    def damage(self, version: str) -> str:
-        """Why `version` cannot serve, as far as cheap checks tell (an unreadable manifest, a
-        listed file missing), or "" (checksums are compared at load and rollback). Never raises."""
+    def damage(self, version: str, verify: bool = False) -> str:
+        """Why `version` cannot serve, or "". Cheap checks by default (an unreadable manifest, a
+        listed file missing); with `verify`, also every stored byte against the manifest's
+        checksums where the backend keeps them (as load and rollback do). Never raises."""
 
     def catalog(self, version: str) -> ArticleCatalog:
         """The articles and sections of `version`'s `all` partition (every article), e.g. to tell
@@ -172,13 +173,17 @@ class IndexDescription:
         }
 
 
-def describe_index(location: str | Path | IndexStore) -> IndexDescription:
+def describe_index(location: str | Path | IndexStore, checksums: str = "none") -> IndexDescription:
     """The live version's manifest and every stored version, oldest first; a version whose
     manifest cannot be read or whose files are missing is listed with `damaged` saying why,
-    instead of failing the whole description.
+    instead of failing the whole description. `checksums` "live" also compares the live
+    version's files with their checksums (`IndexStore.damage`; seconds at a million chunks),
+    "all" every version's, "none" (default) none: a changed file then shows only at load.
 
     Raises IndexNotFoundError when nothing is live, CorruptIndexError when the live manifest
     itself is unreadable."""
+    if checksums not in ("none", "live", "all"):
+        raise ValueError(f"checksums={checksums!r}: use 'none', 'live' or 'all'")
     store = open_store(location)
     live = store.live_version()
     manifest = store.manifest(live)
@@ -188,5 +193,8 @@ def describe_index(location: str | Path | IndexStore) -> IndexDescription:
             created = store.manifest(version).created_at
         except KBError:  # damaged: `damage` says why
             created = ""
-        listed.append(VersionInfo(version, created, version == live, store.damage(version)))
+        thorough = checksums == "all" or (checksums == "live" and version == live)
+        listed.append(
+            VersionInfo(version, created, version == live, store.damage(version, thorough))
+        )
     return IndexDescription(manifest, listed)

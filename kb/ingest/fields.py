@@ -77,14 +77,32 @@ def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) ->
     return slug
 
 
+# Chinese values editors write in the columns tables.ALIASES accepts (可见性: 内部), exact words
+# only, as strict as the English value they stand for; anything else is still refused.
+VALUE_ALIASES = {
+    Visibility: {"公开": "public", "公開": "public", "内部": "internal", "內部": "internal"},
+    Language: {"中文": "zh", "英文": "en", "英语": "en", "英語": "en"},
+}
+
+
 def parse_choice(
     enum_cls, value: object, field_name: str, where: tuple[str, int], problems: list[Problem]
 ):
-    """`enum_cls` member from a front-matter field or table cell (text stripped and lower-cased),
-    or None after appending a Problem at `where` that names the valid choices (a list or a
-    mapping is refused without printing it whole: see `shown`)."""
+    """`enum_cls` member from a front-matter field or table cell (text stripped and lower-cased,
+    a Chinese value of VALUE_ALIASES as its English one), or None after appending a Problem at
+    `where` that names the valid choices (a list or a mapping is refused without printing it
+    whole: see `shown`; YAML's true/false, from an unquoted yes/no/on/off, named as such)."""
+    choices = ", ".join(enum_cls.choices())
+    if isinstance(value, bool):
+        problems.append(
+            Problem(
+                *where,
+                f"{field_name} reads as {str(value).lower()} (YAML takes an unquoted yes, no, on "
+                f"or off for true or false); use one of: {choices} (field '{field_name}')",
+            )
+        )
+        return None
     if not isinstance(value, str | int | float | enum_cls):
-        choices = ", ".join(enum_cls.choices())
         problems.append(
             Problem(
                 *where,
@@ -92,10 +110,11 @@ def parse_choice(
             )
         )
         return None
+    if isinstance(value, str):
+        value = value.strip().lower()
+        value = VALUE_ALIASES.get(enum_cls, {}).get(value, value)
     try:
-        return enum_cls.parse(
-            value.strip().lower() if isinstance(value, str) else value, field_name
-        )
+        return enum_cls.parse(value, field_name)
     except ValueError as exc:
         problems.append(Problem(where[0], where[1], f"{exc} (field '{field_name}')"))
         return None

@@ -193,7 +193,7 @@ def test_cli_gate_exits_3_and_lists_worse_queries(gated, capsys, monkeypatch):
 def test_cli_tolerance_out_of_range_is_a_usage_error(tmp_path, capsys, tolerance):
     with pytest.raises(SystemExit) as exc:
         main(["build", "--gate", "--index", str(tmp_path), "--tolerance", tolerance])
-    assert exc.value.code == 2 and "--tolerance" in capsys.readouterr().err
+    assert exc.value.code == 1 and "--tolerance" in capsys.readouterr().err
 
 
 def test_a_held_version_is_the_last_fallback(gated, encoder):

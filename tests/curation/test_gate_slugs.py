@@ -66,7 +66,7 @@ def test_kb_eval_warns_of_unknown_slugs(gated, capsys, monkeypatch):  # noqa: F8
 def test_force_publish_without_gate_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["build", "--index", str(tmp_path / "index"), "--force-publish"])
-    assert exc.value.code == 2 and "--gate" in capsys.readouterr().err
+    assert exc.value.code == 1 and "--gate" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
 
 

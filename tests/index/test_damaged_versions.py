@@ -183,3 +183,34 @@ def test_a_plain_build_repairs_a_damaged_only_version_and_search_says_how(tmp_pa
     assert LiveSearcher(index, "public", encoder="hash:64").search("密码")
     again = build_index(articles, index, encoder="hash:64")  # an intact live version: no-op
     assert not again.published and again.version == report.version
+
+
+def _change_a_byte(folder: Path) -> Path:
+    """Flip the last byte of the largest file of the version's `all` partition (same size)."""
+    files = (p for p in (folder / "all").rglob("*") if p.is_file())
+    path = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.unlink()  # a hard link shared with another version must stay intact
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_stats_compares_the_live_version_with_its_checksums(case, capsys):
+    _, index, (_, _, v3) = case
+    changed = _change_a_byte(index / v3)
+    assert main(["stats", "--index", str(index)]) == 2
+    captured = capsys.readouterr()
+    assert f"damaged: {v3}: {changed}" in captured.out and "kb build --force" in captured.err
+    assert main(["stats", "--index", str(index), "--json"]) == 2
+    assert v3 in json.loads(capsys.readouterr().out)["damaged"]
+
+
+def test_stats_verify_compares_every_version(case, capsys):
+    _, index, (v1, _, _) = case
+    _change_a_byte(index / v1)
+    assert main(["stats", "--index", str(index)]) == 0  # not live: only its files' presence
+    assert f"damaged: {v1}" not in capsys.readouterr().out
+    assert main(["stats", "--index", str(index), "--verify"]) == 0
+    assert f"damaged: {v1}" in capsys.readouterr().out
+    assert not describe_index(index, checksums="all").versions[1].damaged

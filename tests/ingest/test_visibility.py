@@ -173,11 +173,32 @@ def test_a_jsonl_line_without_the_key_when_others_have_it_is_refused(tmp_path):
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
 @pytest.mark.parametrize(
-    "value", ["private", "内部", "yes", "internal only", "public/internal", "TRUE", "0", "公开"]
+    "value",
+    ["private", "仅内部", "yes", "internal only", "public/internal", "TRUE", "0", "公开的", "对内"],
 )
 def test_only_public_or_internal_are_values(tmp_path, suffix, value):
     path = write_table(tmp_path / f"faq{suffix}", HEADER, [ROWS[0], [*ROWS[1][:3], value]])
     assert any("unknown visibility" in m for m in problems(path))
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("内部", "internal"), (" 內部 ", "internal"), ("公开", "public"), ("公開", "public")],
+)
+def test_chinese_visibility_words_are_their_english_values(tmp_path, suffix, value, expected):
+    header = ["id", "问题", "答案", "可见性"]
+    write_table(tmp_path / f"faq{suffix}", header, [[*ROWS[1][:3], value]])
+    (article,) = load_articles(tmp_path)
+    assert article.visibility == Visibility(expected)
+
+
+def test_yaml_yes_is_named_as_yaml_reads_it(tmp_path):
+    write_articles(tmp_path, {"a.md": "---\ntitle: t\nvisibility: yes\n---\n正文\n"})
+    with pytest.raises(ValidationError) as caught:
+        load_articles(tmp_path)
+    (problem,) = caught.value.problems
+    assert "visibility reads as true" in problem.message and "yes" in problem.message
 
 
 @pytest.mark.parametrize("value", [True, ["internal"], {"v": "internal"}, None])

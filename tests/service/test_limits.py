@@ -190,4 +190,4 @@ def test_serve_with_a_bad_setting_exits_1_with_the_message(monkeypatch, capsys, 
     for bad in (["--port", "0"], ["--workers", "0"], ["--port", "http"]):
         with pytest.raises(SystemExit) as caught:
             main(["serve", *bad])
-        assert caught.value.code == 2
+        assert caught.value.code == 1  # a usage error is invalid input

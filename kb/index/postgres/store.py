@@ -111,16 +111,31 @@ class PostgresStore:
             raise IndexNotFoundError(self.label, f"{version!r} is not a version of it")
         return Manifest.from_json(rows[0][0], Path(self.label) / version)
 
-    def damage(self, version: str) -> str:
-        """Why `version` cannot serve (manifest unreadable, schema missing), or ""."""
+    def damage(self, version: str, verify: bool = False) -> str:
+        """Why `version` cannot serve (manifest unreadable, schema missing; with `verify`, a
+        table whose row count differs from the manifest's counts), or "". The bytes themselves
+        are the database's to check (page checksums), as the file backend's are its sha256."""
         try:
-            self.manifest(version)
-            rows = self._rows(
-                "SELECT 1 FROM pg_namespace WHERE nspname = %s", [names.version_schema(version)]
-            )
+            manifest = self.manifest(version)
+            schema = names.version_schema(version)
+            rows = self._rows("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
+            if rows and verify:
+                return self._miscounted(schema, manifest)
         except Exception as exc:  # never raises: a reason is the answer
             return str(exc)
         return "" if rows else f"schema of {version} is missing"
+
+    def _miscounted(self, schema: str, manifest: Manifest) -> str:
+        """The first table of `schema` whose row count is not the manifest's count, or ""."""
+        with self._connect() as conn:
+            for part, counts in manifest.counts.items():
+                for table, expected in counts.items():
+                    name = sql.Identifier(schema, f"{part}_{table}")
+                    count = sql.SQL("SELECT count(*) FROM {}").format(name)
+                    found = conn.execute(count).fetchone()[0]
+                    if found != expected:
+                        return f"{schema}.{part}_{table} has {found} rows, not {expected}"
+        return ""
 
     def catalog(self, version: str) -> ArticleCatalog:
         """`IndexStore.catalog`: the `all` partition's articles and sections."""
