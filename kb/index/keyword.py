@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 EMPTY_MARKER = "EMPTY"
+
+
+def word_pattern(min_chars: int = 4, cjk: bool = False) -> str:
+    """The regular expression (Python's and PostgreSQL's syntax alike) of the tokens
+    `KeywordIndex.words` returns: `min_chars`+ letters a-z, or with `cjk` 2 to 4 CJK unified
+    ideographs (U+4E00-U+9FFF)."""
+    return "^[\u4e00-\u9fff]{2,4}$" if cjk else f"^[a-z]{{{int(min_chars)},}}$"
+
+
 K1, B = 1.2, 0.75
 
 
@@ -203,21 +213,20 @@ class KeywordIndex:
             known += idf if df else 0.0
         return known / total if total else 0.0
 
-    def words(self, min_chars: int = 4) -> dict[str, int]:
+    def words(self, min_chars: int = 4, cjk: bool = False) -> dict[str, int]:
         """Latin-letter tokens of at least `min_chars` letters (a-z only: no digits, no trigram
-        padding) -> their document frequency (chunks containing them, >= 1). One pass over the
-        vocabulary (about 1 s at a million chunks): callers compute it once per loaded index."""
+        padding), or with `cjk` the tokens of 2-4 CJK characters (jieba words and character
+        bigrams), -> their document frequency (chunks containing them, >= 1); `word_pattern`.
+        One pass over the vocabulary (about 1 s at a million chunks): callers compute it once
+        per loaded index."""
         if self._bm25 is None:
             return {}
         indptr = self._bm25.scores["indptr"]
+        wanted = re.compile(word_pattern(min_chars, cjk))
         return {
             token: int(indptr[tid + 1] - indptr[tid])
             for token, tid in self._bm25.vocab_dict.items()
-            if len(token) >= min_chars
-            and token.isascii()
-            and token.isalpha()
-            and tid < len(indptr) - 1
-            and indptr[tid + 1] > indptr[tid]
+            if wanted.match(token) and tid < len(indptr) - 1 and indptr[tid + 1] > indptr[tid]
         }
 
     def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:

@@ -18,12 +18,13 @@ into segments (CPU per query against bm25s: scripts/bench_bm25_segments.py, docs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .keyword import K1, B, DocTerms, masked_top, pd_factorize
+from .keyword import K1, B, DocTerms, masked_top, pd_factorize, word_pattern
 
 VOCAB_FILE = "vocab.txt"
 INDPTR_FILE = "indptr.npy"
@@ -172,14 +173,15 @@ class SegmentedKeywordIndex:
         """Every token some live chunk holds (for leak tests and inspection)."""
         return {t for vocab in self._vocab for t in vocab if self._postings(t)[2]}
 
-    def words(self, min_chars: int = 4) -> dict[str, int]:
-        """`KeywordIndex.words`: Latin-letter tokens of >= `min_chars` letters that some live
-        chunk holds -> their document frequency (live chunks). One pass over the vocabularies."""
+    def words(self, min_chars: int = 4, cjk: bool = False) -> dict[str, int]:
+        """`KeywordIndex.words`: Latin-letter tokens of >= `min_chars` letters (or with `cjk`,
+        of 2-4 CJK characters) that some live chunk holds -> their document frequency (live
+        chunks). One pass over the vocabularies."""
+        wanted = re.compile(word_pattern(min_chars, cjk))
         found: dict[str, int] = {}
         for vocab in self._vocab:
             for token in vocab:
-                latin = len(token) >= min_chars and token.isascii() and token.isalpha()
-                if latin and token not in found:
+                if token not in found and wanted.match(token):
                     df = self._postings(token)[2]
                     if df:
                         found[token] = df

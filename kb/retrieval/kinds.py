@@ -106,14 +106,18 @@ class QueryKinds:
             return {**dict.fromkeys(extra, 1), **self.index.keyword.words()}
 
     def lexicon(self) -> PinyinLexicon:
-        """The pinyin lexicon of this partition's titles, tags and headings (built on first use)."""
+        """The pinyin lexicon of this partition's titles, tags and headings and its BM25 vocabulary's
+        Chinese terms, its English words kept English (built on first use)."""
         with self._lock:
             if self._lexicon is None:
                 table = self.index.articles.table
                 texts = table.column("title").to_pylist()
                 texts += [" ".join(json.loads(t)) for t in table.column("tags").to_pylist()]
                 texts += self.index.articles.sections.column("heading").to_pylist()
-                self._lexicon = PinyinLexicon.from_texts(texts)
+                keyword = self.index.keyword
+                self._lexicon = PinyinLexicon.from_texts(
+                    texts, keyword.words(cjk=True), keyword.words(min_chars=2)
+                )
             return self._lexicon
 
     def _rewrite(self, prepared: str) -> str:

@@ -18,7 +18,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .normalise import CJK_RUN_RE, normalise
@@ -29,9 +29,30 @@ MAX_WORDS = 8  # longest run of words tried as one pinyin phrase
 MAX_LETTERS = 48  # longer joined runs are not tried (keeps the dynamic programme small)
 MIN_COVER = 0.6  # share of a full-syllable run's letters that lexicon terms must cover
 MAX_TERM_CHARS = 8  # longest Chinese term the lexicon keys
+MAX_EXTRA_TERMS = 20_000  # index vocabulary terms keyed (pypinyin reads ~20k terms a second)
 # shortest run read as initials alone: two consonants are as often English (`my`, `by`, `pc`) as
 # pinyin, and matched 满意 for `my` in `a receipt for my payment`
 MIN_INITIALS = 3
+# short English words and abbreviations that are never pinyin initials, even touching Chinese
+# (`my账户`, `pc端`), beyond the English stopwords and the index's own English words
+ENGLISH_SHORT = frozenset(
+    ["my", "by", "pc", "tv", "pm", "vs", "mr", "ms", "dr", "hr", "cv", "gps", "sms", "vpn", "pdf"]
+)
+
+
+# a Latin word that may carry pinyin tone marks (one character class: linear time)
+TONE_MARKED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
+TONED_RE = re.compile(f"[a-z{TONE_MARKED}]+")
+
+
+# tone marks only pinyin uses (macron, caron); acute and grave accents are also French, Spanish
+PINYIN_ONLY_MARKS = frozenset("āǎēěīǐōǒūǔǖǘǚǜ")
+
+
+def untoned(word: str) -> str:
+    """`word` without tone marks, ü as v (`shǒuxùfèi` -> `shouxufei`)."""
+    plain = unicodedata.normalize("NFD", word).replace("u\u0308", "v")
+    return "".join(c for c in plain if c.isascii())
 
 
 @functools.cache
@@ -86,37 +107,63 @@ class PinyinLexicon:
     initials: dict[str, str]
     latin: frozenset[str] = frozenset()  # Latin words of the source texts: never pinyin
     counts: tuple[tuple[str, int], ...] = ()  # (term, times seen in the source texts), most first
+    indexed: frozenset[str] = frozenset()  # terms only the index's vocabulary has, not the texts
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> PinyinLexicon:
+    def from_texts(
+        cls,
+        texts: Iterable[str],
+        terms: Mapping[str, int] | None = None,
+        latin_words: Iterable[str] = (),
+    ) -> PinyinLexicon:
         """From titles, tags and headings (any script; normalised here): every jieba word of 2 to
-        MAX_TERM_CHARS CJK characters, and each whole CJK run of that length."""
+        MAX_TERM_CHARS CJK characters, and each whole CJK run of that length; plus `terms`
+        (Chinese term -> how many chunks hold it: the index's vocabulary, so body words such as
+        到账 that no title has as a jieba word are keyed too; the MAX_EXTRA_TERMS most frequent
+        held by 2+ chunks), their counts added. `latin_words` (the index's English words) are
+        never read as pinyin, like the texts' own."""
         from .tokenise import _jieba
 
-        counts: Counter[str] = Counter()
-        latin: set[str] = set()
+        counts: Counter[str] = Counter()  # terms of the texts -> times seen
+        from .tokenise import STOPWORDS
+
+        latin = {w for w in [*latin_words, *STOPWORDS, *ENGLISH_SHORT] if len(w) > 1}
         for text in texts:
             text = normalise(text)
             latin.update(w for w in re.findall(r"[a-z]+", text) if len(w) > 1)
             for run in CJK_RUN_RE.findall(text):
                 words = [w for w in _jieba().cut_for_search(run) if 2 <= len(w) <= MAX_TERM_CHARS]
                 counts.update(words + ([run] if 2 <= len(run) <= MAX_TERM_CHARS else []))
+        held = sorted((n, t) for t, n in (terms or {}).items() if n >= 2 and len(t) >= 2)
+        held_counts = Counter({t: n for n, t in held[-MAX_EXTRA_TERMS:]})
         full: dict[str, str] = {}
         initials: dict[str, str] = {}
-        for term, _ in counts.most_common():  # most frequent first: it keeps a shared key
-            keys, first = term_keys(term)
-            for key in keys:
+        # a full reading keeps the texts' term (most frequent first), then the index's; initials
+        # keep the term most frequent in both (txdz: 到账 in 29 chunks, not 电子 of one heading)
+        for term, _ in counts.most_common() + held_counts.most_common():
+            for key in term_keys(term)[0]:
                 if key.isalpha() and key.isascii():
                     full.setdefault(key, term)
+        for term, _ in (counts + held_counts).most_common():
+            first = term_keys(term)[1]
             if first.isalpha() and first.isascii():
                 initials.setdefault(first, term)
-        return cls(full, initials, frozenset(latin), tuple(counts.most_common()))
+        return cls(
+            full,
+            initials,
+            frozenset(latin),
+            tuple(counts.most_common()),
+            frozenset(held_counts) - frozenset(counts),
+        )
 
     def _cover(self, letters: str, table: dict[str, str], fillers: bool) -> list[str] | None:
         """Terms of the best split of `letters` into `table` keys (and, with `fillers`, single
-        syllables that add no term): most letters in terms, then fewest pieces; None if none."""
+        syllables that add no term): most letters in terms, a term of the texts counting twice
+        one only the index holds (its character bigrams cross words: 改密 of 修改密码 must not
+        read `gaimima` before 密码), then fewest pieces; None if none."""
         n, known = len(letters), syllables()
-        best: list[tuple[int, int, list[str]] | None] = [(0, 0, [])] + [None] * n
+        # (weighted letters in terms, -pieces, terms, letters in terms) of the best split so far
+        best: list[tuple[int, int, list[str], int] | None] = [(0, 0, [], 0)] + [None] * n
         longest = max(map(len, table), default=0)
         for end in range(1, n + 1):
             for start in range(max(0, end - max(longest, 6)), end):
@@ -125,9 +172,15 @@ class PinyinLexicon:
                     continue
                 term = table.get(piece)
                 if term is not None:
-                    cand = (prev[0] + len(piece), prev[1] - 1, prev[2] + [term])
+                    weight = 1 if term in self.indexed else 2
+                    cand = (
+                        prev[0] + weight * len(piece),
+                        prev[1] - 1,
+                        prev[2] + [term],
+                        prev[3] + len(piece),
+                    )
                 elif fillers and piece in known:
-                    cand = (prev[0], prev[1] - 1, prev[2])
+                    cand = (prev[0], prev[1] - 1, prev[2], prev[3])
                 else:
                     continue
                 if best[end] is None or cand[:2] > best[end][:2]:
@@ -135,17 +188,18 @@ class PinyinLexicon:
         found = best[n]
         if found is None or not found[2]:
             return None
-        if fillers and found[0] < MIN_COVER * n:
+        if fillers and found[3] < MIN_COVER * n:
             return None
         return found[2]
 
-    def convert(self, letters: str) -> str | None:
+    def convert(self, letters: str, min_initials: int = MIN_INITIALS) -> str | None:
         """The Chinese terms `letters` (a-z, no spaces) reads as, joined; None when it does not
-        read as pinyin of lexicon terms (module docstring)."""
+        read as pinyin of lexicon terms (module docstring). A run without vowels needs
+        `min_initials` letters to be read as initials."""
         if len(letters) < 2 or len(letters) > MAX_LETTERS or letters in self.latin:
             return None
         if not VOWELS.intersection(letters):
-            if len(letters) < MIN_INITIALS:
+            if len(letters) < min_initials:
                 return None
             terms = self._cover(letters, self.initials, fillers=False)
         elif is_syllables(letters):
@@ -156,16 +210,41 @@ class PinyinLexicon:
 
     def rewrite(self, query: str) -> str:
         """`query` (normalised) with each run of Latin words that reads as pinyin replaced by its
-        Chinese terms (longest run first, at most MAX_WORDS words); everything else unchanged."""
+        Chinese terms (longest run first, at most MAX_WORDS words); everything else unchanged.
+        Tone marks are dropped first from words that then read as syllables (`tíxiàn` ->
+        `tixian`, `lǜ` -> `lv`), and two initials touching a Chinese character are read as
+        initials (`kf电话`: 客服电话), where alone they are as often English (`my`, `pc`)."""
         if not self.full:
             return query
-        return LATIN_RUN_RE.sub(lambda m: self._rewrite_run(m.group(0).split()), query)
+        query = TONED_RE.sub(self._untone, query)
+        return LATIN_RUN_RE.sub(lambda m: self._rewrite_match(m, query), query)
 
-    def _rewrite_run(self, words: list[str]) -> str:
+    def _untone(self, match: re.Match) -> str:
+        """A TONED_RE word without its tone marks when it reads as pinyin syllables and either
+        has a mark only pinyin uses (`mǎ`) or reads alone as lexicon terms (`tíxiàn`); else as
+        typed (`café`, `résumé`)."""
+        word = match.group(0)
+        if word.isascii():
+            return word
+        plain = untoned(word)
+        if not (plain.isalpha() and is_syllables(plain)):
+            return word
+        pinyin_only = not PINYIN_ONLY_MARKS.isdisjoint(word)
+        return plain if pinyin_only or self.convert(plain) is not None else word
+
+    def _rewrite_match(self, match: re.Match, query: str) -> str:
+        """The rewritten run of `match` (a LATIN_RUN_RE match in `query`)."""
+        start, end = match.span()
+        touching = (start > 0 and CJK_RUN_RE.match(query, start - 1) is not None) or (
+            end < len(query) and CJK_RUN_RE.match(query, end) is not None
+        )
+        return self._rewrite_run(match.group(0).split(), 2 if touching else MIN_INITIALS)
+
+    def _rewrite_run(self, words: list[str], min_initials: int = MIN_INITIALS) -> str:
         out, i = [], 0
         while i < len(words):
             for j in range(min(len(words), i + MAX_WORDS), i, -1):
-                chinese = self.convert("".join(words[i:j]))
+                chinese = self.convert("".join(words[i:j]), min_initials)
                 if chinese:
                     out.append(chinese)
                     i = j

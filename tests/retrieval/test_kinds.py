@@ -38,6 +38,14 @@ EXTRA = {
         ---
         已适配 iPhone 15 和安卓 8.0 以上的手机。
         """,
+    "app/offline.md": """\
+        ---
+        title: App 打不开
+        category: app
+        language: zh
+        ---
+        多半是网络超时：换一个网络再试。网络超时超过一小时请联系客服。
+        """,
 }
 for n in range(3):  # articles that repeat a boilerplate notice made of other articles' titles
     EXTRA[f"notices/notice-{n}.md"] = f"""\
@@ -77,10 +85,20 @@ def searcher(index_dir, **settings):
         ("wang ji mi ma", "forgot-password"),
         ("lianxi kefu", "contact-support"),
         ("TIXIAN DUOJIU DAOZHANG", "withdrawal-time"),
+        ("tíxiàn shǒuxùfèi", "withdrawal-fees"),
+        ("wàngjì mìmǎ", "forgot-password"),
     ],
 )
 def test_pinyin_finds_the_article(index_dir, query, slug):
     assert searcher(index_dir).search(query, top_k=3)[0].slug == slug
+
+
+def test_body_words_are_read_from_the_index_vocabulary(index_dir):
+    # 网络超时 is in no title: error-codes and offline hold it in their bodies
+    hybrid = searcher(index_dir)
+    assert hybrid.kinds.rewrite("wangluo chaoshi") == "网络超时"
+    assert {a.slug for a in hybrid.search("wangluo chaoshi", top_k=2)} == {"error-codes", "offline"}
+    assert searcher(index_dir, pinyin=False).kinds.rewrite("wangluo chaoshi") == "wangluo chaoshi"
 
 
 def test_without_rewriting_pinyin_finds_nothing_by_bm25(index_dir):

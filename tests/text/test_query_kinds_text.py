@@ -117,6 +117,64 @@ def test_two_consonants_are_not_read_as_initials(query):
     assert lexicon.rewrite("myd") == "满意度"  # three initials still are
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tíxiàn shǒuxùfèi", "提现手续费"),
+        ("wàngjì mìmǎ", "忘记密码"),
+        ("TÍXIÀN", "提现"),
+        ("kèfú diànhuà", "客服电话"),
+    ],
+)
+def test_tone_marks_are_dropped_from_pinyin(lexicon, query, expected):
+    from kb.text import normalise
+
+    assert lexicon.rewrite(normalise(query)) == expected
+
+
+@pytest.mark.parametrize("query", ["café", "résumé", "naïve user", "crème brûlée"])
+def test_accented_english_and_french_stay_as_typed(lexicon, query):
+    assert lexicon.rewrite(query) == query
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("kf电话", "客服电话"),
+        ("tx手续费", "提现手续费"),
+        ("密码 cz", "密码 cz"),
+        ("重置mm", "重置密码"),
+    ],
+)
+def test_two_initials_touching_chinese_are_initials(lexicon, query, expected):
+    assert lexicon.rewrite(query) == expected
+
+
+@pytest.mark.parametrize("query", ["my账户", "pc端", "充值by银行卡", "tv版"])
+def test_short_english_touching_chinese_stays_english(query):
+    lexicon = PinyinLexicon.from_texts(["满意度调查", "评测", "补卡", "提问", "我的账户"])
+    assert lexicon.rewrite(query) == query
+
+
+def test_the_index_vocabulary_keys_body_words_the_titles_lack():
+    # 到账 is in no title as a word (jieba cuts 提现要多久到账 into 到 / 账): only the index has it
+    titles = ["提现要多久到账", "修改密码"]
+    alone = PinyinLexicon.from_texts(titles)
+    assert alone.rewrite("tixian daozhang") == "提现 daozhang"
+    held = {"到账": 29, "提现": 40, "电子": 6, "改密": 12, "密码": 30, "稀有": 1}
+    lexicon = PinyinLexicon.from_texts(titles, held)
+    assert lexicon.rewrite("tixian daozhang") == "提现到账"
+    assert lexicon.rewrite("txdz") == "提现到账"  # the initials' term most chunks hold
+    # a character bigram of the index (改密, of 修改密码) counts half a title's word: 密码 wins
+    assert lexicon.rewrite("gai mima") == "gai 密码"
+    assert lexicon.rewrite("xiyou") == "xiyou"  # a term one chunk holds is not keyed
+
+
+def test_the_index_english_words_stay_english():
+    lexicon = PinyinLexicon.from_texts(["提现", "伤感"], {"上班": 5}, ["shangban"])
+    assert lexicon.rewrite("shangban") == "shangban"
+
+
 def test_syllable_check():
     assert is_syllables("tixianshouxufei") and is_syllables("lv")
     assert not is_syllables("refund") and not is_syllables("card")

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from ...errors import ConfigError
+from ..keyword import word_pattern
 from ..vectors import EXACT_SUBSET
 from .terms import TermLists, top_n
 
@@ -176,9 +177,9 @@ class PgKeywordIndex:
         total = sum(idf.values())
         return sum(v for t, v in idf.items() if df.get(t)) / total if total else 0.0
 
-    def words(self, min_chars: int = 4) -> dict[str, int]:
-        """`KeywordIndex.words`: Latin-letter terms of >= `min_chars` letters -> document
-        frequency (one scan of the postings table)."""
+    def words(self, min_chars: int = 4, cjk: bool = False) -> dict[str, int]:
+        """`KeywordIndex.words`: Latin-letter terms of >= `min_chars` letters (or with `cjk`, of
+        2-4 CJK characters) -> document frequency (one scan of the postings table)."""
         statement = (
             sql.SQL("SELECT term, df FROM {} WHERE term ~ %s").format(self.terms.table)
             if self._lists()
@@ -186,7 +187,7 @@ class PgKeywordIndex:
                 self.table
             )
         )
-        pattern = f"^[a-z]{{{int(min_chars)},}}$"
+        pattern = word_pattern(min_chars, cjk)
         return {str(t): int(n) for t, n in self.db.query(statement, [pattern])}
 
     def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
