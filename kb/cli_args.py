@@ -98,11 +98,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="live version, encoder, counts, build time")
     _add_index(st, config)
     st.add_argument("--json", action="store_true")
-    st.add_argument(
-        "--verify",
-        action="store_true",
-        help="compare every kept version with its checksums, not only the live one",
-    )
+    st.add_argument("--verify", action="store_true", help="check every version's checksums")
 
     r = sub.add_parser("rollback", help="make the version live before the live one live again")
     _add_index(r, config)

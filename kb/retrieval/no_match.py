@@ -28,19 +28,26 @@ FILLER = frozenset(
     ).split()
 )
 TOP = 3  # the answers a customer sees first; the signals are read from them
+# one bare number this short alone (`8`, the `1` of `' OR 1=1 --`) says nothing: it is in nearly
+# every answer, so it made junk a "good match" (a new user's 60 off-topic lines, 2026-11-30)
+MAX_BARE_DIGITS = 2
 
 
 @functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
-    or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`. Numbers
+    or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`, and for
+    one bare number of one or two digits alone (`8`, `{{7*7}}`, `' OR 1=1 --`; `09:00-21:00`
+    keeps its numbers). Numbers
     and codes are in `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02`
     gives th, 02 and th02, so an article that writes 50,000 or TH-02 covers them."""
-    return tuple(
+    words = tuple(
         t
         for t in query_terms(canonical_numbers(normalise(query)))
         if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
     )
+    lone = {w for w in words if w.isdigit() and len(w) <= MAX_BARE_DIGITS}
+    return () if len(lone) == 1 and all(w in lone for w in words) else words
 
 
 def comparable(text: str) -> str:
@@ -97,14 +104,15 @@ def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
 
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
     """The largest share (0..1, by characters) of `words` that one of the first TOP answers
-    contains in its title, section heading or snippet text (all normalised); 0.0 for none."""
+    holds in its title, section heading or snippet text (all normalised; English words and
+    numbers as whole words, `holds_word`: `0000` is not in `10000`); 0.0 for none."""
     total = sum(len(w) for w in words)
     if not total:
         return 0.0
     best = 0.0
     for answer in answers[:TOP]:
         text = answer_text(answer)
-        best = max(best, sum(len(w) for w in words if contains(text, w)) / total)
+        best = max(best, sum(len(w) for w in words if holds_word(text, w)) / total)
     return best
 
 
