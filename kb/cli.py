@@ -154,8 +154,8 @@ def cmd_stats(args) -> int:
             print(f"  damaged: {info.version}: {info.damaged}")
     if broken:
         print(
-            f"error: the live version {live.version} is damaged; searches fall back to an older "
-            "intact version, if any, until you run `kb build --force`",
+            f"error: the live version {live.version} is damaged; a search that needs the damaged "
+            "files falls back to an older intact version, if any, until you run `kb build --force`",
             file=sys.stderr,
         )
         return 2

@@ -153,20 +153,24 @@ def load_index(
     role = Role.parse(role, "role") if isinstance(role, str) else role
     candidates = versions.fallback_order(index_dir)
     live = candidates[0]
-    first_error: CorruptIndexError | None = None
+    damaged: dict[str, CorruptIndexError] = {}  # logged once the outcome is known, not twice
     for version in candidates:
         try:
             loaded = load_version(index_dir, version, role)
         except CorruptIndexError as exc:
-            log.error("index version %s is damaged: %s", version, exc)
-            first_error = first_error or exc
+            damaged[version] = exc
             continue
         if expect_encoder is not None and loaded.encoder_id != expect_encoder:
             raise EncoderMismatchError(index_dir, loaded.encoder_id, expect_encoder)
+        for name, exc in damaged.items():
+            log.error("index version %s is damaged: %s", name, exc)
         if version != live:
             log.warning("live version %s is damaged; serving %s instead", live, version)
             loaded.fallback_from = live
         return loaded
+    for name, exc in list(damaged.items())[1:]:  # the first is in the error raised below
+        log.error("index version %s is damaged: %s", name, exc)
+    first_error = next(iter(damaged.values()), None)
     if first_error is None:
         raise IndexNotFoundError(index_dir)
     raise CorruptIndexError(

@@ -170,7 +170,7 @@ def test_a_store_rereads_a_manifest_that_changed_on_disk(case):
         store.manifest(names[1])
 
 
-def test_a_plain_build_repairs_a_damaged_only_version_and_search_says_how(tmp_path, capsys):
+def test_a_plain_build_repairs_a_damaged_only_version_and_search_says_how(tmp_path, capsys, caplog):
     articles = write_articles(tmp_path / "articles", TINY)
     index = tmp_path / "index"
     damaged = build_index(articles, index, encoder="hash:64").version
@@ -178,6 +178,8 @@ def test_a_plain_build_repairs_a_damaged_only_version_and_search_says_how(tmp_pa
     assert main(["search", "密码", "--index", str(index), "--encoder", "hash:64"]) == 2
     err = capsys.readouterr().err
     assert "no version of" in err and "kb build --force" in err and "Traceback" not in err
+    # the reason once, in the error: not also logged before it (the CLI printed it twice)
+    assert err.count("chunks.arrow") == 1 and not caplog.records
     report = build_index(articles, index, encoder="hash:64")  # nothing changed in the articles
     assert report.published and report.version != damaged  # but the live version was damaged
     assert LiveSearcher(index, "public", encoder="hash:64").search("密码")
