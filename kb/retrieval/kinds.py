@@ -4,8 +4,10 @@ an article's title.
 `QueryKinds.rewrite` turns pinyin runs into the help center's Chinese terms (kb/text/pinyin.py)
 before retrieval, so BM25 and the dense encoder both see Chinese, then corrects mistyped English
 words and Chinese homophones (kb/retrieval/typos.py). The lexicon is built from the
-loaded version's titles, tags and headings the first time a query has a Latin word, so it always
-matches the version being searched (a rebuild loads a new Searcher, hence a new lexicon).
+loaded version's titles, tags and headings on first use (the typo corrector's), and extended with
+its BM25 vocabulary's Chinese terms the first time a query has a Latin word (0.3 s once on the
+sample, most of it pypinyin's phrase table), so it always matches the version being searched (a
+rebuild loads a new Searcher, hence a new lexicon).
 
 `QueryKinds.promote` puts an article whose title equals the query (after normalisation:
 Traditional/Simplified, width, case, punctuation, spaces and a leading or trailing question word
@@ -79,6 +81,7 @@ class QueryKinds:
     ):
         self.index, self.pinyin, self.titles = index, pinyin, titles
         self._lexicon: PinyinLexicon | None = None
+        self._pinyin_lexicon: PinyinLexicon | None = None
         self._titles: dict[str, list[int]] | None = None
         self._lock = threading.Lock()
         # one search asks for the same rewrite up to three times (retrieval, highlights, "good
@@ -106,26 +109,36 @@ class QueryKinds:
             return {**dict.fromkeys(extra, 1), **self.index.keyword.words()}
 
     def lexicon(self) -> PinyinLexicon:
-        """The pinyin lexicon of this partition's titles, tags and headings and its BM25 vocabulary's
-        Chinese terms, its English words kept English (built on first use)."""
+        """The pinyin lexicon of this partition's titles, tags and headings (built on first use;
+        the typo corrector's)."""
         with self._lock:
             if self._lexicon is None:
                 table = self.index.articles.table
                 texts = table.column("title").to_pylist()
                 texts += [" ".join(json.loads(t)) for t in table.column("tags").to_pylist()]
                 texts += self.index.articles.sections.column("heading").to_pylist()
-                keyword = self.index.keyword
-                self._lexicon = PinyinLexicon.from_texts(
-                    texts, keyword.words(cjk=True), keyword.words(min_chars=2)
-                )
+                self._lexicon = PinyinLexicon.from_texts(texts)
             return self._lexicon
+
+    def pinyin_lexicon(self) -> PinyinLexicon:
+        """`lexicon` extended with the BM25 vocabulary's Chinese terms, its English words kept
+        English (`PinyinLexicon.extended`): what pinyin is read with (built on the first query
+        with a Latin word)."""
+        titles = self.lexicon()
+        with self._lock:
+            if self._pinyin_lexicon is None:
+                keyword = self.index.keyword
+                self._pinyin_lexicon = titles.extended(
+                    keyword.words(cjk=True), keyword.words(min_chars=2)
+                )
+            return self._pinyin_lexicon
 
     def _rewrite(self, prepared: str) -> str:
         """`prepared` (normalised) with pinyin runs as Chinese terms, then mistyped words
         corrected; unchanged when neither applies or both options are off. Called as
         `self.rewrite`, its memoised form (`self.rewrite.cache_clear()` forgets)."""
         if self.pinyin and LATIN_RUN_RE.search(prepared):
-            prepared = self.lexicon().rewrite(prepared)
+            prepared = self.pinyin_lexicon().rewrite(prepared)
         return self.typos.correct(prepared) if self.typos is not None else prepared
 
     def highlight_terms(self, query: str) -> tuple[str, ...]:

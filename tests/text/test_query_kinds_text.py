@@ -8,7 +8,7 @@ from kb.options import TextSettings
 from kb.text import markdown_to_text, tokens
 from kb.text.markdown import strip_html
 from kb.text.numbers import canonical_numbers
-from kb.text.pinyin import PinyinLexicon, is_syllables
+from kb.text.pinyin import PinyinLexicon, is_syllables, quick_keys, term_keys
 
 # ---------------------------------------------------------------- numbers and codes
 
@@ -162,7 +162,8 @@ def test_the_index_vocabulary_keys_body_words_the_titles_lack():
     alone = PinyinLexicon.from_texts(titles)
     assert alone.rewrite("tixian daozhang") == "提现 daozhang"
     held = {"到账": 29, "提现": 40, "电子": 6, "改密": 12, "密码": 30, "稀有": 1}
-    lexicon = PinyinLexicon.from_texts(titles, held)
+    lexicon = alone.extended(held)
+    assert alone.rewrite("tixian daozhang") == "提现 daozhang"  # `extended` made a new one
     assert lexicon.rewrite("tixian daozhang") == "提现到账"
     assert lexicon.rewrite("txdz") == "提现到账"  # the initials' term most chunks hold
     # a character bigram of the index (改密, of 修改密码) counts half a title's word: 密码 wins
@@ -171,8 +172,19 @@ def test_the_index_vocabulary_keys_body_words_the_titles_lack():
 
 
 def test_the_index_english_words_stay_english():
-    lexicon = PinyinLexicon.from_texts(["提现", "伤感"], {"上班": 5}, ["shangban"])
-    assert lexicon.rewrite("shangban") == "shangban"
+    lexicon = PinyinLexicon.from_texts(["提现", "伤感"])
+    assert lexicon.extended({"上班": 5}).rewrite("shangban") == "上班"
+    assert lexicon.extended({"上班": 5}, ["shangban"]).rewrite("shangban") == "shangban"
+
+
+@pytest.mark.parametrize(
+    "term", ["提现", "手续费", "银行卡", "重置", "到账", "冻结", "注销账户", "行长"]
+)
+def test_quick_keys_read_as_pypinyin_does(term):
+    keys, first = quick_keys(term)
+    want_keys, want_first = term_keys(term)
+    assert keys[0] == want_keys[0] and first == want_first
+    assert set(want_keys) <= set(keys)
 
 
 def test_syllable_check():
