@@ -208,13 +208,28 @@ COMMANDS = {
 }
 
 
+class _Notices(logging.Formatter):
+    """Log records worded as the CLI's own messages: `note: ...` for the articles' notices (the
+    kb.ingest warnings, as `kb validate` prints them), `warning: ...`, `error: ...`; with
+    --verbose, `info <logger>: ...`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """`<level>: <message>`, never a traceback (a user of the CLI sees none)."""
+        level = record.levelname.lower()
+        if record.name == "kb.ingest" and record.levelno == logging.WARNING:
+            level = "note"
+        elif record.levelno < logging.WARNING:
+            level = f"{level} {record.name}"
+        return f"{level}: {record.getMessage()}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command (`argv`, default sys.argv[1:]) and return the exit code: 0 on success, 1
     for invalid input (article problems, listed on stderr; a query file, an option or a setting),
     2 for index problems (IndexStateError: missing, damaged, locked, another encoder), 130 after
     Ctrl-C, 141 when the reader of its output closed the pipe (`| head`), both without a
-    traceback. Other exceptions propagate with their traceback; argparse itself exits with 2 on a
-    usage error.
+    traceback. Other exceptions propagate with their traceback; a usage error exits 1
+    (kb/cli_args.py).
     `build --gate` exits 3 when the gate kept the new version unpublished."""
     try:
         config = load_config()
@@ -223,12 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cli = parser(config)
     args = cli.parse_args(argv)
-    if getattr(args, "force_publish", False) and not args.gate:  # exits 2, as argparse does
+    if getattr(args, "force_publish", False) and not args.gate:  # a usage error: exits 1
         cli.error("--force-publish only overrides the eval gate: add --gate (and --queries FILE)")
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Notices())
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     if getattr(args, "encoder", None):
         args.encoder = encoder_spec(args.encoder)

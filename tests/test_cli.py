@@ -271,3 +271,22 @@ def test_eval_says_which_unknown_slugs_are_internal(cli_index, tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"({internal} is an internal article: evaluate them with --role agent)" in err
     assert "no-such-article" in err
+
+
+def test_notices_warnings_and_usage_errors_are_worded_as_the_cli_words_them(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "faq.csv").write_text("question,answer\n年费是多少,没有年费。\n", "utf-8")
+    env = {**os.environ, "KB_ENCODER": "hash:64"}
+    build = [sys.executable, "-m", "kb", "build", "--articles", str(tmp_path / "faq.csv")]
+    done = subprocess.run(
+        [*build, "--index", str(tmp_path / "index")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    # the table's notice (no 'id' column) as `kb validate` prints it, not a logging record
+    assert done.stderr.startswith(f"note: {tmp_path / 'faq.csv'}:1: no 'id' column"), done.stderr
+    assert "WARNING" not in done.stderr and "kb.ingest" not in done.stderr
+    usage = subprocess.run([*build, "--no-such-option"], env=env, capture_output=True, text=True)
+    assert usage.returncode == 1 and "unrecognized arguments" in usage.stderr
