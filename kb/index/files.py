@@ -43,7 +43,7 @@ from .layout import (
     SEGMENTS_DIR,
     TMP_PREFIX,
 )
-from .load import LoadedIndex, load_index
+from .load import LoadedIndex, load_index, load_version
 from .manifest import Manifest, checksums, read_manifest, sha256_file, write_manifest
 from .manifest import verify_version as verify_all
 from .segfiles import link_segment, read_base, write_partition
@@ -110,12 +110,15 @@ class FileStore:
 
     def damage(self, version: str, verify: bool = False) -> str:
         """`IndexStore.damage`: the manifest's problem, or the first listed file that is missing
-        (one `stat` per file), or with `verify` the first that differs (`verify_version`),
+        (one `stat` per file), or with `verify` the first that differs (`verify_version`) or a
+        partition that does not load (`load_version`: a hand-edited manifest),
         or ""."""
         try:
             manifest = self.manifest(version)
-            if verify:
+            if verify:  # every byte, then whether each partition loads (the manifest's own parts)
                 verify_all(self.directory / version)
+                for role in Role:
+                    load_version(self.directory, version, role)
         except KBError as exc:
             return str(exc)
         for name in manifest.files:

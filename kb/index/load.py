@@ -8,6 +8,7 @@ the others, newest first), and says so.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from .layout import (
     BM25_DIR,
     CHUNKS_FILE,
     LANGUAGE_FILE,
+    MANIFEST,
     SECTIONS_FILE,
     TARGETS_FILE,
     VECTORS_FILE,
@@ -124,16 +126,33 @@ def _read_partition(version_dir: Path, role: Role, manifest: Manifest) -> dict:
     }
 
 
+def _check_synonyms(version_dir: Path, manifest: Manifest) -> None:
+    """Raises CorruptIndexError when the manifest's synonyms text is not the one its sha256
+    names (the list a version searches with is stored in the manifest, not in a checked file)."""
+    entry = manifest.synonyms
+    text = entry.get("text", "") if isinstance(entry, dict) else None
+    if entry and (
+        not isinstance(text, str)
+        or hashlib.sha256(text.encode("utf-8")).hexdigest() != entry.get("sha256")
+    ):
+        raise CorruptIndexError(
+            f"{version_dir / MANIFEST}: its synonyms text does not match its sha256: the manifest "
+            "was changed; roll back or rebuild"
+        )
+
+
 def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     """One version's partition for `role`, its files checked against the manifest's sha256 first.
     Raises CorruptIndexError: unreadable manifest, other format, checksum mismatch, or a file the
     readers fail on with OSError, ValueError, KeyError or RuntimeError (FAISS)."""
     version_dir = index_dir / version
     manifest = read_manifest(version_dir)
+    _check_synonyms(version_dir, manifest)
     try:
         verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
         data = _read_partition(version_dir, role, manifest)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # FAISS raises RuntimeError
+    # FAISS raises RuntimeError; a hand-edited manifest's segment entries IndexError or TypeError
+    except (OSError, ValueError, KeyError, RuntimeError, IndexError, TypeError) as exc:
         raise CorruptIndexError(f"cannot read index version {version} ({exc})") from exc
     return LoadedIndex(directory=index_dir, version=version, role=role, manifest=manifest, **data)
 

@@ -93,6 +93,14 @@ def parse_choice(
     `where` that names the valid choices (a list or a mapping is refused without printing it
     whole: see `shown`; YAML's true/false, from an unquoted yes/no/on/off, named as such)."""
     choices = ", ".join(enum_cls.choices())
+    aliases = VALUE_ALIASES.get(enum_cls)
+    if aliases:
+        choices += f" (or {', '.join(aliases)})"
+    if value is None:
+        problems.append(
+            Problem(*where, f"empty {field_name}; write one of: {choices} (field '{field_name}')")
+        )
+        return None
     if isinstance(value, bool):
         problems.append(
             Problem(
@@ -116,7 +124,12 @@ def parse_choice(
     try:
         return enum_cls.parse(value, field_name)
     except ValueError as exc:
-        problems.append(Problem(where[0], where[1], f"{exc} (field '{field_name}')"))
+        message = f"{exc} (field '{field_name}')"
+        if aliases:  # the enum's message names the English values only
+            message = (
+                f"unknown {field_name} {shown(value)}; use one of: {choices} (field '{field_name}')"
+            )
+        problems.append(Problem(where[0], where[1], message))
         return None
 
 

@@ -30,7 +30,7 @@ from ..text import loose_pairs, normalise, query_terms
 from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
-from .typos import TypoCorrector
+from .typos import TypoCorrector, english_word
 
 TOGETHER_ROWS = 256  # chunks of a corrected term searched for the query's other words
 REWRITE_CACHE = 4096  # rewritten queries kept per partition (a few hundred KB at most)
@@ -129,7 +129,7 @@ class QueryKinds:
             if self._pinyin_lexicon is None:
                 keyword = self.index.keyword
                 self._pinyin_lexicon = titles.extended(
-                    keyword.words(cjk=True), keyword.words(min_chars=2)
+                    keyword.words(cjk=True), keyword.words(min_chars=2), english_word
                 )
             return self._pinyin_lexicon
 

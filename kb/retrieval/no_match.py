@@ -28,26 +28,37 @@ FILLER = frozenset(
     ).split()
 )
 TOP = 3  # the answers a customer sees first; the signals are read from them
-# one bare number this short alone (`8`, the `1` of `' OR 1=1 --`) says nothing: it is in nearly
-# every answer, so it made junk a "good match" (a new user's 60 off-topic lines, 2026-11-30)
-MAX_BARE_DIGITS = 2
+# one bare number of up to this many digits, alone (`8`, `200`, the `1` of `' OR 1=1 --`), says
+# nothing: some answer holds it, so it made junk a "good match" (a new user's off-topic lines,
+# 2026-11-30). With a unit or a word beside it (`18岁`, `1%`, `15元`, `9点到21点`) it is a question;
+# longer amounts alone (`50000`) are kept, as customers paste them.
+MAX_BARE_DIGITS = 4
+# any CJK character (元, 岁, 点: a unit or a word), or a unit written on the number (`1%`, `$5`)
+UNIT_RE = re.compile(r"[\u3400-\u9fff]|[0-9]\s*[%％‰]|[$¥￥€£]\s*[0-9]")
 
 
 @functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
     or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`, and for
-    one bare number of one or two digits alone (`8`, `{{7*7}}`, `' OR 1=1 --`; `09:00-21:00`
-    keeps its numbers). Numbers
-    and codes are in `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02`
-    gives th, 02 and th02, so an article that writes 50,000 or TH-02 covers them."""
+    one bare number of up to MAX_BARE_DIGITS digits with no unit or word beside it (`8`, `200`,
+    `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs). Numbers and codes are in
+    `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
+    th02, so an article that writes 50,000 or TH-02 covers them."""
+    text = canonical_numbers(normalise(query))
     words = tuple(
         t
-        for t in query_terms(canonical_numbers(normalise(query)))
+        for t in query_terms(text)
         if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
     )
-    lone = {w for w in words if w.isdigit() and len(w) <= MAX_BARE_DIGITS}
-    return () if len(lone) == 1 and all(w in lone for w in words) else words
+    numbers = {w for w in words if w.isdigit()}
+    lone = (
+        len(numbers) == 1
+        and len(words) == words.count(next(iter(numbers)))
+        and len(next(iter(numbers))) <= MAX_BARE_DIGITS
+        and UNIT_RE.search(text) is None
+    )
+    return () if lone else words
 
 
 def comparable(text: str) -> str:

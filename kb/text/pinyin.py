@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .normalise import CJK_RUN_RE, normalise
@@ -34,10 +34,13 @@ MAX_EXTRA_TERMS = 20_000  # index vocabulary terms keyed (pypinyin reads ~20k te
 # shortest run read as initials alone: two consonants are as often English (`my`, `by`, `pc`) as
 # pinyin, and matched 满意 for `my` in `a receipt for my payment`
 MIN_INITIALS = 3
-# short English words and abbreviations that are never pinyin initials, even touching Chinese
-# (`my账户`, `pc端`), beyond the English stopwords and the index's own English words
+# short English words, abbreviations and chat shorthand that are never pinyin initials, even
+# touching Chinese (`my账户`, `pc端`), beyond the English stopwords and the index's own words
 ENGLISH_SHORT = frozenset(
-    ["my", "by", "pc", "tv", "pm", "vs", "mr", "ms", "dr", "hr", "cv", "gps", "sms", "vpn", "pdf"]
+    [
+        *("my", "by", "pc", "tv", "pm", "vs", "mr", "ms", "dr", "hr", "cv", "gps", "sms", "vpn"),
+        *("pdf", "sb", "gg", "hh", "xx"),  # the last four: chat shorthand (`sb客服`, `gg了`)
+    ]
 )
 
 
@@ -147,6 +150,10 @@ class PinyinLexicon:
     counts: tuple[tuple[str, int], ...] = ()  # (term, times seen in the source texts), most first
     indexed: frozenset[str] = frozenset()  # terms only the index's vocabulary has, not the texts
     firsts: Mapping[str, str] = field(default_factory=dict)  # a text term -> its first letters
+    # `extended`: the texts' own lexicon, and the test of a word being English (never read with
+    # the index's terms: their character bigrams read `made` as 码的, `decide` as 次登)
+    base: PinyinLexicon | None = None
+    english: Callable[[str], bool] | None = None
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> PinyinLexicon:
@@ -176,14 +183,20 @@ class PinyinLexicon:
                 firsts[term] = first
         return cls(full, initials, frozenset(latin), tuple(counts.most_common()), firsts=firsts)
 
-    def extended(self, terms: Mapping[str, int], latin_words: Iterable[str] = ()) -> PinyinLexicon:
+    def extended(
+        self,
+        terms: Mapping[str, int],
+        latin_words: Iterable[str] = (),
+        english: Callable[[str], bool] | None = None,
+    ) -> PinyinLexicon:
         """This lexicon with the index vocabulary's Chinese `terms` (term -> chunks holding it; the
         MAX_EXTRA_TERMS most frequent held by 2+ chunks), keyed by `quick_keys`, so body words
         that no title has as a jieba word are read too (`tixian daozhang` -> 提现到账). A full
         reading keeps the texts' term, then the index's most frequent; initials keep the term
         most frequent in both (txdz: 到账 in 29 chunks, not 电子 of one heading). `latin_words`
-        (the index's English words) are never read as pinyin. `counts` stay the texts' (the
-        typo corrector's)."""
+        (the index's English words) are never read as pinyin, and a run with a word `english`
+        says is English (`made`, `women`, `line`) is read with this lexicon alone, as before.
+        `counts` stay the texts' (the typo corrector's)."""
         held = sorted((n, t) for t, n in terms.items() if n >= 2 and len(t) >= 2)
         held_counts = Counter({t: n for n, t in held[-MAX_EXTRA_TERMS:]})
         texts = dict(self.counts)
@@ -204,7 +217,14 @@ class PinyinLexicon:
         latin = self.latin | {w for w in latin_words if len(w) > 1}
         indexed = frozenset(held_counts) - frozenset(texts)
         return dataclasses.replace(
-            self, full=full, initials=initials, latin=latin, indexed=indexed, firsts=firsts
+            self,
+            full=full,
+            initials=initials,
+            latin=latin,
+            indexed=indexed,
+            firsts=firsts,
+            base=self,
+            english=english,
         )
 
     def _cover(self, letters: str, table: dict[str, str], fillers: bool) -> list[str] | None:
@@ -295,7 +315,10 @@ class PinyinLexicon:
         out, i = [], 0
         while i < len(words):
             for j in range(min(len(words), i + MAX_WORDS), i, -1):
-                chinese = self.convert("".join(words[i:j]), min_initials)
+                lexicon = self
+                if self.base is not None and self.english and any(map(self.english, words[i:j])):
+                    lexicon = self.base
+                chinese = lexicon.convert("".join(words[i:j]), min_initials)
                 if chinese:
                     out.append(chinese)
                     i = j

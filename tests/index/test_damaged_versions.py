@@ -216,3 +216,30 @@ def test_stats_verify_compares_every_version(case, capsys):
     assert main(["stats", "--index", str(index), "--verify"]) == 0
     assert f"damaged: {v1}" in capsys.readouterr().out
     assert not describe_index(index, checksums="all").versions[1].damaged
+
+
+@pytest.mark.parametrize(
+    ("edit", "roles"),
+    [
+        (lambda m: m["segments"]["public"][0].update(docs=5), ["public"]),
+        (lambda m: m["segments"]["public"][0].update(docs="5"), ["public"]),
+        (lambda m: m["segments"].update(public=[]), ["public"]),
+        (lambda m: m["segments"]["all"][0].update(name="nope"), ["agent"]),
+        (
+            lambda m: m.update(synonyms={"file": "synonyms.txt", "sha256": "0" * 64, "text": "a"}),
+            ["public", "agent"],
+        ),
+    ],
+    ids=["docs", "docs as text", "no segments", "segment renamed", "synonyms edited"],
+)
+def test_a_hand_edited_manifest_fails_stats_and_search_falls_back(case, capsys, edit, roles):
+    # parts of the manifest no checksum covers (a new user's break-it session, 2026-11-30): the
+    # roles whose partition they describe fall back to the version before; no traceback
+    _, index, (_, v2, v3) = case
+    _manifest(lambda m: (edit(m), m)[1])(index / v3)
+    assert main(["stats", "--index", str(index)]) == 2
+    captured = capsys.readouterr()
+    assert f"damaged: {v3}" in captured.out and "Traceback" not in captured.err
+    for role in ("public", "agent"):
+        live = LiveSearcher(index, role, encoder="hash:64")
+        assert live.search("版本") and live.version == (v2 if role in roles else v3)

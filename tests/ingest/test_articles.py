@@ -205,7 +205,8 @@ def test_csv_faq_errors_name_the_line(tmp_path):
         "articles/faq.csv:2: empty 'answer' cell; fill it in or delete the row",
         "articles/faq.csv:3: 'answer' cell is a spreadsheet formula ('=SUM(A1:A2)'); "
         "paste the text as a value",
-        "articles/faq.csv:4: unknown language 'fr'; use one of: zh, en (field 'language')",
+        "articles/faq.csv:4: unknown language 'fr'; use one of: zh, en "
+        "(or 中文, 英文, 英语, 英語) (field 'language')",
     ]
 
 

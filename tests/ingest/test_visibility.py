@@ -225,7 +225,7 @@ def test_markdown_front_matter_fails_closed(tmp_path):
     assert any(
         "typo.md:3: unknown field 'visiblity'; did you mean 'visibility'" in m for m in messages
     )
-    assert any(m.startswith("empty.md:3: unknown visibility None") for m in messages)
+    assert any(m.startswith("empty.md:3: empty visibility; write one of: public") for m in messages)
     assert len(messages) == 4
 
 

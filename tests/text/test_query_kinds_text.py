@@ -171,6 +171,19 @@ def test_the_index_vocabulary_keys_body_words_the_titles_lack():
     assert lexicon.rewrite("xiyou") == "xiyou"  # a term one chunk holds is not keyed
 
 
+@pytest.mark.parametrize("word", ["made", "women", "decide", "line", "china", "huge"])
+def test_english_words_are_not_read_with_the_index_terms(word):
+    # character bigrams of the index read `made` as 码的, `decide` as 次登 (a new user, 2026-11-30)
+    held = {"码的": 5, "我们": 9, "次登": 3, "理哪": 2, "持哪": 2, "户可": 2, "到账": 29}
+    english = {"made", "women", "decide", "line", "china", "huge"}.__contains__
+    lexicon = PinyinLexicon.from_texts(["提现要多久到账"]).extended(held, (), english)
+    assert lexicon.rewrite(word) == word
+    assert not set("码的我们次登理哪持户可") & set(lexicon.rewrite(f"tixian {word}"))
+    assert lexicon.rewrite("tixian daozhang") == "提现到账"  # not English: the index's terms
+    without = PinyinLexicon.from_texts(["提现要多久到账"]).extended(held)
+    assert without.rewrite(word) != word  # what the test guards against
+
+
 def test_the_index_english_words_stay_english():
     lexicon = PinyinLexicon.from_texts(["提现", "伤感"])
     assert lexicon.extended({"上班": 5}).rewrite("shangban") == "上班"
