@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..index import LoadedIndex
-from ..text import loose_pairs, normalise, query_terms
+from ..text import CJK_RUN_RE, loose_pairs, normalise, query_terms
 from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
@@ -66,8 +66,8 @@ class QueryKinds:
     thread-safe (the lexicon, the known words and the title table are built once, under a lock).
     `pinyin`, `titles` and `typos` switch each part off (for ablations: SearchSettings.pinyin,
     .exact_titles, .typos). Typo correction needs `known` (text -> whether the index has all its
-    BM25 tokens) and takes `extra_words`, Latin words to correct towards beyond the index's own
-    (the synonym list's)."""
+    BM25 tokens) and takes `extra_words`, the synonym list's words: its Latin ones are words to
+    correct towards beyond the index's own, its Chinese ones terms pinyin is read as."""
 
     def __init__(
         self,
@@ -88,6 +88,8 @@ class QueryKinds:
         # match"); lru_cache is thread-safe and bounded
         self.rewrite = functools.lru_cache(maxsize=REWRITE_CACHE)(self._rewrite)
         self.typos = None
+        extra_words = set(extra_words)
+        self._glossary = {w for w in extra_words if CJK_RUN_RE.fullmatch(w)}
         if typos and known is not None:
             extra = {w for w in extra_words if w.isascii() and w.isalpha()}
             self.typos = TypoCorrector(
@@ -121,15 +123,19 @@ class QueryKinds:
             return self._lexicon
 
     def pinyin_lexicon(self) -> PinyinLexicon:
-        """`lexicon` extended with the BM25 vocabulary's Chinese terms, its English words kept
-        English (`PinyinLexicon.extended`): what pinyin is read with (built on the first query
-        with a Latin word)."""
+        """`lexicon` extended with the BM25 vocabulary's Chinese terms (those of the synonym list
+        even when one chunk holds them: `nianfei` -> 年费), its English words kept English
+        (`PinyinLexicon.extended`): what pinyin is read with (built on the first query with a
+        Latin word)."""
         titles = self.lexicon()
         with self._lock:
             if self._pinyin_lexicon is None:
                 keyword = self.index.keyword
+                terms = keyword.words(cjk=True)
+                for term in self._glossary & terms.keys():  # the editor's: kept even if rare
+                    terms[term] = max(terms[term], 2)
                 self._pinyin_lexicon = titles.extended(
-                    keyword.words(cjk=True), keyword.words(min_chars=2), english_word
+                    terms, keyword.words(min_chars=2), english_word
                 )
             return self._pinyin_lexicon
 

@@ -356,3 +356,21 @@ def test_a_short_english_query_an_english_title_answers_is_not_bridged(built, qu
     off = SearchSettings(short_english_words=0)  # no query is
     off = load_searcher(index_dir, "public", encoder=encoder, settings=off)
     assert not off.short_english(off.prepare(query))
+
+
+def test_pinyin_reads_the_lists_chinese_terms_even_when_one_chunk_holds_them(
+    tiny_articles, tmp_path, encoder
+):
+    # 年费 is in one chunk's body only: too rare for the index's terms, but the editor listed it
+    (tiny_articles / "fees.md").write_text(
+        "---\ntitle: 收费说明\n---\n个人账户年费全免。\n", "utf-8"
+    )
+    bare = tmp_path / "bare"
+    build_index(tiny_articles, bare, encoder=encoder)
+    (tiny_articles / FILE_NAME).write_text("年费, annual fee\n", encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(tiny_articles, index, encoder=encoder)
+    assert load_searcher(bare, "public", encoder=encoder).kinds.rewrite("nianfei") == "nianfei"
+    listed = load_searcher(index, "public", encoder=encoder)
+    assert listed.kinds.rewrite("nianfei") == "年费"
+    assert listed.search("nian fei", 1)[0].slug == "fees"
