@@ -237,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     cli = parser(config)
-    args = cli.parse_args(argv)
+    args, extra = cli.parse_known_args(argv)
+    if extra:  # named by the subcommand's usage, not the top level's (`kb stats --bogus`)
+        cli.subcommands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "force_publish", False) and not args.gate:  # a usage error: exits 1
         cli.error("--force-publish only overrides the eval gate: add --gate (and --queries FILE)")
     handler = logging.StreamHandler()

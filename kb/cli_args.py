@@ -63,6 +63,7 @@ def parser(config: Config | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="kb", description="Help-center search.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
+    p.subcommands = sub.choices  # name -> its parser, for errors in its own usage (kb/cli.py)
 
     b = sub.add_parser("build", help="validate articles, build and publish a new index version")
     _add_common(b, config, articles=True)

@@ -289,4 +289,5 @@ def test_notices_warnings_and_usage_errors_are_worded_as_the_cli_words_them(tmp_
     assert done.stderr.startswith(f"note: {tmp_path / 'faq.csv'}:1: no 'id' column"), done.stderr
     assert "WARNING" not in done.stderr and "kb.ingest" not in done.stderr
     usage = subprocess.run([*build, "--no-such-option"], env=env, capture_output=True, text=True)
-    assert usage.returncode == 1 and "unrecognized arguments" in usage.stderr
+    # exit 1 (invalid input), named in the subcommand's own usage
+    assert usage.returncode == 1 and "kb build: error: unrecognized arguments" in usage.stderr
