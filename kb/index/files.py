@@ -111,8 +111,7 @@ class FileStore:
     def damage(self, version: str, verify: bool = False) -> str:
         """`IndexStore.damage`: the manifest's problem, or the first listed file that is missing
         (one `stat` per file), or with `verify` the first that differs (`verify_version`) or a
-        partition that does not load (`load_version`: a hand-edited manifest),
-        or ""."""
+        partition that does not load (`load_version`: a hand-edited manifest), or ""."""
         try:
             manifest = self.manifest(version)
             if verify:  # every byte, then whether each partition loads (the manifest's own parts)

@@ -143,8 +143,10 @@ def _check_synonyms(version_dir: Path, manifest: Manifest) -> None:
 
 def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     """One version's partition for `role`, its files checked against the manifest's sha256 first.
-    Raises CorruptIndexError: unreadable manifest, other format, checksum mismatch, or a file the
-    readers fail on with OSError, ValueError, KeyError or RuntimeError (FAISS)."""
+    Raises CorruptIndexError: unreadable manifest, other format, a synonyms text that is not the
+    one its sha256 names, checksum mismatch, or a file (or a hand-edited manifest's segment
+    entry) the readers fail on with OSError, ValueError, KeyError, IndexError, TypeError or
+    RuntimeError (FAISS)."""
     version_dir = index_dir / version
     manifest = read_manifest(version_dir)
     _check_synonyms(version_dir, manifest)
