@@ -117,7 +117,7 @@ class FileStore:
             if verify:  # every byte, then whether each partition loads (the manifest's own parts)
                 verify_all(self.directory / version)
                 for role in Role:
-                    load_version(self.directory, version, role)
+                    load_version(self.directory, version, role, checked=True)  # hashed once
         except KBError as exc:
             return str(exc)
         for name in manifest.files:

@@ -141,8 +141,9 @@ def _check_synonyms(version_dir: Path, manifest: Manifest) -> None:
         )
 
 
-def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
-    """One version's partition for `role`, its files checked against the manifest's sha256 first.
+def load_version(index_dir: Path, version: str, role: Role, checked: bool = False) -> LoadedIndex:
+    """One version's partition for `role`, its files checked against the manifest's sha256 first
+    (unless `checked`: the caller has just compared them, `verify_version`).
     Raises CorruptIndexError: unreadable manifest, other format, a synonyms text that is not the
     one its sha256 names, checksum mismatch, or a file (or a hand-edited manifest's segment
     entry) the readers fail on with OSError, ValueError, KeyError, IndexError, TypeError or
@@ -151,7 +152,8 @@ def load_version(index_dir: Path, version: str, role: Role) -> LoadedIndex:
     manifest = read_manifest(version_dir)
     _check_synonyms(version_dir, manifest)
     try:
-        verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
+        if not checked:
+            verify_files(version_dir, manifest, prefix=partition_for(role) + "/")
         data = _read_partition(version_dir, role, manifest)
     # FAISS raises RuntimeError; a hand-edited manifest's segment entries IndexError or TypeError
     except (OSError, ValueError, KeyError, RuntimeError, IndexError, TypeError) as exc:

@@ -17,10 +17,11 @@ from pathlib import Path
 from ..errors import Problem
 from ..options import LIMITS, Language, Visibility
 from ..text import clean_text
+from ..text.normalise import CJK
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 SLUG_CHARS = 120
-CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK_RE = re.compile(f"[{CJK}]")
 ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 
 _SHOWN = reprlib.Repr()
@@ -120,7 +121,7 @@ def parse_choice(
         return None
     if isinstance(value, str):
         value = value.strip().lower()
-        value = VALUE_ALIASES.get(enum_cls, {}).get(value, value)
+        value = (aliases or {}).get(value, value)
     try:
         return enum_cls.parse(value, field_name)
     except ValueError as exc:

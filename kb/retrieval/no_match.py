@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from ..text import STOPWORDS, normalise, query_terms
+from ..text.normalise import CJK
 from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
 
@@ -34,7 +35,7 @@ TOP = 3  # the answers a customer sees first; the signals are read from them
 # longer amounts alone (`50000`) are kept, as customers paste them.
 MAX_BARE_DIGITS = 4
 # any CJK character (元, 岁, 点: a unit or a word), or a unit written on the number (`1%`, `$5`)
-UNIT_RE = re.compile(r"[\u3400-\u9fff]|[0-9]\s*[%％‰]|[$¥￥€£]\s*[0-9]")
+UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
 @functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
@@ -51,11 +52,11 @@ def content_words(query: str) -> tuple[str, ...]:
         for t in query_terms(text)
         if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
     )
-    numbers = {w for w in words if w.isdigit()}
+    number = words[0] if words and words[0].isdigit() else None  # the one word, if all are it
     lone = (
-        len(numbers) == 1
-        and len(words) == words.count(next(iter(numbers)))
-        and len(next(iter(numbers))) <= MAX_BARE_DIGITS
+        number is not None
+        and set(words) == {number}
+        and len(number) <= MAX_BARE_DIGITS
         and UNIT_RE.search(text) is None
     )
     return () if lone else words

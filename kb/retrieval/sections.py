@@ -15,9 +15,8 @@ import functools
 import re
 from collections.abc import Sequence
 
-from ..text import STOPWORDS, normalise
+from ..text import CJK_RUN_RE, STOPWORDS, normalise
 
-CJK_RUN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
