@@ -14,7 +14,6 @@ empty visibility cell in a table that has the column, and any visibility value o
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 
 from ..errors import Problem
@@ -33,22 +32,20 @@ from .fields import (
 )
 from .ids import question_id as question_id  # kb/testing/corpora.py imports it from here
 from .ids import row_id, sheet_category
+from .jsonl import KnownLine, read_jsonl
 from .markdown import as_date
 from .questions import cell_questions
 from .tables import (
     COLUMNS,
-    HEADER_ROWS,
     REQUIRED,
     column_name,
     find_header,
     is_blank,
+    missing_columns_problem,
     read_csv,
-    read_jsonl,
     unknown_column_problem,
 )
 from .urls import check_url
-
-READERS = {".csv": read_csv, ".jsonl": read_jsonl}
 
 
 def check_header(header: list[str], display: str, problems: list[Problem], line: int = 1) -> bool:
@@ -130,17 +127,15 @@ def load_table(
                 (notes, memo),
             )
         ]
-    # rows: (line, cells by position) for CSV, (line, {key: value}) for JSONL
-    reader = READERS[path.suffix.lower()]
-    header, rows = (
-        read_csv(path, display, problems, notes)
-        if reader is read_csv
-        else reader(path, display, problems)
-    )
+    # rows: (line, cells by position) for CSV; (line, {key: value} or KnownLine) for JSONL
     header_line = 1
-    if rows and not isinstance(rows[0][1], dict):
+    if path.suffix.lower() == ".jsonl":
+        known = None if memo is None else memo.known(display, "faq")
+        header, rows = read_jsonl(path, display, problems, known)
+    else:
+        header, rows = read_csv(path, display, problems, notes)
         every = [(1, header), *rows]
-        start = find_header(every) or 0
+        start = (find_header(every) or 0) if rows else 0
         if start:
             header_line = every[start][0]
             header, rows = [column_name(c) for c in every[start][1]], every[start + 1 :]
@@ -166,7 +161,7 @@ def _table_articles(
         return []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        problems.append(_missing_columns_problem(header, rows, missing, display))
+        problems.append(missing_columns_problem(header, rows, missing, display))
         return []
     if not check_header(header, display, problems, header_line):
         return []
@@ -181,10 +176,12 @@ def _table_articles(
     articles, asked = [], {}
     for line, values in rows:
         row = (
-            values if isinstance(values, dict) else _record(header, values, line, display, problems)
+            values
+            if isinstance(values, (dict, KnownLine))
+            else _record(header, values, line, display, problems)
         )
         article = row is not None and parse_row(row, (line, category), path, display, problems)
-        if article and not _named(row):
+        if article and not _named(row.ids if isinstance(row, KnownLine) else row):
             if article.slug in asked:  # the same question (as normalised) on two rows
                 problems.append(
                     Problem(
@@ -199,49 +196,6 @@ def _table_articles(
         if article:
             articles.append(article)
     return articles
-
-
-def _missing_columns_problem(header: list[str], rows: list, missing: list[str], display: str):
-    """Line 1 names the missing columns, with a hint: a later row that looks like the header
-    (a title or merged banner above it), or the misspelt name closest to a missing one."""
-    found = ", ".join(h for h in map(str, header) if h) or "nothing"
-    hint = next(
-        (
-            f"; row {line} looks like the header: delete the title or merged rows above it"
-            for line, row in rows
-            if {"question", "answer"}
-            <= {
-                column_name(v)
-                for v in (row.values() if isinstance(row, dict) else row)
-                if isinstance(v, str)
-            }
-        ),
-        "",
-    )
-    if not hint:
-        close = [
-            (name, difflib.get_close_matches(name, missing, n=1, cutoff=0.6))
-            for name in map(str, header)
-            if name and name not in COLUMNS
-        ]
-        hint = "".join(f"; did you mean {m[0]!r} for {name!r}?" for name, m in close if m)
-    return Problem(
-        display,
-        1,
-        f"missing column(s) {', '.join(missing)}; one of the first {HEADER_ROWS} rows must be "
-        f"a header with at least 'question' and 'answer' (found: {found}){hint}"
-        f"{_separator_hint(header)}",
-    )
-
-
-def _separator_hint(header) -> str:
-    """`; the file seems to use ';' between columns: ...` when a header cell holds a ';', tab or
-    '；' (a file saved with another separator), else ""."""
-    cells = [c for c in header if isinstance(c, str)]
-    for sep in (";", "\t", "；"):
-        if any(sep in c for c in cells):
-            return f"; the file seems to use {sep!r} between columns: save it with commas"
-    return ""
 
 
 def _named(row: dict) -> bool:

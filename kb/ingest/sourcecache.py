@@ -28,7 +28,6 @@ atomic (kb/atomic.py), and a write that fails (disk full, read-only) is a warnin
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -44,17 +43,13 @@ from pathlib import Path
 from ..atomic import replace_file
 from ..errors import Problem
 from ..model import Article
-from ..options import LIMITS, Language, Visibility
+from ..options import LIMITS
 from .docsite import Notes
+from .rowmemo import RowMemo, as_article, as_row
 
 FORMAT = 1
 CACHE_SUBDIR = "sources"
 LOG = logging.getLogger("kb.ingest")
-FIELDS = tuple(f.name for f in dataclasses.fields(Article))
-_KEYS = (*FIELDS, "content_hash")  # a cached row: the fields in order, then the content hash
-_LANGUAGE, _VISIBILITY = FIELDS.index("language"), FIELDS.index("visibility")
-_LANGUAGES = {m.value: m for m in Language}
-_VISIBILITIES = {m.value: m for m in Visibility}
 # the code whose output is cached (relative to the kb package) and the libraries it parses with
 CODE = ("ingest", "text", "model.py", "options.py", "errors.py")
 LIBRARIES = ("PyYAML", "openpyxl", "nh3", "markdownify", "OpenCC", "beautifulsoup4")
@@ -92,30 +87,6 @@ class _BuiltinsOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         """Never returns: raises pickle.UnpicklingError naming the refused global."""
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a source cache")
-
-
-def _row(article: Article) -> tuple:
-    """An Article as built-in values: its fields in order (enums as their values), then its
-    content hash."""
-    values = [getattr(article, name) for name in FIELDS]
-    values[_LANGUAGE] = article.language.value
-    values[_VISIBILITY] = article.visibility.value
-    return (*values, article.content_hash)
-
-
-def _article(row: tuple, new=object.__new__) -> Article:
-    """The Article of a `_row`, its content hash set without recomputing it (in the slot of
-    functools.cached_property). Made like pickle makes objects, without `__init__` (Article has
-    no checks there; this is half the CPU of calling it, for 100,000 articles per load). Raises
-    KeyError or ValueError for a row of another shape."""
-    if len(row) != len(_KEYS):
-        raise ValueError(f"a row of {len(row)} values")
-    article = new(Article)
-    values = article.__dict__
-    values.update(zip(_KEYS, row, strict=False))
-    values["language"] = _LANGUAGES[row[_LANGUAGE]]
-    values["visibility"] = _VISIBILITIES[row[_VISIBILITY]]
-    return article
 
 
 def _fingerprint(path: Path) -> tuple[str, int, int] | None:
@@ -200,16 +171,21 @@ class SourceCache:
         own_notes, own_problems = Notes(), []
         memo = RowMemo(entry if entry is not None and before and entry[0] == before[0] else None)
         articles = parse(path, display, own_problems, own_notes, memo)
+        if own_problems and memo.used:  # a file with problems: its messages as a plain parse's
+            own_notes, own_problems = Notes(), []
+            articles = parse(path, display, own_problems, own_notes, None)
         _merge(notes, own_notes)
         problems.extend(own_problems)
         if self.entries.pop(display, None) is not None:
             self.dirty = True
         if digest is not None and not own_problems and _fingerprint(path) == before:
-            rows = tuple(_row(a) for a in articles)
+            rows = tuple(as_row(a) for a in articles)
             items = tuple((p.path, p.line, p.message) for p in own_notes.items)
             ignored = tuple(sorted(own_notes.ignored.items()))
             keys = tuple(memo.keys.get(id(a)) for a in articles)
-            self.entries[display] = (before[0], before[1], digest, rows, (items, ignored), keys)
+            lines = tuple(memo.lines.get(id(a)) for a in articles)
+            entry = (before[0], before[1], digest, rows, (items, ignored), keys, lines)
+            self.entries[display] = entry
             self.dirty = True
         return articles
 
@@ -217,7 +193,7 @@ class SourceCache:
         """The articles of a stored entry, its notices added to `notes`; None (logged) when the
         entry is damaged."""
         try:
-            articles = [_article(row) for row in entry[3]]
+            articles = [as_article(row) for row in entry[3]]
             items, ignored = entry[4]
             stored = Notes([Problem(*item) for item in items])
             stored.ignored.update(dict(ignored))
@@ -250,39 +226,6 @@ class SourceCache:
             )
             return
         self.dirty = False
-
-
-class RowMemo:
-    """The articles of a table file's rows at its last clean parse, by the row's content, so
-    that after an edit only the new and changed rows are parsed and validated again
-    (kb/ingest/faq.py `_table_articles`). A row's article depends only on its cells, the table
-    (`display`, with its sheet) and its default category, and its line: the line is set anew."""
-
-    def __init__(self, entry: tuple | None):
-        self.old: dict[bytes, tuple] = {}
-        if entry is not None and len(entry) > 5:
-            self.old = {k: row for k, row in zip(entry[5], entry[3], strict=False) if k}
-        self.keys: dict[int, bytes] = {}  # id(article) -> its row's key, for the next entry
-
-    def wrap(self, row_article: Callable, display: str, category: str) -> Callable:
-        """`row_article` (same arguments) answered from the memo for a row it knows."""
-
-        def parse_row(row: dict, at: tuple[int, str], *rest) -> Article | None:
-            text = repr((display, category, list(row.items())))
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            stored = self.old.get(key)
-            article = None
-            if stored is not None:
-                with contextlib.suppress(KeyError, TypeError, ValueError):
-                    article = _article(stored)
-                    article.__dict__.update(body_line=at[0], slug_line=at[0])
-            if article is None:
-                article = row_article(row, at, *rest)
-            if article:
-                self.keys[id(article)] = key
-            return article
-
-        return parse_row
 
 
 def _dump(payload: dict, file) -> None:

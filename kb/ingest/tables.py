@@ -11,7 +11,6 @@ import csv
 import difflib
 import functools
 import io
-import json
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -252,97 +251,47 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-class _DuplicateKey(ValueError):
-    pass
+def missing_columns_problem(
+    header: list[str], rows: list, missing: list[str], display: str
+) -> Problem:
+    """Line 1 names the missing columns, with a hint: a later row that looks like the header
+    (a title or merged banner above it), or the misspelt name closest to a missing one. `rows`:
+    (line, cells) pairs, the cells a sequence or a mapping."""
+    found = ", ".join(h for h in map(str, header) if h) or "nothing"
+    hint = next(
+        (
+            f"; row {line} looks like the header: delete the title or merged rows above it"
+            for line, row in rows
+            if {"question", "answer"}
+            <= {
+                column_name(v)
+                for v in (row.values() if isinstance(row, dict) else row)
+                if isinstance(v, str)
+            }
+        ),
+        "",
+    )
+    if not hint:
+        close = [
+            (name, difflib.get_close_matches(name, missing, n=1, cutoff=0.6))
+            for name in map(str, header)
+            if name and name not in COLUMNS
+        ]
+        hint = "".join(f"; did you mean {m[0]!r} for {name!r}?" for name, m in close if m)
+    return Problem(
+        display,
+        1,
+        f"missing column(s) {', '.join(missing)}; one of the first {HEADER_ROWS} rows must be "
+        f"a header with at least 'question' and 'answer' (found: {found}){hint}"
+        f"{separator_hint(header)}",
+    )
 
 
-class _TooManyKeys(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    """object_pairs_hook: a key given twice in one object is ambiguous, so it is refused; an
-    object with more keys than LIMITS.table_columns is refused before its names are compared."""
-    if len(pairs) > LIMITS.table_columns:
-        raise _TooManyKeys(len(pairs))
-    result: dict = {}
-    for key, value in pairs:
-        name = column_name(key)
-        if name in result:
-            raise _DuplicateKey(key)
-        result[name] = value
-    return result
-
-
-def _no_constant(name: str) -> float:
-    """parse_constant: NaN and Infinity are not JSON (Python's reader accepts them)."""
-    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
-
-
-def _json_record(line: str, line_no: int, display: str) -> dict | Problem:
-    """One JSONL line as a mapping of cleaned keys, or the Problem that refuses it."""
-    try:
-        obj = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except _DuplicateKey as exc:
-        return Problem(
-            display, line_no, f"key {shown(exc.args[0])} appears twice; keep one of them"
-        )
-    except _TooManyKeys as exc:
-        return Problem(
-            display,
-            line_no,
-            f"object has {exc.args[0]:,} keys, over the {LIMITS.table_columns}-column limit; "
-            f"keep only the columns {', '.join(COLUMNS)}",
-        )
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, json.JSONDecodeError):
-            reason = exc.msg
-        elif isinstance(exc, RecursionError):
-            reason = "nested too deeply"
-        else:  # int() refuses numbers of over 4,300 digits (sys.get_int_max_str_digits)
-            reason = "a number too long to read; write it as text in quotes"
-        return Problem(
-            display,
-            line_no,
-            f"invalid JSON ({reason}); each line must be "
-            'one object like {"question": ..., "answer": ...}',
-        )
-    if not isinstance(obj, dict):
-        return Problem(display, line_no, "each line must be a JSON object")
-    return obj
-
-
-def read_jsonl(path: Path, display: str, problems: list[Problem]) -> tuple[list[str], list]:
-    """Sorted keys and (line, {key: value}) records of a JSONL file: one object per line, lines
-    ending at \\n, \\r\\n or \\r only (a U+2028 inside a JSON string is text, not a line break),
-    blank lines skipped. Bad lines become Problems; a limit passed ends reading with ([], [])."""
-    raw = read_limited(path, LIMITS.table_bytes, display, problems, SPLIT)
-    text = None if raw is None else decode_text(raw, display, problems)
-    if text is None:
-        return [], []
-    records, keys, count = [], set(), 1  # count: lines read, as if the keys were a header row
-    try:
-        for line_no, line in enumerate(io.StringIO(text, newline=None), start=1):
-            if not line.strip():
-                continue
-            count += 1
-            check_row_limits((), count, line_no, display)
-            obj = _json_record(line, line_no, display)
-            if isinstance(obj, Problem):
-                problems.append(obj)
-                continue
-            check_row_limits(list(obj.values()), count, line_no, display, list(obj))
-            unknown = [k for k in obj if k not in COLUMNS]
-            if unknown:
-                problems.extend(unknown_column_problem(k, "key", display, line_no) for k in unknown)
-                continue
-            keys.update(obj)
-            records.append((line_no, obj))
-    except TableRefused as exc:
-        problems.append(exc.problem)
-        return [], []
-    if "visibility" in keys:
-        # Per line, a missing key is the same as an empty cell in a table with the column.
-        for _, obj in records:
-            obj.setdefault("visibility", "")
-    return sorted(keys), records
+def separator_hint(header) -> str:
+    """`; the file seems to use ';' between columns: ...` when a header cell holds a ';', tab or
+    '；' (a file saved with another separator), else ""."""
+    cells = [c for c in header if isinstance(c, str)]
+    for sep in (";", "\t", "；"):
+        if any(sep in c for c in cells):
+            return f"; the file seems to use {sep!r} between columns: save it with commas"
+    return ""
