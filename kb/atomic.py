@@ -23,15 +23,20 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def replace_file(final: Path, write: Callable[[BinaryIO], object], tmp: Path) -> None:
+def replace_file(
+    final: Path, write: Callable[[BinaryIO], object], tmp: Path, durable: bool = True
+) -> None:
     """Create or replace `final` with what `write(file)` writes, through the temporary `tmp` (in
     the same folder): write, fsync, rename. Raises OSError (disk full, no permission); `tmp` is
-    removed then and `final` is unchanged. The folder itself is not fsynced (see `fsync_dir`)."""
+    removed then and `final` is unchanged. The folder itself is not fsynced (see `fsync_dir`).
+    `durable=False` skips the fsync, for a cache whose damage its reader detects and ignores
+    (kb/ingest/sourcecache.py): readers still see the old content or the new, never a mix."""
     try:
         with open(tmp, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

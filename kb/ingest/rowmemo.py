@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Callable
 
 from ..model import Article
@@ -22,15 +23,16 @@ _KEYS = (*FIELDS, "content_hash")  # a cached row: the fields in order, then the
 _LANGUAGE, _VISIBILITY = FIELDS.index("language"), FIELDS.index("visibility")
 _LANGUAGES = {m.value: m for m in Language}
 _VISIBILITIES = {m.value: m for m in Visibility}
+_GET = operator.attrgetter(*_KEYS)
 
 
 def as_row(article: Article) -> tuple:
     """An Article as built-in values: its fields in order (enums as their values), then its
     content hash."""
-    values = [getattr(article, name) for name in FIELDS]
-    values[_LANGUAGE] = article.language.value
-    values[_VISIBILITY] = article.visibility.value
-    return (*values, article.content_hash)
+    values = list(_GET(article))  # one C-level call for every field and the content hash
+    values[_LANGUAGE] = values[_LANGUAGE]._value_
+    values[_VISIBILITY] = values[_VISIBILITY]._value_
+    return tuple(values)
 
 
 def as_article(row: tuple, new=object.__new__) -> Article:

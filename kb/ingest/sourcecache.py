@@ -219,7 +219,7 @@ class SourceCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-            replace_file(self.path, lambda f: _dump(payload, f), tmp)
+            replace_file(self.path, lambda f: _dump(payload, f), tmp, durable=False)
         except OSError as exc:
             LOG.warning(
                 "source cache %s not written (%s); the next build parses again", self.path, exc
