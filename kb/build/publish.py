@@ -24,7 +24,7 @@ from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
 from ..ingest.synonyms import manifest_entry, read_synonyms
 from ..model import Article
-from ..options import ChunkSettings, TextSettings, VectorSettings, settings_dict
+from ..options import ChunkSettings, TextSettings, VectorSettings, Visibility, settings_dict
 from .compact import compact_caches
 from .fresh import BuildSettings, fresh_segment, uses_token_cache
 from .report import BuildReport, Progress
@@ -181,7 +181,7 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
         live = previous.version if previous else None
         raise IndexWriteError(store.cache_dir, exc, live, "build") from exc
     started = time.perf_counter()
-    partitions = _partitions(articles, base, fresh)
+    partitions = _partitions(articles, base, fresh, hashes)
     timings["reuse"] += time.perf_counter() - started
     everything = partitions["all"][1]
     report.sections, report.chunks = everything.sections.num_rows, everything.chunks.num_rows
@@ -228,16 +228,21 @@ def _direction(
     return language_direction(encoder, cache)
 
 
-def _partitions(articles: list[Article], base: dict[str, Segment], fresh: Segment) -> Partitions:
-    """name -> (articles kept in that partition, their segment), reused rows taken from `base`."""
+def _partitions(
+    articles: list[Article], base: dict[str, Segment], fresh: Segment, hashes: dict[str, str]
+) -> Partitions:
+    """name -> (articles kept in that partition, their segment), reused rows taken from `base`;
+    `hashes`: slug -> content hash of `articles`, in their order."""
+    public = [a for a in articles if a.visibility is Visibility.PUBLIC]
     partitions = {}
-    for name, keep in (("public", lambda a: a.is_public), ("all", lambda a: True)):
-        kept = [a for a in articles if keep(a)]
-        if name == "all" and len(kept) == len(partitions["public"][0]):  # every article public:
+    for name, kept in (("public", public), ("all", articles)):
+        if name == "all" and len(kept) == len(public):  # every article public:
             partitions[name] = partitions["public"]  # the same list, which the store's `_twin`
             continue  # (kb/index/files.py) recognises and links instead of writing again
-        segment, _ = assemble(
-            [a.slug for a in kept], [a.content_hash for a in kept], base.get(name), fresh
-        )
+        if len(kept) == len(articles) == len(hashes):  # slugs and hashes in order, no Python pass
+            slugs, kept_hashes = list(hashes), list(hashes.values())
+        else:
+            slugs, kept_hashes = [a.slug for a in kept], [a.content_hash for a in kept]
+        segment, _ = assemble(slugs, kept_hashes, base.get(name), fresh)
         partitions[name] = (kept, segment)
     return partitions
