@@ -8,7 +8,9 @@ run cannot be compared with one from another hour. This runs the two checkouts a
 (`--processes` each, this checkout first in odd pairs, the base first in even ones), each process
 rebuilding its own copy of the same help center `--rebuilds` times after one warm-up rebuild,
 one changed article each (a random row of a random file, as an editor's day of single edits),
-and prints the medians of both: wall and CPU seconds and the build's own steps.
+and prints the medians of both: wall and CPU seconds and the build's own steps. With
+`--load-only` each round times only loading the sources (`load_report` through the source
+cache, the collector paused as the build pauses it): the step with the most spread.
 
 `<work>/incremental-<articles>` is the help center `scripts/bench_speed.py --incremental
 <articles> --keep-built --work <work>` leaves (sources and a built index); it is copied to
@@ -19,6 +21,7 @@ rebuild, then the medians; `--child` is the per-process mode the script calls it
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -44,23 +47,33 @@ def edit(folder: Path, rng: random.Random) -> None:
     part.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def child(tree: Path, folder: Path, rebuilds: int) -> None:
-    """In this process: one warm-up rebuild, then `rebuilds` timed ones, with the kb of `tree`."""
+def child(tree: Path, folder: Path, rebuilds: int, load_only: bool = False) -> None:
+    """In this process: one warm-up rebuild, then `rebuilds` timed ones, with the kb of `tree`
+    (`load_only`: only the sources' load of each)."""
     sys.path[:0] = [str(tree), str(tree / "scripts")]
     from bench_speed import BenchEncoder
 
     import kb
     from kb import build_index
+    from kb.ingest import load_report
 
     assert Path(kb.__file__).is_relative_to(tree), f"kb imported from {kb.__file__}, not {tree}"
     encoder, rng = BenchEncoder.for_build(), random.Random()
     for k in range(rebuilds + 1):
         edit(folder, rng)
+        if load_only:
+            gc.disable()  # as build_index pauses it while the sources load
         cpu, wall = time.process_time(), time.perf_counter()
-        report = build_index(folder / "faq", folder / "index", encoder=encoder)
+        if load_only:
+            load_report(folder / "faq", cache_dir=folder / "index" / "cache")
+            report = None
+        else:
+            report = build_index(folder / "faq", folder / "index", encoder=encoder)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        gc.enable()
         if k:
-            steps = {s: round(report.seconds.get(s, 0.0), 3) for s in STEPS}
+            seconds = {} if report is None else report.seconds
+            steps = {s: round(seconds.get(s, wall if s == "load" else 0.0), 3) for s in STEPS}
             print(
                 json.dumps(
                     {"tree": str(tree), "wall": round(wall, 3), "cpu": round(cpu, 3), **steps}
@@ -75,10 +88,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--processes", type=int, default=6, help="processes per checkout")
     parser.add_argument("--rebuilds", type=int, default=3, help="timed rebuilds per process")
+    parser.add_argument("--load-only", action="store_true", help="time only loading the sources")
     parser.add_argument("--child", nargs=2, metavar=("TREE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]), args.rebuilds)
+        child(Path(args.child[0]), Path(args.child[1]), args.rebuilds, args.load_only)
         return
     if args.base is None or args.work is None:
         parser.error("--base and --work are required")
@@ -95,6 +109,7 @@ def main() -> None:
         for name in ("head", "base") if i % 2 == 0 else ("base", "head"):
             command = [sys.executable, __file__, "--child", str(trees[name])]
             command += [str(args.work / f"pair-{name}"), "--rebuilds", str(args.rebuilds)]
+            command += ["--load-only"] if args.load_only else []
             out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             for line in out.stdout.splitlines():
                 rows.append({**json.loads(line), "tree": name})
