@@ -132,9 +132,16 @@ def cmd_eval(args) -> int:
 def cmd_stats(args) -> int:
     """`stats`: the live version, its build time, encoder and counts per partition, and the kept
     versions with why any of them cannot serve (the live one checked against its checksums, the
-    others too with --verify); with --json `IndexDescription.to_dict()`. Returns 0, or 2 when the
-    live version is damaged (searches then fall back to an older one)."""
-    description = describe_index(args.index, checksums="all" if args.verify else "live")
+    others too with --verify); with --json `IndexDescription.to_dict()`, or `{"version": null,
+    "error": ...}` when nothing is live or its manifest is unreadable (IndexStateError, raised
+    after it: exit 2). Returns 0, or 2 when the live version is damaged (searches then fall
+    back to an older one)."""
+    try:
+        description = describe_index(args.index, checksums="all" if args.verify else "live")
+    except IndexStateError as exc:  # nothing live, or its manifest unreadable
+        if args.json:  # a script reading stdout still gets an object, saying why
+            print(json.dumps({"version": None, "error": str(exc)}, ensure_ascii=False, indent=2))
+        raise
     live = description.live
     broken = next((v.damaged for v in description.versions if v.live and v.damaged), "")
     if args.json:

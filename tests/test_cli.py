@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -107,6 +108,27 @@ def test_stats_and_rollback(cli_index, tiny_articles, capsys):
     assert main(["rollback", "--index", str(cli_index)]) == 0
     assert f"-> {stats['versions'][0]} is live" in capsys.readouterr().out
     assert main(["rollback", "--index", str(cli_index)]) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda index: (
+            index / (index / "CURRENT").read_text().strip() / "manifest.json"
+        ).write_text("{not json", encoding="utf-8"),
+        lambda index: shutil.rmtree(index) or index.mkdir(),
+    ],
+    ids=["unreadable-manifest", "no-index-yet"],
+)
+def test_stats_json_says_why_when_nothing_can_be_described(cli_index, capsys, damage):
+    """A script reading `kb stats --json` gets an object naming the problem, not empty output;
+    the message is on stderr too, and the exit code is 2 (an index problem)."""
+    damage(cli_index)
+    assert main(["stats", "--index", str(cli_index), "--json"]) == 2
+    captured = capsys.readouterr()
+    stats = json.loads(captured.out)
+    assert stats["version"] is None and str(cli_index) in stats["error"]
+    assert captured.err.startswith("error: ") and stats["error"] in captured.err
 
 
 def test_validate_command(tiny_articles, capsys):

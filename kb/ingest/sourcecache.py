@@ -28,6 +28,7 @@ atomic (kb/atomic.py), and a write that fails (disk full, read-only) is a warnin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -49,6 +50,7 @@ from .rowmemo import RowMemo, as_article, as_row
 
 FORMAT = 1
 CACHE_SUBDIR = "sources"
+CACHES_KEPT = 2  # source cache files kept per index: this folder's and the last other one's
 LOG = logging.getLogger("kb.ingest")
 # the code whose output is cached (relative to the kb package) and the libraries it parses with
 CODE = ("ingest", "text", "model.py", "options.py", "errors.py")
@@ -226,6 +228,25 @@ class SourceCache:
             )
             return
         self.dirty = False
+        _prune_others(self.path)
+
+
+def _prune_others(kept: Path) -> None:
+    """Delete the cache files of other articles folders (a folder moved or renamed, an index
+    once built from elsewhere) beyond the CACHES_KEPT most recently written, `kept` among them:
+    each is as large as its folder's parsed text (41 MB at 100,000 FAQ rows) and would stay
+    forever. A file that cannot be deleted is left."""
+    try:
+        others = sorted(
+            (p for p in kept.parent.glob("*.pickle") if p != kept),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+    except OSError:  # one deleted meanwhile: left for the next save
+        return
+    for path in others[CACHES_KEPT - 1 :]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _dump(payload: dict, file) -> None:

@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import logging
+import os
 import pickle
 
 import openpyxl
@@ -261,11 +262,30 @@ def test_id_change_warnings_still_come_from_cached_rows(root, tmp_path):
 def test_the_cache_is_written_without_fsync_and_read_back(root, tmp_path, monkeypatch):
     """A cache is an optimisation whose damage is detected: its 41 MB at 100k rows are not
     fsynced (kb/atomic.py `replace_file(durable=False)`), still replaced by a rename."""
-    import os
-
     synced = []
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     cache = tmp_path / "cache"
     first = load_articles(root, cache_dir=cache)
     assert synced == [] and _cache_file(cache).stat().st_size > 0
     assert load_articles(root, cache_dir=cache) == first
+
+
+def test_cache_files_of_other_folders_are_pruned(tmp_path):
+    """A moved or renamed articles folder leaves its cache file behind; beyond CACHES_KEPT the
+    oldest go, the folder being loaded always stays."""
+    cache, made = tmp_path / "cache", []  # each folder's cache file, in load order
+    for name in ("a", "b", "c"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "faq.csv").write_text(_csv(ROWS), encoding="utf-8")
+        load_articles(folder, cache_dir=cache)
+        (new,) = _cache_files(cache) - set(made)
+        os.utime(new, ns=(len(made) * 10**9,) * 2)  # in load order, whatever the clock's grain
+        made.append(new)
+    assert _cache_files(cache) == {made[1], made[2]}  # a's went, b's and c's stay
+    load_articles(tmp_path / "a", cache_dir=cache)  # parsed again and written: b's goes
+    assert _cache_files(cache) == {made[0], made[2]}
+
+
+def _cache_files(cache) -> set:
+    return set((cache / sourcecache.CACHE_SUBDIR).glob("*.pickle"))
