@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -139,6 +140,17 @@ def _diff(previous: Manifest | None, hashes: dict[str, str]) -> tuple[list, list
     return added, changed, removed
 
 
+def _locations(articles: list[Article]) -> str:
+    """16 hex characters of sha256 over where each article is written (slug, source file, body
+    and slug lines), which its content hash leaves out: an article moved inside its file or a
+    file renamed changes no vector, but the version must say where the article now is (the
+    editor's file:line links), so such a build publishes (every segment reused)."""
+    digest = hashlib.sha256()
+    for a in articles:
+        digest.update(f"{a.slug}\t{a.source}\t{a.body_line}\t{a.slug_line}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def _manifest(encoder: Encoder, settings: BuildSettings, hashes: dict[str, str]) -> Manifest:
     """The manifest of the version to build, before the store names and counts it."""
     return Manifest(
@@ -165,7 +177,9 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
     report = BuildReport("", False, len(articles), 0, 0, 0, 0, added, changed, removed, timings)
     same_synonyms = previous is not None and previous.synonyms == synonyms
     base = store.segments(previous, encoder.dim) if same and not force else {}
-    if base and same_synonyms and not (added or changed or removed):  # and the live one intact
+    locations = _locations(articles)
+    moved = previous is not None and previous.build.get("locations") != locations
+    if base and same_synonyms and not (added or changed or removed or moved):  # live one intact
         report.version = previous.version
         report.sections = previous.counts["all"]["sections"]
         report.chunks = previous.counts["all"]["chunks"]
@@ -188,7 +202,7 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
     report.encoded = encoded
     titles = int((everything.chunk_counts > 0).sum()) if settings.vectors.title_vectors else 0
     report.reused = report.chunks + titles - encoded
-    build = {"encoded": encoded, "reused": report.reused}
+    build = {"encoded": encoded, "reused": report.reused, "locations": locations}
     manifest = dataclasses.replace(
         manifest, build={**build, "added": added, "changed": changed, "removed": removed}
     )

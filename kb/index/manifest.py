@@ -40,7 +40,7 @@ class Manifest:
 
     encoder: {"id": str, "dim": int}; text, chunking, vectors: the settings dataclasses as dicts;
     articles: slug -> content hash (16 hex); counts: partition -> {"articles", "sections",
-    "chunks"}; build: {"encoded", "reused", "added", "changed", "removed"};
+    "chunks"}; build: {"encoded", "reused", "added", "changed", "removed", "locations"};
     files: path relative to the version folder -> sha256 hex; synonyms: {"file", "sha256",
     "text"} of the synonyms list, {} without one; segments: partition -> [{"name", "docs",
     "vectors"}] in order (kb/index/segfiles.py), {} for a version written before segments."""

@@ -293,7 +293,10 @@ def write_partition(
     if direction is not None:
         np.save(target / LANGUAGE_FILE, direction)
     chunk_starts = np.cumsum(segment.chunk_counts) - segment.chunk_counts
-    hashed = {ARTICLES_FILE: write_table(target / ARTICLES_FILE, partition_articles(*tables))}
+    previous = None if base is None else base[0] / ARTICLES_FILE  # unchanged rows from there
+    hashed = {
+        ARTICLES_FILE: write_table(target / ARTICLES_FILE, partition_articles(*tables, previous))
+    }
     body_lines = np.array([a.body_line for a in articles], dtype=np.int64)
     hashed[SECTIONS_FILE] = write_table(
         target / SECTIONS_FILE,
