@@ -183,6 +183,7 @@ def _build_locked(articles, store, encoder, settings, progress, flags, timings) 
     base = store.segments(previous, encoder.dim) if same and not force else {}
     locations = _locations(articles)
     moved = previous is not None and previous.build.get("locations") != locations
+    report.moved = moved
     if base and same_synonyms and not (added or changed or removed or moved):  # live one intact
         report.version = previous.version
         report.sections = previous.counts["all"]["sections"]

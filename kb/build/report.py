@@ -20,7 +20,8 @@ class BuildReport:
     version or found in the embedding cache); `added`, `changed`, `removed`: sorted slugs against
     the live version; `seconds`: wall-clock seconds per stage that ran (load, reuse, chunk, encode,
     tokenize, bm25, faiss, write). `held`: the new version was written and kept but not made live
-    (a gated build; `version` is then the new, not the live, version)."""
+    (a gated build; `version` is then the new, not the live, version). `moved`: an article's
+    file or lines changed (a file renamed, rows moved), or the live version did not record them."""
 
     version: str
     published: bool
@@ -34,6 +35,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     held: bool = False
+    moved: bool = False
 
     def summary(self) -> str:
         """One line for logs and the CLI: version, published or not, counts, encoded and reused,
@@ -45,6 +47,6 @@ class BuildReport:
         return (
             f"version {self.version} ({state}): {self.articles} articles, {self.sections} sections, "
             f"{self.chunks} chunks; encoded {self.encoded}, reused {self.reused} from cache; "
-            f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}; "
-            f"{total:.2f}s"
+            f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}"
+            f"{'; files or lines moved' if self.moved else ''}; {total:.2f}s"
         )

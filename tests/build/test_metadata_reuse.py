@@ -92,7 +92,8 @@ def test_a_renamed_file_or_a_moved_line_is_published_where_it_now_is(tmp_path):
     assert not first.published  # nothing changed, nothing moved
     renamed = table.rename(tmp_path / "faq-renamed.jsonl")
     report = build_index(renamed, index, encoder="hash:32")
-    assert report.published and report.encoded == 0
+    assert report.published and report.encoded == 0 and report.moved and not first.moved
+    assert "files or lines moved" in report.summary()
     public = pa.ipc.open_file(partition(index, "all") / "articles.arrow").read_all()
     assert {s.rsplit("/", 1)[-1] for s in public["source"].to_pylist()} == {"faq-renamed.jsonl"}
     assert_equals_full_build(tmp_path, renamed, index)
