@@ -25,6 +25,7 @@ from ..errors import ConfigError, IndexWriteError, ValidationError
 from ..index import IndexStore, Manifest, open_store
 from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
+from ..ingest.sourcecache import forget
 from ..ingest.synonyms import manifest_entry, read_synonyms
 from ..model import Article
 from ..options import ChunkSettings, TextSettings, VectorSettings, Visibility, settings_dict
@@ -63,6 +64,8 @@ def build_index(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with _gc_paused():
+        if force:  # every article from its source: no stored parse is trusted
+            forget(store.cache_dir)
         articles, synonyms = _load(articles_path, store.cache_dir)
     timings["load"] = time.perf_counter() - started
     encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder

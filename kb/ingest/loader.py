@@ -273,5 +273,5 @@ def table_entries(root: str | Path, cache_dir: Path | None = None) -> list[FaqEn
         if path.suffix.lower() in TABLE_SUFFIXES:
             for a in _load_checked(path, root, [], Notes(), cache):
                 entries.append(faq_entry(a.slug, a.title, a.source, split_sections(a)))
-    cache.save(prune=False)
+    cache.save(prune=False, create=False)  # a draft folder's check leaves no cache behind
     return [e for e in entries if e is not None]

@@ -64,12 +64,14 @@ class RowMemo:
     def __init__(self, entry: tuple | None):
         self.old: dict[bytes, tuple] = {}  # row key -> cached row
         self.old_lines: dict[bytes, tuple] = {}  # line key -> (cached row, (keys, ids))
-        if entry is not None and len(entry) > 6:
-            for key, row, line in zip(entry[5], entry[3], entry[6], strict=False):
+        try:  # a cache edited by hand (an unhashable key): no memo, every row parsed
+            for key, row, line in zip(entry[5], entry[3], entry[6], strict=False) if entry else ():
                 if key and line:
                     self.old_lines[key] = (row, line)
                 elif key:
                     self.old[key] = row
+        except TypeError:
+            self.old, self.old_lines = {}, {}
         self.keys: dict[int, bytes] = {}  # id(article) -> its row's or line's key, stored next
         self.lines: dict[int, tuple] = {}  # id(article) -> (keys, ids) of its JSONL line
         self.line_keys: dict[int, bytes] = {}  # line number -> key, of the lines not known
@@ -87,6 +89,8 @@ class RowMemo:
             if key in self.old_lines:
                 with contextlib.suppress(KeyError, TypeError, ValueError):
                     row, (keys, ids) = self.old_lines[key]
+                    if not all(isinstance(k, str) for k in keys):
+                        raise TypeError("a key that is not text")
                     article = _at_line(as_article(row), line_no)
                     stored = KnownLine(key, article, tuple(keys), dict(ids))
             if stored is None:

@@ -1,0 +1,120 @@
+"""The source cache against damage and misuse (a fresh helper's findings, 2026-11-30): entries
+edited by hand, torn writes, `kb build --force`, leftover temporaries, `kb validate` of drafts.
+A damaged cache is never a crash and never changes what is published."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+
+import pytest
+
+import kb.ingest.sourcecache as sourcecache
+from kb import build_index
+from kb.ingest import load_articles, load_report
+from kb.ingest.loader import table_entries
+from kb.options import Visibility
+from tests.ingest.test_source_cache import ROWS, _cache_file, _csv, _same_as_uncached
+from tests.ingest.test_source_cache import root as root  # the fixture
+
+
+def _stored(cache) -> dict:
+    data = _cache_file(cache).read_bytes()
+    return pickle.loads(sourcecache._checked(data))
+
+
+def _store(cache, stored: dict) -> None:
+    """Write `stored` back with a valid checksum: as a deliberate edit would."""
+    out = io.BytesIO()
+    sourcecache._dump(stored, out)
+    _cache_file(cache).write_bytes(out.getvalue())
+
+
+def _edit_entry(cache, change) -> None:
+    stored = _stored(cache)
+    display = next(d for d in stored["files"] if d.endswith("faq.csv"))
+    stored["files"][display] = change(stored["files"][display])
+    _store(cache, stored)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda entry: 5,
+        lambda entry: (*entry[:3], 7, *entry[4:]),  # rows not a tuple
+        lambda entry: entry[:6],  # one part short
+        lambda entry: (*entry[:5], ([1],) * len(entry[5]), entry[6]),  # unhashable row keys
+    ],
+    ids=["int", "rows-int", "short", "unhashable-keys"],
+)
+def test_an_entry_edited_by_hand_is_parsed_again_not_a_crash(root, tmp_path, caplog, change):
+    cache = tmp_path / "cache"
+    load_articles(root, cache_dir=cache)
+    _edit_entry(cache, change)
+    with caplog.at_level(logging.WARNING, logger="kb.ingest"):
+        _same_as_uncached(root, cache)  # unchanged source
+        (root / "faq.csv").write_text(_csv([*ROWS, ["新问题", "新答案。", "public"]]), "utf-8")
+        _same_as_uncached(root, cache)  # edited source: the row memo reads the entry too
+
+
+def test_a_torn_write_is_detected_not_read_as_articles(root, tmp_path, caplog):
+    cache = tmp_path / "cache"
+    first = load_articles(root, cache_dir=cache)
+    path = _cache_file(cache)
+    data = bytearray(path.read_bytes())
+    at = data.index("在订单页点击申请退款".encode())
+    data[at : at + 12] = bytes(12)  # a lost page reads back as zeros
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="kb.ingest"):
+        assert load_articles(root, cache_dir=cache) == first
+    assert "checksum mismatch" in caplog.text
+
+
+def test_force_rebuilds_from_the_sources_whatever_the_cache_says(root, tmp_path):
+    """A cache entry changed to publish an internal row (with a valid checksum: the cache is in
+    the index folder) is dropped by `kb build --force`."""
+    cache_dir = tmp_path / "index"
+    build_index(root, cache_dir, encoder="hash:32")
+    cache = cache_dir / "cache"
+
+    def publish_everything(entry):
+        rows = tuple(
+            tuple("public" if value == "internal" else value for value in row) for row in entry[3]
+        )
+        return (*entry[:3], rows, *entry[4:])
+
+    _edit_entry(cache, publish_everything)
+    poisoned = load_articles(root, cache_dir=cache)
+    assert all(a.visibility is Visibility.PUBLIC for a in poisoned)  # what the edit did
+    build_index(root, cache_dir, encoder="hash:32", force=True)
+    after = load_articles(root, cache_dir=cache)
+    assert [a.title for a in after if a.visibility is Visibility.INTERNAL] == ["怎么退款"]
+
+
+def test_a_killed_write_leaves_one_temporary_file_at_most(root, tmp_path):
+    cache = tmp_path / "cache"
+    load_articles(root, cache_dir=cache)
+    folder = _cache_file(cache).parent
+    stale = folder / f".{_cache_file(cache).name}.1a2b3c4d.tmp"  # a random name of before
+    stale.write_bytes(b"half a pickle")
+    (root / "faq.csv").write_text(_csv(ROWS[:3]), encoding="utf-8")
+    load_articles(root, cache_dir=cache)
+    assert not stale.exists()
+    assert [p.name for p in folder.iterdir()] == [_cache_file(cache).name]
+
+
+def test_checking_a_draft_folders_ids_writes_no_cache_and_prunes_none(root, tmp_path):
+    """`kb validate --articles draft --index I` reads the index's cache for the id check but
+    must not write a draft folder's cache there, nor prune the live folder's."""
+    cache = tmp_path / "cache"
+    load_articles(root, cache_dir=cache)
+    kept = _cache_file(cache)
+    for name in ("draft1", "draft2"):
+        draft = tmp_path / name
+        draft.mkdir()
+        (draft / "faq.csv").write_text(_csv(ROWS), encoding="utf-8")
+        assert table_entries(draft, cache) == table_entries(draft)
+    assert list((cache / sourcecache.CACHE_SUBDIR).glob("*.pickle")) == [kept]
+    assert os.path.getsize(kept) > 0 and load_report(root, cache_dir=cache).problems == []
