@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ..model import Article
 from .catalog import int_column, read_table
-from .segment import Segment
+from .segment import Segment, positions
 
 # the per-article string columns of the articles table, in order (`_metadata_lists`)
 METADATA_COLUMNS = (
@@ -69,8 +69,7 @@ def _reused(articles: list[Article], previous: Path) -> pa.Table | None:
         return None
     hashes = pa.array([a.content_hash for a in articles], pa.string())
     slugs = pa.array([a.slug for a in articles], pa.string())
-    found = pc.index_in(slugs, value_set=old.column("slug").combine_chunks())
-    found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    found = positions(slugs, old.column("slug"))
     taken = old.take(pa.array(np.maximum(found, 0)))
     same = (found >= 0) & _equal(taken.column("content_hash"), hashes)
     same &= _equal(taken.column("source"), pa.array([a.source for a in articles], pa.string()))

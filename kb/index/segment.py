@@ -204,21 +204,25 @@ def assemble(
     wanted = pa.array(slugs, pa.string())
     rows = np.full(len(slugs), -1, dtype=np.int64)
     if previous is not None and len(previous):
-        found = _positions(wanted, previous.slugs)
+        found = positions(wanted, previous.slugs)
         known = found >= 0
         old_hashes = pa.array(previous.content_hashes, pa.string()).take(pa.array(found[known]))
         same = pc.equal(old_hashes, pa.array(hashes, pa.string()).filter(pa.array(known)))
         reused = np.flatnonzero(known)[same.to_numpy(zero_copy_only=False)]
         rows[reused] = found[reused]
     todo = np.flatnonzero(rows < 0)
-    at = _positions(wanted.take(pa.array(todo)), fresh.slugs)
+    at = positions(wanted.take(pa.array(todo)), fresh.slugs)
     if (at < 0).any():
         raise KeyError(slugs[todo[np.flatnonzero(at < 0)[0]]])
     rows[todo] = offset + at
     return pool.take(rows), len(slugs) - len(todo)
 
 
-def _positions(values: pa.Array, among: list[str]) -> np.ndarray:
-    """(len(values),) int64: the index of each value in `among` (unique), -1 where absent."""
-    found = pc.index_in(values, value_set=pa.array(among, pa.string()))
+def positions(values: pa.Array, among: list[str] | pa.ChunkedArray) -> np.ndarray:
+    """(len(values),) int64: the index of each value in `among` (unique strings: a list or an
+    Arrow column), -1 where absent. Arrow's hash lookup (`index_in`), not a Python dict."""
+    if isinstance(among, pa.ChunkedArray):
+        among = among.combine_chunks()
+    value_set = among if isinstance(among, pa.Array) else pa.array(among, pa.string())
+    found = pc.index_in(values, value_set=value_set)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
