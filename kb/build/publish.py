@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embed import EmbeddingCache, Encoder, language_direction, make_encoder
-from ..errors import ConfigError, IndexWriteError, ValidationError
+from ..errors import ConfigError, IndexWriteError, KBError, ValidationError
 from ..index import IndexStore, Manifest, open_store
 from ..index.segment import Partitions, Segment, assemble
 from ..ingest import load_articles
@@ -61,18 +61,40 @@ def build_index(
     """
     store = open_store(index_dir)
     _separate(articles_path, store)
+    encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+    settings = BuildSettings(text_settings, chunking, vector_settings)
+    try:
+        return _build(articles_path, store, encoder, settings, progress, (force, make_live))
+    except CACHE_DAMAGE as exc:
+        if force or isinstance(exc, KBError):
+            raise
+        log.warning(
+            "the build failed on parsed sources from the source cache (%s: %s), which looks "
+            "damaged; deleting it and building every article from its source",
+            type(exc).__name__,
+            exc,
+        )
+    return _build(articles_path, store, encoder, settings, progress, (True, make_live))
+
+
+# what a source cache entry forged with values of the wrong type (its checksum made valid) can
+# raise anywhere in a build (tests/ingest/test_source_cache_damage.py); such a build is run
+# again, once, from the sources (`forget`); a bug raises again there and propagates
+CACHE_DAMAGE = (TypeError, ValueError, KeyError, AttributeError, IndexError)
+
+
+def _build(articles_path, store, encoder, settings, progress, flags) -> BuildReport:
+    """`build_index` after its arguments are resolved; `flags` is (force, make_live)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with _gc_paused():
-        if force:  # every article from its source: no stored parse is trusted
+        if flags[0]:  # force: every article from its source, no stored parse is trusted
             forget(store.cache_dir)
         articles, synonyms = _load(articles_path, store.cache_dir)
     timings["load"] = time.perf_counter() - started
-    encoder = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
-    settings = BuildSettings(text_settings, chunking, vector_settings)
     with store.lock(), _gc_frozen():
         return _build_locked(
-            articles, store, encoder, (settings, synonyms), progress, (force, make_live), timings
+            articles, store, encoder, (settings, synonyms), progress, flags, timings
         )
 
 

@@ -175,3 +175,36 @@ def test_a_save_pickles_only_the_entries_that_changed(root, tmp_path, monkeypatc
     assert [os.path.basename(p) for p in pickled] == ["faq.csv"]
     changed = {d for d in after if after[d] != before[d]}
     assert len(after) == 3 and [os.path.basename(d) for d in changed] == ["faq.csv"]
+
+
+def _forge(cache, change_row) -> None:
+    """Change every row of faq.csv's entry with `change_row` and re-sign the cache file, as a
+    deliberate edit would (the checksum only finds torn writes)."""
+    _edit_entry(cache, lambda e: (*e[:3], tuple(change_row(list(r)) for r in e[3]), *e[4:]))
+
+
+@pytest.mark.parametrize(
+    "change_row",
+    [
+        lambda r: [r[0], None, *r[2:-1], "0" * 16],  # a title that is not text, encoded
+        lambda r: [7, *r[1:]],  # a slug that is not text
+        lambda r: [*r[:10], "x", *r[11:]],  # a body line that is not a number
+    ],
+    ids=["title-none", "slug-int", "line-text"],
+)
+def test_a_build_on_a_forged_entry_of_wrong_types_starts_again_from_the_sources(
+    root, tmp_path, caplog, change_row
+):
+    """Values of the wrong type in a re-signed entry (found by a fresh helper, 2026-11-30)
+    crashed `kb build` far from the cache, with a traceback. The build now deletes the cache and
+    builds every article from its source, once, with a warning."""
+    index = tmp_path / "index"
+    build_index(root, index, encoder="hash:32")
+    _forge(index / "cache", change_row)
+    (root / "fees.md").write_text(MARKDOWN.replace("1%", "2%"), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="kb.build"):
+        report = build_index(root, index, encoder="hash:32")
+    assert "source cache" in caplog.text and "from its source" in caplog.text
+    fresh = build_index(root, tmp_path / "fresh", encoder="hash:32")
+    assert report.articles == fresh.articles and report.chunks == fresh.chunks
+    assert load_articles(root, cache_dir=index / "cache") == load_articles(root)
