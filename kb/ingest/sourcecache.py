@@ -22,15 +22,11 @@ run on the whole list.
 Format: one file per articles folder under `<index>/cache/sources/`, a pickle of built-in values
 only (str, int, tuple, list, dict, bytes) read by an Unpickler that refuses every global, so a
 tampered file cannot run code (Python's pickle docs, "Restricting Globals"). Each source file's
-entry is pickled apart, as bytes inside the cache's pickle: an entry is unpickled only when its
-file is loaded, and a save after editing one file of five pickles that file's entry alone and
-copies the others' bytes (docs/BENCHMARKS.md "Incremental rebuild"); a damaged entry costs only
-its own file a parse. The pickle is followed by its sha256 and TRAILER, so that a write torn by
-a crash (it is not fsynced) is not read as articles; an entry of the wrong shape is ignored.
-`kb build --force` deletes the cache (`forget`) and parses everything. A cache file that cannot
-be read (truncated, damaged, another format) is ignored with a warning and written anew; writes
-are atomic (kb/atomic.py), and a write that fails (disk full, read-only) is a warning, never an
-error.
+entry is pickled apart, as bytes in the cache's pickle: unpickled when its file loads, pickled
+again only when it changed; a damaged entry costs only its own file a parse. The pickle is
+followed by its sha256 and TRAILER, so a write torn by a crash (not fsynced) is not read as
+articles; a wrong-shaped entry is ignored. `kb build --force` deletes it (`forget`). An
+unreadable cache file is ignored, with a warning, and written anew; a failed write warns only.
 """
 
 from __future__ import annotations
@@ -127,8 +123,7 @@ class SourceCache:
     def __init__(self, folder: Path | None, root: Path, display_root: str):
         self.folder = folder
         self.path: Path | None = None
-        # display -> (path, size, sha256, rows, notes, row keys, line keys), or its pickle
-        self.entries: dict[str, tuple | bytes] = {}
+        self.entries: dict[str, tuple | bytes] = {}  # display -> entry (`_entry`) or its pickle
         self.seen: set[str] = set()
         self.dirty = False
         if folder is not None:
@@ -268,27 +263,33 @@ def _prune_others(kept: Path) -> None:
 
 
 def _dump(payload: dict, file) -> None:
-    """`_pickled(payload)`, then its sha256 and TRAILER: a write torn by a crash (the file is
-    not fsynced) or bytes changed later are found by `_checked`, not read as articles (0.03 s
-    per 41 MB)."""
-    body = _pickled(payload)
-    file.write(body)
-    file.write(hashlib.sha256(body).digest() + TRAILER)
+    """`_pickled(payload)` streamed into `file` (no copy of the whole cache in memory), then its
+    sha256 and TRAILER: a torn write (the file is not fsynced) or bytes changed later are found
+    by `_checked`, not read as articles (0.03 s per 41 MB)."""
+    digest = hashlib.sha256()
+
+    class _Hashed:
+        def write(self, data) -> int:
+            digest.update(data)
+            return file.write(data)
+
+    _pickled(payload, _Hashed())
+    file.write(digest.digest() + TRAILER)
 
 
-def _pickled(value: object) -> bytes:
+def _pickled(value: object, file=None) -> bytes | None:
     """A pickle without the memo (a table of every object written: over a GB for a million
-    articles' strings; nothing here refers to itself)."""
-    out = io.BytesIO()
+    articles' strings; nothing here refers to itself), into `file`, or returned when None."""
+    out = io.BytesIO() if file is None else file
     pickler = pickle.Pickler(out, protocol=5)
     pickler.fast = True
     pickler.dump(value)
-    return out.getvalue()
+    return out.getvalue() if file is None else None
 
 
 def _unpickled(entry: object, display: str) -> object:
-    """A stored entry's value: `entry` itself unless it is a pickle (read with the same
-    refusal of globals as the cache file); None, logged, for a pickle that cannot be read."""
+    """A stored entry: `entry`, or its pickle read refusing every global; None, logged, when
+    that pickle cannot be read."""
     if not isinstance(entry, bytes):
         return entry
     try:

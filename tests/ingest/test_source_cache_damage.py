@@ -163,10 +163,10 @@ def test_a_save_pickles_only_the_entries_that_changed(root, tmp_path, monkeypatc
     pickled = []
     real = sourcecache._pickled
 
-    def counted(value):  # an entry is a tuple; the cache's payload, a dict, is pickled too
+    def counted(value, *file):  # an entry is a tuple; the cache's payload, a dict, is too
         if isinstance(value, tuple):
             pickled.append(value[0])
-        return real(value)
+        return real(value, *file)
 
     monkeypatch.setattr(sourcecache, "_pickled", counted)
     (root / "faq.csv").write_text(_csv(ROWS[:3]), encoding="utf-8")
