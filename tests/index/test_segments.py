@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from kb.index.keyword import DocTerms, KeywordIndex
+from kb.index.keyword import DocTerms, KeywordIndex, holding
 from kb.index.postings import Postings, SegmentedKeywordIndex
 from kb.index.vectors import ExactVectorIndex, FaissVectorIndex, SegmentedVectorIndex
 
@@ -70,6 +70,31 @@ def test_bm25_over_segments_with_deletions_equals_one_index_of_the_live_chunks(s
         rows = [r for r, _ in legacy.top(query, 10)]
         assert index.coverage(query, rows) == pytest.approx(legacy.coverage(query, rows))
     assert index.top(["w1"], 5, mask=np.zeros(len(live_docs), bool)) == []
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_coverage_of_every_row_is_the_idf_share_of_the_query_words_it_holds(seed):
+    """Counted from the live documents' own words, for every chunk row (not only the top hits),
+    over segments whose documents were shuffled into chunk rows and partly deleted."""
+    rng = np.random.default_rng(seed)
+    index, live_docs = segmented(rng, [90, 30, 12], dead_share=0.3)
+    for query in QUERIES[:-1]:
+        words = list(dict.fromkeys(query))
+        df = {w: sum(w in d for d in live_docs) for w in words}
+        idf = {w: float(np.log(1 + (len(live_docs) - n + 0.5) / (n + 0.5))) for w, n in df.items()}
+        rows = list(rng.permutation(len(live_docs)))
+        got = index.coverage(query, rows)
+        for r in rows:
+            want = sum(idf[w] for w in words if w in live_docs[r]) / sum(idf.values())
+            assert got[r] == pytest.approx(want), (query, r)
+
+
+def test_holding_finds_exactly_the_rows_in_ascending_postings():
+    postings = np.array([2, 5, 9, 40], dtype=np.int32)
+    wanted = np.array([0, 2, 3, 9, 40, 41, 5, 2], dtype=np.int64)
+    assert holding(postings, wanted).tolist() == [False, True, False, True, True, False, True, True]
+    assert holding(postings[:0], wanted).tolist() == [False] * len(wanted)
+    assert holding(postings, wanted[:0]).tolist() == []
 
 
 def test_a_token_only_in_deleted_documents_is_unknown():

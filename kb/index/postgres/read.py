@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from ...errors import ConfigError
-from ..keyword import word_pattern
+from ..keyword import holding, word_pattern
 from ..vectors import EXACT_SUBSET
 from .terms import TermLists, top_n
 
@@ -208,11 +208,11 @@ class PgKeywordIndex:
     def _having(self, terms: list[str], rows: list[int]) -> list[tuple[str, int]]:
         """(term, row) for each of `terms` that row of `rows` contains."""
         if self._lists():
-            wanted = np.asarray(rows, dtype=np.int64)
+            wanted = np.asarray(rows, dtype=np.int64)  # a term's chunks ascend (from_terms)
             return [
                 (term, int(r))
                 for term, (chunks, _) in self.terms.get(terms).items()
-                for r in wanted[np.isin(wanted, chunks)]
+                for r in wanted[holding(chunks, wanted)]
             ]
         statement = sql.SQL(
             "SELECT term, chunk FROM {} WHERE term = ANY(%s) AND chunk = ANY(%s)"
