@@ -5,6 +5,10 @@ center.
 
     python scripts/build_memory.py --chunks 1000000 --trace 2> trace.txt
 
+    python scripts/build_memory.py --chunks 100000 --trace \
+        --index postgresql://postgres@127.0.0.1:5491/kb_memory   # PostgreSQL (the database is
+                                                                # replaced; scripts/postgres.py)
+
 The peak (VmHWM, reset just before the build) is exact. A thread samples this process's RSS
 (VmRSS, every 50 ms) while `kb.build_index` runs; the build's own stage timings
 (`BuildReport.seconds`) then split the run into stages, so each stage gets the highest RSS sampled
@@ -53,6 +57,12 @@ TRACED = (
     ("kb.index.vectors", "FaissVectorIndex.save"),
     ("kb.index.ivfbuild", "add_presized"),
     ("kb.index.ivfbuild", "calibrate_nprobe"),
+    ("kb.index.keyword", "KeywordIndex.from_terms"),
+    ("kb.index.postgres.store", "PostgresStore.publish"),
+    ("kb.index.postgres.write", "write_partition"),
+    ("kb.index.postgres.write", "_write_postings"),
+    ("kb.index.postgres.write", "_write_terms"),
+    ("kb.index.postgres.write", "_write_vectors"),
 )
 
 
@@ -126,11 +136,29 @@ def stage_peaks(samples: list[tuple], seconds: dict[str, float]) -> list[tuple]:
     return rows
 
 
+def fresh_database(url: str) -> None:
+    """Drop and create the database of `url` on its server (through the server's `postgres`
+    database), so the build is a first build."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--trace", action="store_true", help="log RSS at each write step")
+    parser.add_argument(
+        "--index",
+        help="build into this PostgreSQL database URL (dropped and created again first) "
+        "instead of a temporary folder",
+    )
     args = parser.parse_args()
+    if args.index:
+        fresh_database(args.index)
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="kb-memory-") as tmp:
         table = Path(tmp) / "faq"
@@ -144,7 +172,8 @@ def main() -> None:
             trace(started)
         sampler = Sampler(started)
         sampler.start()
-        report = build_index(table, Path(tmp) / "index", encoder=encoder, progress=lambda *a: None)
+        location = args.index or Path(tmp) / "index"
+        report = build_index(table, location, encoder=encoder, progress=lambda *a: None)
         sampler.done.set()
         sampler.join()
     vectors_mb = (report.chunks + report.articles) * encoder.dim * 4 / 2**20

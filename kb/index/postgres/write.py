@@ -1,9 +1,10 @@
 """Write one complete index version into its own schema (kb/index/postgres/schema.py), by COPY.
 
 The rows are the file backend's (kb/index/files.py) column for column: the same article, section
-and chunk tables, BM25 as per-term impacts of the same Lucene variant (kb/index/keyword.py computes
-them; a chunk's score is the sum of its query terms' impacts), and the same vector rows (chunk
-vectors, then one title vector per article that has chunks).
+and chunk tables, BM25 as per-term impacts of the same Lucene variant (kb/index/keyword.py's
+formula, computed here a slice at a time; a chunk's score is the sum of its query terms'
+impacts), and the same vector rows (chunk vectors, then one title vector per article that has
+chunks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from psycopg import sql
 
 from ...model import Article
 from ..columns import article_columns
-from ..keyword import KeywordIndex
+from ..keyword import K1, B
+from ..postings import Postings
 from ..segment import Segment, shift_lines
 from ..vectors import APPROXIMATE_ABOVE
 from . import schema as names
@@ -135,61 +137,83 @@ def _table_rows(table, columns: list[str], visibility: np.ndarray, *after: np.nd
 
 
 def _write_postings(cur, schema: str, part: str, segment: Segment, chunk_public) -> None:
-    """(term, chunk, impact) for every posting of the partition's BM25 index, as keyword.py
-    computes it (float32 impacts)."""
-    bm25 = KeywordIndex.from_terms(segment.terms)._bm25
-    if bm25 is None:
+    """(term, chunk, impact) for every posting of the partition's BM25 index, and one row a term
+    (`_write_terms`): impacts of the Lucene variant keyword.py computes (`Impacts`), made
+    COPY_ROWS postings at a time from the term-major `Postings` of the partition."""
+    impacts = Impacts(Postings.from_terms(segment.terms))
+    if not impacts.postings.lengths.size:
         return
-    scores = bm25.scores
-    tokens = np.empty(len(scores["indptr"]) - 1, dtype=object)
-    for token, tid in bm25.vocab_dict.items():
-        if tid < len(tokens):
-            tokens[tid] = token
     _copy(
         cur,
         schema,
         f"{part}_postings",
         ["term", "chunk", "impact", "public"],
-        _posting_rows(tokens, scores, chunk_public),
+        _posting_rows(impacts, chunk_public),
     )
-    _write_terms(cur, schema, part, tokens, scores, chunk_public)
+    _write_terms(cur, schema, part, impacts, chunk_public)
 
 
-def _posting_rows(tokens: np.ndarray, scores: dict, chunk_public: np.ndarray):
+class Impacts:
+    """BM25 impacts of a partition's postings (chunk rows = the postings' documents), computed a
+    slice at a time: idf * tf / (tf + k1 * (1 - b + b * len / avglen)) in float64, rounded to
+    float32, the values `KeywordIndex.from_terms` stores (tests/postgres/test_backend.py compares
+    the scores). Whole-partition arrays of impacts (float64 temporaries of every posting) were
+    the PostgreSQL build's peak: 11.4 GB at 1M chunks (docs/BENCHMARKS.md "Build memory")."""
+
+    def __init__(self, postings: Postings):
+        self.postings = postings
+        n_docs = len(postings.lengths)
+        df = np.diff(postings.indptr)
+        self.idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        lengths = postings.lengths.astype(np.float64)
+        self.norm = K1 * ((1 - B) + B * lengths / lengths.mean()) if n_docs else lengths
+
+    def terms(self, start: int, end: int) -> np.ndarray:
+        """(end - start,) int64 term id of postings start..end-1."""
+        return np.searchsorted(self.postings.indptr, np.arange(start, end), side="right") - 1
+
+    def slice(self, start: int, end: int, term: np.ndarray | int) -> np.ndarray:
+        """(end - start,) float32 impacts of postings start..end-1, whose term ids are `term`."""
+        docs, tf = self.postings.docs[start:end], self.postings.tf[start:end].astype(np.float64)
+        return (self.idf[term] * tf / (self.norm[docs] + tf)).astype(np.float32)
+
+
+def _posting_rows(impacts: Impacts, chunk_public: np.ndarray):
     """(term, chunk row, float32 impact as float, public) per posting, in term order, made
     COPY_ROWS postings at a time: as Python lists, every posting of a large help center at once
     would take tens of bytes each (at 1M chunks, gigabytes: issue 16)."""
-    indptr = scores["indptr"]
-    term_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))  # (postings,) term ids
-    for start in range(0, len(term_of), COPY_ROWS):
-        end = min(start + COPY_ROWS, len(term_of))
-        chunk = scores["indices"][start:end].astype(np.int64)
+    postings = impacts.postings
+    vocab = np.asarray(postings.vocab, dtype=object)
+    for start in range(0, len(postings.docs), COPY_ROWS):
+        end = min(start + COPY_ROWS, len(postings.docs))
+        term = impacts.terms(start, end)
+        chunk = postings.docs[start:end].astype(np.int64)
         yield from zip(
-            tokens[term_of[start:end]].tolist(),
+            vocab[term].tolist(),
             chunk.tolist(),
-            scores["data"][start:end].astype(np.float32).tolist(),
+            impacts.slice(start, end, term).tolist(),
             chunk_public[chunk].tolist(),
             strict=True,
         )
 
 
-def _write_terms(cur, schema: str, part: str, tokens, scores: dict, chunk_public) -> None:
-    """One row a term of the postings above: df, its chunk rows ('<i4' bytes) and
+def _write_terms(cur, schema: str, part: str, impacts: Impacts, chunk_public) -> None:
+    """One row a term of the postings above: df, its chunk rows ('<i4' bytes, ascending) and
     impacts ('<f4' bytes), public when all its chunks are (row-level security)."""
-    indptr, rows = scores["indptr"], scores["indices"].astype("<i4")
-    impacts = scores["data"].astype("<f4")
+    postings = impacts.postings
+    indptr, rows = postings.indptr, postings.docs.astype("<i4", copy=False)
 
     def term_rows():
-        for tid, token in enumerate(tokens):
+        for tid, token in enumerate(postings.vocab):
             start, end = int(indptr[tid]), int(indptr[tid + 1])
-            if token is None or end == start:
+            if end == start:
                 continue
             chunks = rows[start:end]
             yield (
                 token,
                 end - start,
                 chunks.tobytes(),
-                impacts[start:end].tobytes(),
+                impacts.slice(start, end, tid).astype("<f4", copy=False).tobytes(),
                 bool(chunk_public[chunks].all()),
             )
 
