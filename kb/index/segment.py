@@ -9,6 +9,7 @@ the Python work follows the number of changed articles rather than the size of t
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 import numpy as np
@@ -226,3 +227,16 @@ def positions(values: pa.Array, among: list[str] | pa.ChunkedArray) -> np.ndarra
     value_set = among if isinstance(among, pa.Array) else pa.array(among, pa.string())
     found = pc.index_in(values, value_set=value_set)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Drop the pages of `array` read so far from this process's resident memory, when it is a
+    view of a read-only memory map (a large build's spooled vectors, kb/build/fresh.py
+    `_Spool`); they are read again from the file, or the page cache, if needed. Nothing for an
+    array in memory. Without it, writing a 1M-chunk partition's vectors left all 2.9 GB of them
+    resident, under the next partition's BM25 (docs/BENCHMARKS.md "Build memory")."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):  # views, then np.frombuffer's
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED") and len(base):
+        base.madvise(mmap.MADV_DONTNEED)

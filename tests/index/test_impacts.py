@@ -1,7 +1,10 @@
-"""The PostgreSQL backend's BM25 impacts, computed a slice at a time from term-major postings,
-are bit for bit those `KeywordIndex.from_terms` computes over the whole partition at once."""
+"""The PostgreSQL build in bounded memory (issue 16): its BM25 impacts, computed a slice at a time
+from term-major postings, are bit for bit those `KeywordIndex.from_terms` computes over the whole
+partition at once, and the memory-mapped vectors it copies leave resident memory."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,3 +56,28 @@ def test_each_terms_chunks_ascend_with_their_impacts():
         a, b = reference.scores["indptr"][ref : ref + 2]
         assert np.array_equal(chunks, reference.scores["indices"][a:b])
         assert np.array_equal(impacts.slice(start, end, tid), reference.scores["data"][a:b])
+
+
+def _resident_file_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("RssFile:")[1].split()[0]) / 1024
+
+
+def test_release_pages_drops_a_spooled_arrays_pages_and_keeps_its_values(tmp_path):
+    """A large build's vectors are spooled to a file and memory-mapped (kb/build/fresh.py);
+    after the PostgreSQL writer copies a block, the map's pages leave resident memory."""
+    from kb.build.fresh import _Spool
+    from kb.index.segment import release_pages
+
+    values = np.random.default_rng(1).standard_normal((40_000, 384)).astype(np.float32)
+    spool = _Spool(tmp_path, 384)
+    spool.append(values)
+    mapped = spool.array()  # 59 MB
+    before = _resident_file_mb()
+    assert float(mapped[:, 0].sum()) == pytest.approx(float(values[:, 0].sum()), rel=1e-4)
+    read = _resident_file_mb()
+    release_pages(mapped[10:20])  # any view of the map releases all of it
+    after = _resident_file_mb()
+    assert read - before > 40 and read - after > 40, (before, read, after)
+    assert np.array_equal(mapped, values)  # read again from the page cache
+    release_pages(values)  # an array in memory: nothing to release, no error

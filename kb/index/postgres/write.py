@@ -16,7 +16,7 @@ from ...model import Article
 from ..columns import article_columns
 from ..keyword import K1, B
 from ..postings import Postings
-from ..segment import Segment, shift_lines
+from ..segment import Segment, release_pages, shift_lines
 from ..vectors import APPROXIMATE_ABOVE
 from . import schema as names
 
@@ -250,13 +250,14 @@ def _write_vectors(cur, schema, part, segment, title_vectors: bool, chunk_public
 def _vector_rows(parts: list[tuple], chunk_public: np.ndarray):
     """(row, target chunk, (dim,) float32 vector, public) for the chunk vectors, then the title
     vectors (rows numbered on), read COPY_ROWS at a time from each part: (vectors, the rows of
-    it to write, their target chunks), never concatenated (the vectors of a large build are
-    memory-mapped: kb/build/fresh.py)."""
+    it to write, their target chunks), never concatenated, and never all resident (the
+    vectors of a large build are memory-mapped, kb/build/fresh.py: `release_pages`)."""
     row = 0
     for vectors, rows, targets in parts:
         for start in range(0, len(rows), COPY_ROWS):
             end = min(start + COPY_ROWS, len(rows))
             block = np.ascontiguousarray(vectors[rows[start:end]], dtype=np.float32)
+            release_pages(vectors)  # the block is a copy: the map's pages can go
             for offset, target in enumerate(targets[start:end].tolist()):
                 yield row, target, block[offset], bool(chunk_public[target])
                 row += 1
