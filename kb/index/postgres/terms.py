@@ -73,11 +73,16 @@ def top_n(
     impacts (a repeated query term counts again), added in float64 and given as float32, as the
     SQL it replaces did; positive scores only, best first, ties by row; `mask` ((count,) bool)
     limits the rows."""
-    scores = np.zeros(count, dtype=np.float64)
-    for term, times in collections.Counter(t for t in terms if t).items():
-        if term in lists:
-            chunks, impacts = lists[term]
-            scores[chunks] += impacts.astype(np.float64) * times  # a term lists a row once
+    found = [(lists[t], times) for t, times in collections.Counter(terms).items() if t in lists]
+    if not found:
+        return []
+    # one bincount over every term's postings, in term order: the same float64 additions per
+    # row as a scattered add per term, in one pass (as the file backend, kb/index/postings.py)
+    scores = np.bincount(
+        np.concatenate([chunks for (chunks, _), _ in found]),
+        np.concatenate([impacts.astype(np.float64) * times for (_, impacts), times in found]),
+        minlength=count,
+    )
     if mask is not None:
         scores[~mask] = 0.0
     rows = np.flatnonzero(scores > 0)
