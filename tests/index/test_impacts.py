@@ -81,3 +81,35 @@ def test_release_pages_drops_a_spooled_arrays_pages_and_keeps_its_values(tmp_pat
     assert read - before > 40 and read - after > 40, (before, read, after)
     assert np.array_equal(mapped, values)  # read again from the page cache
     release_pages(values)  # an array in memory: nothing to release, no error
+
+
+class _CountingDatabase:
+    """What TermLists asks of `Connections`: `query`, answered from `rows`, counted."""
+
+    def __init__(self, rows: dict[str, tuple[np.ndarray, np.ndarray]]):
+        self.rows, self.asked = rows, []
+
+    def query(self, statement, params, binary=False):
+        self.asked.append(list(params[0]))
+        return [
+            (t, self.rows[t][0].tobytes(), self.rows[t][1].tobytes())
+            for t in params[0]
+            if t in self.rows
+        ]
+
+
+def test_term_lists_ask_the_database_once_per_term_present_or_absent():
+    from psycopg import sql
+
+    from kb.index.postgres.terms import ENTRY_BYTES, TermLists
+
+    chunks, impacts = np.array([1, 4], dtype="<i4"), np.array([0.5, 0.25], dtype="<f4")
+    db = _CountingDatabase({"提现": (chunks, impacts)})
+    lists = TermLists(db, sql.Identifier("t"))
+    for _ in range(3):
+        got = lists.get(["提现", "refund", "tixian"])
+        assert list(got) == ["提现"] and np.array_equal(got["提现"][0], chunks)
+    assert db.asked == [["提现", "refund", "tixian"]]  # once, absent terms included
+    small = TermLists(db, sql.Identifier("t"), budget=3 * ENTRY_BYTES)
+    small.get([f"w{i}" for i in range(10)])  # absent terms count against the budget too
+    assert small._bytes <= 3 * ENTRY_BYTES and len(small._cache) <= 3

@@ -18,11 +18,16 @@ import numpy as np
 from psycopg import sql
 
 CACHE_BYTES = 256 << 20  # postings arrays a keyword index keeps between searches
+ENTRY_BYTES = 200  # what the cache counts for an entry besides its arrays (dict slot, key, tuple)
+# a term the partition does not have: kept too (a version never changes), or every search with
+# a word the help center lacks (an English word, a pinyin form) would ask the database again
+ABSENT = (np.zeros(0, dtype="<i4"), np.zeros(0, dtype="<f4"))
 
 
 class TermLists:
     """term -> (chunk rows int32 array, impacts float32 array) from the `terms` table `table`,
-    least recently used first out beyond `budget` bytes."""
+    least recently used first out beyond `budget` bytes (terms the table lacks are remembered
+    as absent, at ENTRY_BYTES each)."""
 
     def __init__(self, db, table: sql.Composed, budget: int | None = None):
         self.db, self.table = db, table
@@ -48,18 +53,18 @@ class TermLists:
                 statement.format(self.table), [missing], binary=True
             ):
                 found[term] = (np.frombuffer(chunks, "<i4"), np.frombuffer(impacts, "<f4"))
-            self._keep({t: found[t] for t in missing if t in found})
-        return found
+            self._keep({t: found.get(t, ABSENT) for t in missing})
+        return {t: lists for t, lists in found.items() if len(lists[0])}
 
     def _keep(self, new: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         with self._lock:
             for term, lists in new.items():
                 if term not in self._cache:
                     self._cache[term] = lists
-                    self._bytes += lists[0].nbytes + lists[1].nbytes
+                    self._bytes += lists[0].nbytes + lists[1].nbytes + ENTRY_BYTES
             while self._bytes > self.budget and self._cache:
                 _, (chunks, impacts) = self._cache.popitem(last=False)
-                self._bytes -= chunks.nbytes + impacts.nbytes
+                self._bytes -= chunks.nbytes + impacts.nbytes + ENTRY_BYTES
 
 
 def top_n(
