@@ -241,7 +241,6 @@ def measure(args, work: Path, url: str) -> str:
     from kb import load_searcher
 
     table, folder = work / "faq", work / "index"
-    write_faq(table, generate(args.chunks))
     locations = {"files": str(folder), "postgres": url}
     built, searchers = {}, {}
     encoder = ScaleEncoder()
@@ -250,6 +249,8 @@ def measure(args, work: Path, url: str) -> str:
             print(f"== reusing the index in {url}", file=sys.stderr, flush=True)
             built[name] = {"seconds": float("nan"), "rss_mb": float("nan"), "split": {}}
         else:
+            if not table.exists():
+                write_faq(table, generate(args.chunks))
             print(f"== build {name}", file=sys.stderr, flush=True)
             built[name] = build(table, locations[name])
         searchers[name] = load_searcher(locations[name], "public", encoder=encoder)
