@@ -308,7 +308,8 @@ def holding(postings: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     A binary search per wanted row, O(k log n): `np.isin` sorts both arrays per call, O(n log n)
     in the term's postings, and a character unigram's postings hold a large share of the chunks
     (at 100,000 chunks the coverage of 100 BM25 hits took 4.3 ms with `np.isin`, 3x the BM25
-    top-N it follows; docs/BENCHMARKS.md "Coverage of the BM25 hits")."""
+    top-N it follows; docs/BENCHMARKS.md "A search's index calls and the PostgreSQL build's
+    memory")."""
     if not len(postings) or not len(wanted):
         return np.zeros(len(wanted), dtype=bool)
     at = np.searchsorted(postings, wanted)

@@ -191,16 +191,14 @@ class SegmentedKeywordIndex:
     def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
         """(chunk rows, weights, document frequency) of the documents holding `token` over all
         segments; rows of deleted documents are `count` and do not count in the frequency."""
-        found, df = [], 0
+        found, df = [], self._df(token)
         for s, vocab in enumerate(self._vocab):
             term = vocab.get(token)
             if term is None:
                 continue
             segment = self._segments[s]
             start, end = segment.indptr[term], segment.indptr[term + 1]
-            rows = self._posting_rows[s][start:end]
-            df += len(rows) - (int(self._dead_df[s][term]) if self._dead_df[s] is not None else 0)
-            found.append((rows, self._weights[s][start:end]))
+            found.append((self._posting_rows[s][start:end], self._weights[s][start:end]))
         if len(found) == 1:
             return found[0][0], found[0][1], df
         if not found:

@@ -158,7 +158,8 @@ class Impacts:
     slice at a time: idf * tf / (tf + k1 * (1 - b + b * len / avglen)) in float64, rounded to
     float32, the values `KeywordIndex.from_terms` stores (tests/postgres/test_backend.py compares
     the scores). Whole-partition arrays of impacts (float64 temporaries of every posting) were
-    the PostgreSQL build's peak: 11.4 GB at 1M chunks (docs/BENCHMARKS.md "Build memory")."""
+    part of the PostgreSQL build's peak (docs/BENCHMARKS.md "A search's index calls and the
+    PostgreSQL build's memory")."""
 
     def __init__(self, postings: Postings):
         self.postings = postings
