@@ -118,25 +118,31 @@ def page_header(page: str) -> None:
     """The title of `page` ("customer", "agent" or "editor"), in the language of the question
     being asked: widget state is updated before the rerun, so the title can follow it."""
     query_key = "q-agent" if page == "agent" else "q-public"
-    restore(query_key)  # an article view in between dropped the box's state
     st.session_state["last_query"] = capped_query(query_key)
     st.title(t("title") if page == "customer" else f"{t('title')} · {t(page)}")
 
 
 # ------------------------------------------------------------------------------- navigation
-# Streamlit forgets a widget's value in a run that does not draw it (an article view draws no
-# search box), so each search widget's value is kept under "kept-<key>" and put back on return.
+# NAVIGATION: an article view draws no search box or filters. Streamlit forgets the value of a
+# widget a run does not draw, unless the widget is created with persist_state="page" (as
+# views.search_view's are): then it keeps the value under the widget's key. That alone is not
+# enough. When "back" is clicked before the article's run has finished, the browser still holds
+# the box's old value and sends it with the click. The server then takes the value as unchanged
+# and does not tell the browser to show it; the browser draws the box anew, empty, while the
+# server searches the old question (seen in CI, 2026-11-30; tests/app/test_customers_browser.py).
+# So the first run that draws the box after an article view writes its value back (`refill`),
+# which makes Streamlit send it to the browser.
+
+ARTICLE_SHOWN = "article_shown"  # session flag set by views.article_view, cleared by `refill`
 
 
-def restore(key: str) -> None:
-    """Put the kept value of widget `key` back when the widget lost it (before drawing it)."""
-    if key not in st.session_state and f"kept-{key}" in st.session_state:
-        st.session_state[key] = st.session_state[f"kept-{key}"]
-
-
-def keep(key: str, value: object) -> None:
-    """Remember widget `key`'s `value` for `restore`."""
-    st.session_state[f"kept-{key}"] = value
+def refill(*keys: str) -> None:
+    """After an article view (session flag ARTICLE_SHOWN), write each kept widget value in `keys`
+    back to itself, before the widgets are drawn, so the browser adopts it (NAVIGATION above)."""
+    if st.session_state.pop(ARTICLE_SHOWN, False):
+        for key in keys:
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
 
 
 def open_article(slug: str, anchor: str = "") -> None:
@@ -150,7 +156,8 @@ def open_article(slug: str, anchor: str = "") -> None:
 
 
 def back_to_search() -> None:
-    """Button callback: leave the article view for the search, whose query `restore` refills."""
+    """Button callback: leave the article view for the search, whose box Streamlit refills
+    (NAVIGATION above)."""
     for name in ("article", "section"):
         if name in st.query_params:
             del st.query_params[name]

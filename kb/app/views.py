@@ -67,20 +67,24 @@ def _filters(cfg: Config, searcher: Searcher, role: str) -> tuple[str, str]:
     """Category and language selectors showing display names in the interface language (values
     stay the codes); their values, ALL meaning no filter. Kept across article views."""
     columns = st.columns(2)
-    for key in (f"cat-{role}", f"lang-{role}"):
-        common.restore(key)
     # labels fixed at drawing time: a format_func reading the session later could disagree
     categories = {c: common.category_name(cfg, c) for c in searcher.categories()}
     languages = {c: common.language_name(c) for c in searcher.languages()}
     categories[ALL] = languages[ALL] = t("all")
     category = columns[0].selectbox(
-        t("category"), [ALL, *searcher.categories()], key=f"cat-{role}", format_func=categories.get
+        t("category"),
+        [ALL, *searcher.categories()],
+        key=f"cat-{role}",
+        format_func=categories.get,
+        persist_state="page",
     )
     language = columns[1].selectbox(
-        t("language"), [ALL, *searcher.languages()], key=f"lang-{role}", format_func=languages.get
+        t("language"),
+        [ALL, *searcher.languages()],
+        key=f"lang-{role}",
+        format_func=languages.get,
+        persist_state="page",
     )
-    common.keep(f"cat-{role}", category)
-    common.keep(f"lang-{role}", language)
     return category, language
 
 
@@ -93,13 +97,16 @@ def search_view(cfg: Config, role: str, page: str, copyable: bool = False) -> No
     if searcher is None:
         return
     key = f"q-{role}"
-    common.restore(key)
+    common.refill(key, f"cat-{role}", f"lang-{role}")
     if role == "public" and key not in st.session_state and st.query_params.get("q"):
         st.session_state[key] = st.query_params.get("q", "")[: common.MAX_QUERY_CHARS]
     query = st.text_input(
-        t("search"), key=key, placeholder=t("placeholder"), max_chars=common.MAX_QUERY_CHARS
+        t("search"),
+        key=key,
+        placeholder=t("placeholder"),
+        max_chars=common.MAX_QUERY_CHARS,
+        persist_state="page",  # an article view draws no box; see common.NAVIGATION
     )[: common.MAX_QUERY_CHARS]
-    common.keep(key, query)
     st.session_state["last_query"] = query
     category, language = _filters(cfg, searcher, role)
     if not query.strip():
@@ -137,6 +144,7 @@ def article_view(cfg: Config, slug: str, role: str, page: str) -> None:
     searcher = common.searcher(cfg, role)
     if searcher is None:
         return
+    st.session_state[common.ARTICLE_SHOWN] = True
     st.button(t("back"), key="back", type="tertiary", on_click=common.back_to_search)
     article = searcher.article(slug)
     if article is None:

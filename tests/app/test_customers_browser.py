@@ -5,10 +5,13 @@ The bundled sample articles with the fake encoder (no model needed); KB_TEST_BRO
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from kb import build_index
 from kb.testing.browser import CHROMIUM, chromium_page, search, streamlit_app
@@ -85,6 +88,67 @@ def test_article_and_back_clicks_keep_the_page_and_the_query(app_url):
         # the cards can show before the rerun refills the box (it raced once in CI, 2026-11-30)
         expect(box).to_have_value("提现手续费", timeout=30_000)
         assert page.evaluate("window.__kept") == "same page"
+
+
+class HeldRunEnd:
+    """Routes the page's Streamlit websocket and, once `hold()` is called, keeps back the next
+    "script finished" message from the server until the page has sent its next rerun request:
+    the order in which a customer who clicks "back" before the article's run ends sees them."""
+
+    def __init__(self, page):
+        self.holding, self.held = False, []
+        page.route_web_socket(re.compile(r".*/_stcore/stream"), self._route)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def _route(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if self.holding and isinstance(message, bytes) and _run_finished(message):
+                self.holding = False
+                self.held.append(message)
+            else:
+                ws.send(message)
+
+        def from_page(message):
+            server.send(message)
+            while self.held and isinstance(message, bytes) and _is_rerun(message):
+                ws.send(self.held.pop(0))
+
+        server.on_message(from_server)
+        ws.on_message(from_page)
+
+
+def _run_finished(frame: bytes) -> bool:
+    message = ForwardMsg()
+    message.ParseFromString(frame)
+    return message.WhichOneof("type") == "script_finished"
+
+
+def _is_rerun(frame: bytes) -> bool:
+    message = BackMsg()
+    message.ParseFromString(frame)
+    return message.WhichOneof("type") == "rerun_script"
+
+
+@pytest.mark.parametrize("query", ["提现手续费", "提现 要多久"])
+def test_back_clicked_before_the_article_run_ends_refills_the_box(app_url, query):
+    """The click then carries the box's old value from the browser; the server must still send
+    the value back for the box drawn anew (kb/app/common.py NAVIGATION). Raced in CI once."""
+    with chromium_page() as page:
+        run_end = HeldRunEnd(page)
+        search(page, app_url, query)
+        run_end.hold()
+        page.get_by_role("button", name="阅读全文").first.click()
+        page.locator(".kb-article").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        assert run_end.held, "the article run's end was not held back; the race was not staged"
+        page.get_by_role("button", name="← 返回搜索").click()
+        page.locator(".kb-card").first.wait_for(timeout=30_000)
+        box = page.locator("[data-testid='stTextInput'] input").first
+        expect(box).to_have_value(query, timeout=10_000)
 
 
 def test_back_after_the_title_link_refills_the_question(app_url):
