@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import bm25
+from .bm25 import K1, B
+
 EMPTY_MARKER = "EMPTY"
 
 
@@ -17,9 +20,6 @@ def word_pattern(min_chars: int = 4, cjk: bool = False) -> str:
     `KeywordIndex.words` returns: `min_chars`+ letters a-z, or with `cjk` 2 to 4 CJK unified
     ideographs (U+4E00-U+9FFF)."""
     return "^[\u4e00-\u9fff]{2,4}$" if cjk else f"^[a-z]{{{int(min_chars)},}}$"
-
-
-K1, B = 1.2, 0.75
 
 
 def _bm25s():
@@ -143,7 +143,7 @@ class KeywordIndex:
         n_docs = len(terms.indptr) - 1
         if n_docs == 0:
             return cls(None, 0)
-        bm25 = _bm25s().BM25(method="lucene", k1=K1, b=B)
+        model = _bm25s().BM25(method="lucene", k1=K1, b=B)
         codes, uniques = pd_factorize(terms.tokens)
         codes = codes.astype(np.int32)  # a vocabulary is far below 2**31 terms
         doc = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(terms.indptr))
@@ -155,21 +155,21 @@ class KeywordIndex:
         order = np.argsort(codes, kind="stable")
         term, doc, tf = codes[order], doc[order], terms.tf[order]
         df = np.bincount(term, minlength=len(uniques))
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        norm = K1 * ((1 - B) + B * lengths / lengths.mean())
+        idf = bm25.idf(n_docs, df)
+        norm = bm25.length_norm(lengths, lengths.mean())
         vocab = {token: i for i, token in enumerate(uniques)}
         if "" not in vocab:
             vocab[""] = len(vocab)  # as bm25s does: the empty token exists, with no postings
-        bm25.scores = {
-            "data": (idf[term] * tf / (norm[doc] + tf)).astype(np.float32),
+        model.scores = {
+            "data": bm25.impact(idf[term], tf, norm[doc]).astype(np.float32),
             "indices": doc.astype(np.int32),
             "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
             "num_docs": n_docs,
         }
-        bm25.vocab_dict = vocab
-        bm25.unique_token_ids_set = set(vocab.values())
-        bm25.nonoccurrence_array = None
-        return cls(bm25, n_docs, terms)
+        model.vocab_dict = vocab
+        model.unique_token_ids_set = set(vocab.values())
+        model.nonoccurrence_array = None
+        return cls(model, n_docs, terms)
 
     def vocabulary(self) -> set[str]:
         """Every token some chunk holds (for leak tests and inspection)."""
@@ -192,7 +192,7 @@ class KeywordIndex:
         return masked_top(self.scores(query_tokens), n, mask)
 
     def _idf(self, df: int) -> float:
-        return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+        return float(bm25.idf(self.count, df))
 
     def known_share(self, query_tokens: list[str]) -> float:
         """Share in 0..1 of the query's IDF mass made of tokens the index has (each distinct token

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .keyword import K1, B, DocTerms, holding, masked_top, pd_factorize, word_pattern
+from . import bm25
+from .keyword import DocTerms, holding, masked_top, pd_factorize, word_pattern
 
 VOCAB_FILE = "vocab.txt"
 INDPTR_FILE = "indptr.npy"
@@ -121,9 +122,8 @@ class Postings:
 
 def _weights(segment: Postings, avglen: float) -> np.ndarray:
     """(postings,) float32 tf / (tf + k1 * (1 - b + b * len / avglen)) of every posting."""
-    norm = K1 * ((1 - B) + B * segment.lengths / avglen)
-    tf = segment.tf.astype(np.float64)
-    return (tf / (norm[segment.docs] + tf)).astype(np.float32)
+    norm = bm25.length_norm(segment.lengths, avglen)
+    return bm25.saturation(segment.tf.astype(np.float64), norm[segment.docs]).astype(np.float32)
 
 
 def _dead_df(segment: Postings, rows: np.ndarray, count: int) -> np.ndarray | None:
@@ -206,7 +206,7 @@ class SegmentedKeywordIndex:
         return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), df
 
     def _idf(self, df: int) -> float:
-        return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+        return float(bm25.idf(self.count, df))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """(count,) float32 BM25 score of every chunk row, >= 0 (zeros where nothing matches); a

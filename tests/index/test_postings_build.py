@@ -7,7 +7,8 @@ import tracemalloc
 
 import numpy as np
 
-from kb.index.keyword import K1, B, DocTerms, KeywordIndex
+from kb.index.bm25 import K1, B
+from kb.index.keyword import DocTerms, KeywordIndex
 from kb.index.postings import Postings
 
 

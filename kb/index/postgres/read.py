@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from ...errors import ConfigError
+from .. import bm25
 from ..keyword import holding, word_pattern
 from ..vectors import EXACT_SUBSET
 from .terms import TermLists, top_n
@@ -141,7 +142,7 @@ class PgKeywordIndex:
         return [(int(r), float(np.float32(s))) for r, s in self.db.query(statement, params)]
 
     def _idf(self, df: int) -> float:
-        return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+        return float(bm25.idf(self.count, df))
 
     def _df(self, terms: list[str]) -> dict[str, int]:
         """Document frequency of each of `terms` the partition has (absent: 0). A version never

@@ -13,8 +13,8 @@ import numpy as np
 from psycopg import sql
 
 from ...model import Article
+from .. import bm25
 from ..columns import article_columns
-from ..keyword import K1, B
 from ..postings import Postings
 from ..segment import Segment, release_pages, shift_lines
 from ..vectors import APPROXIMATE_ABOVE
@@ -165,9 +165,9 @@ class Impacts:
         self.postings = postings
         n_docs = len(postings.lengths)
         df = np.diff(postings.indptr)
-        self.idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        self.idf = bm25.idf(n_docs, df)
         lengths = postings.lengths.astype(np.float64)
-        self.norm = K1 * ((1 - B) + B * lengths / lengths.mean()) if n_docs else lengths
+        self.norm = bm25.length_norm(lengths, lengths.mean()) if n_docs else lengths
 
     def terms(self, start: int, end: int) -> np.ndarray:
         """(end - start,) int64 term id of postings start..end-1."""
@@ -176,7 +176,7 @@ class Impacts:
     def slice(self, start: int, end: int, term: np.ndarray | int) -> np.ndarray:
         """(end - start,) float32 impacts of postings start..end-1, whose term ids are `term`."""
         docs, tf = self.postings.docs[start:end], self.postings.tf[start:end].astype(np.float64)
-        return (self.idf[term] * tf / (self.norm[docs] + tf)).astype(np.float32)
+        return bm25.impact(self.idf[term], tf, self.norm[docs]).astype(np.float32)
 
 
 def _posting_rows(impacts: Impacts, chunk_public: np.ndarray):
