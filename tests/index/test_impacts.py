@@ -113,3 +113,35 @@ def test_term_lists_ask_the_database_once_per_term_present_or_absent():
     small = TermLists(db, sql.Identifier("t"), budget=3 * ENTRY_BYTES)
     small.get([f"w{i}" for i in range(10)])  # absent terms count against the budget too
     assert small._bytes <= 3 * ENTRY_BYTES and len(small._cache) <= 3
+
+
+class _RecordingDatabase:
+    """What PgVectorIndex asks of `Connections`: `query`, recorded, answered with no rows."""
+
+    def __init__(self):
+        self.asked = []
+
+    def query(self, statement, params, binary=False):
+        self.asked.append((statement, params))
+        return []
+
+
+@pytest.mark.parametrize(("hnsw", "masked"), [(True, False), (False, False), (True, True)])
+def test_a_vector_search_sends_the_query_vector_once(hnsw, masked):
+    """The statement names the query vector twice (score and order); psycopg must bind it as one
+    parameter, or each search ships 384 floats twice over the wire."""
+    from psycopg._queries import PostgresQuery
+    from psycopg.adapt import Transformer
+
+    from kb.index.postgres.read import PgVectorIndex
+
+    db = _RecordingDatabase()
+    index = PgVectorIndex(db, "v1", "public", count=50, dim=4, hnsw=hnsw)
+    mask = np.zeros(50, dtype=bool)
+    mask[[3, 7]] = True
+    index.search(np.ones(4, dtype=np.float32), 5, mask if masked else None)
+    ((statement, params),) = db.asked
+    bound = PostgresQuery(Transformer())
+    bound.convert(statement.as_string(None), {k: (0 if k == "q" else v) for k, v in params.items()})
+    assert len(bound.params) == 1 + masked
+    assert bound.query.count(b"$1") == 2  # in the score and in the order

@@ -234,22 +234,23 @@ class PgVectorIndex:
         allowing at most EXACT_SUBSET rows is scanned exactly among them."""
         if self.count == 0 or k <= 0:
             return []
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
-        where, params = sql.SQL(""), [q]
+        # a named parameter, used twice, travels once (psycopg sends $1 for both)
+        params: dict = {"q": np.ascontiguousarray(query, dtype=np.float32).reshape(-1)}
+        where = sql.SQL("")
         exact = not self.hnsw
         if mask is not None:
             allowed = np.flatnonzero(mask)
             if allowed.size == 0:
                 return []
             exact = exact or allowed.size <= EXACT_SUBSET
-            where = sql.SQL("WHERE row = ANY(%s)")
-            params.append(allowed.astype(np.int32).tolist())
+            where = sql.SQL("WHERE row = ANY(%(rows)s)")
+            params["rows"] = allowed.astype(np.int32).tolist()
         # `+ 0` keeps the planner off the HNSW index for an exact scan
-        order = sql.SQL("(embedding <#> %s) + 0, row" if exact else "embedding <#> %s")
-        statement = sql.SQL("SELECT row, embedding <#> %s FROM {} {} ORDER BY {} LIMIT {}").format(
-            self.table, where, order, sql.Literal(int(k))
-        )
-        rows = self.db.query(statement, [q, *params[1:], q])
+        order = sql.SQL("(embedding <#> %(q)s) + 0, row" if exact else "embedding <#> %(q)s")
+        statement = sql.SQL(
+            "SELECT row, embedding <#> %(q)s FROM {} {} ORDER BY {} LIMIT {}"
+        ).format(self.table, where, order, sql.Literal(int(k)))
+        rows = self.db.query(statement, params)
         found = sorted((float(d), int(r)) for r, d in rows)
         return [(r, -d) for d, r in found]
 
