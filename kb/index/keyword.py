@@ -194,20 +194,25 @@ class KeywordIndex:
     def _idf(self, df: int) -> float:
         return float(bm25.idf(self.count, df))
 
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """Document frequency (chunks holding it, 0 if none) of each distinct non-empty token."""
+        if self._bm25 is None:
+            return {t: 0 for t in tokens if t}
+        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        found = {}
+        for token in dict.fromkeys(t for t in tokens if t):
+            tid = vocab.get(token)
+            ok = tid is not None and tid < len(indptr) - 1
+            found[token] = int(indptr[tid + 1] - indptr[tid]) if ok else 0
+        return found
+
     def known_share(self, query_tokens: list[str]) -> float:
         """Share in 0..1 of the query's IDF mass made of tokens the index has (each distinct token
         once; unknown ones at maximal IDF); 0.0 for an empty index or query."""
         if self._bm25 is None:
             return 0.0
-        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
         known = total = 0.0
-        for token in dict.fromkeys(t for t in query_tokens if t):
-            tid = vocab.get(token)
-            df = (
-                int(indptr[tid + 1] - indptr[tid])
-                if tid is not None and tid < len(indptr) - 1
-                else 0
-            )
+        for df in self.frequencies(query_tokens).values():
             idf = self._idf(df)
             total += idf
             known += idf if df else 0.0

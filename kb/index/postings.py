@@ -232,6 +232,10 @@ class SegmentedKeywordIndex:
         """Best `n` (row, score) with a positive score, best first; `mask` limits the rows."""
         return masked_top(self.scores(query_tokens), n, mask)
 
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """`KeywordIndex.frequencies`: live chunks holding each distinct non-empty token."""
+        return {t: self._df(t) for t in dict.fromkeys(t for t in tokens if t)}
+
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: share in 0..1 of the query's IDF mass made of tokens some
         live chunk holds (each distinct token once, unknown ones at maximal IDF)."""

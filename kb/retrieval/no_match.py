@@ -6,16 +6,19 @@ because a short code embeds close to nothing, and passes 33 dashes or a bare `�
 query gets *some* nearest neighbour. So: a query with no content word (only punctuation,
 symbols or filler such as 请问/你好/hello) is never a good match; a query whose every content
 word is in one of the top answers (title, section heading or snippet, compared after
-normalising) is one; otherwise the dense cosine decides, as it did.
+normalising) is one; a query that names something no chunk mentions and shares with the help
+center only words most of its chunks hold (its own name: `OKPay 能办房贷吗`) is not; otherwise the
+dense cosine decides, as it did.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ..text import STOPWORDS, normalise, query_terms
+from ..options import TextSettings
+from ..text import STOPWORDS, normalise, query_terms, query_tokens
 from ..text.normalise import CJK
 from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
@@ -35,6 +38,12 @@ TOP = 3  # the answers a customer sees first; the signals are read from them
 # longer amounts alone (`50000`) are kept, as customers paste them.
 MAX_BARE_DIGITS = 4
 # any CJK character (元, 岁, 点: a unit or a word), or a unit written on the number (`1%`, `$5`)
+# A word that this share of the chunks (or more) holds names the help center, not a topic: the
+# sample's own name `okpay` is in 42% of its chunks, its next most common word (账户) in 31%.
+# With it, the tuning set's off-topic catches went 118 -> 122 of 139 at one false alarm more
+# (of 582), and the held-out set's 38 -> 44 of 60 at none more (of 200), where 0.30 (账户 counted
+# as common) cost four false alarms on the tuning set (docs/BENCHMARKS.md "No good match").
+COMMON_SHARE = 0.4
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
@@ -156,12 +165,14 @@ def good_match(
     min_dense: float,
     full_coverage: float = 1.0,
     synonyms: tuple[Sequence[str], Sequence[str]] | None = None,
+    shares: Mapping[str, float] | None = None,
 ) -> bool:
     """Whether the answers likely answer `query`: False without answers or (when `query` is
     given) without a content word; True when one of the top answers contains `full_coverage`
     (default all) of the content words, or (given `synonyms`, the query's (matched terms,
     expansions)) their `synonym_coverage`; else whether the best cosine reaches `min_dense`
-    (calibrated per encoder, scripts/calibrate_no_match.py). `query` None: the cosine alone."""
+    (calibrated per encoder, scripts/calibrate_no_match.py), unless `shares` (`word_shares` of
+    the content words) makes the query `about_something_else`. `query` None: the cosine alone."""
     if not answers:
         return False
     if query is not None:
@@ -172,4 +183,35 @@ def good_match(
             return True
         if synonyms is not None and synonym_coverage(words, *synonyms, answers):
             return True
+        if shares is not None and about_something_else(words, shares, synonyms):
+            return False
     return dense_best(answers) >= min_dense
+
+
+def word_shares(words: Sequence[str], settings: TextSettings, index) -> dict[str, float]:
+    """Share (0..1) of the keyword `index`'s chunks that hold each content word: the smallest
+    over the word's BM25 tokens (`query_tokens` with the index's `settings`), so 0.0 when one of
+    them is in no chunk. `index`: a keyword index (`frequencies`, `count`) of any backend."""
+    if not index.count:
+        return dict.fromkeys(words, 0.0)
+    tokens = {w: list(query_tokens(w, settings)) for w in words}
+    df = index.frequencies([t for ts in tokens.values() for t in ts])
+    return {w: min((df.get(t, 0) for t in ts), default=0) / index.count for w, ts in tokens.items()}
+
+
+def about_something_else(
+    words: Sequence[str],
+    shares: Mapping[str, float],
+    synonyms: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> bool:
+    """Whether the query asks about something the help center never mentions: one of its content
+    `words` is in no chunk (share 0.0, and no synonym rule's matched term, `synonyms[0]`, holds
+    it), and every word it does share with the help center is in COMMON_SHARE or more of the
+    chunks (the help center's own name). `OKPay 能办房贷吗`, `用OKPay买股票`: True; `OKPay 提现`
+    (提现 is a topic), `房贷` alone (nothing shared: the cosine decides): False."""
+    matched = synonyms[0] if synonyms is not None else ()
+    unknown = [w for w in words if not shares.get(w) and not any(w in m for m in matched)]
+    shared = [w for w in words if w not in unknown]
+    return (
+        bool(unknown) and bool(shared) and all(shares.get(w, 0.0) >= COMMON_SHARE for w in shared)
+    )

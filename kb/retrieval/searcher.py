@@ -291,11 +291,10 @@ class Searcher:
     ) -> bool:
         """Whether the best answers are likely to answer the question at all
         (kb/retrieval/no_match.py): with the `query`, from the content words of what was searched
-        for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), how many of them (or of
-        their synonyms in the version's list) the top 3 answers contain, and their dense cosine
-        against `min_dense` (default `min_dense_score`); without it, from the cosine alone.
-        Off-topic questions ("今天天气怎么样") still get *some* nearest article, and customers
-        deserve to be told it is a guess."""
+        for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), which of them the help
+        center holds, how many of them (or of their synonyms) the top 3 answers contain, and their
+        dense cosine against `min_dense` (default `min_dense_score`); without it, from the cosine
+        alone. Off-topic questions still get *some* nearest article; customers deserve to know."""
         threshold = self.min_dense_score if min_dense is None else min_dense
         if query is None:
             return no_match.good_match(None, answers, threshold)
@@ -303,7 +302,9 @@ class Searcher:
         synonyms = (
             self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
         )
-        return no_match.good_match(searched, answers, threshold, synonyms=synonyms)
+        words = no_match.content_words(searched)
+        shares = no_match.word_shares(words, self.keyword.text_settings, self.index.keyword)
+        return no_match.good_match(searched, answers, threshold, synonyms=synonyms, shares=shares)
 
     @property
     def min_dense_score(self) -> float:

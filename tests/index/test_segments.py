@@ -67,6 +67,8 @@ def test_bm25_over_segments_with_deletions_equals_one_index_of_the_live_chunks(s
         expected = reference.get_scores_from_ids(ids) if ids else np.zeros(len(live_docs))
         assert np.allclose(index.scores(query), expected, atol=1e-5), query
         assert index.known_share(query) == pytest.approx(legacy.known_share(query))
+        live = {t: sum(t in d for d in live_docs) for t in query if t}  # live chunks holding t
+        assert index.frequencies(query) == legacy.frequencies(query) == live, query
         rows = [r for r, _ in legacy.top(query, 10)]
         assert index.coverage(query, rows) == pytest.approx(legacy.coverage(query, rows))
     assert index.top(["w1"], 5, mask=np.zeros(len(live_docs), bool)) == []

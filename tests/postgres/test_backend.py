@@ -88,6 +88,7 @@ def test_keyword_and_vector_scores_match_in_memory_ones(both):
             files.keyword.coverage(tokens, rows)
         )
         assert pg.keyword.known_share(tokens) == pytest.approx(files.keyword.known_share(tokens))
+        assert pg.keyword.frequencies(tokens) == files.keyword.frequencies(tokens)
     exact = ExactVectorIndex(files.vectors.reconstruct_all())
     rng = np.random.default_rng(7)
     for _ in range(5):

@@ -246,3 +246,104 @@ def test_covered_share_counts_the_words_a_term_holds():
     assert no_match.covered_share(("refund",), ("refunds", "chargeback")) == 1.0
     assert no_match.covered_share(("pay",), ("payment",)) == 0.0
     assert no_match.covered_share((), ("refund",)) == 1.0
+
+
+# shares of chunks: `okpay`/`wallet` name the help center (above COMMON_SHARE), the rest are topics
+SHARES = {"okpay": 0.42, "wallet": 0.5, "提现": 0.19, "账户": 0.31, "fees": 0.02, "手续费": 0.09}
+
+
+@pytest.mark.parametrize(
+    ("words", "synonyms", "elsewhere"),
+    [
+        (["okpay", "房贷"], None, True),  # the name and an unknown topic
+        (["okpay", "彩票", "能办"], None, True),
+        (["okpay", "lottery", "tickets"], None, True),
+        (["wallet", "okpay", "mortgage"], None, True),
+        (["okpay", "提现"], None, False),  # a known topic beside the name
+        (["okpay", "房贷", "账户"], None, False),  # 账户 is common, but not the help center's name
+        (["okpay", "stock", "fees"], None, False),
+        (["房贷"], None, False),  # nothing shared with the help center: the cosine decides
+        (["okpay"], None, False),  # nothing unknown: the name alone
+        (["提现", "手续费"], None, False),
+        (["okpay", "refund"], (["refund"], ["退款"]), False),  # the editor's list knows it
+    ],
+)
+def test_a_question_sharing_only_the_help_centers_name_is_about_something_else(
+    words, synonyms, elsewhere
+):
+    shares = {w: SHARES.get(w, 0.0) for w in words}
+    assert no_match.about_something_else(words, shares, synonyms) is elsewhere
+    answers = [answer("OKPay 账户与提现", 0.99)]  # a cosine that passes any threshold
+    query = " ".join(words)
+    if lexical_coverage(content_words(query), answers) < 1.0:
+        assert good_match(query, answers, 0.85, synonyms=synonyms, shares=shares) is not elsewhere
+
+
+BRANDED = {
+    f"topics/{slug}.md": f"""\
+        ---
+        title: {title}
+        category: topics
+        language: zh
+        ---
+        在 QuickWallet 中{body}
+
+        ## 说明
+        {body}。
+        """
+    for slug, title, body in [
+        ("withdraw", "QuickWallet 提现到银行卡", "提现到银行卡一般两小时到账"),
+        ("fees", "提现手续费", "每月前三次提现免手续费"),
+        ("password", "忘记密码", "点击忘记密码重置登录密码"),
+        ("freeze", "账户被冻结", "账户异常时会被冻结，联系客服解冻"),
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "good"),
+    [
+        ("QuickWallet 能办房贷吗", False),
+        ("用QuickWallet买彩票", False),
+        ("quickwallet lottery", False),
+        ("QuickWallet 提现", True),
+        ("QuickWallet 忘记密码", True),
+        ("房贷", True),  # shares nothing with the help center: the cosine (here any) decides
+    ],
+)
+def test_searcher_flags_questions_that_share_only_the_name(tmp_path, encoder, query, good):
+    from kb import SearchSettings, build_index
+    from kb.testing.fixtures import write_articles
+
+    build_index(write_articles(tmp_path / "articles", BRANDED), tmp_path / "index", encoder=encoder)
+    lenient = SearchSettings(min_dense_score=-1.0)  # the cosine alone would pass everything
+    searcher = load_searcher(tmp_path / "index", encoder=encoder, settings=lenient)
+    assert searcher.good_match(searcher.search(query, 3), query) is good
+
+
+class _Frequencies:
+    """A keyword index's `frequencies` and `count`, from a table (absent tokens: 0)."""
+
+    count = 10
+
+    def __init__(self, df: dict[str, int]):
+        self.df = df
+
+    def frequencies(self, tokens):
+        return {t: self.df.get(t, 0) for t in tokens}
+
+
+def test_a_words_share_is_its_rarest_tokens():
+    from kb.options import TextSettings
+
+    index = _Frequencies({"okpay": 5, "能": 3, "办": 4, "提现": 2, "提": 6, "现": 3})
+    shares = no_match.word_shares(["okpay", "能办", "提现", "房贷"], TextSettings(), index)
+    # 能办's characters are in the help center, the word is not: it is unknown
+    assert shares == {"okpay": 0.5, "能办": 0.0, "提现": 0.2, "房贷": 0.0}
+    assert no_match.word_shares(["okpay"], TextSettings(), _empty()) == {"okpay": 0.0}
+
+
+def _empty() -> _Frequencies:
+    index = _Frequencies({"okpay": 1})
+    index.count = 0
+    return index

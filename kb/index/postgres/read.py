@@ -167,6 +167,12 @@ class PgKeywordIndex:
             self._df_cache.update({t: known[t] for t in missing})
         return {t: n for t, n in known.items() if n}
 
+    def frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """`KeywordIndex.frequencies`: chunks holding each distinct non-empty token (cached)."""
+        terms = list(dict.fromkeys(t for t in tokens if t))
+        df = self._df(terms) if terms and self.count else {}
+        return {t: df.get(t, 0) for t in terms}
+
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: the share in 0..1 of the query's IDF mass (each distinct
         token once, unknown ones at maximal IDF) made of tokens the partition has."""
