@@ -191,12 +191,28 @@ def good_match(
 def word_shares(words: Sequence[str], settings: TextSettings, index) -> dict[str, float]:
     """Share (0..1) of the keyword `index`'s chunks that hold each content word: the smallest
     over the word's BM25 tokens (`query_tokens` with the index's `settings`), so 0.0 when one of
-    them is in no chunk. `index`: a keyword index (`frequencies`, `count`) of any backend."""
+    them is in no chunk; an English plural also as its singular (`cards` as `card`, the larger
+    share), as `holds_word` reads it. `index`: a keyword index (`frequencies`, `count`) of any
+    backend."""
     if not index.count:
         return dict.fromkeys(words, 0.0)
-    tokens = {w: list(query_tokens(w, settings)) for w in words}
+    tokens = {f: list(query_tokens(f, settings)) for w in words for f in _forms(w)}
     df = index.frequencies([t for ts in tokens.values() for t in ts])
-    return {w: min((df.get(t, 0) for t in ts), default=0) / index.count for w, ts in tokens.items()}
+
+    def share(form: str) -> float:
+        return min((df.get(t, 0) for t in tokens[form]), default=0) / index.count
+
+    return {w: max(share(f) for f in _forms(w)) for w in words}
+
+
+def _forms(word: str) -> list[str]:
+    """`word`, and for an English plural its singulars (`cards` -> card; `boxes` -> box, boxe)."""
+    forms = [word]
+    if word.isascii() and word.isalpha() and len(word) > 3 and word.endswith("s"):
+        forms.append(word[:-1])
+        if word.endswith("es") and len(word) > 4:
+            forms.append(word[:-2])
+    return forms
 
 
 def about_something_else(

@@ -292,7 +292,7 @@ BRANDED = {
         {body}。
         """
     for slug, title, body in [
-        ("withdraw", "QuickWallet 提现到银行卡", "提现到银行卡一般两小时到账"),
+        ("withdraw", "QuickWallet 提现到银行卡", "提现到银行卡（bank card）一般两小时到账"),
         ("fees", "提现手续费", "每月前三次提现免手续费"),
         ("password", "忘记密码", "点击忘记密码重置登录密码"),
         ("freeze", "账户被冻结", "账户异常时会被冻结，联系客服解冻"),
@@ -308,6 +308,7 @@ BRANDED = {
         ("quickwallet lottery", False),
         ("QuickWallet 提现", True),
         ("QuickWallet 忘记密码", True),
+        ("quickwallet cards", True),  # an English plural of a word the help center holds
         ("房贷", True),  # shares nothing with the help center: the cosine (here any) decides
     ],
 )
@@ -341,6 +342,11 @@ def test_a_words_share_is_its_rarest_tokens():
     # 能办's characters are in the help center, the word is not: it is unknown
     assert shares == {"okpay": 0.5, "能办": 0.0, "提现": 0.2, "房贷": 0.0}
     assert no_match.word_shares(["okpay"], TextSettings(), _empty()) == {"okpay": 0.0}
+    plural = _Frequencies({"card": 6, "box": 2, "fees": 4, "fee": 1})
+    words = ["cards", "boxes", "fees", "bus", "kiss"]
+    shares = no_match.word_shares(words, TextSettings(), plural)
+    # as their singulars (the larger share), as holds_word reads an answer's plural
+    assert shares == {"cards": 0.6, "boxes": 0.2, "fees": 0.4, "bus": 0.0, "kiss": 0.0}
 
 
 def _empty() -> _Frequencies:
