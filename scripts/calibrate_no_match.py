@@ -3,6 +3,9 @@
     python scripts/calibrate_no_match.py [--index index] [--queries eval/queries.jsonl] \
         [--off-topic eval/off_topic.txt]
 
+`--queries` may also be plain text (.txt, one answerable question a line, `#` comments), e.g.
+eval/name_probe_answerable.txt.
+
 Searches every question once (top 3, public role), then judges the answers at each cosine
 threshold two ways: the cosine alone (the rule before issue 17) and the product's rule
 (`Searcher.good_match`, kb/retrieval/no_match.py: content words of the rewritten query, lexical
@@ -36,7 +39,13 @@ def main() -> None:
     parser.add_argument("--off-topic", type=Path, default=ROOT / "eval" / "off_topic.txt")
     args = parser.parse_args()
     searcher = load_searcher(args.index, "public")
-    answerable = [(q.text, searcher.search(q.text, top_k=3)) for q in load_queries(args.queries)]
+    # answerable questions: an eval file (JSONL), or plain lines (.txt) when no labels are needed
+    texts = (
+        off_topic(args.queries)
+        if args.queries.suffix == ".txt"
+        else [q.text for q in load_queries(args.queries)]
+    )
+    answerable = [(q, searcher.search(q, top_k=3)) for q in texts]
     others = [(q, searcher.search(q, top_k=3)) for q in off_topic(args.off_topic)]
     print(
         f"{len(answerable)} answerable eval queries, {len(others)} off-topic questions; "

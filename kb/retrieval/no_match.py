@@ -44,6 +44,7 @@ MAX_BARE_DIGITS = 4
 # (of 582), and the held-out set's 38 -> 44 of 60 at none more (of 200), where 0.30 (账户 counted
 # as common) cost four false alarms on the tuning set (docs/BENCHMARKS.md "No good match").
 COMMON_SHARE = 0.4
+CJK_CHAR_RE = re.compile(f"[{CJK}]")
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
@@ -223,11 +224,35 @@ def about_something_else(
     """Whether the query asks about something the help center never mentions: one of its content
     `words` is in no chunk (share 0.0, and no synonym rule's matched term, `synonyms[0]`, holds
     it), and every word it does share with the help center is in COMMON_SHARE or more of the
-    chunks (the help center's own name). `OKPay 能办房贷吗`, `用OKPay买股票`: True; `OKPay 提现`
+    chunks (the help center's own name); absent words that name nothing (`names_a_thing`: 上去 of
+    `登不上去`, a glued `号被封了`) are left out. `OKPay 能办房贷吗`, `用OKPay买股票`: True; `OKPay 提现`
     (提现 is a topic), `房贷` alone (nothing shared: the cosine decides): False."""
     matched = synonyms[0] if synonyms is not None else ()
-    unknown = [w for w in words if not shares.get(w) and not any(w in m for m in matched)]
-    shared = [w for w in words if w not in unknown]
+    absent = [w for w in words if not shares.get(w) and not any(w in m for m in matched)]
+    unknown = [w for w in absent if names_a_thing(w)]
+    shared = [w for w in words if w not in absent]
     return (
         bool(unknown) and bool(shared) and all(shares.get(w, 0.0) >= COMMON_SHARE for w in shared)
     )
+
+
+# jieba part-of-speech tags of words that name a thing or an activity: nouns (n, nr, ns, nt, nz),
+# abbreviations (j: 房贷) and verbs (v, vn: 炒股, 理财). Left out: time and place words (上去),
+# numerals, measure words, particles, and runs jieba's dictionary does not hold (号被封了).
+THING_TAGS = ("n", "j", "v")
+
+
+@functools.lru_cache(maxsize=4096)
+def names_a_thing(word: str) -> bool:
+    """Whether a content word can name a topic the help center lacks: any word without a CJK
+    character (English has no dictionary here), and a Chinese word that jieba's dictionary holds
+    with a THING_TAGS tag. A colloquial fragment of a complaint the segmenter cut out (`上去`,
+    `号被封了`) is not one: a customer who writes `okpay 登不上去` asks about this help center.
+    From a new user's 68 answerable questions naming OKPay (fourteenth session), where such
+    fragments made the first version of the rule flag them."""
+    if CJK_CHAR_RE.search(word) is None:
+        return True
+    from jieba import posseg  # its tag table (350k words) only when a query needs it
+
+    tag = posseg.dt.word_tag_tab.get(word)
+    return tag is not None and tag.startswith(THING_TAGS)

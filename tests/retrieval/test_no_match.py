@@ -308,6 +308,8 @@ BRANDED = {
         ("quickwallet lottery", False),
         ("QuickWallet 提现", True),
         ("QuickWallet 忘记密码", True),
+        ("quickwallet 登不上去", True),  # a colloquial complaint: its fragments name nothing
+        ("QuickWallet 号被封了", True),
         ("quickwallet cards", True),  # an English plural of a word the help center holds
         ("房贷", True),  # shares nothing with the help center: the cosine (here any) decides
     ],
@@ -353,3 +355,22 @@ def _empty() -> _Frequencies:
     index = _Frequencies({"okpay": 1})
     index.count = 0
     return index
+
+
+@pytest.mark.parametrize(
+    ("word", "names"),
+    [
+        ("房贷", True),  # jieba: j (an abbreviation)
+        ("彩票", True),
+        ("车险", True),
+        ("炒股", True),  # v: an activity
+        ("mortgage", True),  # no dictionary for English: any word
+        ("上去", False),  # t: the tail of 登不上去
+        ("号被封了", False),  # a run the dictionary does not hold
+        ("一个月", False),  # m: a numeral
+    ],
+)
+def test_only_words_that_name_a_thing_make_a_question_about_something_else(word, names):
+    assert no_match.names_a_thing(word) is names
+    shares = {"okpay": 0.42, word: 0.0}
+    assert no_match.about_something_else(["okpay", word], shares) is names
