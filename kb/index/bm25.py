@@ -38,3 +38,12 @@ def saturation(tf, norm):
 def impact(term_idf, tf, norm):
     """idf * tf / (tf + norm): a posting's whole score, float64 (round it to float32 to store)."""
     return term_idf * tf / (norm + tf)
+
+
+def known_share(frequencies, n_docs: int) -> float:
+    """Share in 0..1 of the idf mass of the query tokens whose document `frequencies` (one int
+    per distinct token, 0 for a token no document holds) made of tokens some document holds;
+    unknown tokens weigh their maximal idf. 0.0 without tokens or documents."""
+    weights = [(float(idf(n_docs, df)), df) for df in frequencies] if n_docs else []
+    total = sum(w for w, _ in weights)
+    return sum(w for w, df in weights if df) / total if total else 0.0

@@ -211,12 +211,7 @@ class KeywordIndex:
         once; unknown ones at maximal IDF); 0.0 for an empty index or query."""
         if self._bm25 is None:
             return 0.0
-        known = total = 0.0
-        for df in self.frequencies(query_tokens).values():
-            idf = self._idf(df)
-            total += idf
-            known += idf if df else 0.0
-        return known / total if total else 0.0
+        return bm25.known_share(self.frequencies(query_tokens).values(), self.count)
 
     def words(self, min_chars: int = 4, cjk: bool = False) -> dict[str, int]:
         """Latin-letter tokens of at least `min_chars` letters (a-z only: no digits, no trigram

@@ -239,15 +239,7 @@ class SegmentedKeywordIndex:
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: share in 0..1 of the query's IDF mass made of tokens some
         live chunk holds (each distinct token once, unknown ones at maximal IDF)."""
-        if not self.count:
-            return 0.0
-        known = total = 0.0
-        for token in dict.fromkeys(t for t in query_tokens if t):
-            df = self._df(token)
-            idf = self._idf(df)
-            total += idf
-            known += idf if df else 0.0
-        return known / total if total else 0.0
+        return bm25.known_share(self.frequencies(query_tokens).values(), self.count)
 
     def coverage(self, query_tokens: list[str], rows: list[int]) -> dict[int, float]:
         """`KeywordIndex.coverage`: share of the query's IDF mass each row contains. Each row is

@@ -176,13 +176,7 @@ class PgKeywordIndex:
     def known_share(self, query_tokens: list[str]) -> float:
         """`KeywordIndex.known_share`: the share in 0..1 of the query's IDF mass (each distinct
         token once, unknown ones at maximal IDF) made of tokens the partition has."""
-        terms = list(dict.fromkeys(t for t in query_tokens if t))
-        if not terms or self.count == 0:
-            return 0.0
-        df = self._df(terms)
-        idf = {t: self._idf(df.get(t, 0)) for t in terms}
-        total = sum(idf.values())
-        return sum(v for t, v in idf.items() if df.get(t)) / total if total else 0.0
+        return bm25.known_share(self.frequencies(query_tokens).values(), self.count)
 
     def words(self, min_chars: int = 4, cjk: bool = False) -> dict[str, int]:
         """`KeywordIndex.words`: Latin-letter terms of >= `min_chars` letters (or with `cjk`, of
