@@ -116,6 +116,46 @@ def holds_word(text: str, word: str) -> bool:
     )
 
 
+WORD_RE = re.compile(r"[0-9a-z]+")
+
+
+class WholeWords:
+    """Which of many normalised texts (`comparable`) hold every one of a query's content words
+    as a whole word (`holds_word`), in time that does not grow with the texts: an inverted index
+    of their `[0-9a-z]+` tokens picks the texts that can (a word of that form is held only as the
+    token word, word+s or word+es; its spaced form `iphone 15` only next to the token `iphone`),
+    and `holds_word` confirms those. At 100k synthetic chunks a full scan of the 20k English
+    titles cost 4 ms a short English query on average (1M: ~40 ms), through cProfile in the
+    sixteenth session."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = list(texts)
+        self._rows: dict[str, list[int]] = {}
+        for row, text in enumerate(self.texts):
+            for token in set(WORD_RE.findall(text)):
+                self._rows.setdefault(token, []).append(row)
+
+    def _candidates(self, word: str) -> set[int] | None:
+        """Rows of the texts that may hold `word` (a superset); None when any may."""
+        if WORD_RE.fullmatch(word) is None:
+            return None
+        keys = [word, word + "s", word + "es"]
+        if _spaced(word) is not None:
+            keys.append(PART_RE.findall(word)[0])
+        return {row for key in keys for row in self._rows.get(key, ())}
+
+    def any_holds_all(self, words: Sequence[str]) -> bool:
+        """Whether one text holds every word of `words` (`holds_word`); with no words, whether
+        there is a text. Same answer as a scan of every text."""
+        rows: set[int] | None = None
+        for word in words:
+            found = self._candidates(word)
+            if found is not None:
+                rows = found if rows is None else rows & found
+        candidates = range(len(self.texts)) if rows is None else sorted(rows)
+        return any(all(holds_word(self.texts[r], w) for w in words) for r in candidates)
+
+
 def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
     """Share (0..1) of the content `words` that one of `terms` holds as a whole word
     (`holds_word`); 1.0 without words."""

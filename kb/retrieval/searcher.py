@@ -157,16 +157,13 @@ class Searcher:
         (kb/options.py, docs/BENCHMARKS.md "Short English queries")."""
         if len(prepared.split()) > self.settings.short_english_words:
             return False
-        if CJK_RUN_RE.search(prepared) is not None:
-            return False
         titles = self._english_titles
-        if titles is None:
+        if CJK_RUN_RE.search(prepared) is not None or titles is None:
             return False
-        words = no_match.content_words(prepared)
-        return not any(all(no_match.holds_word(t, w) for w in words) for t in titles)
+        return not titles.any_holds_all(no_match.content_words(prepared))
 
     @functools.cached_property
-    def _english_titles(self) -> list[str] | None:
+    def _english_titles(self) -> no_match.WholeWords | None:
         """The English articles' titles (`no_match.comparable`); None when more than half the
         chunks are in English articles: English is then the help center's own language."""
         english = Language.EN.value
@@ -175,7 +172,9 @@ class Searcher:
             return None
         values, codes = self.index.articles.codes("language")
         rows = np.flatnonzero(codes == values.index(english)) if english in values else []
-        return [no_match.comparable(v.title) for v in self.index.articles.views(rows)]
+        return no_match.WholeWords(
+            no_match.comparable(v.title) for v in self.index.articles.views(rows)
+        )
 
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a

@@ -241,6 +241,53 @@ def test_holds_word_matches_whole_words(text, word, held):
     assert no_match.holds_word(text, word) is held
 
 
+TITLES = [
+    "how to contact support",
+    "cards and boxes",
+    "iphone 15 setup",
+    "th-02 scanner",
+    "e-mail verification",
+    "payment failed?",
+    "café opening times",
+    "okpay's wallet fees",
+]
+WORDS = [
+    "card",
+    "cards",
+    "box",
+    "iphone15",
+    "iphone",
+    "15",
+    "th02",
+    "th",
+    "02",
+    "pay",
+    "e-mail",
+    "mail",
+    "café",
+    "caf",
+    "time",
+    "fee",
+    "okpay",
+    "s",
+    "support",
+    "contact",
+    "wallet",
+    "x",
+]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3])
+def test_whole_words_answers_as_a_scan_of_every_title(size):
+    import itertools
+
+    index = no_match.WholeWords(TITLES)
+    for words in itertools.combinations(WORDS, size):
+        scan = any(all(no_match.holds_word(t, w) for w in words) for t in TITLES)
+        assert index.any_holds_all(words) is scan, words
+    assert no_match.WholeWords([]).any_holds_all(()) is False
+
+
 def test_covered_share_counts_the_words_a_term_holds():
     assert no_match.covered_share(("support", "opening", "times"), ("support",)) == 1 / 3
     assert no_match.covered_share(("refund",), ("refunds", "chargeback")) == 1.0
