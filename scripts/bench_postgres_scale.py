@@ -163,6 +163,16 @@ def recalls(searchers: dict, queries: list[str]) -> dict[str, tuple[float, float
     return out
 
 
+def by_round(timings: dict, name: str, args) -> list[float]:
+    """Each round's p50 of `name` over that round's p50 of the encode alone."""
+    n = len(args.query_texts)
+    return [
+        statistics.median(timings[name][r * n : (r + 1) * n])
+        / statistics.median(timings["encode"][r * n : (r + 1) * n])
+        for r in range(args.rounds)
+    ]
+
+
 def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: dict) -> str:
     """The Markdown table of one run."""
     floor = statistics.median(timings["encode"])
@@ -198,6 +208,11 @@ def report(args, built: dict, timings: dict, recall: dict, kinds: dict, parts: d
             f"{recall['eval'][name][0]:.3f} / {recall['held'][name][0]:.3f} | "
             f"{recall['eval'][name][1]:.2f} |"
         )
+    if args.rounds > 1:  # the first round fills the searcher's postings cache (terms.py)
+        lines += ["", "p50 / encode p50 by round (each round's own medians): " + "; ".join(
+            f"{name}: " + ", ".join(f"{ratio:.2f}x" for ratio in by_round(timings, name, args))
+            for name in names
+        )]  # fmt: skip
     lines += [
         "",
         "Build split (s): "

@@ -37,6 +37,9 @@ class VectorIndex(Protocol):
 
     count: int
     dim: int
+    # True when a search waits on another process (a database server) rather than computing here:
+    # the hybrid retriever then does its BM25 side while the search runs (kb/retrieval/hybrid.py)
+    remote: bool
 
     def search(
         self, query: np.ndarray, k: int, mask: np.ndarray | None = None
@@ -52,6 +55,8 @@ class VectorIndex(Protocol):
 class ExactVectorIndex:
     """Brute-force dot product: the definition of the right answer. `vectors`: (n, dim), kept as
     C-contiguous float32."""
+
+    remote = False
 
     def __init__(self, vectors: np.ndarray):
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -74,6 +79,8 @@ class FaissVectorIndex:
     """`VectorIndex` over a FAISS index: exact `IndexFlatIP` up to APPROXIMATE_ABOVE vectors,
     `IndexIVFFlat` above, both by inner product. Each search runs on one OpenMP thread
     (`_one_faiss_thread`); FAISS CPU indexes allow concurrent searches."""
+
+    remote = False
 
     def __init__(self, index, dim: int):
         self._index = index
@@ -208,6 +215,8 @@ class SegmentedVectorIndex:
     never returned. Rows keep the order a single-segment build gives them, so callers see the
     same rows as from a fresh build. A search asks each segment for k more than its deleted
     vectors (or passes the mask through), then merges by score."""
+
+    remote = False
 
     def __init__(self, segments: list[FaissVectorIndex], rows: np.ndarray, dim: int):
         self.dim = dim

@@ -221,17 +221,9 @@ class Searcher:
             hits = self.keyword.search(keyword_query, count, mask)
         elif mode is Mode.DENSE:
             hits = self.dense.search(dense_query, count, mask)
-        elif keyword_query == dense_query and not bridge:
-            hits = self.hybrid.search(keyword_query, count, mask, bm25_share=share)
-        else:  # HybridRetriever.search with each side's own query
-            keyword_hits = self.keyword.search(keyword_query, count, mask)
-            rows = [h.row for h in keyword_hits]
-            coverage = self.keyword.coverage(keyword_query, rows, self.settings.coverage)
+        else:  # each side its own query: BM25 the expanded one, dense the bridged vector
             vector = self.dense.encode_bridged(dense_query, bridge, weight)
-            dense_hits = self.dense.search_vector(vector, count, mask)
-            hits = self.hybrid.fuse(
-                keyword_hits, dense_hits, coverage, limit=count, bm25_share=share
-            )
+            hits = self.hybrid.search_vector(keyword_query, vector, count, mask, share)
         # alternative questions count only for queries worded like them (kb/retrieval/questions.py)
         if self._questions is None:
             self._questions = question_rows(self.index)

@@ -225,6 +225,8 @@ class PgVectorIndex:
     """`VectorIndex` over one partition's `vectors` table: an exact scan, or pgvector's HNSW index
     when the version has one (`hnsw`: its recall was measured, docs/SCALING.md)."""
 
+    remote = True  # a search waits on the server (VectorIndex.remote)
+
     def __init__(self, db: Connections, schema: str, part: str, count: int, dim: int, hnsw: bool):
         self.db, self.count, self.dim, self.hnsw = db, count, dim, hnsw
         self.table = table_ref(schema, part, "vectors")
