@@ -289,12 +289,16 @@ class Searcher:
         threshold = self.min_dense_score if min_dense is None else min_dense
         if query is None:
             return no_match.good_match(None, answers, threshold)
-        searched = self.kinds.rewrite(self.prepare(query))
+        settings, keyword = self.keyword.text_settings, self.index.keyword
+        searched = no_match.joined_words(  # `OK Pay` names the help center as `okpay` does
+            self.kinds.rewrite(self.prepare(query)),
+            lambda w: no_match.word_shares([w], settings, keyword)[w] > 0,
+        )
         synonyms = (
             self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
         )
         words = no_match.content_words(searched)
-        shares = no_match.word_shares(words, self.keyword.text_settings, self.index.keyword)
+        shares = no_match.word_shares(words, settings, keyword)
         return no_match.good_match(searched, answers, threshold, synonyms=synonyms, shares=shares)
 
     @property

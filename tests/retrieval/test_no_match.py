@@ -359,6 +359,13 @@ BRANDED = {
         ("QuickWallet 号被封了", True),
         ("quickwallet cards", True),  # an English plural of a word the help center holds
         ("房贷", True),  # shares nothing with the help center: the cosine (here any) decides
+        # the name written another way is still the name
+        ("Quick Wallet 能办房贷吗", False),
+        ("quick wallet lottery", False),
+        ("Q.uick.Wallet 买彩票", False),
+        ("QuickWallet's lottery", False),
+        ("Quick Wallet 提现", True),
+        ("QuickWallet's bank card", True),
     ],
 )
 def test_searcher_flags_questions_that_share_only_the_name(tmp_path, encoder, query, good):
@@ -369,6 +376,31 @@ def test_searcher_flags_questions_that_share_only_the_name(tmp_path, encoder, qu
     lenient = SearchSettings(min_dense_score=-1.0)  # the cosine alone would pass everything
     searcher = load_searcher(tmp_path / "index", encoder=encoder, settings=lenient)
     assert searcher.good_match(searcher.search(query, 3), query) is good
+
+
+KNOWN = {"okpay", "login", "email", "card"}
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("ok pay 能炒股吗", "okpay 能炒股吗"),
+        ("o.k.pay 房贷", "okpay 房贷"),
+        ("o k pay", "okpay"),
+        ("okpay's stock options", "okpay stock options"),
+        ("okpay’s fees", "okpay fees"),
+        ("how do i log in", "how do i login"),
+        ("e-mail 改不了", "email 改不了"),
+        ("pay card", "pay card"),  # `paycard` is not a word of the help center
+        ("ok pay ok pay", "okpay okpay"),
+        ("ok", "ok"),
+        ("提现 手续费", "提现 手续费"),
+        ("cards'", "cards'"),  # a plural's apostrophe is not a possessive `'s`
+        ("it's", "it"),
+    ],
+)
+def test_words_written_apart_are_joined_into_a_word_the_help_center_holds(text, joined):
+    assert no_match.joined_words(text, KNOWN.__contains__) == joined
 
 
 class _Frequencies:
