@@ -168,7 +168,6 @@ def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
 POSSESSIVE_RE = re.compile(r"(?<=[0-9a-z])['’]s(?![0-9a-z])")
 # a run of up to JOIN_PARTS Latin words written apart (`ok pay`, `o.k.pay`, `e-mail`)
 LATIN_RUN_RE = re.compile(r"[a-z]+(?:[\s.\-·]+[a-z]+)+")
-LATIN_WORD_RE = re.compile(r"[a-z]+")
 JOIN_PARTS = 3
 
 
@@ -182,7 +181,7 @@ def joined_words(text: str, known: Callable[[str], bool]) -> str:
     text = POSSESSIVE_RE.sub("", text)
 
     def join(run: re.Match) -> str:
-        words, out, i = LATIN_WORD_RE.findall(run.group()), [], 0
+        words, out, i = WORD_RE.findall(run.group()), [], 0  # a run holds letters only
         while i < len(words):
             for size in range(min(JOIN_PARTS, len(words) - i), 1, -1):
                 if known("".join(words[i : i + size])):

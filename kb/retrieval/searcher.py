@@ -157,10 +157,10 @@ class Searcher:
         (kb/options.py, docs/BENCHMARKS.md "Short English queries")."""
         if len(prepared.split()) > self.settings.short_english_words:
             return False
+        if CJK_RUN_RE.search(prepared) is not None:
+            return False  # before `_english_titles`: a Chinese query never builds its index
         titles = self._english_titles
-        if CJK_RUN_RE.search(prepared) is not None or titles is None:
-            return False
-        return not titles.any_holds_all(no_match.content_words(prepared))
+        return titles is not None and not titles.any_holds_all(no_match.content_words(prepared))
 
     @functools.cached_property
     def _english_titles(self) -> no_match.WholeWords | None:

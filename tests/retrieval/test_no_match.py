@@ -288,6 +288,14 @@ def test_whole_words_answers_as_a_scan_of_every_title(size):
     assert no_match.WholeWords([]).any_holds_all(()) is False
 
 
+def test_only_a_short_query_without_cjk_builds_the_english_title_index(built):
+    searcher = load_searcher(built[1], encoder=built[2])
+    searcher.search("忘记密码")
+    assert "_english_titles" not in searcher.__dict__  # a cached_property not yet computed
+    searcher.search("refund")
+    assert isinstance(searcher.__dict__["_english_titles"], no_match.WholeWords)
+
+
 def test_covered_share_counts_the_words_a_term_holds():
     assert no_match.covered_share(("support", "opening", "times"), ("support",)) == 1 / 3
     assert no_match.covered_share(("refund",), ("refunds", "chargeback")) == 1.0
