@@ -190,8 +190,12 @@ def hubness(ranked: list[list[str]], relevant: list[tuple[str, ...]], k: int = 3
 
     Returns {"k", "queries" (n), "share": mean share of a query's top k taken by articles not
     relevant to it (0..1), "worst": [[slug, count, share of queries], ...] the 10 articles in the
-    most top-k lists of queries they do not answer, most first}. A hub (an article near every
-    query in vector space, Radovanović et al. 2010) shows as a high count."""
+    most top-k lists of queries they do not answer, most first, "concentration": the share
+    (0..1) of all those wrong places that the 5 worst articles take}. A hub (an article near every
+    query in vector space, Radovanović et al. 2010) shows as a high count. "share" has a floor
+    when most queries have one right answer (k - 1 of k places are wrong even for a perfect
+    ranking: 0.667 at k 3), so a change to hubs shows in "worst" and "concentration" (the
+    "hub occurrence" of Feldbauer and Flexer 2019, with the 5 worst as the hubs)."""
     counts: dict[str, int] = defaultdict(int)
     wrong = 0
     for slugs, rel in zip(ranked, relevant, strict=True):
@@ -206,6 +210,7 @@ def hubness(ranked: list[list[str]], relevant: list[tuple[str, ...]], k: int = 3
         "queries": n,
         "share": round(wrong / (n * k), 4) if n else 0.0,
         "worst": [[slug, c, round(c / n, 4)] for slug, c in worst],
+        "concentration": round(sum(c for _, c in worst[:5]) / wrong, 4) if wrong else 0.0,
     }
 
 
@@ -255,6 +260,7 @@ def format_table(result: dict) -> str:
         worst = ", ".join(f"{slug} {count}" for slug, count, _ in hub["worst"][:5])
         lines.append(
             f"hubness: {hub['share']:.4f} of top-{hub['k']} places go to articles not relevant "
-            f"to the query; most often: {worst}"
+            f"to the query; the 5 most frequent take {hub['concentration']:.1%} of those; "
+            f"most often: {worst}"
         )
     return "\n".join(lines)

@@ -26,6 +26,10 @@ def test_hubness_counts_top3_places_in_queries_an_article_does_not_answer():
     assert result["share"] == round(8 / 12, 4)
     assert hubness(ranked, relevant, k=1)["worst"] == [["hub", 1, 0.25]]
     assert hubness([], [], 3)["share"] == 0.0
+    # 8 wrong places: hub 3, x, y, c, z and e 1 each; the 5 worst take 3 + 4 of them
+    assert result["concentration"] == round(7 / 8, 4)
+    assert hubness([["a", "b"]], [("a",)], k=2)["concentration"] == 1.0
+    assert hubness([["a"]], [("a",)], k=1)["concentration"] == 0.0  # nothing wrong
 
 
 def test_figures_per_kind_and_the_table_lists_them():
@@ -73,3 +77,4 @@ def test_cli_eval_prints_kinds_and_hubness(built, tmp_path, capsys, monkeypatch)
     assert main(["eval", "--queries", str(path), "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
     assert "kind english" in out and "kind question" in out and "hubness:" in out
+    assert "the 5 most frequent take" in out
