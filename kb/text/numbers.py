@@ -8,6 +8,9 @@ already makes that `50000`), `5万`, `5w`; `TH-01`, `TH01`, `th 01`; `iPhone15`,
 - a number with a Chinese magnitude (`万`/`w` 10^4, `千`/`k` after a digit and before a CJK
   character or the end 10^3, `亿` 10^8) becomes the plain integer (`5万` -> `50000`, `1.5w` ->
   `15000`) when the result is whole;
+- an amount in a colloquial name of the yuan (`2000块`, `5万块钱`, `15元钱`, `20圆`) is written
+  with 元, as articles write it (`2000元`): after a digit 块 names money in a payment help
+  center, and without the rewrite the query matched 版块 ("forum section") instead;
 - a word where letters and digits meet (`th01`, `th-01`, `th_01`, `iphone15`) is written as its
   letter and digit parts followed by the joined code (`th 01 th01`): a query typed `th 01` then
   matches the parts, and `TH-01` or `TH01` match the code as well.
@@ -27,6 +30,8 @@ MAGNITUDE = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 
 MAGNITUDE_RE = re.compile(
     rf"(?<![a-z\d.,])(\d+(?:\.\d+)?)\s?(?:(万|亿|千)|(w|k)(?=[{CJK}\s]|$))", re.M
 )
+# the yuan's colloquial names right after an amount (an optional space between), longest first
+CURRENCY_RE = re.compile(r"(?<=\d)(\s?)(?:块钱|元钱|块|圆)")
 # a word of Latin letters and digits, parts joined by - or _ (the separators differ from the
 # parts, so the split is unique and a failed match gives up after one pass over the word)
 WORD_RE = re.compile(r"(?<![a-z\d])[a-z\d]+(?:[-_][a-z\d]+)*(?![a-z\d])")
@@ -54,6 +59,7 @@ def canonical_numbers(text: str) -> str:
         return text
     text = GROUPED_RE.sub(lambda m: m.group(0).replace(",", ""), text)
     text = MAGNITUDE_RE.sub(_magnitude, text)
+    text = CURRENCY_RE.sub(r"\1元", text)
     return WORD_RE.sub(_code, text)
 
 

@@ -47,6 +47,14 @@ EXTRA = {
         多半是网络超时：换一个网络再试。网络超时超过一小时请联系客服。
         """,
 }
+EXTRA["contact/community.md"] = """\
+        ---
+        title: 用户社区
+        category: contact
+        language: zh
+        ---
+        社区有交流版块、问答版块和建议版块，先浏览版块再发帖。
+        """  # 块 after a number is money (5万块 = 50000元), not this 版块
 for n in range(3):  # articles that repeat a boilerplate notice made of other articles' titles
     EXTRA[f"notices/notice-{n}.md"] = f"""\
         ---
@@ -87,6 +95,10 @@ def searcher(index_dir, **settings):
         ("TIXIAN DUOJIU DAOZHANG", "withdrawal-time"),
         ("tíxiàn shǒuxùfèi", "withdrawal-fees"),
         ("wàngjì mìmǎ", "forgot-password"),
+        ("ti2xian4 shou3xu4fei4", "withdrawal-fees"),
+        ("wang4ji4 mi4ma3", "forgot-password"),
+        ("lian2'xi4 ke4'fu2", "contact-support"),
+        ("ti'xian duo'jiu dao'zhang", "withdrawal-time"),
     ],
 )
 def test_pinyin_finds_the_article(index_dir, query, slug):
@@ -118,6 +130,8 @@ def test_without_rewriting_pinyin_finds_nothing_by_bm25(index_dir):
         ("5万", "limits"),
         ("额度5w", "limits"),
         ("2千元", "limits"),
+        ("5万块", "limits"),
+        ("额度50000块钱", "limits"),
         ("iPhone15", "devices"),
         ("IPHONE 15", "devices"),
     ],

@@ -26,6 +26,9 @@ from kb.text.pinyin import PinyinLexicon, is_syllables, quick_keys, term_keys
         ),
         ("单笔 12,500 元", "单笔12500元", "单笔1.25万元", "单笔1.25w元"),
         ("2,000 元", "2000元", "2千元"),
+        # the yuan's colloquial names after an amount (a new user's `2000块` found 版块)
+        ("2000元", "2000块", "2000 块", "2000块钱", "2千块", "2000元钱", "2000圆"),
+        ("限额5万元", "限额5万块", "限额5w块钱", "限额50,000块"),
         ("TH-01", "TH01", "th_01", "Ｔｈ－０１"),
         ("iPhone15", "iPhone-15", "IPHONE15"),
         ("WD-12 提现", "wd12提现"),
@@ -49,7 +52,17 @@ def test_without_the_setting_variants_do_not_share_tokens():
 
 
 @pytest.mark.parametrize(
-    "text", ["2026-11-29", "1,2,3", "3,1415", "e-mail", "okpay 2026", "退款 3-7 个工作日"]
+    "text",
+    [
+        "2026-11-29",
+        "1,2,3",
+        "3,1415",
+        "e-mail",
+        "okpay 2026",
+        "退款 3-7 个工作日",
+        "社区版块",
+        "一块钱",
+    ],
 )
 def test_dates_lists_and_plain_words_keep_their_form(text):
     assert canonical_numbers(text) == text
@@ -124,12 +137,27 @@ def test_two_consonants_are_not_read_as_initials(query):
         ("wàngjì mìmǎ", "忘记密码"),
         ("TÍXIÀN", "提现"),
         ("kèfú diànhuà", "客服电话"),
+        ("ti2xian4 shou3xu4fei4", "提现手续费"),  # tone numbers (a new user's `ti2xian4 shi1bai4`)
+        ("wang4ji4 mi4ma3", "忘记密码"),
+        ("ke4fu2 dian4hua4", "客服电话"),
+        ("zhu4xiao1zhang4hu4", "注销账户"),
+        ("zhang'hu dong'jie", "账户冻结"),  # pinyin's apostrophe between syllables
+        ("zhuxiao zhang’hu", "注销账户"),
+        ("ke4'fu2 dian4'hua4", "客服电话"),  # chongzhi reads as 重置 too: tones dropped
     ],
 )
-def test_tone_marks_are_dropped_from_pinyin(lexicon, query, expected):
+def test_tone_marks_numbers_and_apostrophes_are_dropped_from_pinyin(lexicon, query, expected):
     from kb.text import normalise
 
     assert lexicon.rewrite(normalise(query)) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["don't refund", "it's my card", "okpay's fee", "a4 paper", "b2b", "iphone15", "th01", "mp3"],
+)
+def test_english_apostrophes_and_codes_with_digits_stay_as_typed(lexicon, query):
+    assert lexicon.rewrite(query) == query
 
 
 @pytest.mark.parametrize("query", ["café", "résumé", "naïve user", "crème brûlée"])
