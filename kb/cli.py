@@ -70,13 +70,21 @@ def cmd_build(args) -> int:
 def cmd_search(args) -> int:
     """`search`: the live index's answers, one numbered block each (title › section, category,
     language, score, snippet with `**` marks, link), after a "no good match" line when none seems
-    to answer (`Searcher.good_match`), or with --json the `Answer.to_dict()` list. Returns 0."""
+    to answer (`Searcher.good_match`), or with --json the service's search object
+    (docs/SERVICE.md): {"query", "version", "good_match", "answers": `Answer.to_dict()` list}, so
+    a script can tell an honest "no good match" from an answer. Returns 0."""
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     answers = searcher.search(
         args.query, top_k=args.top_k, category=args.category, language=args.language, mode=args.mode
     )
     if args.json:
-        print(json.dumps([a.to_dict() for a in answers], ensure_ascii=False, indent=2))
+        result = {
+            "query": args.query,
+            "version": searcher.version,
+            "good_match": searcher.good_match(answers, args.query),
+            "answers": [a.to_dict() for a in answers],
+        }
+        print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     if not answers:
         print("no results")

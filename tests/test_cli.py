@@ -42,7 +42,10 @@ def test_build_with_invalid_articles_exits_1_with_file_line_messages(tmp_path, c
 
 def test_search_json_contract(cli_index, capsys):
     assert main(["search", "忘记密码", "--index", str(cli_index), "--json", "--top-k", "3"]) == 0
-    answers = json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"query", "version", "good_match", "answers"}
+    assert result["query"] == "忘记密码" and result["good_match"] is True
+    answers = result["answers"]
     assert answers[0]["slug"] == "forgot-password"
     required = {
         "slug",
@@ -57,6 +60,11 @@ def test_search_json_contract(cli_index, capsys):
     }
     assert all(required <= set(a) for a in answers)
     assert len({a["slug"] for a in answers}) == len(answers) <= 3
+    # an honest "no good match" reaches a script too: a query with no content word has answers
+    # (some nearest neighbour) but is never a good match
+    assert main(["search", "请问？？", "--index", str(cli_index), "--json"]) == 0
+    nothing = json.loads(capsys.readouterr().out)
+    assert nothing["answers"] and nothing["good_match"] is False
 
 
 def test_search_text_output_and_roles(cli_index, capsys):

@@ -50,7 +50,7 @@ def test_cli_never_returns_internal_to_public(sample, capsys, monkeypatch):
     internal_slugs = {a.slug for a in INTERNAL}
     for _, text in probes(ARTICLES):
         assert main(["search", text, "--index", str(sample), "--json", "--top-k", "10"]) == 0
-        answers = json.loads(capsys.readouterr().out)
+        answers = json.loads(capsys.readouterr().out)["answers"]
         assert not {a["slug"] for a in answers} & internal_slugs, text
         assert {a["visibility"] for a in answers} <= {"public"}
 

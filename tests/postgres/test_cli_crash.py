@@ -54,7 +54,7 @@ def test_cli_build_search_stats_eval_rollback(pg_url, pg_cluster):
     assert again.returncode == 0, again.stderr
     found = kb("search", "忘记密码怎么办", "--index", pg_url, "--json")
     assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)[0]["slug"] == "forgot-password"
+    assert json.loads(found.stdout)["answers"][0]["slug"] == "forgot-password"
     replica = replica_of(pg_cluster, pg_url)
     via = kb("search", "忘记密码怎么办", "--index", pg_url, "--replica", replica, "--json")
     assert via.returncode == 0 and json.loads(via.stdout) == json.loads(found.stdout)
