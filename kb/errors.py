@@ -58,8 +58,9 @@ class UnknownFilterError(ConfigError):
 
     def __init__(self, field: str, value: str, choices: list[str]):
         self.field, self.value, self.choices = field, value, list(choices)
-        near = difflib.get_close_matches(value, self.choices, n=1)
-        hint = f"did you mean {near[0]!r}? " if near else ""
+        folded = {c.casefold(): c for c in self.choices}  # `EN`, `WITHDRAWALS`: the case differs
+        near = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+        hint = f"did you mean {folded[near[0]]!r}? " if near else ""
         shown = ", ".join(self.choices) or "(none: this index has no articles)"
         super().__init__(f"unknown {field} {value[:50]!r}; {hint}use one of: {shown}")
 

@@ -19,11 +19,13 @@ def public(built):
     ("field", "value", "named"),
     [
         ("language", "cn", ["zh", "en"]),
-        ("language", "ZH", ["zh", "en"]),
+        ("language", "ZH", ["did you mean 'zh'", "zh, en"]),  # the case differs: still an error
+        ("language", "EN", ["did you mean 'en'"]),
         ("language", "zh-CN", ["zh", "en"]),
         ("language", "", ["zh", "en"]),
         ("category", "withdrawl", ["'withdrawals'", "account, contact, payments, withdrawals"]),
-        ("category", "Payments", ["payments"]),
+        ("category", "Payments", ["did you mean 'payments'"]),
+        ("category", "WITHDRAWALS", ["did you mean 'withdrawals'"]),
         ("category", "internal", ["account, contact, payments, withdrawals"]),  # not this role's
     ],
 )
