@@ -7,6 +7,7 @@ invalid input does (argparse's own 2 is the CLI's code for index problems).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -18,10 +19,28 @@ class _Parser(argparse.ArgumentParser):
     """argparse with usage errors exiting 1 (invalid input), not argparse's 2, which the CLI
     keeps for index problems (README, "exit codes"). Subcommand parsers are of this class too."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        """As argparse's, keeping the words parsed (for `error`'s hint)."""
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str):
-        """Print the usage and `message` on stderr and exit 1."""
+        """Print the usage and `message` on stderr and exit 1. A missing positional argument
+        while the command line holds a word starting with `-` that is no option name (`kb search
+        "-提现"`: argparse takes it for an unknown option) gets a hint: put it after `--`."""
         self.print_usage(sys.stderr)
+        words = getattr(self, "_words", [])
+        dashed = [w for w in words if w.startswith("-") and not OPTION_RE.match(w)]
+        if "required" in message and dashed:
+            message += (
+                f"; {dashed[0]!r} starts with '-', so it was read as an option: put the text "
+                f"after '--', last (kb {self.prog.split()[-1]} ... -- {dashed[0]!r})"
+            )
         self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+# an option name as typed (`--top-k`, `-h`, `--top-k=3`, and `--` itself), not text such as `-提现`
+OPTION_RE = re.compile(r"(--?[A-Za-z][\w-]*(=.*)?|--)\Z", re.S)
 
 
 def _add_index(parser: argparse.ArgumentParser, config: Config) -> None:

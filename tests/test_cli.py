@@ -171,6 +171,17 @@ def test_bad_settings_and_options_exit_1_without_a_traceback(
     assert message in err and "Traceback" not in err
 
 
+def test_a_query_starting_with_a_dash_is_told_to_follow_double_dash(cli_index, capsys):
+    with pytest.raises(SystemExit) as usage:  # argparse's usage errors exit 1 (kb/cli_args.py)
+        main(["search", "-提现", "--index", str(cli_index)])
+    assert usage.value.code == 1 and "'-提现' starts with '-'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # options only, no text: no hint
+        main(["search", "--index", str(cli_index), "--top-k", "3"])
+    assert "starts with '-'" not in capsys.readouterr().err
+    assert main(["search", "--index", str(cli_index), "--top-k", "1", "--json", "--", "-提现"]) == 0
+    assert json.loads(capsys.readouterr().out)["query"] == "-提现"
+
+
 def test_eval_of_a_query_file_that_is_not_utf8_exits_1(cli_index, tmp_path, capsys):
     queries = tmp_path / "q.jsonl"
     queries.write_bytes('{"query": "忘记密码", "relevant": ["forgot-password"]}\n'.encode("gbk"))
