@@ -82,11 +82,22 @@ def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
     return "".join(out), tuple(where)
 
 
+def _stem(term: str) -> str:
+    """An English plural's singular (`withdrawals` -> withdrawal, `fees` -> fee), else `term`:
+    a final s of a word of 4+ letters, not of -ss, -us, -is (`access`, `status`, `this`)."""
+    plural = term.isascii() and term.isalpha() and len(term) > 3 and term.endswith("s")
+    return term[:-1] if plural and not term.endswith(("ss", "us", "is")) else term
+
+
 @functools.lru_cache(maxsize=16384)
 def _term_pattern(term: str) -> re.Pattern:
-    """A Latin word matches whole words only; anything else (CJK) matches anywhere."""
+    """A Latin word matches whole words only, in the singular or plural whichever the query
+    wrote (`withdrawals` marks "withdrawal", `lock` marks "locks": a new user's highlights);
+    anything else (CJK) matches anywhere."""
     if term.isascii() and term.isalnum():
-        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+        stem = re.escape(_stem(term))
+        plural = "(?:s|es)?" if term.isalpha() else ""
+        return re.compile(rf"(?<![a-z0-9]){stem}{plural}(?![a-z0-9])")
     return re.compile(re.escape(term))
 
 
@@ -101,7 +112,7 @@ def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     # dict.fromkeys, not set: a set's order of equal-length terms changes with the hash seed, and
     # with it which of two overlapping terms is marked
     for term in sorted(dict.fromkeys(terms), key=len, reverse=True):
-        if not term or term not in haystack:  # most terms are absent: skip the regex
+        if not term or _stem(term) not in haystack:  # most terms are absent: skip the regex
             continue
         for match in _term_pattern(term).finditer(haystack):
             start, end = match.span()

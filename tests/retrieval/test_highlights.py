@@ -81,6 +81,24 @@ def test_abbreviations_do_not_end_an_english_sentence():
 
 
 @pytest.mark.parametrize(
+    ("terms", "text", "marked"),
+    [
+        (
+            ["withdrawals", "fees"],
+            "Withdrawal fees: each withdrawal costs 2 CNY.",
+            ["Withdrawal", "fees", "withdrawal"],
+        ),
+        (["lock"], "Locks last 30 minutes; the lock ends.", ["Locks", "lock"]),
+        (["boxes"], "Tick both boxes.", ["boxes"]),
+        (["access", "status"], "Access the status page.", ["Access", "status"]),  # not plurals
+        (["lock"], "the padlock and the locksmith", []),  # whole words only, still
+    ],
+)
+def test_english_plurals_and_singulars_mark_each_other(terms, text, marked):
+    assert [text[s:e] for s, e in find_spans(text, terms)] == marked
+
+
+@pytest.mark.parametrize(
     ("query", "text", "word"),
     [
         # words jieba's default dictionary lacks come out as lone characters
