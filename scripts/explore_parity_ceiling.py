@@ -40,7 +40,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 from bench_parity import json_pairs_dataset
-from bench_parity_peers import char_ngrams
+from bench_parity_peers import char_ngrams, ranked_slugs
 from bench_quality import CachedQueries, Case, bq_dataset
 from sklearn.ensemble import GradientBoostingRegressor
 
@@ -62,7 +62,7 @@ class Signals:
     def __init__(self, s, cases: list[Case]):
         """`s`: a loaded public Searcher; `cases`: the queries with their right answers."""
         slugs = list(s.index.articles)
-        self.slugs = np.array([slugs[int(a)] for a in s.index.chunk_article])
+        self.slugs = [slugs[int(a)] for a in s.index.chunk_article]
         n = s.index.chunk_count
         targets = np.asarray(s.index.vector_targets)
         vectors = read_back(s.index.vectors, np.arange(s.index.vectors.count))
@@ -73,26 +73,18 @@ class Signals:
         self.title[targets[n:]] = vectors[n:]
         titles = {a.slug: a.title for a in s.index.articles.values()}
         self.texts = [titles[slug] for slug in self.slugs]
-        self.cases, self.bm25, self.cov, queries = cases, [], [], []
-        for case in self.cases:
-            q = s.prepare(case.text)
+        self.cases, self.prepared = cases, [s.prepare(c.text) for c in cases]
+        self.bm25, self.cov, queries = [], [], []
+        for q in self.prepared:
             hits = s.keyword.search(q, DEPTH)
             self.bm25.append([(h.row, h.score) for h in hits])
             self.cov.append(s.keyword.coverage(q, [h.row for h in hits], s.settings.coverage))
             queries.append(s.dense.encode(q))
-        self.prepared = [s.prepare(c.text) for c in self.cases]
         self.queries = np.stack(queries).astype(np.float32)
 
     def ranked(self, i: int, rows: list[tuple[int, float]]) -> list[str]:
         """The first 10 distinct entries (slugs) of `rows`, query i's own entry left out."""
-        out: list[str] = []
-        for row, _ in rows:
-            slug = str(self.slugs[row])
-            if slug != self.cases[i].exclude and slug not in out:
-                out.append(slug)
-                if len(out) == 10:
-                    break
-        return out
+        return ranked_slugs([row for row, _ in rows], self.slugs, self.cases[i].exclude)
 
     def reciprocal_rank(self, i: int, rows: list[tuple[int, float]]) -> float:
         """1 / rank of query i's first right entry in `ranked`; 0 when none is."""

