@@ -207,7 +207,8 @@ class SearchSettings:
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
     characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
     pinyin runs to the help center's Chinese terms; `exact_titles`: an article whose title is the
-    query comes first (both kb/retrieval/kinds.py); `typos`: correct mistyped English words and
+    query comes first (both kb/retrieval/kinds.py); `exact_phrases`: then the one article whose
+    text holds the query as a phrase (kb/retrieval/phrases.py); `typos`: correct mistyped English words and
     Chinese homophones towards the help center's words (kb/retrieval/typos.py);
     `dense_synonyms`: the hybrid search's dense query gets the synonym expansions too (else only
     BM25's does; a dense-only search always gets them); `short_english_words` (>= 0): a query
@@ -238,6 +239,9 @@ class SearchSettings:
     max_query_chars: int = 512
     pinyin: bool = True
     exact_titles: bool = True
+    # the one article whose text holds the query as a phrase (`source of funds`, `7天冷静期`)
+    # comes after the exact titles, before the fused rest (kb/retrieval/phrases.py)
+    exact_phrases: bool = True
     typos: bool = True
     # off: synonyms expand the BM25 query only. Appending them to the encoded query too lowered the
     # sample's MRR@10 (0.944 -> 0.937) and the held-out kinds set's (0.946 -> 0.943), and made the

