@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,23 +84,53 @@ def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
     return "".join(out), tuple(where)
 
 
-def _stem(term: str) -> str:
-    """An English plural's singular (`withdrawals` -> withdrawal, `fees` -> fee), else `term`:
-    a final s of a word of 4+ letters, not of -ss, -us, -is (`access`, `status`, `this`)."""
-    plural = term.isascii() and term.isalpha() and len(term) > 3 and term.endswith("s")
-    return term[:-1] if plural and not term.endswith(("ss", "us", "is")) else term
+@functools.cache
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english"), threading.Lock()
+
+
+@functools.lru_cache(maxsize=65536)
+def english_stem(word: str) -> str:
+    """The Snowball (Porter2) English stem of a lower-case word (`unfreezing`, `unfreeze` ->
+    unfreez; `withdrawals` -> withdraw; `happy`, `happiness` -> happi). Thread-safe (the
+    stemmer keeps state while it works)."""
+    stemmer, lock = _stemmer()
+    with lock:
+        return stemmer.stemWord(word)
+
+
+def _inflected(term: str) -> bool:
+    """Whether `term` is an English word whose other forms count as it (letters, 3 or more)."""
+    return term.isascii() and term.isalpha() and len(term) >= 3
 
 
 @functools.lru_cache(maxsize=16384)
-def _term_pattern(term: str) -> re.Pattern:
-    """A Latin word matches whole words only, in the singular or plural whichever the query
-    wrote (`withdrawals` marks "withdrawal", `lock` marks "locks": a new user's highlights);
+def _term_pattern(term: str) -> tuple[re.Pattern, str]:
+    """(pattern, text every match holds): an English word (`_inflected`) matches whole words
+    starting with what it shares with its stem, kept when their stem is its own (checked by
+    `_matches`: `freezing` marks "freeze" and "freezes", `withdrawals` marks "withdrawal", `lock`
+    marks "locked"; a new user's highlights); another Latin word or code matches whole words only;
     anything else (CJK) matches anywhere."""
+    if _inflected(term):
+        prefix = os.path.commonprefix([term, english_stem(term)])
+        prefix = prefix[:-1] if prefix.endswith(("i", "y")) else prefix  # verifi- ~ verify
+        return re.compile(rf"(?<![a-z0-9]){re.escape(prefix)}[a-z]*(?![a-z0-9])"), prefix
     if term.isascii() and term.isalnum():
-        stem = re.escape(_stem(term))
-        plural = "(?:s|es)?" if term.isalpha() else ""
-        return re.compile(rf"(?<![a-z0-9]){stem}{plural}(?![a-z0-9])")
-    return re.compile(re.escape(term))
+        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])"), term
+    return re.compile(re.escape(term)), term
+
+
+def _matches(term: str, haystack: str) -> list[tuple[int, int]]:
+    """Spans of `term` (`_term_pattern`) in `haystack` (folded text)."""
+    pattern, needle = _term_pattern(term)
+    if not term or needle not in haystack:  # most terms are absent: skip the regex
+        return []
+    if not _inflected(term):
+        return [m.span() for m in pattern.finditer(haystack)]
+    stem = english_stem(term)
+    return [m.span() for m in pattern.finditer(haystack) if english_stem(m.group()) == stem]
 
 
 def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
@@ -112,10 +144,7 @@ def find_spans(text: str, terms: Sequence[str]) -> tuple[tuple[int, int], ...]:
     # dict.fromkeys, not set: a set's order of equal-length terms changes with the hash seed, and
     # with it which of two overlapping terms is marked
     for term in sorted(dict.fromkeys(terms), key=len, reverse=True):
-        if not term or _stem(term) not in haystack:  # most terms are absent: skip the regex
-            continue
-        for match in _term_pattern(term).finditer(haystack):
-            start, end = match.span()
+        for start, end in _matches(term, haystack):
             if where is not None:
                 start, end = where[start], where[end - 1] + 1
             if not any(taken[start:end]):
@@ -209,7 +238,7 @@ def make_snippet(text: str, terms: Sequence[str], max_chars: int = 160) -> Snipp
     lengths = [0]
     for sentence in parts:
         low = folded(sentence)[0]
-        weights.append(weights[-1] + sum(len(t) for t in terms if t and t in low))
+        weights.append(weights[-1] + sum(len(t) for t in terms if _matches(t, low)))
         lengths.append(lengths[-1] + len(sentence))
     start, end = _best_window(weights, lengths, max_chars)
     body = _join(parts[start:end])

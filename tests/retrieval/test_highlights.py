@@ -92,6 +92,13 @@ def test_abbreviations_do_not_end_an_english_sentence():
         (["boxes"], "Tick both boxes.", ["boxes"]),
         (["access", "status"], "Access the status page.", ["Access", "status"]),  # not plurals
         (["lock"], "the padlock and the locksmith", []),  # whole words only, still
+        # other forms of the same word (Snowball stems), a new user's `unfreezing`
+        (["unfreezing"], "To unfreeze it, wait until we unfreeze.", ["unfreeze", "unfreeze"]),
+        (["freezing"], "We freeze accounts; it froze once. Freezes end.", ["freeze", "Freezes"]),
+        (["locked"], "Locking lasts 30 minutes; the lock ends.", ["Locking", "lock"]),
+        (["happy"], "Happiness is a happy customer.", ["Happiness", "happy"]),
+        (["verified"], "Verify it; verification follows.", ["Verify"]),
+        (["fee"], "coffee fees", ["fees"]),  # still whole words
     ],
 )
 def test_english_plurals_and_singulars_mark_each_other(terms, text, marked):
