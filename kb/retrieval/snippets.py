@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import os
 import re
 import threading
 import unicodedata
@@ -114,7 +113,9 @@ def _term_pattern(term: str) -> tuple[re.Pattern, str]:
     marks "locked"; a new user's highlights); another Latin word or code matches whole words only;
     anything else (CJK) matches anywhere."""
     if _inflected(term):
-        prefix = os.path.commonprefix([term, english_stem(term)])
+        stem = english_stem(term)
+        same = (i for i, (a, b) in enumerate(zip(term, stem, strict=False)) if a != b)
+        prefix = term[: next(same, min(len(term), len(stem)))]  # what the word and stem share
         prefix = prefix[:-1] if prefix.endswith(("i", "y")) else prefix  # verifi- ~ verify
         return re.compile(rf"(?<![a-z0-9]){re.escape(prefix)}[a-z]*(?![a-z0-9])"), prefix
     if term.isascii() and term.isalnum():
