@@ -48,14 +48,27 @@ CJK_CHAR_RE = re.compile(f"[{CJK}]")
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
+# Code pasted or typed as an attack, not a question: a markup tag (<script>, </div>, <!--), SQL
+# (select *, drop table, union select, insert into, a `--` comment after a quote or `;`), a path
+# climbing folders, a template expression. Its words (script, alert, users) are in no help center,
+# yet its cosine to some article passed the cross-language threshold (off_topic*.txt, 2026-12-02).
+CODE_RE = re.compile(
+    r"<\s*/?\s*[a-z!][^<>]*>|\bselect\s+\*|\b(?:drop|truncate|alter)\s+table\b"
+    r"|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b|['\";]\s*(?:or\b.*)?--|\.\./|\$\{|\{\{"
+)
+
+
 @functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
     or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`, and for
     one bare number of up to MAX_BARE_DIGITS digits with no unit or word beside it (`8`, `200`,
-    `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs). Numbers and codes are in
+    `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs), and for code (CODE_RE:
+    `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`). Numbers and codes are in
     `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
     th02, so an article that writes 50,000 or TH-02 covers them."""
+    if CODE_RE.search(normalise(query)):
+        return ()
     text = canonical_numbers(normalise(query))
     words = tuple(
         t

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,9 +19,10 @@ from ..errors import ConfigError, EncoderMismatchError, UnknownFilterError
 from ..index import IndexStore, LoadedIndex, open_store
 from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
-from ..options import MIN_DENSE_SCORE, Language, Mode, Role, SearchSettings
+from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, Role, SearchSettings
 from ..text import CJK_RUN_RE, normalise, query_terms, query_tokens, valid_text
 from . import no_match
+from .answer import Answer
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -32,37 +32,6 @@ from .questions import keep_questions, question_rows
 from .related import related, vector_articles
 from .sections import answering_index
 from .snippets import make_snippet
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One article in the results, represented by its best section.
-
-    `score`: the mode's score of the best chunk (fused, BM25 or cosine), rounded to 6 places.
-    `snippet` marks query terms with `**`; `highlights` are (start, end) character offsets into
-    `snippet_text`. `dense_score` (cosine) and `bm25_score` are None where that side did not find
-    the chunk. `url` is the source link with `#anchor` of the section."""
-
-    slug: str
-    title: str
-    section: str
-    anchor: str
-    url: str
-    score: float
-    snippet: str
-    category: str
-    language: str
-    visibility: str
-    snippet_text: str = ""
-    highlights: tuple[tuple[int, int], ...] = ()
-    dense_score: float | None = None
-    bm25_score: float | None = None
-
-    def to_dict(self) -> dict:
-        """The JSON shape of `kb search --json` (highlights as lists)."""
-        data = asdict(self)
-        data["highlights"] = [list(span) for span in self.highlights]
-        return data
 
 
 class Rewritten(NamedTuple):
@@ -285,16 +254,17 @@ class Searcher:
         (kb/retrieval/no_match.py): with the `query`, from the content words of what was searched
         for (pinyin as Chinese, typos corrected: `QueryKinds.rewrite`), which of them the help
         center holds, how many of them (or of their synonyms) the top 3 answers contain, and their
-        dense cosine against `min_dense` (default `min_dense_score`); without it, from the cosine
+        dense cosine against `min_dense` (default `min_dense_score(query)`); without it, the cosine
         alone. Off-topic questions still get *some* nearest article; customers deserve to know."""
-        threshold = self.min_dense_score if min_dense is None else min_dense
         if query is None:
-            return no_match.good_match(None, answers, threshold)
+            cosine = self.min_dense_score() if min_dense is None else min_dense
+            return no_match.good_match(None, answers, cosine)
         settings, keyword = self.keyword.text_settings, self.index.keyword
         searched = no_match.joined_words(  # `OK Pay` names the help center as `okpay` does
             self.kinds.rewrite(self.prepare(query)),
             lambda w: no_match.word_shares([w], settings, keyword)[w] > 0,
         )
+        threshold = self.min_dense_score(searched) if min_dense is None else min_dense
         synonyms = (
             self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
         )
@@ -302,15 +272,20 @@ class Searcher:
         shares = no_match.word_shares(words, settings, keyword)
         return no_match.good_match(searched, answers, threshold, synonyms=synonyms, shares=shares)
 
-    @property
-    def min_dense_score(self) -> float:
-        """The "no good match" cosine threshold: the setting, else the value calibrated for the
-        encoder and the version's title side (MIN_DENSE_SCORE, measured by
-        scripts/calibrate_no_match.py), else 0."""
+    def min_dense_score(self, query: str | None = None) -> float:
+        """The "no good match" cosine threshold (-1..1): the setting, else the value calibrated
+        for the encoder and the version's title side (MIN_DENSE_SCORE, measured by
+        scripts/calibrate_no_match.py), else 0. A `query` with no CJK character once pinyin is
+        read, in a help center not mostly in English (`_english_titles`), crosses languages:
+        MIN_DENSE_SCORE_ACROSS where the encoder has one."""
         if self.settings.min_dense_score is not None:
             return self.settings.min_dense_score
-        family = self.encoder.id.split(":")[0]
-        return MIN_DENSE_SCORE.get((family, self.index.manifest.query_side_titles), 0.0)
+        key = (self.encoder.id.split(":")[0], self.index.manifest.query_side_titles)
+        prepared = self.prepare(query or "")
+        across = bool(prepared) and CJK_RUN_RE.search(prepared) is None
+        if across and key in MIN_DENSE_SCORE_ACROSS and self._english_titles is not None:
+            return MIN_DENSE_SCORE_ACROSS[key]
+        return MIN_DENSE_SCORE.get(key, 0.0)
 
     def article(self, slug: str) -> ArticleView | None:
         """The whole article with its sections, if this role may see it."""

