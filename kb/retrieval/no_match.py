@@ -67,9 +67,10 @@ def content_words(query: str) -> tuple[str, ...]:
     `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`). Numbers and codes are in
     `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
     th02, so an article that writes 50,000 or TH-02 covers them."""
-    if CODE_RE.search(normalise(query)):
+    normalised = normalise(query)
+    if CODE_RE.search(normalised):
         return ()
-    text = canonical_numbers(normalise(query))
+    text = canonical_numbers(normalised)
     words = tuple(
         t
         for t in query_terms(text)

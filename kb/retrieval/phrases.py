@@ -22,8 +22,7 @@ import re
 from collections.abc import Sequence
 
 from ..index import LoadedIndex
-from ..text import normalise
-from ..text.normalise import CJK
+from ..text import CJK_RUN_RE, normalise
 from .hits import Hit
 
 MIN_CJK = 4  # CJK characters of a phrase: 4 rules out two-word topics such as 提现, 退款
@@ -36,7 +35,6 @@ NON_WORD_RE = re.compile(r"[\W_]+")
 LOOSE_RE = re.compile(r"[和与及的]|(?<![a-z])(?:and|the|your|my)(?![a-z])")
 # a space with a non-Latin neighbour (CJK, the text's ends) carries nothing: 7 天 is 7天
 LOOSE_SPACE_RE = re.compile(r"(?<![a-z0-9]) +| +(?![a-z0-9])")
-CJK_CHAR_RE = re.compile(f"[{CJK}]")
 LATIN_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
@@ -51,7 +49,8 @@ def phrase_key(text: str) -> str:
 def is_phrase(key: str) -> bool:
     """Whether a `phrase_key` is long enough to name one passage: at least MIN_CJK CJK
     characters or MIN_WORDS Latin words."""
-    return len(CJK_CHAR_RE.findall(key)) >= MIN_CJK or len(LATIN_WORD_RE.findall(key)) >= MIN_WORDS
+    cjk = sum(len(run) for run in CJK_RUN_RE.findall(key))
+    return cjk >= MIN_CJK or len(LATIN_WORD_RE.findall(key)) >= MIN_WORDS
 
 
 def holds_phrase(text_key: str, key: str) -> bool:
@@ -79,10 +78,11 @@ def phrase_articles(index: LoadedIndex, query: str, hits: Sequence[Hit]) -> list
     if not is_phrase(key):
         return []
     found = sorted((h for h in hits if h.bm25_score is not None), key=lambda h: -h.bm25_score)
-    rows = [int(index.chunk_article[h.row]) for h in found[:CHECKED]]
-    if not rows:
+    best = found[:CHECKED]
+    if not best:
         return []
-    indexes = [int(index.chunk_section[h.row]) for h in found[:CHECKED]]
+    rows = [int(index.chunk_article[h.row]) for h in best]
+    indexes = [int(index.chunk_section[h.row]) for h in best]
     sections = index.articles.sections_at(rows, indexes)
     holding = {
         row
