@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from itertools import islice
 
 import numpy as np
 
@@ -107,27 +108,23 @@ class DenseRetriever:
         # top_k rows always hold top_k distinct chunks
         k = top_k * 2 if len(targets) > self.index.chunk_count else top_k
         shift = self.hub_penalty * self.mean_vector() if self.hub_penalty else None
-        found = self.index.vectors.search(vector if shift is None else vector - shift, k, mask)
-        if not found:
+        query = vector if shift is None else vector - shift
+        rows, scores = self.index.vectors.search_arrays(query, k, mask)
+        if not len(rows):
             return []
-        rows = np.fromiter((row for row, _ in found), np.int64, len(found))
-        scores = np.fromiter((score for _, score in found), np.float64, len(found))
         cosines = scores
         if shift is not None:  # add back the penalty: dense_score stays the cosine
             cosines = scores + read_back(self.index.vectors, rows) @ shift
-        # one fancy-index read of the (memory-mapped) targets, not one per hit; `found` is best
-        # first, so a chunk's first row holds its best corrected score
-        chunks = targets[rows]
-        unique, first, slot = np.unique(chunks, return_index=True, return_inverse=True)
-        best_cosine = np.full(len(unique), -np.inf)
-        np.maximum.at(best_cosine, slot, cosines)
-        order = np.argsort(first, kind="stable")[:top_k]  # chunks in order of their best row
-        return [
-            Hit(c, s, None, cos)
-            for c, s, cos in zip(
-                unique[order].tolist(),
-                scores[first[order]].tolist(),
-                best_cosine[order].tolist(),
-                strict=True,
-            )
-        ]
+        # one fancy-index read of the (memory-mapped) targets, not one per hit. `rows` is best
+        # first, so a chunk's first row holds its best corrected score; a dict in that order
+        # (not np.unique: 0.1 ms a query at 300 vectors, twentieth session) keeps its best cosine
+        best: dict[int, list[float]] = {}
+        for chunk, score, cosine in zip(
+            targets[rows].tolist(), scores.tolist(), cosines.tolist(), strict=True
+        ):
+            seen = best.get(chunk)
+            if seen is None:
+                best[chunk] = [score, cosine]
+            elif cosine > seen[1]:
+                seen[1] = cosine
+        return [Hit(c, s, None, cos) for c, (s, cos) in islice(best.items(), top_k)]

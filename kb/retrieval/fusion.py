@@ -9,6 +9,7 @@ one retriever still competes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -76,23 +77,29 @@ def convex(
     item_weights = list(item_weights) if item_weights is not None else [None] * len(ranked_lists)
     ids, parts, ranks = [], [], []  # per list: ids, weighted scaled scores, ranks (numpy)
     for items, weight, per_item in zip(ranked_lists, weights, item_weights, strict=True):
-        scaled = minmax(items)
-        if not scaled:
+        if not items:
             continue
-        n = len(scaled)
-        scores = np.fromiter(scaled.values(), np.float64, n)
+        n = len(items)
+        # arrays, not `minmax`'s dict: a search fuses 2 x 100 hits, and this function cost
+        # 0.25 ms of a query's ~4 outside the encoder (profiled in the twentieth session)
+        columns = tuple(zip(*items, strict=True))
+        item_ids = np.array(columns[0], dtype=np.int64)
+        raw = np.array(columns[1], dtype=np.float64)
+        low, span = raw.min(), raw.max() - raw.min()
+        scaled = (raw - low) / span if span > 0 else np.ones(n)
         if per_item is not None:
-            scores = (
-                weight * np.fromiter((per_item.get(i, 1.0) for i in scaled), np.float64, n)
-            ) * scores
+            scale = np.fromiter(map(per_item.get, item_ids.tolist(), repeat(1.0)), np.float64, n)
+            scaled = (weight * scale) * scaled
         else:
-            scores = weight * scores
-        ids.append(np.fromiter(scaled, np.int64, n))
-        parts.append(scores)
+            scaled = weight * scaled
+        ids.append(item_ids)
+        parts.append(scaled)
         ranks.append(np.arange(1, n + 1))
     if not ids:
         return []
-    unique, slot = np.unique(np.concatenate(ids), return_inverse=True)
+    every = np.concatenate(ids)
+    unique = np.unique(every)
+    slot = np.searchsorted(unique, every)  # np.unique's return_inverse, at a sixth of its cost
     fused = np.zeros(len(unique))
     np.add.at(fused, slot, np.concatenate(parts))  # list by list, as a running sum would
     best_rank = np.full(len(unique), np.iinfo(np.int64).max)

@@ -21,7 +21,7 @@ class KeywordRetriever:
         """At most `top_k` chunks with a positive BM25 score, best first (equal scores by row);
         `bm25_score` = `score`."""
         terms = list(query_tokens(query, self.text_settings))
-        return [Hit(r, s, bm25_score=s) for r, s in self.index.keyword.top(terms, top_k, mask)]
+        return [Hit(r, s, s) for r, s in self.index.keyword.top(terms, top_k, mask)]  # bm25_score
 
     def coverage(self, query: str, rows: list[int], kind: Coverage) -> dict[int, float] | None:
         """Fusion weight in [0, 1] per BM25 hit row (see `Coverage`); None means unweighted."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kb.index.keyword import KeywordIndex, top_positive
-from kb.index.vectors import ExactVectorIndex, FaissVectorIndex
+from kb.index.vectors import ExactVectorIndex, FaissVectorIndex, SegmentedVectorIndex
 
 
 def unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -147,3 +147,27 @@ def test_vectorised_bm25_build_matches_bm25s(tmp_path):
         assert np.allclose(ours.scores(query), expected, atol=1e-5)
     ours.save(tmp_path / "bm25")
     assert np.allclose(KeywordIndex.load(tmp_path / "bm25").scores(["w4"]), ours.scores(["w4"]))
+
+
+def test_search_arrays_are_the_pairs_of_search_for_every_index_kind():
+    vectors = clustered_vectors(1500, 16)
+    rows = np.random.default_rng(5).permutation(1500)[:1200]  # 300 stored vectors deleted
+    kinds = {
+        "exact": ExactVectorIndex(vectors),
+        "flat": FaissVectorIndex.build(vectors, 16),
+        "ivf": FaissVectorIndex.build(vectors, 16, approximate_above=1000),
+        "segmented": SegmentedVectorIndex(
+            [FaissVectorIndex.build(p, 16) for p in (vectors[:900], vectors[900:])], rows, 16
+        ),
+        "empty": FaissVectorIndex.build(np.zeros((0, 16), np.float32), 16),
+    }
+    narrow = np.zeros(1500, dtype=bool)
+    narrow[::50] = True  # an IVF index searches these exactly
+    for name, index in kinds.items():
+        for mask in (None, narrow[: index.count], np.zeros(index.count, dtype=bool)):
+            for query in clustered_vectors(5, 16, seed=6):
+                found, scores = index.search_arrays(query, 10, mask)
+                assert found.dtype == np.int64 and scores.dtype == np.float64, name
+                pairs = list(zip(found.tolist(), scores.tolist(), strict=True))
+                assert pairs == index.search(query, 10, mask)
+    assert len(kinds["flat"].search_arrays(vectors[0], 10)[0]) == 10

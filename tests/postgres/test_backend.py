@@ -98,6 +98,8 @@ def test_keyword_and_vector_scores_match_in_memory_ones(both):
         for m in (None, mask):
             got, want = pg.vectors.search(q, 10, m), exact.search(q, 10, m)
             assert [r for r, _ in got] == [r for r, _ in want]
+            found, scores = pg.vectors.search_arrays(q, 10, m)
+            assert list(zip(found.tolist(), scores.tolist(), strict=True)) == got
             assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
     rows = np.array([3, 0, 7])
     assert np.allclose(pg.vectors.reconstruct(rows), files.vectors.reconstruct(rows), atol=1e-7)

@@ -22,11 +22,11 @@ class Recording:
         self.count, self.dim = inner.count, inner.dim
         self.calls: list[tuple[str, bool, str]] = []  # (thread name, BM25 began first, mark)
 
-    def search(self, query, k, mask=None):
+    def search_arrays(self, query, k, mask=None):  # what the dense retriever calls
         # a remote search must be under way while BM25 runs: it waits here for BM25 to begin
         began = self.bm25_started.wait(5 if self.remote else 0)
         self.calls.append((threading.current_thread().name, began, MARK.get()))
-        return self.inner.search(query, k, mask)
+        return self.inner.search_arrays(query, k, mask)
 
     def __getattr__(self, name):  # reconstruct, kind, ... as the wrapped index
         return getattr(self.inner, name)

@@ -21,7 +21,7 @@ from psycopg import sql
 from ...errors import ConfigError
 from .. import bm25
 from ..keyword import holding, word_pattern
-from ..vectors import EXACT_SUBSET
+from ..vectors import EXACT_SUBSET, arrays
 from .terms import TermLists, top_n
 
 DF_CACHE = 1_000_000  # terms whose document frequency a keyword index keeps (~100 MB at most)
@@ -255,6 +255,10 @@ class PgVectorIndex:
         rows = self.db.query(statement, params)
         found = sorted((float(d), int(r)) for r, d in rows)
         return [(r, -d) for d, r in found]
+
+    def search_arrays(self, query, k, mask=None) -> tuple[np.ndarray, np.ndarray]:
+        """`VectorIndex.search_arrays`: `search` as arrays."""
+        return arrays(self.search(query, k, mask))
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), dim) float32: the stored vectors at `rows`, in that order."""
