@@ -20,7 +20,7 @@ from ..index import IndexStore, LoadedIndex, open_store
 from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, Role, SearchSettings
-from ..text import CJK_RUN_RE, normalise, query_terms, query_tokens, valid_text
+from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens, valid_text
 from . import no_match
 from .answer import Answer
 from .dense import DenseRetriever
@@ -84,8 +84,9 @@ class Searcher:
     def bounded(self, query: str) -> str:
         """The raw query as every step sees it: cut to `max_query_chars` first (so a pasted essay
         costs bounded work from the first step on), then without code points that are not
-        characters (`valid_text`: a lone surrogate from JSON would fail in every encoder)."""
-        return valid_text((query or "")[: self.settings.max_query_chars])
+        characters (`valid_text`: a lone surrogate from JSON would fail in every encoder), and
+        pasted markup reduced to its text (`query_text`: `<b>提现</b>` searches 提现)."""
+        return query_text(valid_text((query or "")[: self.settings.max_query_chars]))
 
     def prepare(self, query: str) -> str:
         """Normalised `bounded` query: what the retrievers search for (before synonyms)."""

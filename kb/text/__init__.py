@@ -1,7 +1,7 @@
 """Text: normalisation, tokenisation, sentences and Markdown to plain text, for both sides (articles
 and queries). Owns no state beyond memo caches. Imports: kb.options only (the lowest stage)."""
 
-from .markdown import markdown_to_text
+from .markdown import markdown_to_text, query_text
 from .normalise import CJK_RUN_RE, clean_text, normalise, valid_text
 from .tokenise import (
     STOPWORDS,
@@ -22,6 +22,7 @@ __all__ = [
     "markdown_to_text",
     "normalise",
     "query_terms",
+    "query_text",
     "query_tokens",
     "sentences",
     "tokens",

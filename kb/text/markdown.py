@@ -50,6 +50,20 @@ def strip_html(text: str) -> str:
     return html.unescape(nh3.clean(text, tags=set()))
 
 
+# a whole tag in a query: `<b>`, `</p>`, `<img src=x>`, `<!-- -->` (not `<5000` or `a<b`)
+QUERY_TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]*>")
+
+
+def query_text(query: str) -> str:
+    """A query with pasted markup reduced to its text (`strip_html`) when it holds a whole tag
+    (QUERY_TAG_RE): `<b>提现</b>` and `<p>怎么提现</p>` ask about 提现, `<script>alert(1)</script>`
+    and `<img src=x onerror=...>` about nothing (empty). A `<` that opens no tag stays:
+    `金额<5000`, `a<b 提现` (strip_html would read `<b 提现` as an unclosed tag and drop it)."""
+    if QUERY_TAG_RE.search(query) is None:
+        return query
+    return strip_html(query)
+
+
 def markdown_to_text(markdown: str) -> str:
     """Plain text of a Markdown section for embedding, BM25 and snippets (raw HTML reduced to its
     text by `strip_html`, links keep their words, list and quote markers are dropped, runs of

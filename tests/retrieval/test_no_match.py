@@ -525,3 +525,41 @@ def test_code_is_no_question(query):
 )
 def test_questions_with_code_like_characters_keep_their_words(query, kept):
     assert kept in content_words(query)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("<b>提现</b>", "提现"),
+        ("<p>怎么提现</p>", "\n怎么提现\n"),
+        ("提现<br>手续费", "提现\n手续费"),
+        ('<a href="https://example.com/x">退款</a>', "退款"),
+        ("<!-- pasted -->提现", "提现"),
+        ("<span style='color:red'>Refund</span> &amp; fees", "Refund & fees"),
+        ("<script>alert(1)</script>", ""),
+        ("<img src=x onerror=alert(1)>", ""),
+        ("</div><script>", "\n"),  # a block tag is a line break
+        # a `<` that opens no whole tag is text
+        ("金额<5000", "金额<5000"),
+        ("a<b 提现", "a<b 提现"),
+        ("提现 < 100 元", "提现 < 100 元"),
+        ("<提现>", "<提现>"),
+    ],
+)
+def test_pasted_markup_is_read_as_its_text(query, text):
+    from kb.text import query_text
+
+    assert query_text(query) == text
+
+
+def test_a_question_wrapped_in_markup_searches_its_words(built):
+    _, index_dir, encoder = built
+    searcher = load_searcher(index_dir, "public", encoder=encoder)
+    plain = searcher.search("提现手续费", 3)
+    for wrapped in ("<b>提现手续费</b>", "<p>提现手续费</p>", "<div><i>提现</i>手续费</div>"):
+        answers = searcher.search(wrapped, 3)
+        assert [a.slug for a in answers] == [a.slug for a in plain]
+        assert searcher.good_match(answers, wrapped)
+        assert "<" not in answers[0].snippet_text and any(answers[0].highlights)
+    assert searcher.search("<script>alert(1)</script>", 3) == []
+    assert not searcher.good_match(searcher.search("<img src=x onerror=alert(1)>"), "<img src=x>")
