@@ -51,3 +51,27 @@ def test_no_content_word_is_no_good_match(public, query):
 def test_traditional_query_words_are_marked_in_simplified_articles(public):
     top = public.search("忘記密碼怎麼辦", top_k=1)[0]
     assert any(top.snippet_text[s:e] in ("密码", "忘记密码") for s, e in top.highlights)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("提領", "withdraw-to-bank-card"),  # Taiwan: withdraw
+        ("身分證過期", "identity-verification"),  # Taiwan spelling of 身份证
+        ("刷退多久會退回信用卡", "payment-dispute-refund"),  # Taiwan: card refund
+        ("點樣入錢", "top-up-with-card"),  # Cantonese: top up
+        ("過數俾朋友點搞", "transfer-money"),  # Cantonese: transfer
+    ],
+)
+def test_taiwan_and_hong_kong_wording_finds_the_article_in_top_3(public, query, slug):
+    answers = public.search(query, top_k=3)
+    assert slug in [a.slug for a in answers]
+    assert public.good_match(answers, query)
+
+
+@pytest.mark.model
+def test_logging_out_in_taiwan_wording_is_not_closing_the_account(public):
+    # tw2sp turned 登出 into 注销 (closing the account): the sample has no log-out article
+    for query in ("如何登出", "怎麼登出帳號"):
+        assert public.search(query, top_k=1)[0].slug != "close-account"

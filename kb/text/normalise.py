@@ -1,9 +1,9 @@
 """Canonical text for both articles and queries.
 
 `normalise`: NFKC (full-width to half-width), Traditional to Simplified with OpenCC's `tw2sp`
-(Taiwan phrases too, e.g. 登入 to 登录, 簡訊 to 短信), common variant characters (帐 to 账),
-lower-case Latin. `clean_text` removes invisible characters that can split or disguise words, and
-`valid_text` the code points that are not characters at all.
+(Taiwan phrases too, e.g. 登入 to 登录, 簡訊 to 短信; not 登出, `KEPT_PHRASES_RE`), common variant
+characters (帐 to 账), lower-case Latin. `clean_text` removes invisible characters that can split
+or disguise words, and `valid_text` the code points that are not characters at all.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
 INVALID_RE = re.compile(f"[\ud800-\udfff{NONCHARACTERS}]")
 VARIANTS = str.maketrans({"帐": "账", "祕": "秘", "裏": "里"})
+# Taiwan phrases that tw2sp turns into a mainland word of ANOTHER meaning in a help center, kept as
+# written: 登出 (log out) would become 注销, which mainland help centers use for closing the
+# account, so `如何登出` found the close-account article first (a new user, twentieth session).
+# From OpenCC's TWPhrases.txt, read for account and payment words; the other merges there keep
+# the meaning (簡訊/短信, 登入/登录, 使用者/用户).
+KEPT_PHRASES_RE = re.compile("(登出)")
 
 
 @functools.cache
@@ -59,5 +65,8 @@ def normalise(text: str) -> str:
     result do not map back to `text`."""
     text = clean_text(unicodedata.normalize("NFKC", valid_text(text)))
     if CJK_RUN_RE.search(text):
-        text = _converter().convert(text).translate(VARIANTS)
+        convert = _converter().convert  # the kept phrases at odd places of the split
+        parts = KEPT_PHRASES_RE.split(text)
+        text = "".join(p if i % 2 else convert(p) for i, p in enumerate(parts) if p)
+        text = text.translate(VARIANTS)
     return text.lower()

@@ -17,10 +17,20 @@ from kb.text import clean_text, normalise, query_terms, sentences, tokens, valid
         ("帳戶被凍結了怎麼辦", "账户被冻结了怎么办"),  # Traditional to Simplified, 帐 to 账
         ("登入後收不到簡訊", "登录后收不到短信"),  # Taiwan phrases
         ("pass\u200bword 密\u200b码", "password 密码"),  # zero-width characters cannot split words
+        # 登出 (log out) stays: tw2sp's 注销 is closing the account in mainland help centers
+        ("如何登出帳號", "如何登出账号"),
+        ("登出後再登入", "登出后再登录"),
+        ("註銷帳戶", "注销账户"),
+        ("帳號登出登出了", "账号登出登出了"),
     ],
 )
 def test_normalise(raw, expected):
     assert normalise(raw) == expected
+
+
+def test_logging_out_and_closing_the_account_stay_different_words():
+    assert not set(tokens("如何登出")) & set(tokens("如何注销账户")) - set(tokens("如何"))
+    assert set(tokens("註銷帳戶")) == set(tokens("注销账户"))
 
 
 def test_tokens_mix_jieba_words_bigrams_and_latin_words():
