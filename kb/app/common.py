@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 
 import streamlit as st
 
@@ -19,12 +18,12 @@ from kb.errors import ConfigError, KBError
 from kb.ingest.categories import categories_path, load_category_names
 from kb.options import SearchSettings
 from kb.retrieval import LiveSearcher, Searcher
+from kb.text import CJK_RUN_RE
 
 from .strings import LANGUAGE_LABELS, LANGUAGE_NAMES, LANGUAGE_SELECTOR, TEXT
 
 log = logging.getLogger(__name__)
 
-CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # the searcher cuts queries to this many characters; the app cuts them before any work, so a
 # 10 MB `?q=` or pasted text never reaches the session, the searcher or the log
 MAX_QUERY_CHARS = SearchSettings.max_query_chars
@@ -40,7 +39,7 @@ def ui_language(query: str = "") -> str:
     choice = st.session_state.get("ui_lang", "auto")
     if choice in TEXT:
         return choice
-    if query and not CJK_RE.search(query):
+    if query and not CJK_RUN_RE.search(query):
         return "en"
     return "zh"
 

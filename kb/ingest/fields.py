@@ -17,11 +17,10 @@ from pathlib import Path
 from ..errors import Problem
 from ..options import LIMITS, Language, Visibility
 from ..text import clean_text
-from ..text.normalise import CJK
+from ..text.normalise import CJK_RUN_RE
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 SLUG_CHARS = 120
-CJK_RE = re.compile(f"[{CJK}]")
 ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 
 _SHOWN = reprlib.Repr()
@@ -53,8 +52,8 @@ def default_slug(name: str, max_chars: int = SLUG_CHARS) -> str:
 
 
 def guess_language(text: str) -> Language:
-    """`zh` when `text` has any CJK ideograph (CJK_RE), else `en`."""
-    return Language.ZH if CJK_RE.search(text) else Language.EN
+    """`zh` when `text` has any CJK ideograph (CJK_RUN_RE), else `en`."""
+    return Language.ZH if CJK_RUN_RE.search(text) else Language.EN
 
 
 def check_slug(slug: object, where: tuple[str, int], problems: list[Problem]) -> str | None:

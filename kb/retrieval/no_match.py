@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..options import TextSettings
 from ..text import STOPWORDS, normalise, query_terms, query_tokens
-from ..text.normalise import CJK
+from ..text.normalise import CJK, CJK_RUN_RE
 from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
 
@@ -44,7 +44,6 @@ MAX_BARE_DIGITS = 4
 # (of 582), and the held-out set's 38 -> 44 of 60 at none more (of 200), where 0.30 (账户 counted
 # as common) cost four false alarms on the tuning set (docs/BENCHMARKS.md "No good match").
 COMMON_SHARE = 0.4
-CJK_CHAR_RE = re.compile(f"[{CJK}]")
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
@@ -336,7 +335,7 @@ def names_a_thing(word: str) -> bool:
     `号被封了`) is not one: a customer who writes `okpay 登不上去` asks about this help center.
     From a new user's 68 answerable questions naming OKPay (fourteenth session), where such
     fragments made the first version of the rule flag them."""
-    if CJK_CHAR_RE.search(word) is None:
+    if CJK_RUN_RE.search(word) is None:
         return True
     from jieba import posseg  # its tag table (350k words) only when a query needs it
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..text import normalise, sentences
-from ..text.normalise import CJK
+from ..text.normalise import CJK, CJK_RUN_RE
 
 ELLIPSIS = "…"
 # an English sentence ends at . ! or ? followed by space and a capital, digit or opening quote;
@@ -25,7 +25,6 @@ LATIN_SENTENCE_RE = re.compile(
     r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])"
 )
 RUN_RE = re.compile(f"[{CJK}]+|[^{CJK}]+")
-CJK_RE = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def folded(text: str) -> tuple[str, tuple[int, ...] | None]:
     where: list[int] = []
     for run in RUN_RE.finditer(text):
         start, piece = run.start(), run.group()
-        converted = normalise(piece) if CJK_RE.match(piece) else _fold_other(piece)
+        converted = normalise(piece) if CJK_RUN_RE.match(piece) else _fold_other(piece)
         if converted is not None and len(converted) == len(piece):
             out.append(converted)  # a CJK run converted as a whole keeps its phrases
             where.extend(range(start, start + len(piece)))
