@@ -18,13 +18,14 @@ from .cli_args import parser
 from .config import encoder_spec, load_config
 from .curation import GateSettings, gated_build
 from .curation.ids import id_warnings
-from .errors import IndexStateError, KBError, ValidationError
+from .errors import ConfigError, IndexStateError, KBError, ValidationError
 from .evaluation import evaluate, format_table, load_queries, some_queries, unknown_slugs
 from .index import describe_index, open_store
 from .ingest import load_report
 from .ingest.synonyms import read_synonyms
 from .options import Role
 from .retrieval import load_searcher
+from .text import clean_text
 
 
 def cmd_build(args) -> int:
@@ -72,7 +73,12 @@ def cmd_search(args) -> int:
     language, score, snippet with `**` marks, link), after a "no good match" line when none seems
     to answer (`Searcher.good_match`), or with --json the service's search object
     (docs/SERVICE.md): {"query", "version", "good_match", "answers": `Answer.to_dict()` list}, so
-    a script can tell an honest "no good match" from an answer. Returns 0."""
+    a script can tell an honest "no good match" from an answer. Returns 0. Raises ConfigError
+    (exit 1) for a query with no visible character (empty, spaces, zero-width characters)."""
+    if not clean_text(args.query).strip():
+        raise ConfigError(
+            f"the query {args.query!r} is empty: give a question, e.g. python -m kb search 提现手续费"
+        )
     searcher = load_searcher(args.index, args.role, encoder=args.encoder)
     answers = searcher.search(
         args.query, top_k=args.top_k, category=args.category, language=args.language, mode=args.mode

@@ -74,6 +74,13 @@ def test_search_text_output_and_roles(cli_index, capsys):
     assert "[internal]" in capsys.readouterr().out.splitlines()[0]
 
 
+@pytest.mark.parametrize("query", ["", "   ", "\u200b", "\t\n"])
+def test_an_empty_query_is_an_error_that_says_what_to_type(cli_index, capsys, query):
+    assert main(["search", query, "--index", str(cli_index)]) == 1
+    err = capsys.readouterr().err
+    assert "is empty" in err and "kb search" in err and "Traceback" not in err
+
+
 def test_search_with_wrong_encoder_exits_2(cli_index, capsys):
     code = main(["search", "x", "--index", str(cli_index), "--encoder", "hash:32"])
     assert code == 2
