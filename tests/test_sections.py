@@ -7,7 +7,7 @@ import pytest
 
 from kb import build_index, load_searcher
 from kb.retrieval.hits import Hit
-from kb.retrieval.sections import answering_index, heading_units
+from kb.retrieval.sections import answering_index, heading_units, with_text
 from kb.testing import write_articles
 
 TITLE = "提现多久到账"
@@ -74,3 +74,33 @@ def test_the_searcher_shows_the_intro_when_the_title_answers(tmp_path):
     assert shown.anchor == "top" and "1-3 个工作日" in shown.snippet_text
     assert shown.url.endswith("#top")  # the card's and source link's section too
     assert searcher.answers(hits, "延迟的原因", 1)[0].section == "可能延迟的原因"
+
+
+@pytest.mark.parametrize(
+    ("index", "empty", "shown"),
+    [
+        (1, True, 2),  # a ## with no text over ###s: its first subsection
+        (1, False, 1),  # with text of its own: itself
+        (3, True, 3),  # empty, but the next heading is a sibling: itself
+        (4, True, 4),  # empty and last: itself
+    ],
+)
+def test_a_heading_without_text_over_subsections_shows_the_first_one(index, empty, shown):
+    headings = [(0, "付款失败"), (2, "常见原因"), (3, "余额不足"), (3, "卡被冻结"), (2, "其他")]
+    assert with_text(index, headings, empty) == shown
+
+
+def test_the_searcher_never_shows_a_card_of_a_heading_alone(tmp_path):
+    articles = {
+        "payment-failed.md": "---\ntitle: 付款失败怎么办\n---\n先检查网络。\n\n"
+        "## 常见原因和解决方法\n\n### 余额不足\n充值后重试。\n\n### 银行卡被冻结\n联系发卡银行解冻。\n"
+    }
+    index = tmp_path / "index"
+    build_index(write_articles(tmp_path / "articles", articles), index, encoder="hash:64")
+    searcher = load_searcher(index, "public", encoder="hash:64")
+    parent = int(np.flatnonzero(searcher.index.chunk_section == 1)[0])  # the ## heading's chunk
+    for choose in (False, True):
+        searcher.choose_sections = choose
+        shown = searcher.answers([Hit(row=parent, score=1.0)], "常见原因和解决方法", 1)[0]
+        assert shown.section == "余额不足" and shown.snippet_text == "充值后重试。"
+        assert shown.url.endswith("#余额不足")

@@ -30,7 +30,7 @@ from .keyword import KeywordRetriever
 from .kinds import QueryKinds
 from .questions import keep_questions, question_rows
 from .related import related, vector_articles
-from .sections import answering_index
+from .sections import answering_index, with_text
 from .snippets import make_snippet
 
 
@@ -223,6 +223,13 @@ class Searcher:
                 for r, a, i in zip(rows, articles, indexes, strict=True)
             ]
         sections = self.index.articles.sections_at(rows, indexes)
+        if any(not s.text for s in sections):  # a heading over subsections shows the first one
+            headings = self.index.articles.headings
+            indexes = [
+                with_text(i, headings(r), not s.text)
+                for r, i, s in zip(rows, indexes, sections, strict=True)
+            ]
+            sections = self.index.articles.sections_at(rows, indexes)
         answers: list[Answer] = []
         for hit, article, section in zip(chosen, articles, sections, strict=True):
             snippet = make_snippet(

@@ -48,3 +48,15 @@ def answering_index(
         if score > best_score or (score == best_score and score and index == retrieved):
             best, best_score = index, score
     return best
+
+
+def with_text(index: int, headings: Sequence[tuple[int, str]], empty: bool) -> int:
+    """`index`, or the next section's when section `index` has no text of its own (`empty`) and
+    subsections follow it (the next heading is deeper): a `##` whose text is all in its `###`s
+    (common in docs-site exports) is shown by its first subsection rather than as a card of its
+    heading alone (a new user's test, twentieth session). `headings`: (level, heading) of the
+    article's sections in order."""
+    following = index + 1
+    if empty and following < len(headings) and headings[following][0] > headings[index][0]:
+        return following
+    return index
