@@ -47,12 +47,14 @@ COMMON_SHARE = 0.4
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
-# Code pasted or typed as an attack, not a question: a markup tag (<script>, </div>, <!--), SQL
+# Code pasted or typed as an attack, not a question: a markup tag (<script>, </div>, <!--), a
+# script address (javascript:, document.cookie: a new user's test, twentieth session), SQL
 # (select *, drop table, union select, insert into, a `--` comment after a quote or `;`), a path
 # climbing folders, a template expression. Its words (script, alert, users) are in no help center,
 # yet its cosine to some article passed the cross-language threshold (off_topic*.txt, 2026-12-02).
 CODE_RE = re.compile(
-    r"<\s*/?\s*[a-z!][^<>]*>|\bselect\s+\*|\b(?:drop|truncate|alter)\s+table\b"
+    r"<\s*/?\s*[a-z!][^<>]*>|\b(?:java|vb)script\s*:|\bdocument\.cookie\b"
+    r"|\bselect\s+\*|\b(?:drop|truncate|alter)\s+table\b"
     r"|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b|['\";]\s*(?:or\b.*)?--|\.\./|\$\{|\{\{"
 )
 

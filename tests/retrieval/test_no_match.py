@@ -503,6 +503,10 @@ def test_only_words_that_name_a_thing_make_a_question_about_something_else(word,
         "../etc/shadow",
         "${jndi:ldap://example.com/a}",
         "{{ config }}",
+        "javascript:alert(document.cookie)",
+        "JAVASCRIPT :void(0)",
+        "vbscript:msgbox(1)",
+        "document.cookie",
     ],
 )
 def test_code_is_no_question(query):
@@ -521,6 +525,8 @@ def test_code_is_no_question(query):
         ("how to drop my table reservation", "reservation"),
         ("2-3 days", "days"),
         ("select all cards", "cards"),
+        ("my javascript is disabled, can I use the web version", "javascript"),
+        ("java script tutorial", "script"),
     ],
 )
 def test_questions_with_code_like_characters_keep_their_words(query, kept):
@@ -544,6 +550,15 @@ def test_questions_with_code_like_characters_keep_their_words(query, kept):
         ("a<b 提现", "a<b 提现"),
         ("提现 < 100 元", "提现 < 100 元"),
         ("<提现>", "<提现>"),
+        # copied from an address bar: two or more percent-escapes are decoded
+        ("%E6%8F%90%E7%8E%B0", "提现"),
+        ("how%20to%20withdraw", "how to withdraw"),
+        ("%3Cb%3E%E6%8F%90%E7%8E%B0%3C%2Fb%3E", "提现"),
+        ("%3Cscript%3Ealert(1)%3C%2Fscript%3E", ""),
+        ("100%", "100%"),
+        ("50%折扣", "50%折扣"),
+        ("手续费 1% 还是 2%?", "手续费 1% 还是 2%?"),
+        ("x%20y", "x%20y"),  # one escape alone: as typed
     ],
 )
 def test_pasted_markup_is_read_as_its_text(query, text):
