@@ -294,16 +294,21 @@ class EmbeddingCache(_ShardedCache):
 
 
 class TokenCache(_ShardedCache):
-    """BM25 token lists (list[str]) by hash of (text settings, keyword text), `settings` being
-    `settings_dict(TextSettings)`. Shard value column `tokens`: the tokens space-joined (tokens
-    never contain whitespace, kb.text.TOKEN_RE, so the join is lossless)."""
+    """BM25 token lists (list[str]) by hash of (text settings, tokeniser revision, keyword text),
+    `settings` being `settings_dict(TextSettings)` and the revision kb.text's TOKENISER_REVISION
+    (so token lists of older normalising or tokenising rules are not reused). Shard value column
+    `tokens`: the tokens space-joined (tokens never contain whitespace, kb.text.TOKEN_RE, so the
+    join is lossless)."""
 
     legacy = ".json"
     column = "tokens"
     value_type = pa.string()
 
     def __init__(self, directory: Path, settings: dict):
-        self.settings_key = json.dumps(settings, sort_keys=True)
+        from ..text import TOKENISER_REVISION
+
+        revised = {**settings, "tokeniser": TOKENISER_REVISION}
+        self.settings_key = json.dumps(revised, sort_keys=True)
         super().__init__(directory, f"tokens-{self.settings_key}")
 
     def key(self, text: str) -> str:

@@ -6,6 +6,7 @@ from .normalise import CJK_RUN_RE, clean_text, normalise, valid_text
 from .tokenise import (
     STOPWORDS,
     TOKEN_RE,
+    TOKENISER_REVISION,
     loose_pairs,
     query_terms,
     query_tokens,
@@ -16,6 +17,7 @@ from .tokenise import (
 __all__ = [
     "CJK_RUN_RE",
     "STOPWORDS",
+    "TOKENISER_REVISION",
     "TOKEN_RE",
     "clean_text",
     "loose_pairs",

@@ -60,10 +60,10 @@ def query_text(query: str) -> str:
     """A query as the customer meant it: percent-escapes decoded when it holds two or more
     (PERCENT_RE: `%E6%8F%90%E7%8E%B0`, copied from an address bar, is 提现, `how%20to%20pay` is
     `how to pay`; `100%`, `50%折扣` and one `%20` are left alone), then pasted markup reduced to
-    its text (`strip_html`) when it holds a whole tag (QUERY_TAG_RE): `<b>提现</b>` and `<p>怎么提现</p>` ask about 提现,
-    `<script>alert(1)</script>` and `<img src=x onerror=...>` about nothing (empty). A `<` that
-    opens no tag stays: `金额<5000`, `a<b 提现` (strip_html would read `<b 提现` as an unclosed tag
-    and drop it)."""
+    its text (`strip_html`) when it holds a whole tag (QUERY_TAG_RE): `<b>提现</b>` and
+    `<p>怎么提现</p>` ask about 提现, `<script>alert(1)</script>` and `<img src=x onerror=...>`
+    about nothing (empty). A `<` that opens no tag stays: `金额<5000`, `a<b 提现` (strip_html would
+    read `<b 提现` as an unclosed tag and drop it)."""
     if len(PERCENT_RE.findall(query)) >= 2:
         from urllib.parse import unquote
 

@@ -22,6 +22,11 @@ TOKEN_RE = re.compile(f"[{CJK}]+|[^\\W_{CJK}]+(?:['’][a-z]+)?")
 SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*|\n")
 
 # Words that carry no topic in a help-center question; dropping them keeps BM25 on the content words.
+# Bump when `normalise` or `tokens` give other tokens for some text: the BM25 token cache
+# (kb/embed/cache.py TokenCache) keys on it, so a rebuild after an upgrade does not reuse token
+# lists of the old rules. 2: 登出 no longer normalised to 注销 (twentieth session).
+TOKENISER_REVISION = 2
+
 STOPWORDS = frozenset(
     (  # noqa: SIM905 (one word list, easier to edit as text)
         "的 了 吗 呢 吧 啊 呀 么 嘛 我 我的 你 你们 您 是 在 有 和 与 及 或 就 都 也 还 要 会 能 可以 "

@@ -105,3 +105,16 @@ def test_a_shard_that_is_not_what_it_claims_is_skipped(tmp_path):
     assert reopened.get("a") is None and reopened.get("b") is None
     other_dim = EmbeddingCache(tmp_path, "enc", 32)  # same folder, vectors of another dimension
     assert other_dim.get("good") is None and len(other_dim) == 0
+
+
+def test_token_lists_of_an_older_tokeniser_revision_are_not_reused(tmp_path, monkeypatch):
+    import kb.text
+
+    settings = {"char_bigrams": True}
+    cache = TokenCache(tmp_path, settings)
+    cache.put(cache.key("如何登出"), ["如何", "注销"])  # what the rules before revision 2 gave
+    cache.flush()
+    assert TokenCache(tmp_path, settings).get_many([cache.key("如何登出")]) == [["如何", "注销"]]
+    monkeypatch.setattr(kb.text, "TOKENISER_REVISION", kb.text.TOKENISER_REVISION + 1)
+    newer = TokenCache(tmp_path, settings)
+    assert newer.get_many([newer.key("如何登出")]) == [None]
