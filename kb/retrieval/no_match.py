@@ -31,6 +31,12 @@ FILLER = frozenset(
         "anyone there"
     ).split()
 )
+# Cantonese question words, as 怎么/为什么/多少/哪里 are STOPWORDS in Mandarin: `點樣增值` asks
+# about 增值. Dropped only when another content word is left (`點解提唔到錢`: jieba cuts the
+# rest into single characters, which are no content words, so 點解 stays and the cosine decides).
+CANTONESE_QUESTION_WORDS = frozenset(
+    "点样 点解 点算 点搞 几多 几时 边度 边个 边间 乜嘢 咩嘢 有冇 使唔使 得唔得 系唔系".split()  # noqa: SIM905
+)
 TOP = 3  # the answers a customer sees first; the signals are read from them
 # one bare number of up to this many digits, alone (`8`, `200`, the `1` of `' OR 1=1 --`), says
 # nothing: some answer holds it, so it made junk a "good match" (a new user's off-topic lines,
@@ -77,6 +83,7 @@ def content_words(query: str) -> tuple[str, ...]:
         for t in query_terms(text)
         if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
     )
+    words = tuple(w for w in words if w not in CANTONESE_QUESTION_WORDS) or words
     number = words[0] if words and words[0].isdigit() else None  # the one word, if all are it
     lone = (
         number is not None

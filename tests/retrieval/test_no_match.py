@@ -578,3 +578,17 @@ def test_a_question_wrapped_in_markup_searches_its_words(built):
         assert "<" not in answers[0].snippet_text and any(answers[0].highlights)
     assert searcher.search("<script>alert(1)</script>", 3) == []
     assert not searcher.good_match(searcher.search("<img src=x onerror=alert(1)>"), "<img src=x>")
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("點樣增值", ("增值",)),  # Cantonese question words are no topic, as 怎么 is not
+        ("有冇年費", ("年费",)),
+        ("月結單喺邊度睇", ("月结",)),
+        ("得唔得用信用卡", ("信用卡", "信用")),
+        ("點解提唔到錢", ("点解",)),  # nothing else is left: the word stays, the cosine decides
+    ],
+)
+def test_cantonese_question_words_are_dropped_when_a_topic_word_is_left(query, words):
+    assert content_words(query) == words
