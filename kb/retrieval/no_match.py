@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..options import TextSettings
 from ..text import STOPWORDS, normalise, query_terms, query_tokens
 from ..text.normalise import CJK, CJK_RUN_RE
 from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
+from .word_joins import WORD_RE
 
 # greetings and politeness that carry no topic; with STOPWORDS (请问, 怎么, what, how, ...)
 FILLER = frozenset(
@@ -138,9 +139,6 @@ def holds_word(text: str, word: str) -> bool:
     )
 
 
-WORD_RE = re.compile(r"[0-9a-z]+")
-
-
 class WholeWords:
     """Which of many normalised texts (`comparable`) hold every one of a query's content words
     as a whole word (`holds_word`), in time that does not grow with the texts: an inverted index
@@ -184,38 +182,6 @@ def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
     if not words:
         return 1.0
     return sum(any(holds_word(t, w) for t in terms) for w in words) / len(words)
-
-
-# an English possessive (`okpay's`, `OKPay’s`): the word without it is what the query names
-POSSESSIVE_RE = re.compile(r"(?<=[0-9a-z])['’]s(?![0-9a-z])")
-# a run of up to JOIN_PARTS Latin words written apart (`ok pay`, `o.k.pay`, `e-mail`)
-LATIN_RUN_RE = re.compile(r"[a-z]+(?:[\s.\-·]+[a-z]+)+")
-JOIN_PARTS = 3
-
-
-def joined_words(text: str, known: Callable[[str], bool]) -> str:
-    """Normalised `text` with English possessives dropped and adjacent Latin words written apart
-    joined where the joined word is `known` (a word the help center holds): `ok pay 能炒股吗` ->
-    `okpay 能炒股吗`, `o.k.pay`, `okpay's` -> `okpay`; `log in` -> `login` only if `login` is
-    known. Longest window first, up to JOIN_PARTS words; words left apart otherwise. As site
-    search engines join split words ("concatenation": Algolia, Typesense's split/join of
-    tokens), so that the name of the help center written another way is still its name."""
-    text = POSSESSIVE_RE.sub("", text)
-
-    def join(run: re.Match) -> str:
-        words, out, i = WORD_RE.findall(run.group()), [], 0  # a run holds letters only
-        while i < len(words):
-            for size in range(min(JOIN_PARTS, len(words) - i), 1, -1):
-                if known("".join(words[i : i + size])):
-                    out.append("".join(words[i : i + size]))
-                    i += size
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return " ".join(out)
-
-    return LATIN_RUN_RE.sub(join, text)
 
 
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:

@@ -21,7 +21,7 @@ from ..ingest.synonyms import Synonyms
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, Role, SearchSettings
 from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens, valid_text
-from . import no_match
+from . import no_match, word_joins
 from .answer import Answer
 from .dense import DenseRetriever
 from .hits import Hit
@@ -268,7 +268,7 @@ class Searcher:
             cosine = self.min_dense_score() if min_dense is None else min_dense
             return no_match.good_match(None, answers, cosine)
         settings, keyword = self.keyword.text_settings, self.index.keyword
-        searched = no_match.joined_words(  # `OK Pay` names the help center as `okpay` does
+        searched = word_joins.joined_words(  # `OK Pay` names the help center as `okpay` does
             self.kinds.rewrite(self.prepare(query)),
             lambda w: no_match.word_shares([w], settings, keyword)[w] > 0,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import load_searcher
-from kb.retrieval import no_match
+from kb.retrieval import no_match, word_joins
 from kb.retrieval.no_match import content_words, good_match, lexical_coverage, synonym_coverage
 from kb.retrieval.searcher import Answer
 
@@ -433,7 +433,7 @@ KNOWN = {"okpay", "login", "email", "card"}
     ],
 )
 def test_words_written_apart_are_joined_into_a_word_the_help_center_holds(text, joined):
-    assert no_match.joined_words(text, KNOWN.__contains__) == joined
+    assert word_joins.joined_words(text, KNOWN.__contains__) == joined
 
 
 class _Frequencies:
