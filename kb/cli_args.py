@@ -7,6 +7,7 @@ invalid input does (argparse's own 2 is the CLI's code for index problems).
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -36,8 +37,33 @@ class _Parser(argparse.ArgumentParser):
                 f"; {dashed[0]!r} starts with '-', so it was read as an option: put the text "
                 f"after '--', last (kb {self.prog.split()[-1]} ... -- {dashed[0]!r})"
             )
-        self.exit(1, f"{self.prog}: error: {message}\n")
+        self.exit(1, f"{self.prog}: error: {message}{suggestion(self, message, words)}\n")
 
+
+def suggestion(parser: argparse.ArgumentParser, message: str, words: list[str]) -> str:
+    """`; did you mean --language?` for an unrecognized option (`--langauge`) or an invalid choice
+    (`serach`, `--role agnet`) that is close to a valid one (difflib's ratio >= 0.6, as Python
+    3.14's argparse `suggest_on_error`); "" otherwise. Options are those of the subcommand named
+    in `words` (the top-level parser reports a subcommand's unknown options)."""
+    if message.startswith("unrecognized arguments:"):
+        subcommands = getattr(parser, "subcommands", {})
+        command = next((subcommands[w] for w in words if w in subcommands), parser)
+        names = list(command._option_string_actions)
+        for word in message.split(":", 1)[1].split():
+            close = difflib.get_close_matches(word.split("=", 1)[0], names, n=1, cutoff=0.6)
+            if word.startswith("-") and close:
+                return f"; did you mean {close[0]}?"
+        return ""
+    invalid = INVALID_CHOICE_RE.search(message)
+    if invalid is None:
+        return ""
+    choices = re.findall(r"'([^']*)'", invalid.group(2))
+    close = difflib.get_close_matches(invalid.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# argparse's message for a value not among an argument's choices
+INVALID_CHOICE_RE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 # an option name as typed (`--top-k`, `-h`, `--top-k=3`, and `--` itself), not text such as `-提现`
 OPTION_RE = re.compile(r"(--?[A-Za-z][\w-]*(=.*)?|--)\Z", re.S)

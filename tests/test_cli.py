@@ -178,6 +178,35 @@ def test_bad_settings_and_options_exit_1_without_a_traceback(
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["search", "提现", "--langauge", "zh"], "did you mean --language?"),
+        (["search", "提现", "--topk=3"], "did you mean --top-k?"),
+        (["build", "--froce"], "did you mean --force?"),
+        (["serach", "提现"], "did you mean 'search'?"),
+        (["search", "提现", "--role", "agnet"], "did you mean 'agent'?"),
+        (["search", "提现", "--mode", "dnese"], "did you mean 'dense'?"),
+        (["eval", "--rloe", "public"], "did you mean --role?"),
+    ],
+)
+def test_a_misspelt_option_or_choice_gets_the_close_name(argv, hint, capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    err = capsys.readouterr().err
+    assert usage.value.code == 1 and err.rstrip().endswith(hint), err
+
+
+@pytest.mark.parametrize(
+    "argv", [["search", "提现", "--zzz"], ["zzz"], ["search", "提现", "--role", "root"]]
+)
+def test_nothing_close_gets_no_suggestion(argv, capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    err = capsys.readouterr().err
+    assert usage.value.code == 1 and "error:" in err and "did you mean" not in err
+
+
 def test_a_query_starting_with_a_dash_is_told_to_follow_double_dash(cli_index, capsys):
     with pytest.raises(SystemExit) as usage:  # argparse's usage errors exit 1 (kb/cli_args.py)
         main(["search", "-提现", "--index", str(cli_index)])
