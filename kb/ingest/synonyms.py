@@ -163,10 +163,12 @@ def manifest_entry(text: str) -> dict:
 
 @functools.lru_cache(maxsize=16384)
 def _pattern(term: str) -> re.Pattern:
-    """CJK anywhere (Chinese has no spaces); other words whole, spaces as any whitespace."""
-    body = r"\s+".join(re.escape(w) for w in term.split())
+    """CJK anywhere (Chinese has no spaces); other words whole, the words of a Latin term written
+    apart, with a hyphen or closed up (`top up` finds `top-up` and `topup`, `log in` finds
+    `login`), as English compounds are written all three ways and customers type them closed."""
     if CJK_RUN_RE.search(term):
-        return re.compile(body)
+        return re.compile(r"\s+".join(re.escape(w) for w in term.split()))
+    body = r"[\s\-]*".join(re.escape(w) for w in term.split())
     return re.compile(rf"(?<![^\W_]){body}(?![^\W_])")
 
 

@@ -181,7 +181,17 @@ def covered_share(words: Sequence[str], terms: Sequence[str]) -> float:
     (`holds_word`); 1.0 without words."""
     if not words:
         return 1.0
-    return sum(any(holds_word(t, w) for t in terms) for w in words) / len(words)
+    return sum(any(holds_word(t, w) for t in _with_closed(terms)) for w in words) / len(words)
+
+
+def _with_closed(terms: Sequence[str]) -> list[str]:
+    """`terms` and the closed form of each Latin term of several words (`top up` -> `topup`),
+    which the synonym rules match too (kb/ingest/synonyms.py `_pattern`)."""
+    return [*terms, *(CLOSED_RE.sub("", t) for t in terms if CLOSED_RE.search(t))]
+
+
+# the spaces and hyphens between the words of a Latin synonym term
+CLOSED_RE = re.compile(r"(?<=[0-9a-z])[\s\-]+(?=[0-9a-z])")
 
 
 def lexical_coverage(words: Sequence[str], answers: Sequence) -> float:
@@ -212,7 +222,7 @@ def synonym_coverage(
     退款, as the editor's list declares them the same. False without expansions."""
     if not expansions:
         return False
-    rest = [w for w in words if not any(w in m for m in matched)]
+    rest = [w for w in words if not any(w in m for m in _with_closed(matched))]
     for answer in answers[:TOP]:
         text = answer_text(answer)
         if any(e in text for e in expansions) and all(contains(text, w) for w in rest):
@@ -288,7 +298,8 @@ def about_something_else(
     `登不上去`, a glued `号被封了`) are left out. `OKPay 能办房贷吗`, `用OKPay买股票`: True; `OKPay 提现`
     (提现 is a topic), `房贷` alone (nothing shared: the cosine decides): False."""
     matched = synonyms[0] if synonyms is not None else ()
-    absent = [w for w in words if not shares.get(w) and not any(w in m for m in matched)]
+    closed = _with_closed(matched)
+    absent = [w for w in words if not shares.get(w) and not any(w in m for m in closed)]
     unknown = [w for w in absent if names_a_thing(w)]
     shared = [w for w in words if w not in absent]
     return (

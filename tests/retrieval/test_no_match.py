@@ -221,6 +221,7 @@ def test_the_threshold_follows_the_versions_title_side(tmp_path):
         ("refund fee", ("refund",), ("退款",), "退款 fee 说明", True),
         ("chargeback", ("chargeback",), ("退款",), "修改密码", False),  # no expansion in it
         ("chargeback", (), (), "如何申请退款", False),  # no rule matched
+        ("cashout fee", ("cash out",), ("提现",), "提现 fee", True),  # `cash out` closed up
     ],
 )
 def test_synonyms_of_the_content_words_count_as_coverage(
@@ -326,6 +327,9 @@ def test_covered_share_counts_the_words_a_term_holds():
     assert no_match.covered_share(("refund",), ("refunds", "chargeback")) == 1.0
     assert no_match.covered_share(("pay",), ("payment",)) == 0.0
     assert no_match.covered_share((), ("refund",)) == 1.0
+    # a rule's Latin term of several words covers the word closed up (`topup`), as it matches it
+    assert no_match.covered_share(("topup", "fee"), ("top up", "fee")) == 1.0
+    assert no_match.covered_share(("topup",), ("top",)) == 0.0
 
 
 # shares of chunks: `okpay`/`wallet` name the help center (above COMMON_SHARE), the rest are topics
@@ -346,6 +350,7 @@ SHARES = {"okpay": 0.42, "wallet": 0.5, "提现": 0.19, "账户": 0.31, "fees": 
         (["okpay"], None, False),  # nothing unknown: the name alone
         (["提现", "手续费"], None, False),
         (["okpay", "refund"], (["refund"], ["退款"]), False),  # the editor's list knows it
+        (["okpay", "topup"], (["top up"], ["充值"]), False),  # `top up` written closed up
     ],
 )
 def test_a_question_sharing_only_the_help_centers_name_is_about_something_else(

@@ -67,6 +67,24 @@ def test_bad_rules_are_named_by_line(text, line, words):
     assert words in problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("cashout", True),
+        ("cash-out fee", True),
+        ("how to cash   out", True),
+        ("cash - out", True),
+        ("cashouts", False),  # whole words only, as written apart
+        ("precashout", False),
+        ("cash, out", False),  # a comma parts two words, not a compound
+        ("提现", True),
+    ],
+)
+def test_a_latin_term_of_several_words_is_found_closed_up_and_hyphenated(query, found):
+    synonyms = Synonyms(parse_synonyms(LIST)[0])
+    assert ("取现" in synonyms.expansions(query)) is found
+
+
 def test_a_one_way_source_may_also_be_in_a_group():
     assert parse_synonyms("card, 卡\ncard => 银行卡\n")[1] == []
 
