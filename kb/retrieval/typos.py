@@ -1,6 +1,7 @@
 """Typing mistakes in a query, corrected against the help center's own words before retrieval.
 
-Two kinds of mistake (issue 17, the `typo` kind of eval/queries.jsonl):
+Two kinds of mistake (issue 17, the `typo` kind of eval/queries.jsonl), and English compounds
+written closed up (`unbindcard`: two known words, `split_word`, tried first):
 
 - **English words off by a letter or two** (`refnud`, `recipt`, `chnage`, `excange`): a Latin word
   the index has never seen is replaced by the known word the fewest edits away (optimal string
@@ -72,6 +73,29 @@ def closest_word(word: str, words: dict[str, int]) -> str | None:
     if not found:
         return None
     return min(found, key=lambda f: (f[1], -words[f[0]], f[0]))[0]
+
+
+def split_word(word: str, words: dict[str, int]) -> str | None:
+    """`word` split in two known words (`unbindcard` -> `unbind card`, `bankcard` -> `bank card`)
+    when it is unknown and some split gives two words of `words` of at least MIN_PART letters;
+    of several splits, the one whose rarer part is in the most chunks (then the earlier cut).
+    None otherwise. As Typesense's `split_join_tokens` splits a token no document holds:
+    customers write English compounds closed up. Tried before `closest_word`, so two known
+    words beat one edit."""
+    if word in words:
+        return None
+    splits = [
+        (min(words[word[:i]], words[word[i:]]), -i)
+        for i in range(MIN_PART, len(word) - MIN_PART + 1)
+        if word[:i] in words and word[i:] in words
+    ]
+    if not splits:
+        return None
+    cut = -max(splits)[1]
+    return f"{word[:cut]} {word[cut:]}"
+
+
+MIN_PART = 3  # letters: `card` + `s` or `a` + `ccount` are no compounds
 
 
 def english_word(word: str) -> bool:
@@ -166,7 +190,7 @@ class TypoCorrector:
     def _correct_word(self, word: str) -> str:
         if not allowed_edits(word) or english_word(word):
             return word
-        return closest_word(word, self.words()) or word
+        return split_word(word, self.words()) or closest_word(word, self.words()) or word
 
     def _typo(self, window: str, term: str, words: list[str]) -> bool:
         """Whether `window` is a mistyped `term` (same reading): unknown to the index, and either

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb import SearchSettings, build_index, load_searcher
-from kb.retrieval.typos import TypoCorrector, allowed_edits, closest_word
+from kb.retrieval.typos import TypoCorrector, allowed_edits, closest_word, split_word
 from kb.testing import TINY, CountingEncoder, write_articles
 from kb.text.pinyin import PinyinLexicon
 
@@ -40,6 +40,27 @@ def test_ties_go_to_the_word_in_more_chunks():
     assert closest_word("chxrge", {"charge": 1, "chirge": 9}) == "chirge"
 
 
+@pytest.mark.parametrize(
+    ("typed", "split"),
+    [
+        ("refundcharge", "refund charge"),
+        ("accountfrozen", "account frozen"),
+        ("frozenaccount", "frozen account"),
+        ("refund", None),  # known
+        ("refundx", None),  # `x` is no word
+        ("refundcharg", None),  # `charg` is unknown: a typo, not a compound
+    ],
+)
+def test_an_unknown_word_of_two_known_words_is_split(typed, split):
+    assert split_word(typed, WORDS) == split
+
+
+def test_of_several_splits_the_one_with_the_commoner_rarer_part_wins():
+    words = {"abc": 5, "defg": 1, "abcd": 3, "efg": 4}
+    assert split_word("abcdefg", words) == "abcd efg"  # rarer part in 3 chunks, against 1
+    assert split_word("abcdefg", {**words, "defg": 4}) == "abc defg"
+
+
 TEXTS = [
     "提现手续费",
     "如何提现",
@@ -69,6 +90,7 @@ def corrector(known=(), together=True, words=WORDS) -> TypoCorrector:
         ("余额怎么体现", "余额怎么提现"),  # 体现 is a word, but 提现 meets 余额 in a chunk
         ("refnud", "refund"),
         ("提现 recipt", "提现 receipt"),
+        ("refundcharge", "refund charge"),  # two known words closed up: split, not corrected
     ],
 )
 def test_mistakes_are_corrected(typed, meant):
