@@ -51,6 +51,9 @@ MAX_BARE_DIGITS = 4
 # (of 582), and the held-out set's 38 -> 44 of 60 at none more (of 200), where 0.30 (账户 counted
 # as common) cost four false alarms on the tuning set (docs/BENCHMARKS.md "No good match").
 COMMON_SHARE = 0.4
+# a word of one character typed this many times or more is a key held down, no topic (`zzzzzz`,
+# `xxxxxxxx`, `1111111`: passed as good matches in a new user's test, 2026-12-03)
+MIN_REPEATS = 3
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
@@ -72,7 +75,8 @@ def content_words(query: str) -> tuple[str, ...]:
     or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`, and for
     one bare number of up to MAX_BARE_DIGITS digits with no unit or word beside it (`8`, `200`,
     `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs), and for code (CODE_RE:
-    `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`). Numbers and codes are in
+    `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`), and without a word of
+    one character held down (MIN_REPEATS or more: `zzzzzz`, `1111111`). Numbers and codes are in
     `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
     th02, so an article that writes 50,000 or TH-02 covers them."""
     normalised = normalise(query)
@@ -82,7 +86,10 @@ def content_words(query: str) -> tuple[str, ...]:
     words = tuple(
         t
         for t in query_terms(text)
-        if t not in FILLER and t not in STOPWORDS and any(c.isalnum() for c in t)
+        if t not in FILLER
+        and t not in STOPWORDS
+        and any(c.isalnum() for c in t)
+        and not (len(t) >= MIN_REPEATS and len(set(t)) == 1)
     )
     words = tuple(w for w in words if w not in CANTONESE_QUESTION_WORDS) or words
     number = words[0] if words and words[0].isdigit() else None  # the one word, if all are it

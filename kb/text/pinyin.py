@@ -223,8 +223,12 @@ class PinyinLexicon:
     def convert(self, letters: str, min_initials: int = MIN_INITIALS) -> str | None:
         """The Chinese terms `letters` (a-z, no spaces) reads as, joined; None when it does not
         read as pinyin of lexicon terms (module docstring). A run without vowels needs
-        `min_initials` letters to be read as initials."""
+        `min_initials` letters to be read as initials. One letter typed three times or more
+        (`zzzzzz`, `xxxx`, `hhh`) is a key held down, never pinyin: `zzzzzz` read as 转账转账转账
+        (a new user's junk input, 2026-12-03)."""
         if len(letters) < 2 or len(letters) > MAX_LETTERS or letters in self.latin:
+            return None
+        if len(letters) >= 3 and len(set(letters)) == 1:
             return None
         if not VOWELS.intersection(letters):
             if len(letters) < min_initials:

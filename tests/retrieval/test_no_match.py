@@ -44,6 +44,10 @@ def answer(title: str, dense: float, section: str = "", text: str = "") -> Answe
         "请问 ---",
         "  ",
         "～～",
+        "zzzzzz",  # a key held down, laughter: no topic
+        "a" * 95,
+        "1111111",
+        "xxx ???",
     ],
 )
 def test_queries_without_content_words_are_no_match(query):
@@ -114,6 +118,9 @@ def test_one_short_bare_number_alone_is_no_content(query):
         ("15元", ("15",)),
         ("$5", ("5",)),
         ("9点到21点", ("9", "21")),
+        ("提现 xxxx", ("提现",)),  # a held-down key beside a word leaves the word
+        ("转账 100000", ("100000",)),  # digits that differ are an amount
+        ("zz", ("zz",)),  # twice is no held-down key
     ],
 )
 def test_numbers_with_a_unit_a_word_or_more_digits_stay_content(query, words):

@@ -120,6 +120,13 @@ def test_english_words_stay_english(lexicon, query):
     assert lexicon.rewrite(query) == query
 
 
+@pytest.mark.parametrize("query", ["zzzzzz", "xxxx", "hhh", "tttttttt 提现", "kfkf zzz"])
+def test_one_letter_held_down_is_no_pinyin(lexicon, query):
+    """`zzzzzz` once read as 转账转账转账; `kfkf` (客服 twice) is still initials."""
+    expected = query.replace("kfkf", "客服客服")
+    assert lexicon.rewrite(query) == expected
+
+
 @pytest.mark.parametrize(
     "query", ["a receipt for my payment", "pay by card", "pc version", "my id", "hk"]
 )
