@@ -41,18 +41,21 @@ def show_answers(
         # the customer's question rides in the title link: "back" refills it after that reload
         asked = query if role == "public" else ""
         st.html(card_html(answer, page, t("source"), badge=badge, category=category, query=asked))
-        st.button(
-            t("open"),
-            key=f"open-{role}-{rank}",
-            type="tertiary",
-            icon=":material/arrow_forward:",
-            on_click=common.open_article,
-            args=(answer.slug, answer.anchor),
-        )
+        owner = common.digest(role, query, answer.slug)
+        # "read the article" and the thumbs on one line under their card (a new user found them
+        # loose between the cards, one line each, 2026-12-03)
+        with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+            st.button(
+                t("open"),
+                key=f"open-{role}-{rank}",
+                type="tertiary",
+                icon=":material/arrow_forward:",
+                on_click=common.open_article,
+                args=(answer.slug, answer.anchor),
+            )
+            value = st.feedback("thumbs", key=common.slot(f"fb-{role}-{rank}", owner))
         if copyable:
             copy_box(cfg, answer, role)
-        owner = common.digest(role, query, answer.slug)
-        value = st.feedback("thumbs", key=common.slot(f"fb-{role}-{rank}", owner))
         if value is not None and common.first_time("feedback_logged", owner):
             common.analytics(cfg).log_feedback(query, answer.slug, bool(value), role)
             st.caption(t("thanks"))
