@@ -56,11 +56,15 @@ class UnknownFilterError(ConfigError):
     naming the valid choices, not an empty result. `field`, `value` and `choices` are kept for
     front ends that show them their own way."""
 
-    def __init__(self, field: str, value: str, choices: list[str]):
+    def __init__(self, field: str, value: str, choices: list[str], near: str | None = None):
+        """`near`: the choice `value` stands for when the caller knows better than spelling
+        (`cn` and `Chinese` stand for `zh`: `options.closest_language`); else the closest
+        spelling among `choices` (difflib), if any, is suggested."""
         self.field, self.value, self.choices = field, value, list(choices)
         folded = {c.casefold(): c for c in self.choices}  # `EN`, `WITHDRAWALS`: the case differs
-        near = difflib.get_close_matches(value.casefold(), list(folded), n=1)
-        hint = f"did you mean {folded[near[0]]!r}? " if near else ""
+        spelt = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+        near = near if near in self.choices else (folded[spelt[0]] if spelt else None)
+        hint = f"did you mean {near!r}? " if near else ""
         shown = ", ".join(self.choices) or "(none: this index has no articles)"
         super().__init__(f"unknown {field} {value[:50]!r}; {hint}use one of: {shown}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownFilterError
 
 
 class _Choice(StrEnum):
@@ -54,6 +54,37 @@ class Language(_Choice):
 
     ZH = "zh"
     EN = "en"
+
+    @classmethod
+    def check_filter(cls, value: str) -> None:
+        """Raises UnknownFilterError for a search filter `value` other than a Language value,
+        suggesting the one it most likely means (`closest_language`)."""
+        if value not in cls.choices():
+            raise UnknownFilterError("language", value, cls.choices(), closest_language(value))
+
+
+def closest_language(value: str) -> str | None:
+    """The `Language` a bad filter value most likely means, or None: a language tag or code of
+    one (`zh-CN`, `zh_TW`, `cmn`, `en-US`, `eng`), its name in any language (`Chinese`, `中文`,
+    `English`, `英文`), or a country or region code (`cn`, `tw`, `hk`, `us`) by its most likely
+    language. Names and CLDR likely subtags come from `langcodes` and `language_data`."""
+    import langcodes  # only for an error message: kept off the import path
+
+    tag = "-".join(value.replace("_", " ").split())
+    found = None
+    try:
+        if tag.isascii() and langcodes.tag_is_valid(tag) and langcodes.Language.get(tag).is_valid():
+            found = langcodes.Language.get(tag).prefer_macrolanguage().language
+        elif not tag.isascii() or len(tag) > 2:  # a name: `Chinese`, `中文`
+            found = langcodes.find(value.strip()).prefer_macrolanguage().language
+    except (LookupError, ValueError):  # no language of that name
+        found = None
+    if found not in Language.choices() and len(tag) == 2 and tag.isascii() and tag.isalpha():
+        region = langcodes.Language.get(f"und-{tag.upper()}")
+        name = region.territory_name()  # `Unknown Region [XX]`, `Private use` for no country
+        if not name.startswith(("Unknown", "Private")):
+            found = region.maximize().language  # CLDR likely subtags: und-CN is zh-Hans-CN
+    return found if found in Language.choices() else None
 
 
 class Mode(_Choice):

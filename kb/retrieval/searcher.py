@@ -150,8 +150,8 @@ class Searcher:
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a
         `category` this role's articles do not have, naming the valid choices; None passes."""
-        if language is not None and language not in Language.choices():
-            raise UnknownFilterError("language", language, Language.choices())
+        if language is not None:
+            Language.check_filter(language)
         if category is not None:
             if self._categories is None:
                 self._categories = self.categories()
@@ -202,13 +202,21 @@ class Searcher:
         )
         # exact titles, then a phrase of one article unless synonyms say it is written other ways
         hits = self.kinds.promote([prepared, searched], hits, mask, keyword_query == searched)
-        return self.answers(hits, query, top_k)
+        expanded = (
+            self.synonyms.matches(searched, self._known_terms)[1] if self.synonyms.rules else ()
+        )
+        return self.answers(hits, query, top_k, expanded)
 
-    def answers(self, hits: Sequence[Hit], query: str, top_k: int) -> list[Answer]:
+    def answers(
+        self, hits: Sequence[Hit], query: str, top_k: int, expanded: Sequence[str] = ()
+    ) -> list[Answer]:
         """The best chunk of each of the first `top_k` articles in `hits` (best first), as Answers
-        in that order, snippets highlighting the terms of the `bounded` raw `query`."""
+        in that order, snippets highlighting the terms of the `bounded` raw `query`, then those of
+        the synonyms it was `expanded` with (`refund` marks 退款, as Algolia and Meilisearch mark
+        a synonym's match; the user's own words claim overlapping text first)."""
         bounded = self.bounded(query)
         terms = query_terms(bounded) + self.kinds.highlight_terms(bounded)  # numbers, pinyin
+        terms += query_terms(" ".join(expanded)) if expanded else ()
         best: dict[int, Hit] = {}
         for hit in hits:
             best.setdefault(int(self.index.chunk_article[hit.row]), hit)

@@ -18,10 +18,10 @@ def public(built):
 @pytest.mark.parametrize(
     ("field", "value", "named"),
     [
-        ("language", "cn", ["zh", "en"]),
+        ("language", "cn", ["did you mean 'zh'", "zh, en"]),  # a country: its likely language
         ("language", "ZH", ["did you mean 'zh'", "zh, en"]),  # the case differs: still an error
         ("language", "EN", ["did you mean 'en'"]),
-        ("language", "zh-CN", ["zh", "en"]),
+        ("language", "zh-CN", ["did you mean 'zh'", "zh, en"]),  # a tag with a region
         ("language", "", ["zh", "en"]),
         ("category", "withdrawl", ["'withdrawals'", "account, contact, payments, withdrawals"]),
         ("category", "Payments", ["did you mean 'payments'"]),
@@ -35,6 +35,22 @@ def test_unknown_filter_values_name_the_valid_choices(public, field, value, name
     assert isinstance(info.value, ConfigError)
     assert (info.value.field, info.value.value) == (field, value)
     assert all(word in str(info.value) for word in named)
+
+
+@pytest.mark.parametrize(
+    ("value", "meant"),
+    [
+        *[(v, "zh") for v in ["cn", "TW", "hk", "zh_TW", "zh-Hans", "zho", "cmn", "Chinese"]],
+        *[(v, "zh") for v in ["中文", "mandarin"]],
+        *[(v, "en") for v in ["english", "English", "en-US", "en_gb", "eng", "英文", "gb"]],
+        *[(v, None) for v in ["fr", "ja", "xx", "zn", "français", "123", "--", ""]],
+    ],
+)
+def test_a_language_written_another_way_is_refused_with_the_one_it_means(public, value, meant):
+    with pytest.raises(UnknownFilterError) as info:
+        public.search("提现", top_k=3, language=value)
+    hint = "did you mean"
+    assert (f"{hint} {meant!r}?" in str(info.value)) if meant else hint not in str(info.value)
 
 
 def test_known_filter_values_still_filter(public):

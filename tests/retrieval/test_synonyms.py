@@ -15,7 +15,8 @@ from kb.errors import ConfigError
 from kb.index import open_store
 from kb.ingest import validate
 from kb.ingest.synonyms import FILE_NAME, Synonyms, parse_synonyms, read_synonyms
-from kb.text import CJK_RUN_RE
+from kb.retrieval.snippets import find_spans
+from kb.text import CJK_RUN_RE, query_terms
 
 SHORT = SearchSettings(short_english_words=4)  # the rule for short English queries (the default)
 LIST = """\
@@ -150,6 +151,28 @@ def test_english_words_find_chinese_articles_through_the_list(
     # it first by accident, but only the list gives it a BM25 score
     assert with_list[0].bm25_score is not None
     assert all(a.slug != "withdrawal-fees" or a.bm25_score is None for a in without)
+
+
+@pytest.mark.parametrize(
+    ("query", "marked", "unmarked"),
+    [
+        ("cash out fee", {"提现", "手续费"}, set()),  # English words: their Chinese synonyms
+        ("取现 charge", {"提现", "手续费"}, set()),  # a Chinese query: its Chinese expansions
+        ("提现", {"提现"}, {"withdraw"}),  # the user's own word; no English expansion
+    ],
+)
+def test_snippets_mark_what_the_synonyms_matched(
+    tiny_articles, tmp_path, encoder, query, marked, unmarked
+):
+    (tiny_articles / FILE_NAME).write_text(LIST, encoding="utf-8")
+    build_index(tiny_articles, tmp_path / "index", encoder=encoder)
+    searcher = load_searcher(tmp_path / "index", "public", encoder=encoder)
+    (best,) = [a for a in searcher.search(query, 3) if a.slug == "withdrawal-fees"]
+    shown = {best.snippet_text[s:e] for s, e in best.highlights}
+    assert marked <= shown and not unmarked & shown, (best.snippet_text, shown)
+    # the query's own words alone leave the synonyms' words unmarked
+    own = find_spans(best.snippet_text, query_terms(query))
+    assert query == "提现" or not marked <= {best.snippet_text[s:e] for s, e in own}
 
 
 class Recording:
