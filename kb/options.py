@@ -262,7 +262,10 @@ class SearchSettings:
     fusion: Fusion = Fusion.CONVEX
     rrf_k: int = 10
     bm25_share: float = 0.5
-    candidates: int = 100
+    # 60, not 100: level on BQ dev, LCQMC, BUSTM, Banking77 and the sample (within 0.001 MRR@10;
+    # 40 lost 0.003 on Banking77) and 0.9 ms a query faster, 1.31x -> 1.22x the encode floor
+    # (docs/BENCHMARKS.md "Candidates per retriever")
+    candidates: int = 60
     # how much a dense hit is penalised for sitting near the centre of the collection (0: plain
     # cosine, 1: centred inner product; kb/retrieval/dense.py)
     hub_penalty: float = 0.0

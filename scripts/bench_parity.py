@@ -61,6 +61,10 @@ PRODUCT_ROWS = [
     ("product default without character unigrams", JIEBA_BIGRAMS, {}, ""),
     (f"product default + hub penalty {HUB['hub_penalty']}", {}, HUB, ""),
     ("product default without exact-phrase promotion", {}, {"exact_phrases": False}, ""),
+    *[
+        (f"product default, {n} candidates per retriever", {}, {"candidates": n}, "")
+        for n in (40, 60)
+    ],
 ]
 ALONE = {"b": Mode.BM25, "d": Mode.DENSE}
 

@@ -23,7 +23,7 @@ from kb.retrieval.fusion import convex, rrf
 from kb.text import normalise
 
 RUN_RE = re.compile(r"[^\W_]+")
-DEPTH = 100  # candidates per retriever, as the product's SearchSettings.candidates
+DEPTH = 100  # candidates per retriever for the peers (the product used 100 until it took 60)
 
 
 def char_ngrams(text: str) -> list[str]:

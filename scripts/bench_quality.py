@@ -42,6 +42,7 @@ ISSUE17_VARIANTS = {  # issue 17: the fusion before it, the hub penalty (off), e
     "hub penalty 0.5": {"hub_penalty": 0.5},
     # English questions of 3+ words can be a phrase of one FAQ entry (kb/retrieval/phrases.py)
     "without exact-phrase promotion": {"exact_phrases": False},
+    **{f"{n} candidates per retriever": {"candidates": n} for n in (40, 100)},
 }
 
 

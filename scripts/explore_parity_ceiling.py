@@ -50,7 +50,7 @@ from kb.retrieval.dense import read_back
 from kb.retrieval.fusion import convex
 
 ROOT = Path(__file__).resolve().parent.parent
-DEPTH = 100  # candidates per retriever, as SearchSettings.candidates
+DEPTH = 100  # candidates per retriever (SearchSettings.candidates was 100 when this was measured)
 SHARES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 DEFAULT_SHARE = 4  # index of 0.5 in SHARES
 
