@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..options import TextSettings
-from ..text import STOPWORDS, normalise, query_terms, query_tokens
+from ..text import STOPWORDS, loose_pairs, normalise, query_terms, query_tokens
 from ..text.normalise import CJK, CJK_RUN_RE
 from ..text.numbers import PART_RE, canonical_numbers
 from .snippets import folded
@@ -32,6 +32,7 @@ FILLER = frozenset(
         "anyone there"
     ).split()
 )
+FILLER_RE = re.compile("|".join(sorted((w for w in FILLER if CJK_RUN_RE.search(w)), key=len)[::-1]))
 # Cantonese question words, as 怎么/为什么/多少/哪里 are STOPWORDS in Mandarin: `點樣增值` asks
 # about 增值. Dropped only when another content word is left (`點解提唔到錢`: jieba cuts the
 # rest into single characters, which are no content words, so 點解 stays and the cosine decides).
@@ -76,7 +77,9 @@ def content_words(query: str) -> tuple[str, ...]:
     one bare number of up to MAX_BARE_DIGITS digits with no unit or word beside it (`8`, `200`,
     `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs), and for code (CODE_RE:
     `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`), and without a word of
-    one character held down (MIN_REPEATS or more: `zzzzzz`, `1111111`). Numbers and codes are in
+    one character held down (MIN_REPEATS or more: `zzzzzz`, `1111111`). A query whose only
+    jieba words are filler gets the `loose_pairs` of its lone characters (被骗了钱怎么办: 被骗).
+    Numbers and codes are in
     `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
     th02, so an article that writes 50,000 or TH-02 covers them."""
     normalised = normalise(query)
@@ -92,6 +95,8 @@ def content_words(query: str) -> tuple[str, ...]:
         and not (len(t) >= MIN_REPEATS and len(set(t)) == 1)
     )
     words = tuple(w for w in words if w not in CANTONESE_QUESTION_WORDS) or words
+    if not words:  # jieba left the topic in lone characters (被/骗/了/钱 + 怎么办): their pairs
+        words = loose_pairs(FILLER_RE.sub(" ", text))  # not of filler (问一下: 问一)
     number = words[0] if words and words[0].isdigit() else None  # the one word, if all are it
     lone = (
         number is not None

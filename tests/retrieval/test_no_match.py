@@ -48,11 +48,27 @@ def answer(title: str, dense: float, section: str = "", text: str = "") -> Answe
         "a" * 95,
         "1111111",
         "xxx ???",
+        "我想问一下",  # filler cut into lone characters: no pair of them is a topic
+        "麻烦问一下",
+        "你好请问一下",
     ],
 )
 def test_queries_without_content_words_are_no_match(query):
     assert content_words(query) == ()
     assert not good_match(query, [answer("如何联系客服", 0.99)], 0.85)
+
+
+@pytest.mark.parametrize(
+    ("query", "word", "answer_text"),
+    [
+        ("被骗了钱怎么办", "被骗", "如果被骗，请立即冻结账户"),  # jieba: 被/骗/了/钱 + 怎么办
+        ("被偷了怎么办", "被偷", "手机被偷后怎么保护账户"),
+        ("号丢了怎么办", "号丢", "账号丢了怎么找回"),
+    ],
+)
+def test_a_topic_jieba_leaves_in_lone_characters_is_a_question(query, word, answer_text):
+    assert word in content_words(query)
+    assert good_match(query, [answer(answer_text, 0.9)], 0.85)
 
 
 @pytest.mark.parametrize(
