@@ -40,6 +40,15 @@ def test_query_limit_is_documented_and_applied(public):
     assert public.search(long_query, top_k=1)[0].slug == "forgot-password"
 
 
+@pytest.mark.parametrize("gap", [" " * 5_000, "\n" * 3_000, " \t\r\n" * 1_000, "\u3000" * 2_000])
+def test_a_paste_padded_with_whitespace_keeps_the_words_after_the_gap(public, gap):
+    query = f"提现{gap}手续费"
+    assert public.prepare(query) == "提现 手续费"
+    assert public.search(query, top_k=1)[0].slug == "withdrawal-fees"
+    # still bounded: a longer gap than the slack leaves the first words only
+    assert public.prepare("提现" + " " * 100_000 + "手续费") == "提现"
+
+
 # any code point, lone surrogates and noncharacters included (item 4)
 ANY_TEXT = st.text(
     st.one_of(
