@@ -29,6 +29,7 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
+from .pastes import question_focus
 from .questions import keep_questions, question_rows
 from .related import related, vector_articles
 from .sections import answering_index, with_text
@@ -97,8 +98,8 @@ class Searcher:
         return query_text(valid_text(head[:limit]))
 
     def prepare(self, query: str) -> str:
-        """Normalised `bounded` query: what the retrievers search for (before synonyms)."""
-        return normalise(self.bounded(query)).strip()
+        """Normalised `bounded` query (a long paste: its questions, kb/retrieval/pastes.py)."""
+        return question_focus(normalise(self.bounded(query)).strip())
 
     def known(self, term: str) -> bool:
         """Whether every BM25 token of `term` (normalised) occurs in this role's articles."""

@@ -1,0 +1,56 @@
+"""Long pasted messages are searched by their questions (kb/retrieval/pastes.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import load_searcher
+from kb.retrieval.pastes import LONG_CHARS, question_focus
+from kb.text import normalise
+
+STORY = (
+    "我用这个软件已经三年了，平时买菜、交水电费都用它。上个月换了新手机，数据都迁移过来了。"
+    "朋友说别的软件更好用，但我还是习惯这个界面。之前打过一次电话，排队很久就挂了。"
+    "网上的说法五花八门，不知道哪个是对的。我工作很忙，希望给个明确的说法。"
+) * 2
+STORY_EN = (
+    "I have used the app for three years and I am mostly happy with it. Last month I moved to a "
+    "new phone. I called once but waited too long in the queue, so I gave up. Online I found "
+    "many different answers. "
+) * 2
+
+
+@pytest.mark.parametrize(
+    ("query", "focus"),
+    [
+        (STORY + "我想问的是：提现手续费怎么收？", "我想问的是:提现手续费怎么收?"),  # at the end
+        ("提现手续费怎么收？" + STORY, "提现手续费怎么收?"),  # at the start
+        (STORY + "提现失败了。怎么办？" + STORY, "提现失败了。 怎么办?"),  # short: + the one before
+        (STORY_EN + "How much is the withdrawal fee?", "how much is the withdrawal fee?"),
+        ("Why was my card declined? " + STORY_EN, "why was my card declined?"),
+    ],
+)
+def test_a_long_paste_is_searched_by_its_questions(query, focus):
+    assert len(normalise(query)) > LONG_CHARS
+    assert question_focus(normalise(query).strip()) == focus
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "提现手续费怎么收？我上个月提了一次，扣了不少钱。",  # short: searched whole
+        STORY,  # long, but no question mark: searched whole
+        "x" * 300,
+    ],
+)
+def test_short_queries_and_pastes_without_a_question_are_searched_whole(query):
+    prepared = normalise(query).strip()
+    assert question_focus(prepared) == prepared
+
+
+def test_the_searcher_finds_the_article_a_paste_asks_about(built):
+    _, index_dir, encoder = built
+    public = load_searcher(index_dir, "public", encoder=encoder)
+    query = STORY + "请问提现到银行卡要收多少手续费？"
+    assert public.prepare(query) == "请问提现到银行卡要收多少手续费?"
+    assert public.search(query, 1)[0].slug == "withdrawal-fees"
