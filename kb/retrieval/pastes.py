@@ -6,7 +6,8 @@ at the end or the start. Searched whole, the story outweighs it: ten pastes of 4
 written for this (docs/BENCHMARKS.md "Long pastes") found their article first 3 times in 10. A
 long query is searched by its questions: the sentences that end with `?` (after `normalise`,
 which folds `？`), each with the sentence before it when it is too short to name a topic alone
-(`我的账户被冻结了。怎么办?`). A query without such a sentence is searched whole.
+(`我的账户被冻结了。怎么办?`). A query without such a sentence is searched whole. `cut` bounds
+a paste to the query limit keeping both its ends, as the question is at one of them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import re
 
 LONG_CHARS = 200  # longer queries are pastes; the eval's longest typed question has 157
 SHORT_QUESTION = 12  # characters: below this a question borrows the sentence before it
+WHITESPACE_RE = re.compile(r"\s{2,}")
+SLACK = 64  # `cut` reads at most 2 x SLACK/2 x limit characters (64k at the default 512)
 SENTENCE_RE = re.compile(r"[^。!?！.\n]*(?:[。!?！\n]+|\.(?=\s|$)|$)")
 
 
@@ -32,3 +35,18 @@ def question_focus(prepared: str) -> str:
             focus.append(parts[i - 1])
         focus.append(part)
     return " ".join(focus) or prepared
+
+
+def cut(query: str, limit: int) -> str:
+    """`query` with runs of whitespace as one space, at most `limit` (>= 2) characters: a longer
+    one keeps its first limit // 2 characters and its last ones, joined by a space (a paste's
+    question is at its start or end; whitespace padding does not push it out). Bounded work:
+    only the first and last SLACK/2 x `limit` characters of a longer `query` are read."""
+    reach = limit * SLACK // 2
+    if len(query) > 2 * reach:
+        query = f"{query[:reach]} {query[-reach:]}"
+    text = WHITESPACE_RE.sub(" ", query)
+    if len(text) <= limit or limit < 2:
+        return text[:limit]
+    half = limit // 2
+    return f"{text[:half]} {text[len(text) - (limit - half - 1) :]}"

@@ -7,7 +7,6 @@ fusion -> group chunks by article, best chunk first -> snippet of that chunk's s
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -29,14 +28,11 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
-from .pastes import question_focus
+from .pastes import cut, question_focus
 from .questions import keep_questions, question_rows
 from .related import related, vector_articles
 from .sections import answering_index, with_text
 from .snippets import make_snippet
-
-WHITESPACE_RE = re.compile(r"\s{2,}")
-WHITESPACE_SLACK = 64  # bounded work: a 32k-character prefix at the default 512
 
 
 class Rewritten(NamedTuple):
@@ -87,15 +83,12 @@ class Searcher:
         return self.index.version
 
     def bounded(self, query: str) -> str:
-        """The raw query as every step sees it: cut to `max_query_chars` first (so a pasted essay
-        costs bounded work from the first step on), then without code points that are not
-        characters (`valid_text`: a lone surrogate from JSON would fail in every encoder), and
-        pasted markup reduced to its text (`query_text`: `<b>提现</b>` searches 提现). Runs of
-        whitespace in the first WHITESPACE_SLACK x `max_query_chars` characters count as one
-        space before the cut: a paste padded with spaces or blank lines keeps its words."""
-        limit = self.settings.max_query_chars
-        head = WHITESPACE_RE.sub(" ", (query or "")[: limit * WHITESPACE_SLACK])
-        return query_text(valid_text(head[:limit]))
+        """The raw query as every step sees it: cut to `max_query_chars` first (`pastes.cut`:
+        whitespace runs as one space, a longer query's two ends, so a pasted essay costs bounded
+        work from the first step on), then without code points that are not characters
+        (`valid_text`: a lone surrogate from JSON would fail in every encoder), and pasted markup
+        reduced to its text (`query_text`: `<b>提现</b>` searches 提现)."""
+        return query_text(valid_text(cut(query or "", self.settings.max_query_chars)))
 
     def prepare(self, query: str) -> str:
         """Normalised `bounded` query (a long paste: its questions, kb/retrieval/pastes.py)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import load_searcher
-from kb.retrieval.pastes import LONG_CHARS, question_focus
+from kb.retrieval.pastes import LONG_CHARS, cut, question_focus
 from kb.text import normalise
 
 STORY = (
@@ -54,3 +54,23 @@ def test_the_searcher_finds_the_article_a_paste_asks_about(built):
     query = STORY + "请问提现到银行卡要收多少手续费？"
     assert public.prepare(query) == "请问提现到银行卡要收多少手续费?"
     assert public.search(query, 1)[0].slug == "withdrawal-fees"
+
+
+@pytest.mark.parametrize("limit", [2, 3, 512, 513])
+@pytest.mark.parametrize("size", [0, 100, 600, 5_000, 200_000])
+def test_cut_keeps_both_ends_within_the_limit(limit, size):
+    query = "开头" + "字" * size + "结尾"
+    text = cut(query, limit)
+    assert len(text) <= limit
+    if len(query) <= limit:
+        assert text == query  # nothing to cut
+    elif limit >= 8:
+        assert text.startswith("开头") and text.endswith("结尾")
+
+
+def test_a_paste_longer_than_the_limit_keeps_its_question_at_the_end(built):
+    _, index_dir, encoder = built
+    public = load_searcher(index_dir, "public", encoder=encoder)
+    query = STORY_EN * 4 + "How much is the withdrawal fee?"
+    assert len(query) > public.settings.max_query_chars
+    assert public.prepare(query) == "how much is the withdrawal fee?"
