@@ -73,8 +73,11 @@ def closest_language(value: str) -> str | None:
     tag = "-".join(value.replace("_", " ").split())
     found = None
     try:
-        if tag.isascii() and langcodes.tag_is_valid(tag) and langcodes.Language.get(tag).is_valid():
-            found = langcodes.Language.get(tag).prefer_macrolanguage().language
+        code = (
+            langcodes.Language.get(tag) if tag.isascii() and langcodes.tag_is_valid(tag) else None
+        )
+        if code is not None and code.is_valid():
+            found = code.prefer_macrolanguage().language
         elif not tag.isascii() or len(tag) > 2:  # a name: `Chinese`, `中文`
             found = langcodes.find(value.strip()).prefer_macrolanguage().language
     except (LookupError, ValueError):  # no language of that name

@@ -63,7 +63,7 @@ PRODUCT_ROWS = [
     ("product default without exact-phrase promotion", {}, {"exact_phrases": False}, ""),
     *[
         (f"product default, {n} candidates per retriever", {}, {"candidates": n}, "")
-        for n in (40, 60)
+        for n in (40, 100)
     ],
 ]
 ALONE = {"b": Mode.BM25, "d": Mode.DENSE}

@@ -3,7 +3,7 @@
 A customer who pastes a few paragraphs (how long they have used the app, a new phone, a call that
 was not answered) asks one thing, usually in a sentence of its own that ends with a question mark,
 at the end or the start. Searched whole, the story outweighs it: ten pastes of 400-830 characters
-written for this (docs/BENCHMARKS.md "Long pastes") found their article first 3 times in 10. A
+written for this (docs/BENCHMARKS.md, "Long pasted messages") found their article first 3 times in 10. A
 long query is searched by its questions: the sentences that end with `?` (after `normalise`,
 which folds `？`), each with the sentence before it when it is too short to name a topic alone
 (`我的账户被冻结了。怎么办?`). A query without such a sentence is searched whole. `cut` bounds
