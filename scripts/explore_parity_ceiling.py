@@ -66,6 +66,7 @@ class Signals:
         n = s.index.chunk_count
         targets = np.asarray(s.index.vector_targets)
         vectors = read_back(s.index.vectors, np.arange(s.index.vectors.count))
+        self.mean = vectors.mean(axis=0)  # the centre DenseRetriever's hub penalty subtracts
         # chunk vectors come first, then one title vector per article (kb/build/fresh.py)
         self.passage = np.zeros((n, vectors.shape[1]), np.float32)
         self.passage[targets[:n]] = vectors[:n]
@@ -110,13 +111,18 @@ def top(scores: np.ndarray) -> list[tuple[int, float]]:
     return [(int(r), float(scores[r])) for r in rows]
 
 
-def dense_lists(sig: Signals, queries: np.ndarray, how: str, penalty=None) -> list[list]:
+def dense_lists(
+    sig: Signals, queries: np.ndarray, how: str, penalty=None, centring: float = 0.0
+) -> list[list]:
     """Per query the DEPTH best entries by the max (or mean) of title and passage cosine, less
-    `penalty` (per entry) when given."""
+    `penalty` (per entry) when given; `centring` > 0: each cosine less that times its vector's
+    inner product with the mean stored vector first (the product's `hub_penalty`)."""
     out = []
     for start in range(0, len(queries), 512):
         q = queries[start : start + 512]
         p, t = q @ sig.passage.T, q @ sig.title.T
+        if centring:
+            p, t = p - centring * (sig.passage @ sig.mean), t - centring * (sig.title @ sig.mean)
         m = np.maximum(p, t) if how == "max" else (p + t) / 2
         if penalty is not None:
             m = m - penalty[None, :]
@@ -215,6 +221,12 @@ def rows_for(sig: Signals, selector, full: bool = True) -> tuple[list[tuple], ob
         add(
             f"CSLS lambda {lam}, fused",
             fused(dense_lists(sig, sig.queries, "max", lam * hub)),
+            True,
+        )
+    for lam in (0.25, 0.5):
+        add(
+            f"centring (hub_penalty) {lam}, fused",
+            fused(dense_lists(sig, sig.queries, "max", centring=lam)),
             True,
         )
     if not full:

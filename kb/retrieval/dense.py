@@ -7,6 +7,9 @@ close to almost any query (hubs: Radovanović et al. 2010). Ranking by the centr
 the mean stored vector, is for one query the same order as cos(q, x) - <mu, x>: a vector is
 penalised by how central it is. `hub_penalty` scales that term (0: plain cosine, 1: full
 centring); it is applied by searching with q - hub_penalty * mu, so the search costs the same.
+The mean is read once, when the retriever is made (a database computes it itself: `mean`), and
+the cosine of each hit is given back with the search (`search_centred`), so a query costs no
+extra read of stored vectors. Default 0.25 (docs/BENCHMARKS.md "Hub correction on by default").
 """
 
 from __future__ import annotations
@@ -32,6 +35,35 @@ def read_back(vectors, rows: np.ndarray) -> np.ndarray:
     return np.asarray(vectors.vectors)[rows]
 
 
+def search_centred(
+    vectors,
+    vector: np.ndarray,
+    shift: np.ndarray,
+    k: int,
+    mask: np.ndarray | None,
+    offsets: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows int64, scores float64, cosines float64) of the `k` stored vectors best by the inner
+    product with `vector - shift` ((dim,) float32 each), best first; `cosines` are the plain
+    inner products with `vector`. A vector index that can return both in one search does
+    (`search_centred`: one round trip to PostgreSQL); else each hit's `offsets` ((count,), every
+    stored vector's inner product with `shift`) is added back, or without them the hits' stored
+    vectors are read back and multiplied (0.15 ms a query on the sample, twenty-third session)."""
+    if hasattr(vectors, "search_centred"):
+        return vectors.search_centred(vector, shift, k, mask)
+    rows, scores = vectors.search_arrays(vector - shift, k, mask)
+    if not len(rows):
+        return rows, scores, scores
+    added = offsets[rows] if offsets is not None else read_back(vectors, rows) @ shift
+    return rows, scores, scores + added
+
+
+def _blocks(count: int):
+    """Row ranges ((n,) int64) of at most MEAN_BATCH rows covering 0..count-1."""
+    for start in range(0, count, MEAN_BATCH):
+        yield np.arange(start, min(count, start + MEAN_BATCH))
+
+
 class DenseRetriever:
     """`Retriever` by cosine: the question encoded on the query side, projected like the stored
     vectors, searched against chunk and title vectors. `dense_score` is the cosine (-1..1);
@@ -41,8 +73,13 @@ class DenseRetriever:
     def __init__(self, index: LoadedIndex, encoder: Encoder, hub_penalty: float = 0.0):
         self.index, self.encoder, self.hub_penalty = index, encoder, hub_penalty
         self._mean: np.ndarray | None = None
+        # (count,) float64: each stored vector's inner product with hub_penalty * mean, made with
+        # the mean where the vectors are read here (not on a database, which returns the cosine)
+        self._offsets: np.ndarray | None = None
         self._lock = threading.Lock()
         self._terms: dict[str, np.ndarray] = {}  # term_vectors: a synonyms list's terms
+        if hub_penalty:  # read now, with the index, not by the first customer's query
+            self.mean_vector()
 
     def encode(self, query: str) -> np.ndarray:
         """(dim,) float32 unit query vector, projected like the stored vectors."""
@@ -80,16 +117,29 @@ class DenseRetriever:
         return np.stack([self._terms[t] for t in terms])
 
     def mean_vector(self) -> np.ndarray:
-        """(dim,) float32 mean of every stored vector, read back once (MEAN_BATCH at a time) on
-        first use and kept; zeros for an empty index."""
+        """(dim,) float32 mean of every stored vector, computed once and kept: by the vector index
+        itself when it can (`mean`: PostgreSQL's avg over the table, on the server), else read back
+        MEAN_BATCH at a time; zeros for an empty index. With a hub penalty on an index searched
+        here (FAISS), also each stored vector's part of the penalty, in a second pass: 8 bytes a
+        vector, so a query's cosines cost an index lookup, not a read of its hits' vectors."""
         with self._lock:
+            if self._mean is None and hasattr(self.index.vectors, "mean"):
+                self._mean = np.asarray(self.index.vectors.mean(), dtype=np.float32)
             if self._mean is None:
                 vectors, total = self.index.vectors, np.zeros(self.encoder.dim, np.float64)
-                count = vectors.count
-                for start in range(0, count, MEAN_BATCH):
-                    rows = np.arange(start, min(count, start + MEAN_BATCH))
+                for rows in _blocks(vectors.count):
                     total += read_back(vectors, rows).sum(axis=0, dtype=np.float64)
-                self._mean = (total / max(count, 1)).astype(np.float32)
+                self._mean = (total / max(vectors.count, 1)).astype(np.float32)
+            vectors = self.index.vectors
+            if (
+                self.hub_penalty
+                and self._offsets is None
+                and not hasattr(vectors, "search_centred")
+            ):
+                shift = self.hub_penalty * self._mean  # each stored vector's part of the penalty
+                self._offsets = np.zeros(vectors.count, np.float64)
+                for rows in _blocks(vectors.count):
+                    self._offsets[rows] = read_back(vectors, rows) @ shift
             return self._mean
 
     def search(self, query: str, top_k: int, mask: np.ndarray | None = None) -> list[Hit]:
@@ -108,13 +158,15 @@ class DenseRetriever:
         # top_k rows always hold top_k distinct chunks
         k = top_k * 2 if len(targets) > self.index.chunk_count else top_k
         shift = self.hub_penalty * self.mean_vector() if self.hub_penalty else None
-        query = vector if shift is None else vector - shift
-        rows, scores = self.index.vectors.search_arrays(query, k, mask)
+        if shift is None:
+            rows, scores = self.index.vectors.search_arrays(vector, k, mask)
+            cosines = scores
+        else:  # dense_score stays the cosine
+            rows, scores, cosines = search_centred(
+                self.index.vectors, vector, shift, k, mask, self._offsets
+            )
         if not len(rows):
             return []
-        cosines = scores
-        if shift is not None:  # add back the penalty: dense_score stays the cosine
-            cosines = scores + read_back(self.index.vectors, rows) @ shift
         # one fancy-index read of the (memory-mapped) targets, not one per hit. `rows` is best
         # first, so a chunk's first row holds its best corrected score; a dict in that order
         # (not np.unique: 0.1 ms a query at 300 vectors, twentieth session) keeps its best cosine

@@ -15,6 +15,7 @@ from kb.errors import UnknownFilterError
 from kb.evaluation import evaluate, load_queries
 from kb.index import open_store
 from kb.index.vectors import ExactVectorIndex
+from kb.retrieval.dense import search_centred
 
 ROOT = Path(__file__).resolve().parents[2]
 ENCODER = "hash"  # deterministic, no model
@@ -103,6 +104,17 @@ def test_keyword_and_vector_scores_match_in_memory_ones(both):
             assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
     rows = np.array([3, 0, 7])
     assert np.allclose(pg.vectors.reconstruct(rows), files.vectors.reconstruct(rows), atol=1e-7)
+    # the hub correction's mean (computed by the server) and its centred search, one statement
+    mean = pg.vectors.mean()
+    assert mean.shape == (exact.dim,)
+    assert np.allclose(mean, exact.vectors.mean(axis=0), atol=1e-6)
+    shift = 0.5 * mean
+    for m in (None, mask):
+        got = pg.vectors.search_centred(q, shift, 10, m)
+        want = search_centred(exact, q, shift, 10, m)
+        assert got[0].tolist() == want[0].tolist()
+        for a, b in zip(got[1:], want[1:], strict=True):
+            assert np.allclose(a, b, atol=1e-5)
 
 
 def test_versions_switch_roll_back_and_prune(pg_url, tmp_path):

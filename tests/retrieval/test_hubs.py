@@ -10,7 +10,7 @@ import pytest
 from kb import Mode, SearchSettings, load_searcher
 from kb.errors import ConfigError
 from kb.index.vectors import ExactVectorIndex
-from kb.retrieval.dense import DenseRetriever
+from kb.retrieval.dense import DenseRetriever, search_centred
 from kb.retrieval.hits import Hit
 from kb.retrieval.hybrid import HybridRetriever
 
@@ -62,6 +62,67 @@ def test_hub_penalty_ranks_the_specific_vector_above_the_hub(query, right, hub_a
     assert corrected[0].score < corrected[0].dense_score
 
 
+class CountingVectors(ExactVectorIndex):
+    """An exact index that counts the means asked of it (`with_mean`: it has a `mean`, as the
+    PostgreSQL index has; else the retriever reads its vectors back)."""
+
+    def __init__(self, vectors, with_mean: bool):
+        super().__init__(vectors)
+        self.means = 0
+        if with_mean:
+            self.mean = self._mean
+
+    def _mean(self):
+        self.means += 1
+        return self.vectors.mean(axis=0)
+
+
+def counting_retriever(query, penalty: float, with_mean: bool):
+    index = retriever(query, 0.0).index
+    index.vectors = CountingVectors(index.vectors.vectors, with_mean)
+    return DenseRetriever(index, FixedEncoder(query), hub_penalty=penalty), index.vectors
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+def test_the_mean_is_read_when_the_retriever_is_made_not_by_each_query(with_mean):
+    made, vectors = counting_retriever(unit(1, 0.5, 0.5), 0.5, with_mean)
+    assert made._mean is not None  # computed with the retriever, before any query
+    assert np.allclose(made._mean, vectors.vectors.mean(axis=0), atol=1e-6)
+    first = made.search("q", 4)
+    again = made.search("q", 4)
+    assert [h.row for h in first] == [h.row for h in again]
+    assert vectors.means == (1 if with_mean else 0)  # an index's own mean is asked for once
+    # read here: each vector's part of the penalty is made with the mean, so a query reads none
+    want = vectors.vectors @ (0.5 * made._mean)
+    assert np.allclose(made._offsets, want, atol=1e-6)
+
+
+def test_no_mean_is_read_without_a_hub_penalty():
+    made, vectors = counting_retriever(unit(1, 0.5, 0.5), 0.0, True)
+    made.search("q", 4)
+    assert made._mean is None and vectors.means == 0
+
+
+def test_search_centred_ranks_by_the_shifted_query_and_gives_the_plain_cosines():
+    rng = np.random.default_rng(3)
+    stored = rng.normal(size=(50, 8)).astype(np.float32)
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    index = ExactVectorIndex(stored)
+    query, shift = stored[7] * 0.9 + stored[9] * 0.1, 0.3 * stored.mean(axis=0)
+    for mask in (None, rng.random(50) < 0.5):
+        rows, scores, cosines = search_centred(index, query, shift, 10, mask)
+        want_rows, want_scores = index.search_arrays(query - shift, 10, mask)
+        assert rows.tolist() == want_rows.tolist()
+        assert np.allclose(scores, want_scores)
+        assert np.allclose(cosines, stored[rows] @ query, atol=1e-6)
+        assert not np.allclose(cosines, scores)  # the plain cosine, not the ranking score
+        offsets = (stored @ shift).astype(np.float64)  # the retriever's, made once
+        again = search_centred(index, query, shift, 10, mask, offsets)
+        assert again[0].tolist() == rows.tolist() and np.allclose(again[2], cosines, atol=1e-6)
+    empty = search_centred(index, query, shift, 10, np.zeros(50, bool))
+    assert [len(a) for a in empty] == [0, 0, 0]
+
+
 def test_hub_penalty_zero_is_plain_cosine():
     hits = retriever(unit(1, 0.5, 0.5), 0.0).search("q", 4)
     assert all(h.score == h.dense_score for h in hits)
@@ -70,7 +131,9 @@ def test_hub_penalty_zero_is_plain_cosine():
 
 def test_hub_penalty_on_a_built_index_keeps_cosines_and_answers(built):
     _, index_dir, encoder = built
-    plain = load_searcher(index_dir, "public", encoder=encoder)
+    plain = load_searcher(
+        index_dir, "public", encoder=encoder, settings=SearchSettings(hub_penalty=0.0)
+    )
     corrected = load_searcher(
         index_dir, "public", encoder=encoder, settings=SearchSettings(hub_penalty=1.0)
     )

@@ -34,8 +34,9 @@ def test_defaults_are_the_issue_17_choices():
     settings = SearchSettings()
     assert settings.fusion is Fusion.CONVEX
     assert 0.0 < settings.bm25_share < 1.0  # both sides count
-    # the hub penalty lowered BQ dev MRR@10 at every setting tried, so it stays a switch
-    assert settings.hub_penalty == 0.0
+    # a light hub correction: 0.5 lowered BQ dev MRR@10, 0.25 did not and spread the wrong
+    # answers (docs/BENCHMARKS.md "Hub correction on by default")
+    assert 0.0 < settings.hub_penalty < 0.5
 
 
 def test_a_build_records_the_default_text_settings_and_searches_with_them(built):

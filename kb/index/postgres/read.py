@@ -234,6 +234,28 @@ class PgVectorIndex:
     def search(self, query, k, mask=None) -> list[tuple[int, float]]:
         """`VectorIndex.search`: at most `k` (row, inner product), best first, ties by row. A mask
         allowing at most EXACT_SUBSET rows is scanned exactly among them."""
+        return [(r, s) for r, s, _ in self._search(query, None, k, mask)]
+
+    def search_centred(self, query, shift, k, mask=None):
+        """(rows int64, scores float64, cosines float64): the `k` rows best by the inner product
+        with `query - shift`, best first, with their plain inner product with `query`, in one
+        statement (kb/retrieval/dense.py `search_centred`, the hub correction)."""
+        found = self._search(np.asarray(query) - np.asarray(shift), query, k, mask)
+        rows, scores = arrays([(r, s) for r, s, _ in found])
+        return rows, scores, np.fromiter((c for _, _, c in found), np.float64, len(found))
+
+    def mean(self) -> np.ndarray:
+        """(dim,) float32 mean of every stored vector, computed by the server (pgvector's avg:
+        one pass, no vector sent); zeros for an empty table."""
+        rows = self.db.query(sql.SQL("SELECT avg(embedding) FROM {}").format(self.table), [])
+        value = rows[0][0] if rows else None
+        if value is None:
+            return np.zeros(self.dim, dtype=np.float32)
+        return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)
+
+    def _search(self, query, plain, k, mask) -> list[tuple[int, float, float]]:
+        """(row, inner product with `query`, with `plain` (the same without it)) of the `k` best
+        rows by the first, best first, ties by row."""
         if self.count == 0 or k <= 0:
             return []
         # a named parameter, used twice, travels once (psycopg sends $1 for both)
@@ -247,14 +269,18 @@ class PgVectorIndex:
             exact = exact or allowed.size <= EXACT_SUBSET
             where = sql.SQL("WHERE row = ANY(%(rows)s)")
             params["rows"] = allowed.astype(np.int32).tolist()
+        second = sql.SQL("")
+        if plain is not None:
+            params["p"] = np.ascontiguousarray(plain, dtype=np.float32).reshape(-1)
+            second = sql.SQL(", embedding <#> %(p)s")
         # `+ 0` keeps the planner off the HNSW index for an exact scan
         order = sql.SQL("(embedding <#> %(q)s) + 0, row" if exact else "embedding <#> %(q)s")
         statement = sql.SQL(
-            "SELECT row, embedding <#> %(q)s FROM {} {} ORDER BY {} LIMIT {}"
-        ).format(self.table, where, order, sql.Literal(int(k)))
+            "SELECT row, embedding <#> %(q)s{} FROM {} {} ORDER BY {} LIMIT {}"
+        ).format(second, self.table, where, order, sql.Literal(int(k)))
         rows = self.db.query(statement, params)
-        found = sorted((float(d), int(r)) for r, d in rows)
-        return [(r, -d) for d, r in found]
+        found = sorted((float(r[1]), int(r[0]), float(r[-1])) for r in rows)
+        return [(r, -d, -p) for d, r, p in found]
 
     def search_arrays(self, query, k, mask=None) -> tuple[np.ndarray, np.ndarray]:
         """`VectorIndex.search_arrays`: `search` as arrays."""
