@@ -32,14 +32,14 @@ from kb.evaluation import load_queries, metrics
 from kb.options import Mode, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-ISSUE17_VARIANTS = {  # issue 17: the fusion before it, the hub penalty (off), exact phrases (on)
+ISSUE17_VARIANTS = {  # issue 17: the fusion before it, the hub penalty (on), exact phrases (on)
     "RRF k 10, BM25 weight 0.8, no hub penalty (fusion before issue 17)": {
         "fusion": "rrf",
         "rrf_k": 10,
         "bm25_weight": 0.8,
         "hub_penalty": 0.0,
     },
-    "hub penalty 0.5": {"hub_penalty": 0.5},
+    "without the hub penalty (0.25 by default)": {"hub_penalty": 0.0},
     # English questions of 3+ words can be a phrase of one FAQ entry (kb/retrieval/phrases.py)
     "without exact-phrase promotion": {"exact_phrases": False},
     **{f"{n} candidates per retriever": {"candidates": n} for n in (40, 100)},
@@ -283,6 +283,12 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, default=ROOT / "eval" / "queries.jsonl")
     parser.add_argument("--max-queries", type=int, default=0, help="evaluate only the first N")
     parser.add_argument(
+        "--min-query-chars",
+        type=int,
+        default=0,
+        help="evaluate only the queries of at least N characters (long messages)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="only the default build and the query-time variants"
     )
     parser.add_argument(
@@ -312,6 +318,9 @@ def main() -> None:
         if args.sample:
             datasets.append(sample_dataset(args.queries))
         for dataset in datasets:
+            if args.min_query_chars:
+                dataset.cases = [c for c in dataset.cases if len(c.text) >= args.min_query_chars]
+                dataset.name += f", queries of {args.min_query_chars}+ characters"
             if args.max_queries:
                 dataset.cases = dataset.cases[: args.max_queries]
             print(f"== {dataset.name}", file=sys.stderr, flush=True)

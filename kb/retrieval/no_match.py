@@ -21,6 +21,7 @@ from ..options import TextSettings
 from ..text import STOPWORDS, loose_pairs, normalise, query_terms, query_tokens
 from ..text.normalise import CJK, CJK_RUN_RE
 from ..text.numbers import PART_RE, canonical_numbers
+from .code import without_code
 from .snippets import folded
 from .word_joins import WORD_RE
 
@@ -58,32 +59,21 @@ MIN_REPEATS = 3
 UNIT_RE = re.compile(f"[{CJK}]|[0-9]\\s*[%％‰]|[$¥￥€£]\\s*[0-9]")
 
 
-# Code pasted or typed as an attack, not a question: a markup tag (<script>, </div>, <!--), a
-# script address (javascript:, document.cookie: a new user's test, twentieth session), SQL
-# (select *, drop table, union select, insert into, a `--` comment after a quote or `;`), a path
-# climbing folders, a template expression. Its words (script, alert, users) are in no help center,
-# yet its cosine to some article passed the cross-language threshold (off_topic*.txt, 2026-12-02).
-CODE_RE = re.compile(
-    r"<\s*/?\s*[a-z!][^<>]*>|\b(?:java|vb)script\s*:|\bdocument\.cookie\b"
-    r"|\bselect\s+\*|\b(?:drop|truncate|alter)\s+table\b"
-    r"|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b|['\";]\s*(?:or\b.*)?--|\.\./|\$\{|\{\{"
-)
-
-
 @functools.lru_cache(maxsize=4096)  # the searcher asks up to three times per query
 def content_words(query: str) -> tuple[str, ...]:
     """`query_terms` of the query without filler and without terms that have no letter, digit
     or CJK character: what the query is about. () for `-----`, `？？`, `请问`, `hello`, and for
     one bare number of up to MAX_BARE_DIGITS digits with no unit or word beside it (`8`, `200`,
     `{{7*7}}`, `' OR 1=1 --`; `18岁`, `1%`, `09:00-21:00` keep theirs), and for code (CODE_RE:
-    `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`), and without a word of
+    `<script>alert(1)</script>`, `SELECT * FROM users`, `../../etc/passwd`, `def foo(): return 42`),
+    and without web addresses (URL_RE) and a word of
     one character held down (MIN_REPEATS or more: `zzzzzz`, `1111111`). A query whose only
     jieba words are filler gets the `loose_pairs` of its lone characters (被骗了钱怎么办: 被骗).
     Numbers and codes are in
     `canonical_numbers`' form, as `answer_text` is: `5万` gives 50000, `TH02` gives th, 02 and
     th02, so an article that writes 50,000 or TH-02 covers them."""
-    normalised = normalise(query)
-    if CODE_RE.search(normalised):
+    normalised = without_code(normalise(query))
+    if normalised is None:
         return ()
     text = canonical_numbers(normalised)
     words = tuple(

@@ -28,7 +28,7 @@ from .hits import Hit
 from .hybrid import HybridRetriever
 from .keyword import KeywordRetriever
 from .kinds import QueryKinds
-from .pastes import cut, question_focus
+from .pastes import READ, cut, question_focus
 from .questions import keep_questions, question_rows
 from .related import related, vector_articles
 from .sections import answering_index, with_text
@@ -87,12 +87,15 @@ class Searcher:
         whitespace runs as one space, a longer query's two ends, so a pasted essay costs bounded
         work from the first step on), then without code points that are not characters
         (`valid_text`: a lone surrogate from JSON would fail in every encoder), and pasted markup
-        reduced to its text (`query_text`: `<b>提现</b>` searches 提现)."""
-        return query_text(valid_text(cut(query or "", self.settings.max_query_chars)))
+        reduced to its text (`query_text`: `<b>提现</b>` searches 提现). A query over the limit
+        is its questions, when it asks any (`pastes.question_focus`)."""
+        limit = self.settings.max_query_chars
+        focused = question_focus(cut(query or "", limit * READ), limit)
+        return query_text(valid_text(cut(focused, limit)))
 
     def prepare(self, query: str) -> str:
-        """Normalised `bounded` query (a long paste: its questions, kb/retrieval/pastes.py)."""
-        return question_focus(normalise(self.bounded(query)).strip())
+        """Normalised `bounded` query."""
+        return normalise(self.bounded(query)).strip()
 
     def known(self, term: str) -> bool:
         """Whether every BM25 token of `term` (normalised) occurs in this role's articles."""
@@ -278,9 +281,11 @@ class Searcher:
             cosine = self.min_dense_score() if min_dense is None else min_dense
             return no_match.good_match(None, answers, cosine)
         settings, keyword = self.keyword.text_settings, self.index.keyword
+        read = no_match.without_code(self.prepare(query))  # before pinyin reads `http`
+        if read is None:  # program text or markup: no question, whatever its cosine
+            return False
         searched = word_joins.joined_words(  # `OK Pay` names the help center as `okpay` does
-            self.kinds.rewrite(self.prepare(query)),
-            lambda w: no_match.word_shares([w], settings, keyword)[w] > 0,
+            self.kinds.rewrite(read), lambda w: no_match.word_shares([w], settings, keyword)[w] > 0
         )
         threshold = self.min_dense_score(searched) if min_dense is None else min_dense
         synonyms = (

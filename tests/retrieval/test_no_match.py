@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import load_searcher
+from kb import SearchSettings, load_searcher
 from kb.retrieval import no_match, word_joins
 from kb.retrieval.no_match import content_words, good_match, lexical_coverage, synonym_coverage
 from kb.retrieval.searcher import Answer
@@ -535,6 +535,19 @@ def test_only_words_that_name_a_thing_make_a_question_about_something_else(word,
         "JAVASCRIPT :void(0)",
         "vbscript:msgbox(1)",
         "document.cookie",
+        # program text
+        "def foo(): return 42",
+        "function add(a, b) { return a + b; }",
+        'print("hello world")',
+        "console.log(x)",
+        "import numpy as np",
+        "from os import path",
+        "#include <stdio.h>",
+        "for i in range(10): print(i)",
+        "for (int i = 0; i < 10; i++)",
+        "public static void main(String[] args)",
+        "const total = price * 2",
+        "if (x > 1) { y = 2 }",
     ],
 )
 def test_code_is_no_question(query):
@@ -555,10 +568,63 @@ def test_code_is_no_question(query):
         ("select all cards", "cards"),
         ("my javascript is disabled, can I use the web version", "javascript"),
         ("java script tutorial", "script"),
+        # words that are also code's, in a question
+        ("how to print (export) my statement", "statement"),
+        ("what is the function (purpose) of freeze", "freeze"),
+        ("let me know the fee", "fee"),
+        ("can I use it for me in china (mainland)", "mainland"),
+        ("import a contact from my phone", "contact"),
+        ("public transport card top up", "transport"),
+        # an e-mail address is kept (the help center's own is a question for it)
+        ("support@example.com", "support"),
     ],
 )
 def test_questions_with_code_like_characters_keep_their_words(query, kept):
     assert kept in content_words(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "https://www.google.com/search?q=hello",
+        "http://okpay-verify.example.com/login",
+        "www.baidu.com",
+        "baidu.com",
+        "HTTPS://EXAMPLE.ORG/a?b=c",
+        "ftp://files.example.net/x.zip",
+        "bit.ly/3xYz",
+        "  https://example.com  ",
+    ],
+)
+def test_a_web_address_alone_is_no_question(query):
+    assert content_words(query) == ()
+    assert not good_match(query, [answer("提现", 0.99, text="google example com search")], 0.5)
+
+
+@pytest.mark.parametrize(
+    ("query", "kept", "dropped"),
+    [
+        ("这个链接 http://okpay-verify.example.com 是骗子吗", "骗子", "verify"),
+        ("收到短信让我点 https://bit.ly/3xYz 安全吗", "短信", "bit"),
+        ("is www.okpay-help.example.com your official site", "official", "okpay"),
+        ("https://help.example.com/withdrawals/fees 这个页面打不开", "页面", "withdrawals"),
+    ],
+)
+def test_a_question_about_a_link_keeps_its_words_and_drops_the_address(query, kept, dropped):
+    words = content_words(query)
+    assert kept in words and dropped not in words
+
+
+def test_the_searcher_reads_the_address_before_pinyin_or_joined_words(built):
+    _, index_dir, encoder = built
+    lenient = load_searcher(
+        index_dir, "public", encoder=encoder, settings=SearchSettings(min_dense_score=-1.0)
+    )
+    for query in ("http://okpay-verify.example.com/login", "console.log(x)", "www.example.com"):
+        answers = lenient.search(query, 3)
+        assert answers and not lenient.good_match(answers, query), query
+    asked = "这个链接 http://okpay-verify.example.com 是骗子吗"
+    assert lenient.good_match(lenient.search(asked, 3), asked)
 
 
 @pytest.mark.parametrize(

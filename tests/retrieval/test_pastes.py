@@ -1,11 +1,12 @@
-"""Long pasted messages are searched by their questions (kb/retrieval/pastes.py)."""
+"""A pasted message longer than the search reads is searched by its questions; one that fits is
+searched whole (kb/retrieval/pastes.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from kb import load_searcher
-from kb.retrieval.pastes import LONG_CHARS, cut, question_focus
+from kb.retrieval.pastes import cut, question_focus
 from kb.text import normalise
 
 STORY = (
@@ -20,6 +21,9 @@ STORY_EN = (
 ) * 2
 
 
+LIMIT = 200  # below every query of the first cases
+
+
 @pytest.mark.parametrize(
     ("query", "focus"),
     [
@@ -30,9 +34,9 @@ STORY_EN = (
         ("Why was my card declined? " + STORY_EN, "why was my card declined?"),
     ],
 )
-def test_a_long_paste_is_searched_by_its_questions(query, focus):
-    assert len(normalise(query)) > LONG_CHARS
-    assert question_focus(normalise(query).strip()) == focus
+def test_a_paste_over_the_limit_is_searched_by_its_questions(query, focus):
+    assert len(query) > LIMIT
+    assert normalise(question_focus(query, LIMIT)).strip() == focus
 
 
 @pytest.mark.parametrize(
@@ -41,17 +45,29 @@ def test_a_long_paste_is_searched_by_its_questions(query, focus):
         "提现手续费怎么收？我上个月提了一次，扣了不少钱。",  # short: searched whole
         STORY,  # long, but no question mark: searched whole
         "x" * 300,
+        # within the limit: whole, as Banking77's long messages ask a bare "can you help?"
+        "Can you help me with a weird charge? It's a pound charge that never goes away from the "
+        "statement view in the app. It is only described as Pending, for two days now.",
     ],
 )
-def test_short_queries_and_pastes_without_a_question_are_searched_whole(query):
-    prepared = normalise(query).strip()
-    assert question_focus(prepared) == prepared
+def test_queries_within_the_limit_and_pastes_without_a_question_are_searched_whole(query):
+    limit = LIMIT if len(query) > LIMIT and "?" not in query and "？" not in query else 512
+    assert question_focus(query, limit) == query
 
 
-def test_the_searcher_finds_the_article_a_paste_asks_about(built):
+def test_a_message_that_fits_is_searched_whole_by_the_searcher(built):
     _, index_dir, encoder = built
     public = load_searcher(index_dir, "public", encoder=encoder)
-    query = STORY + "请问提现到银行卡要收多少手续费？"
+    query = "Can you help me? " + STORY_EN[:300] + " My withdrawal fee was charged twice."
+    assert len(query) <= public.settings.max_query_chars
+    assert public.prepare(query) == normalise(query).strip()
+
+
+def test_the_searcher_finds_the_article_a_long_paste_asks_about(built):
+    _, index_dir, encoder = built
+    public = load_searcher(index_dir, "public", encoder=encoder)
+    query = STORY * 3 + "请问提现到银行卡要收多少手续费？"
+    assert len(query) > public.settings.max_query_chars
     assert public.prepare(query) == "请问提现到银行卡要收多少手续费?"
     assert public.search(query, 1)[0].slug == "withdrawal-fees"
 
