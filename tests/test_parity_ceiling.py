@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from bench_quality import pairs_dataset
-from explore_parity_ceiling import Signals, built, neighbour_mean, rows_for
+from explore_parity_ceiling import Signals, built, dense_lists, neighbour_mean, rows_for
 
 from kb import make_encoder
 
@@ -54,10 +54,25 @@ def test_neighbour_mean_is_a_mean_cosine(signals):
 def test_rows_are_fractions_and_the_default_row_matches_its_ranks(signals):
     rows, _ = rows_for(signals, None, full=False)
     labels = [label for label, _, _ in rows]
-    assert "convex, BM25 share 0.5 (default)" in labels and len(rows) == 5
+    assert "convex, BM25 share 0.5 (default)" in labels and len(rows) == 7
+    assert "centring (hub_penalty) 0.25, fused" in labels
     assert all(0.0 <= mrr <= 1.0 for _, mrr, _ in rows)
     bm25 = next(mrr for label, mrr, _ in rows if label == "product BM25 alone")
     n = len(signals.cases)
     assert bm25 == pytest.approx(
         np.mean([signals.reciprocal_rank(i, signals.bm25[i]) for i in range(n)])
     )
+
+
+def test_centring_subtracts_each_vectors_share_of_the_mean(signals):
+    plain = dense_lists(signals, signals.queries, "max")
+    centred = dense_lists(signals, signals.queries, "max", centring=1.0)
+    p = signals.queries @ signals.passage.T - signals.passage @ signals.mean
+    t = signals.queries @ signals.title.T - signals.title @ signals.mean
+    want = np.maximum(p, t)
+    for i, rows in enumerate(centred):
+        assert [r for r, _ in rows] == [int(r) for r in np.argsort(-want[i], kind="stable")][
+            : len(rows)
+        ]
+        assert np.allclose([s for _, s in rows], want[i][[r for r, _ in rows]], atol=1e-6)
+    assert plain != centred  # the correction moved the scores
