@@ -23,6 +23,7 @@ from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, R
 from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens, valid_text
 from . import no_match, word_joins
 from .answer import Answer
+from .code import named_links
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -94,8 +95,8 @@ class Searcher:
         return query_text(valid_text(cut(focused, limit)))
 
     def prepare(self, query: str) -> str:
-        """Normalised `bounded` query."""
-        return normalise(self.bounded(query)).strip()
+        """Normalised `bounded` query; a web address in a question named as one (`named_links`)."""
+        return named_links(normalise(self.bounded(query)).strip())
 
     def known(self, term: str) -> bool:
         """Whether every BM25 token of `term` (normalised) occurs in this role's articles."""

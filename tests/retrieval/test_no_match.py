@@ -615,6 +615,36 @@ def test_a_question_about_a_link_keeps_its_words_and_drops_the_address(query, ke
     assert kept in words and dropped not in words
 
 
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        (
+            "短信让我点 http://okpay-verify.example.net 登录，是真的吗",
+            "短信让我点 链接 http://okpay-verify.example.net 登录，是真的吗",
+        ),
+        (
+            "有人发给我 www.refund.example.com 说能退款",
+            "有人发给我 链接 www.refund.example.com 说能退款",
+        ),
+        ("is okpay-help.example.org your site?", "is link okpay-help.example.org your site?"),
+        (
+            "got a link to https://a.example.com/x?y=1 and b.example.co",
+            "got a link to link https://a.example.com/x?y=1 and link b.example.co",
+        ),
+        # only addresses, or none: as written ("no good match" judges an address alone)
+        ("https://www.google.com/search?q=hello", "https://www.google.com/search?q=hello"),
+        ("www.example.com  example.org", "www.example.com  example.org"),
+        ("support@example.com 多久回复", "support@example.com 多久回复"),
+        ("提现手续费", "提现手续费"),
+    ],
+)
+def test_an_address_in_a_question_is_named_as_a_link(query, named):
+    from kb.retrieval.code import named_links
+    from kb.text import normalise
+
+    assert " ".join(named_links(normalise(query)).split()) == " ".join(normalise(named).split())
+
+
 def test_the_searcher_reads_the_address_before_pinyin_or_joined_words(built):
     _, index_dir, encoder = built
     lenient = load_searcher(
@@ -625,6 +655,11 @@ def test_the_searcher_reads_the_address_before_pinyin_or_joined_words(built):
         assert answers and not lenient.good_match(answers, query), query
     asked = "这个链接 http://okpay-verify.example.com 是骗子吗"
     assert lenient.good_match(lenient.search(asked, 3), asked)
+    # the ranking sees the address as a link, as well as its words (okpay, verify, login)
+    prepared = lenient.prepare(
+        "收到短信让我点 http://okpay-verify.example.net/login 登录，是真的吗"
+    )
+    assert "链接 http://okpay-verify.example.net/login" in prepared
 
 
 @pytest.mark.parametrize(
