@@ -17,28 +17,12 @@ import time
 from dataclasses import fields, replace
 from pathlib import Path
 
-import numpy as np
+from bench_quality import MemoEncoder
 
 from kb import SearchSettings, load_searcher, make_encoder
 from kb.evaluation import load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class MemoEncoder:
-    """The encoder with each query's vector kept after its first encoding."""
-
-    def __init__(self, inner):
-        self.inner, self.id, self.dim, self.memo = inner, inner.id, inner.dim, {}
-
-    def encode_queries(self, texts):
-        missing = [t for t in texts if t not in self.memo]
-        if missing:
-            self.memo.update(zip(missing, self.inner.encode_queries(missing), strict=True))
-        return np.stack([self.memo[t] for t in texts])
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
 
 
 def variant(text: str) -> SearchSettings:

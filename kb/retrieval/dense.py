@@ -123,14 +123,14 @@ class DenseRetriever:
         here (FAISS), also each stored vector's part of the penalty, in a second pass: 8 bytes a
         vector, so a query's cosines cost an index lookup, not a read of its hits' vectors."""
         with self._lock:
-            if self._mean is None and hasattr(self.index.vectors, "mean"):
-                self._mean = np.asarray(self.index.vectors.mean(), dtype=np.float32)
+            vectors = self.index.vectors
+            if self._mean is None and hasattr(vectors, "mean"):
+                self._mean = np.asarray(vectors.mean(), dtype=np.float32)
             if self._mean is None:
-                vectors, total = self.index.vectors, np.zeros(self.encoder.dim, np.float64)
+                total = np.zeros(self.encoder.dim, np.float64)
                 for rows in _blocks(vectors.count):
                     total += read_back(vectors, rows).sum(axis=0, dtype=np.float64)
                 self._mean = (total / max(vectors.count, 1)).astype(np.float32)
-            vectors = self.index.vectors
             if (
                 self.hub_penalty
                 and self._offsets is None

@@ -23,7 +23,7 @@ from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, R
 from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens, valid_text
 from . import no_match, word_joins
 from .answer import Answer
-from .code import named_links
+from .code import named_links, without_code
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -282,7 +282,7 @@ class Searcher:
             cosine = self.min_dense_score() if min_dense is None else min_dense
             return no_match.good_match(None, answers, cosine)
         settings, keyword = self.keyword.text_settings, self.index.keyword
-        read = no_match.without_code(self.prepare(query))  # before pinyin reads `http`
+        read = without_code(self.prepare(query))  # before pinyin reads `http`
         if read is None:  # program text or markup: no question, whatever its cosine
             return False
         searched = word_joins.joined_words(  # `OK Pay` names the help center as `okpay` does
