@@ -255,7 +255,8 @@ class SearchSettings:
     of at most this many words and no CJK character is a short English query (with the other
     conditions of `Searcher.short_english`), whose dense vector gets the Chinese synonym
     expansions' mixed in and which fuses with `short_english_bm25_share` (0..1) in place of
-    `bm25_share` in convex fusion (0: no query is; default 4);
+    `bm25_share` in convex fusion (0: no query is; default 4); `dictionary_terms` (>= 0): Chinese
+    terms per word from a dictionary for such a query's unknown words (kb/retrieval/crosslingual.py);
     `question_overlap` (0..1): see kb/retrieval/questions.py. Raises ConfigError out of range."""
 
     # fusion and bm25_share: the best of scripts/bench_parity.py --explore on BQ dev (issue 17);
@@ -305,6 +306,7 @@ class SearchSettings:
     # `refund`, 1/3 for `support opening times`): a rule for one word of several no longer speaks
     # for the whole query; False: always 1 (docs/BENCHMARKS.md "Short English queries")
     bridge_by_coverage: bool = True
+    dictionary_terms: int = 1  # best of 0-3 on heldout_english2 (BENCHMARKS "Dictionary bridge")
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
     question_overlap: float = 0.3
@@ -329,10 +331,9 @@ class SearchSettings:
             )
         if not 0.0 <= self.bm25_share <= 1.0:
             raise ConfigError(f"SearchSettings: bm25_share ({self.bm25_share}) must be in 0..1")
-        if self.short_english_words < 0:
-            raise ConfigError(
-                f"SearchSettings: short_english_words ({self.short_english_words}) must be >= 0"
-            )
+        for name in ("short_english_words", "dictionary_terms"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"SearchSettings: {name} ({getattr(self, name)}) must be >= 0")
         if not 0.0 <= self.short_english_bm25_share <= 1.0:
             raise ConfigError(
                 "SearchSettings: short_english_bm25_share "

@@ -24,6 +24,7 @@ from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens,
 from . import no_match, word_joins
 from .answer import Answer
 from .code import named_links, without_code
+from .crosslingual import DictionaryBridge, english_titles
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -37,12 +38,19 @@ from .snippets import make_snippet
 
 
 class Rewritten(NamedTuple):
-    """`Searcher.rewrite`'s BM25 query, dense query text, and terms mixed into its vector."""
+    """`Searcher.rewrite`'s keyword query (with the synonyms), dense query text, terms mixed
+    into its vector, and the dictionary's terms `added` to the keyword query (`bm25`)."""
 
     keyword: str
     dense: str
     bridge: tuple[str, ...]
     weight: float = 1.0  # of the bridge against the query's own vector
+    added: tuple[str, ...] = ()  # kb/retrieval/crosslingual.py DictionaryBridge
+
+    @property
+    def bm25(self) -> str:
+        """The query BM25 searches: `keyword` and the `added` terms."""
+        return " ".join([self.keyword, *self.added])
 
 
 class Searcher:
@@ -77,6 +85,7 @@ class Searcher:
             extra_words=self.synonyms.words(),
         )
         self._categories: list[str] | None = None
+        self.dictionary = DictionaryBridge(self._known_terms, settings.dictionary_terms)
 
     @property
     def version(self) -> str:
@@ -109,21 +118,22 @@ class Searcher:
         """A `prepare`d query with the version's synonyms (`Synonyms.rewrite`). Expansions go to
         the keyword query; to the dense text only with `settings.dense_synonyms` or in
         `Mode.DENSE`; a short English query's CJK expansions are its `bridge`, weighed by the
-        share of its words the rules cover (`DenseRetriever.encode_bridged`). `short`:
+        share of its words the rules cover (`DenseRetriever.encode_bridged`), and the words no
+        rule covers get the dictionary's Chinese terms for BM25 (`DictionaryBridge`). `short`:
         `short_english(prepared)`, computed here when None."""
-        if not self.synonyms.rules:
-            return Rewritten(prepared, prepared, ())
-        matches = self.synonyms.matches(prepared, self._known_terms)
+        matches = self.synonyms.matches(prepared, self._known_terms)  # ((), ()) without rules
         keyword, dense = self.synonyms.rewrite(prepared, self._known_terms, matches)
         if self.settings.dense_synonyms or mode is Mode.DENSE:
             return Rewritten(keyword, dense, ())
-        if self.short_english(prepared) if short is None else short:
-            # the bridge into the help center's language: its Chinese expansions only; English
-            # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
-            bridge = tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
-            words = no_match.content_words(prepared) if self.settings.bridge_by_coverage else ()
-            return Rewritten(keyword, prepared, bridge, no_match.covered_share(words, matches[0]))
-        return Rewritten(keyword, prepared, ())
+        if not (self.short_english(prepared) if short is None else short):
+            return Rewritten(keyword, prepared, ())
+        # the bridge into the help center's language: its Chinese expansions only; English
+        # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
+        bridge = tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
+        words = no_match.content_words(prepared)
+        share = no_match.covered_share(words, matches[0]) if self.settings.bridge_by_coverage else 1
+        uncovered = [w for w in words if not no_match.covered_share([w], matches[0])]
+        return Rewritten(keyword, prepared, bridge, share, self.dictionary.terms(uncovered))
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help
@@ -141,17 +151,8 @@ class Searcher:
 
     @functools.cached_property
     def _english_titles(self) -> no_match.WholeWords | None:
-        """The English articles' titles (`no_match.comparable`); None when more than half the
-        chunks are in English articles: English is then the help center's own language."""
-        english = Language.EN.value
-        mask = self.index.mask(language=english)
-        if mask is not None and mask.size and mask.mean() > 0.5:
-            return None
-        values, codes = self.index.articles.codes("language")
-        rows = np.flatnonzero(codes == values.index(english)) if english in values else []
-        return no_match.WholeWords(
-            no_match.comparable(v.title) for v in self.index.articles.views(rows)
-        )
+        """`crosslingual.english_titles` of this role's index, read once."""
+        return english_titles(self.index)
 
     def check_filters(self, category: str | None, language: str | None) -> None:
         """Raises UnknownFilterError for a `language` other than Language's values or a
@@ -191,27 +192,27 @@ class Searcher:
         searched = self.kinds.rewrite(prepared)  # pinyin to Chinese terms (kb/retrieval/kinds.py)
         # synonyms (kb/ingest/synonyms.py), on the sides `rewrite` says
         short = self.short_english(searched)
-        keyword_query, dense_query, bridge, weight = self.rewrite(searched, mode, short)
+        rewritten = self.rewrite(searched, mode, short)
         count = self.settings.candidates_for(top_k)
         share = self.settings.short_english_bm25_share if short else None
         if mode is Mode.BM25:
-            hits = self.keyword.search(keyword_query, count, mask)
+            hits = self.keyword.search(rewritten.bm25, count, mask)
         elif mode is Mode.DENSE:
-            hits = self.dense.search(dense_query, count, mask)
+            hits = self.dense.search(rewritten.dense, count, mask)
         else:  # each side its own query: BM25 the expanded one, dense the bridged vector
-            vector = self.dense.encode_bridged(dense_query, bridge, weight)
-            hits = self.hybrid.search_vector(keyword_query, vector, count, mask, share)
+            vector = self.dense.encode_bridged(rewritten.dense, rewritten.bridge, rewritten.weight)
+            hits = self.hybrid.search_vector(rewritten.bm25, vector, count, mask, share)
         if self._questions is None:  # alternative questions: kb/retrieval/questions.py
             self._questions = question_rows(self.index)
         hits = keep_questions(
             self.index, searched, hits, self.settings.question_overlap, self._questions
         )
         # exact titles, then a phrase of one article unless synonyms say it is written other ways
-        hits = self.kinds.promote([prepared, searched], hits, mask, keyword_query == searched)
+        hits = self.kinds.promote([prepared, searched], hits, mask, rewritten.keyword == searched)
         expanded = (
             self.synonyms.matches(searched, self._known_terms)[1] if self.synonyms.rules else ()
         )
-        return self.answers(hits, query, top_k, expanded)
+        return self.answers(hits, query, top_k, (*expanded, *rewritten.added))
 
     def answers(
         self, hits: Sequence[Hit], query: str, top_k: int, expanded: Sequence[str] = ()

