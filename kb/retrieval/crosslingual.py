@@ -24,6 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -122,6 +123,13 @@ def english_index() -> dict[str, tuple[str, ...]]:
         return _table
 
 
+class Translation(NamedTuple):
+    """`DictionaryBridge.translate`'s Chinese terms, and the English words they stand for."""
+
+    terms: tuple[str, ...]
+    words: tuple[str, ...]
+
+
 @functools.cache
 def english_stopwords() -> frozenset[str]:
     """English function words (bm25s's STOPWORDS_EN_PLUS, 179: NLTK's list): `not`, `here` and
@@ -148,11 +156,15 @@ class DictionaryBridge:
         self.known, self.per_word, self._table = known, per_word, table
 
     def terms(self, words: Sequence[str]) -> tuple[str, ...]:
+        """`translate(words).terms`."""
+        return self.translate(words).terms
+
+    def translate(self, words: Sequence[str]) -> Translation:
         """Chinese terms for the English `words` (a query's lower-case content words, in order)
-        that the help center does not have (`known`): two neighbouring words that are one gloss
-        (`top up`) are looked up together, else each word alone, English function words
-        (`english_stopwords`) never; per word or pair the first `per_word` headwords the help
-        center knows. () when off or when nothing is found.
+        that the help center does not have (`known`), and those words: two neighbouring words
+        that are one gloss (`top up`) are looked up together, else each word alone, English
+        function words (`english_stopwords`) never; per word or pair the first `per_word`
+        headwords the help center knows. Empty when off or when nothing is found.
 
         Only unknown words: a word the English articles have already finds them in BM25, and its
         translations are where the dictionary is noisiest (`card` 卡片, `money` 货币, `customer`
@@ -161,16 +173,29 @@ class DictionaryBridge:
         words = [w for w in words if w.isascii() and w.isalpha()]
         new = [w not in english_stopwords() and not self.known(w) for w in words]
         if not self.per_word or not any(new):  # the dictionary is read only when needed
-            return ()
+            return Translation((), ())
         table = self._table if self._table is not None else english_index()
         stems = [english_stem(w) for w in words]
         found: list[str] = []
+        translated: list[str] = []
         at = 0
         while at < len(stems):
             pair = " ".join(stems[at : at + 2])
-            if at + 1 < len(stems) and pair in table:
-                key, at = (pair if new[at] or new[at + 1] else ""), at + 2
-            else:
-                key, at = (stems[at] if new[at] else ""), at + 1
-            found += [h for h in table.get(key, ()) if self.known(h)][: self.per_word]
-        return tuple(dict.fromkeys(found))
+            size = 2 if at + 1 < len(stems) and pair in table else 1
+            span = range(at, at + size)
+            key = " ".join(stems[i] for i in span) if any(new[i] for i in span) else ""
+            terms = [h for h in table.get(key, ()) if self.known(h)][: self.per_word]
+            if terms:
+                found += terms
+                translated += [words[i] for i in span if not self.known(words[i])]
+            at += size
+        return Translation(tuple(dict.fromkeys(found)), tuple(dict.fromkeys(translated)))
+
+
+def without_words(query: str, words: Sequence[str]) -> str:
+    """`query` without the Latin `words` (whole words), spaces collapsed: a translated word the
+    help center lacks matches nothing in BM25 and would only count as unmatched in its coverage
+    (kb/retrieval/hybrid.py), as the synonyms drop their matched words the articles lack."""
+    for word in words:
+        query = re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", " ", query)
+    return " ".join(query.split())

@@ -24,7 +24,7 @@ from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens,
 from . import no_match, word_joins
 from .answer import Answer
 from .code import named_links, without_code
-from .crosslingual import DictionaryBridge, english_titles
+from .crosslingual import DictionaryBridge, english_titles, without_words
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -50,7 +50,7 @@ class Rewritten(NamedTuple):
     @property
     def bm25(self) -> str:
         """The query BM25 searches: `keyword` and the `added` terms."""
-        return " ".join([self.keyword, *self.added])
+        return " ".join([self.keyword, *self.added]).strip()
 
 
 class Searcher:
@@ -118,8 +118,8 @@ class Searcher:
         """A `prepare`d query with the version's synonyms (`Synonyms.rewrite`). Expansions go to
         the keyword query; to the dense text only with `settings.dense_synonyms` or in
         `Mode.DENSE`; a short English query's CJK expansions are its `bridge`, weighed by the
-        share of its words the rules cover (`DenseRetriever.encode_bridged`), and the words no
-        rule covers get the dictionary's Chinese terms for BM25 (`DictionaryBridge`). `short`:
+        share of its words the rules cover (`DenseRetriever.encode_bridged`); BM25 searches the
+        dictionary's Chinese terms in place of its words no rule covers (`DictionaryBridge`). `short`:
         `short_english(prepared)`, computed here when None."""
         matches = self.synonyms.matches(prepared, self._known_terms)  # ((), ()) without rules
         keyword, dense = self.synonyms.rewrite(prepared, self._known_terms, matches)
@@ -127,13 +127,13 @@ class Searcher:
             return Rewritten(keyword, dense, ())
         if not (self.short_english(prepared) if short is None else short):
             return Rewritten(keyword, prepared, ())
-        # the bridge into the help center's language: its Chinese expansions only; English
-        # variants (refunds, chargeback) add tokens to encode, not meaning (docs/BENCHMARKS.md)
+        # the bridge: Chinese expansions only (`refunds` adds tokens, not meaning: BENCHMARKS.md)
         bridge = tuple(t for t in matches[1] if CJK_RUN_RE.search(t))
         words = no_match.content_words(prepared)
         share = no_match.covered_share(words, matches[0]) if self.settings.bridge_by_coverage else 1
         uncovered = [w for w in words if not no_match.covered_share([w], matches[0])]
-        return Rewritten(keyword, prepared, bridge, share, self.dictionary.terms(uncovered))
+        added, translated = self.dictionary.translate(uncovered)  # in BM25 for the words
+        return Rewritten(without_words(keyword, translated), prepared, bridge, share, added)
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help

@@ -16,6 +16,7 @@ from kb.retrieval.crosslingual import (
     english_index,
     gloss_key,
     reverse,
+    without_words,
 )
 from kb.testing import write_articles
 
@@ -82,6 +83,29 @@ def test_two_words_that_are_one_gloss_are_looked_up_together():
     assert bridge.terms(["top", "up"]) == ("充值", "加油")  # `top up`, not top and up
     assert bridge.terms(["bank", "card"]) == ("银行卡",)  # not 卡片 for `card`
     assert bridge.terms(["invoice", "bank", "card"]) == ("银行卡",)  # 发票: not known
+
+
+def test_the_words_translated_are_the_ones_the_help_center_lacks():
+    bridge = DictionaryBridge(known_in("发票", "充值", "up", "top"), 1, TABLE)
+    assert bridge.translate(["invoices", "please"]) == (("发票",), ("invoices",))
+    assert bridge.translate(["top", "up", "now"]) == ((), ())  # both words known: no lookup
+    half = DictionaryBridge(known_in("充值", "up"), 1, TABLE)
+    assert half.translate(["top", "up"]) == (("充值",), ("top",))  # `up` the articles have
+
+
+@pytest.mark.parametrize(
+    ("query", "words", "left"),
+    [
+        ("invoices please", ["invoices"], "please"),
+        ("invoices", ["invoices"], ""),
+        ("my invoices, invoices?", ["invoices"], "my , ?"),
+        ("invoice invoices", ["invoice"], "invoices"),  # whole words only
+        ("reinvoices invoices", ["invoices"], "reinvoices"),
+        ("top-up fee", ["top"], "-up fee"),
+    ],
+)
+def test_without_words_removes_whole_words(query, words, left):
+    assert without_words(query, words) == left
 
 
 def test_terms_per_word_and_only_those_the_help_center_has():
@@ -181,7 +205,9 @@ def test_an_english_word_finds_a_chinese_article_through_the_dictionary(tmp_path
     index = dictionary_index(tmp_path, encoder)
     searcher = load_searcher(index, "public", encoder=encoder)
     rewritten = searcher.rewrite(searcher.prepare("invoices"))
-    assert rewritten.added == ("发票",) and rewritten.bm25 == "invoices 发票"
+    assert rewritten.added == ("发票",) and rewritten.bm25 == "发票"  # in place of `invoices`
+    # the word no article has is dropped; an unknown word with no entry stays
+    assert searcher.rewrite(searcher.prepare("invoices xyzzy")).bm25 == "xyzzy 发票"
     assert [a.slug for a in searcher.search("invoices", 3, mode=Mode.BM25)] == ["invoice"]
     answers = searcher.search("invoices", 3)
     assert answers[0].slug == "invoice" and answers[0].bm25_score > 0  # BM25 found it too
