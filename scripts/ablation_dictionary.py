@@ -22,6 +22,8 @@ import logging
 import tempfile
 from pathlib import Path
 
+from calibrate_no_match import off_topic
+
 from kb import build_index, load_searcher
 from kb.evaluation import load_queries, metrics
 from kb.options import SearchSettings
@@ -36,12 +38,6 @@ QUERIES = (
     "queries",
 )
 OFF_TOPIC = ("off_topic.txt", "off_topic_heldout.txt")
-
-
-def off_topic_lines(path: Path) -> list[str]:
-    """The questions of an off-topic file: one a line, blanks and # comments skipped."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def figures(searcher, path: Path) -> str:
@@ -63,7 +59,7 @@ def figures(searcher, path: Path) -> str:
 
 def caught(searcher, path: Path) -> str:
     """One table row for an off-topic file: how many are judged "no good match"."""
-    lines = off_topic_lines(path)
+    lines = off_topic(path)
     hits = sum(not searcher.good_match(searcher.search(q, top_k=10), q) for q in lines)
     return f"| {path.name} (off-topic) | {len(lines)} | caught {hits} |"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,6 +172,16 @@ def _pattern(term: str) -> re.Pattern:
     return re.compile(rf"(?<![^\W_]){body}(?![^\W_])")
 
 
+def without_terms(query: str, terms: Sequence[str]) -> str:
+    """`query` without each of `terms` where `_pattern` finds it (a Latin word whole), spaces
+    collapsed: a word the articles lack matches nothing in BM25 and would only count as
+    unmatched in its coverage (kb/retrieval/hybrid.py). The synonyms drop their matched terms
+    the articles lack with it, the dictionary bridge the words it translated."""
+    for term in terms:
+        query = _pattern(term).sub(" ", query)
+    return " ".join(query.split())
+
+
 class Synonyms:
     """Query expansion with a validated rule list; an empty list expands nothing."""
 
@@ -210,10 +220,7 @@ class Synonyms:
         matched, useful = self.matches(query, known) if matches is None else matches
         if not useful:
             return query, query
-        keyword = query
-        for term in matched:
-            if not known(term):
-                keyword = _pattern(term).sub(" ", keyword)
+        keyword = without_terms(query, [term for term in matched if not known(term)])
         extra = " ".join(useful)
         return " ".join(f"{keyword} {extra}".split()), f"{query} {extra}"
 

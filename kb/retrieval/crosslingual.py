@@ -155,10 +155,6 @@ class DictionaryBridge:
     ):
         self.known, self.per_word, self._table = known, per_word, table
 
-    def terms(self, words: Sequence[str]) -> tuple[str, ...]:
-        """`translate(words).terms`."""
-        return self.translate(words).terms
-
     def translate(self, words: Sequence[str]) -> Translation:
         """Chinese terms for the English `words` (a query's lower-case content words, in order)
         that the help center does not have (`known`), and those words: two neighbouring words
@@ -171,7 +167,8 @@ class DictionaryBridge:
         自定义: on the sample's 127 short English queries, translating every word cost MRR@10
         0.012; these words alone change none of them; docs/BENCHMARKS.md)."""
         words = [w for w in words if w.isascii() and w.isalpha()]
-        new = [w not in english_stopwords() and not self.known(w) for w in words]
+        unknown = [not self.known(w) for w in words]
+        new = [u and w not in english_stopwords() for w, u in zip(words, unknown, strict=True)]
         if not self.per_word or not any(new):  # the dictionary is read only when needed
             return Translation((), ())
         table = self._table if self._table is not None else english_index()
@@ -187,15 +184,6 @@ class DictionaryBridge:
             terms = [h for h in table.get(key, ()) if self.known(h)][: self.per_word]
             if terms:
                 found += terms
-                translated += [words[i] for i in span if not self.known(words[i])]
+                translated += [words[i] for i in span if unknown[i]]
             at += size
         return Translation(tuple(dict.fromkeys(found)), tuple(dict.fromkeys(translated)))
-
-
-def without_words(query: str, words: Sequence[str]) -> str:
-    """`query` without the Latin `words` (whole words), spaces collapsed: a translated word the
-    help center lacks matches nothing in BM25 and would only count as unmatched in its coverage
-    (kb/retrieval/hybrid.py), as the synonyms drop their matched words the articles lack."""
-    for word in words:
-        query = re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", " ", query)
-    return " ".join(query.split())

@@ -17,14 +17,14 @@ from ..config import encoder_spec
 from ..embed import Encoder, another_model, make_encoder
 from ..errors import ConfigError, EncoderMismatchError, UnknownFilterError
 from ..index import IndexStore, LoadedIndex, open_store
-from ..ingest.synonyms import Synonyms
+from ..ingest.synonyms import Synonyms, without_terms
 from ..model import ArticleView
 from ..options import MIN_DENSE_SCORE, MIN_DENSE_SCORE_ACROSS, Language, Mode, Role, SearchSettings
 from ..text import CJK_RUN_RE, normalise, query_terms, query_text, query_tokens, valid_text
 from . import no_match, word_joins
 from .answer import Answer
 from .code import named_links, without_code
-from .crosslingual import DictionaryBridge, english_titles, without_words
+from .crosslingual import DictionaryBridge, english_titles
 from .dense import DenseRetriever
 from .hits import Hit
 from .hybrid import HybridRetriever
@@ -133,7 +133,7 @@ class Searcher:
         share = no_match.covered_share(words, matches[0]) if self.settings.bridge_by_coverage else 1
         uncovered = [w for w in words if not no_match.covered_share([w], matches[0])]
         added, translated = self.dictionary.translate(uncovered)  # in BM25 for the words
-        return Rewritten(without_words(keyword, translated), prepared, bridge, share, added)
+        return Rewritten(without_terms(keyword, translated), prepared, bridge, share, added)
 
     def short_english(self, prepared: str) -> bool:
         """Whether a `prepare`d query is a short English one that needs a bridge to the help

@@ -9,6 +9,7 @@ import pytest
 
 from kb import Mode, SearchSettings, build_index, load_searcher
 from kb.errors import ConfigError
+from kb.ingest.synonyms import without_terms
 from kb.retrieval import crosslingual
 from kb.retrieval.crosslingual import (
     DictionaryBridge,
@@ -16,7 +17,6 @@ from kb.retrieval.crosslingual import (
     english_index,
     gloss_key,
     reverse,
-    without_words,
 )
 from kb.testing import write_articles
 
@@ -69,20 +69,20 @@ def known_in(*terms):
 
 def test_a_word_the_help_center_lacks_gets_its_known_terms():
     bridge = DictionaryBridge(known_in("发票", "充值", "银行卡", "卡片", "card"), 1, TABLE)
-    assert bridge.terms(["invoices"]) == ("发票",)
-    assert bridge.terms(["recharge"]) == ("充值",)
-    assert bridge.terms(["invoice", "recharge"]) == ("发票", "充值")
-    assert bridge.terms(["card"]) == ()  # the English articles have it: no translation
-    assert bridge.terms(["not", "invoices"]) == ("发票",)  # a function word never
-    assert bridge.terms(["refund"]) == ()  # not in the dictionary
-    assert bridge.terms(["ticket"]) == ()  # only a one-character headword
+    assert bridge.translate(["invoices"]).terms == ("发票",)
+    assert bridge.translate(["recharge"]).terms == ("充值",)
+    assert bridge.translate(["invoice", "recharge"]).terms == ("发票", "充值")
+    assert bridge.translate(["card"]).terms == ()  # the English articles have it: no translation
+    assert bridge.translate(["not", "invoices"]).terms == ("发票",)  # a function word never
+    assert bridge.translate(["refund"]).terms == ()  # not in the dictionary
+    assert bridge.translate(["ticket"]).terms == ()  # only a one-character headword
 
 
 def test_two_words_that_are_one_gloss_are_looked_up_together():
     bridge = DictionaryBridge(known_in("充值", "加油", "银行卡", "卡片"), 2, TABLE)
-    assert bridge.terms(["top", "up"]) == ("充值", "加油")  # `top up`, not top and up
-    assert bridge.terms(["bank", "card"]) == ("银行卡",)  # not 卡片 for `card`
-    assert bridge.terms(["invoice", "bank", "card"]) == ("银行卡",)  # 发票: not known
+    assert bridge.translate(["top", "up"]).terms == ("充值", "加油")  # `top up`, not top and up
+    assert bridge.translate(["bank", "card"]).terms == ("银行卡",)  # not 卡片 for `card`
+    assert bridge.translate(["invoice", "bank", "card"]).terms == ("银行卡",)  # 发票: not known
 
 
 def test_the_words_translated_are_the_ones_the_help_center_lacks():
@@ -104,16 +104,16 @@ def test_the_words_translated_are_the_ones_the_help_center_lacks():
         ("top-up fee", ["top"], "-up fee"),
     ],
 )
-def test_without_words_removes_whole_words(query, words, left):
-    assert without_words(query, words) == left
+def test_without_terms_removes_whole_words(query, words, left):
+    assert without_terms(query, words) == left
 
 
 def test_terms_per_word_and_only_those_the_help_center_has():
     everything = known_in("发票", "清单")
-    assert DictionaryBridge(everything, 1, TABLE).terms(["invoice"]) == ("发票",)
-    assert DictionaryBridge(everything, 2, TABLE).terms(["invoice"]) == ("发票", "清单")
-    assert DictionaryBridge(known_in("清单"), 1, TABLE).terms(["invoice"]) == ("清单",)
-    assert DictionaryBridge(everything, 0, TABLE).terms(["invoice"]) == ()  # off
+    assert DictionaryBridge(everything, 1, TABLE).translate(["invoice"]).terms == ("发票",)
+    assert DictionaryBridge(everything, 2, TABLE).translate(["invoice"]).terms == ("发票", "清单")
+    assert DictionaryBridge(known_in("清单"), 1, TABLE).translate(["invoice"]).terms == ("清单",)
+    assert DictionaryBridge(everything, 0, TABLE).translate(["invoice"]).terms == ()  # off
 
 
 def test_the_dictionary_is_read_only_for_a_word_the_help_center_lacks(monkeypatch):
@@ -122,11 +122,11 @@ def test_the_dictionary_is_read_only_for_a_word_the_help_center_lacks(monkeypatc
 
     monkeypatch.setattr(crosslingual, "english_index", fail)
     bridge = DictionaryBridge(known_in("card", "refund"), 1)
-    assert bridge.terms(["card", "refund"]) == ()
-    assert bridge.terms(["the", "not"]) == ()
-    assert DictionaryBridge(known_in(), 0).terms(["invoice"]) == ()
+    assert bridge.translate(["card", "refund"]).terms == ()
+    assert bridge.translate(["the", "not"]).terms == ()
+    assert DictionaryBridge(known_in(), 0).translate(["invoice"]).terms == ()
     with pytest.raises(AssertionError, match="was read"):
-        bridge.terms(["invoices"])
+        bridge.translate(["invoices"])
 
 
 def test_dictionary_lines_are_read_in_the_documented_form(tmp_path):
@@ -152,7 +152,7 @@ def test_an_unreadable_dictionary_leaves_searches_without_it(monkeypatch, caplog
     monkeypatch.setattr(crosslingual, "_table", None)
     assert english_index() == {}
     assert "no English-Chinese dictionary" in caplog.text and "mdbg" in caplog.text
-    assert DictionaryBridge(known_in("发票"), 1).terms(["invoices"]) == ()
+    assert DictionaryBridge(known_in("发票"), 1).translate(["invoices"]).terms == ()
 
 
 def test_cc_cedict_read_backwards_has_the_help_center_words():
