@@ -242,7 +242,8 @@ class SearchSettings:
 
     `fusion` picks the fusion function; `rrf_k` (>= 1) and the two weights feed `rrf`;
     `bm25_share` (0..1) is BM25's weight in `convex` (dense gets the rest); `hub_penalty` (0..1)
-    scales the dense side's hub correction; `candidates` (>= 1): chunks each retriever returns
+    scales the dense side's hub correction, `hub_by_language` centres it on each language's
+    own mean (kb/retrieval/dense.py); `candidates` (>= 1): chunks each retriever returns
     at least (`candidates_for`); `snippet_chars` (>= 20): snippet length in characters;
     `min_dense_score`: cosine in -1..1; `max_query_chars`: longer queries are cut to this many
     characters. `coverage` and `fusion` may be given as their string values. `pinyin`: rewrite
@@ -274,6 +275,7 @@ class SearchSettings:
     # for the most frequent wrong articles on BQ dev, BUSTM and the sample at MRR@10 within
     # 0.002 of 0 on each; 0.5 lowered BQ dev (docs/BENCHMARKS.md "Hub correction on by default")
     hub_penalty: float = 0.25
+    hub_by_language: bool = True  # docs/BENCHMARKS.md "Hub correction per language"
     coverage: Coverage = Coverage.KNOWN  # how BM25 hits are weighted in fusion (see Coverage)
     bm25_weight: float = 0.8
     dense_weight: float = 1.0

@@ -68,7 +68,7 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
         self.keyword = KeywordRetriever(index, index.manifest.text_settings)
-        self.dense = DenseRetriever(index, encoder, settings.hub_penalty)
+        self.dense = DenseRetriever(index, encoder, settings.hub_penalty, settings.hub_by_language)
         self.hybrid = HybridRetriever(self.keyword, self.dense, settings)
         self._vector_article: np.ndarray | None = None  # vector row -> article row, on first use
         self._questions: np.ndarray | None = None  # chunk row -> alternative question? (lazy)

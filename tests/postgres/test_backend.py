@@ -115,6 +115,15 @@ def test_keyword_and_vector_scores_match_in_memory_ones(both):
         assert got[0].tolist() == want[0].tolist()
         for a, b in zip(got[1:], want[1:], strict=True):
             assert np.allclose(a, b, atol=1e-5)
+        # the per-language correction: each hit's products with the probes, in the same statement
+        probes = np.stack([exact.vectors[1] - mean, exact.vectors[2] - mean])
+        got = pg.vectors.search_centred(q, shift, 10, m, probes)
+        assert got[3].shape == (10, 2)
+        assert np.allclose(got[3], exact.vectors[got[0]] @ probes.T, atol=1e-5)
+    # a language's mean, and the least product of any vector with each probe, by the server
+    rows = np.flatnonzero(mask)
+    assert np.allclose(pg.vectors.mean(rows), exact.vectors[rows].mean(axis=0), atol=1e-6)
+    assert np.allclose(pg.vectors.least(probes), (exact.vectors @ probes.T).min(axis=0), atol=1e-5)
 
 
 def test_versions_switch_roll_back_and_prune(pg_url, tmp_path):

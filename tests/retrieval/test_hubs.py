@@ -23,10 +23,8 @@ def unit(*xs: float) -> np.ndarray:
 class FixedEncoder:
     """Encodes every query as the one vector it was given."""
 
-    dim = 3
-
     def __init__(self, vector: np.ndarray):
-        self.vector = vector
+        self.vector, self.dim = vector, len(vector)
 
     def encode_queries(self, texts):
         return np.stack([self.vector for _ in texts])
@@ -110,7 +108,8 @@ def test_search_centred_ranks_by_the_shifted_query_and_gives_the_plain_cosines()
     index = ExactVectorIndex(stored)
     query, shift = stored[7] * 0.9 + stored[9] * 0.1, 0.3 * stored.mean(axis=0)
     for mask in (None, rng.random(50) < 0.5):
-        rows, scores, cosines = search_centred(index, query, shift, 10, mask)
+        rows, scores, cosines, probed = search_centred(index, query, shift, 10, mask)
+        assert probed.shape == (len(rows), 0)
         want_rows, want_scores = index.search_arrays(query - shift, 10, mask)
         assert rows.tolist() == want_rows.tolist()
         assert np.allclose(scores, want_scores)
@@ -119,8 +118,11 @@ def test_search_centred_ranks_by_the_shifted_query_and_gives_the_plain_cosines()
         offsets = (stored @ shift).astype(np.float64)  # the retriever's, made once
         again = search_centred(index, query, shift, 10, mask, offsets)
         assert again[0].tolist() == rows.tolist() and np.allclose(again[2], cosines, atol=1e-6)
+        probes = stored[:2] * 0.1  # each hit's inner product with each probe, read back
+        both = search_centred(index, query, shift, 10, mask, offsets, probes)
+        assert np.allclose(both[3], stored[rows] @ probes.T, atol=1e-6)
     empty = search_centred(index, query, shift, 10, np.zeros(50, bool))
-    assert [len(a) for a in empty] == [0, 0, 0]
+    assert [len(a) for a in empty] == [0, 0, 0, 0]
 
 
 def test_hub_penalty_zero_is_plain_cosine():
@@ -189,3 +191,127 @@ def test_a_bm25_share_given_to_fuse_replaces_the_setting():
     assert hybrid.fuse(keyword, dense, None, bm25_share=0.0)[0].row == 2
     with_setting = HybridRetriever(None, None, SearchSettings(bm25_share=0.0))
     assert with_setting.fuse(keyword, dense, None)[0].row == 2
+
+
+class Catalog:
+    """The one part of an ArticleCatalog the per-language correction reads: `codes`."""
+
+    def __init__(self, languages: list[str]):
+        self.values = sorted(set(languages))
+        self.rows = np.array([self.values.index(x) for x in languages], np.int32)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def codes(self, name):
+        assert name == "language"
+        return self.values, self.rows
+
+
+def bilingual(english: int, chinese: int = 120, dim: int = 24, seed: int = 5, **fields):
+    """An index of one vector a chunk, one chunk an article: `english` vectors around one
+    direction, `chinese` around another (two clusters, as e5 puts the two languages)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(2, dim))
+    sizes = (english, chinese)
+    stored = np.concatenate(
+        [centres[i] + 0.8 * rng.normal(size=(n, dim)) for i, n in enumerate(sizes)]
+    ).astype(np.float32)
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    count = len(stored)
+    return SimpleNamespace(
+        vectors=fields.pop("vectors", ExactVectorIndex)(stored),
+        vector_targets=np.arange(count),
+        chunk_count=count,
+        chunk_article=np.arange(count),
+        articles=Catalog(["en"] * english + ["zh"] * chinese),
+        language_direction=None,
+    )
+
+
+def exact_by_language(stored, languages, penalty, query, top_k):
+    """The definition: every vector scored by its cosine less penalty x its inner product with
+    its own language's mean, best first."""
+    means = np.stack([stored[languages == c].mean(axis=0) for c in range(languages.max() + 1)])
+    scores = stored.astype(np.float64) @ query - penalty * np.einsum(
+        "ij,ij->i", stored, means[languages]
+    )
+    order = np.argsort(-scores, kind="stable")[:top_k]
+    return order.tolist(), scores[order]
+
+
+@pytest.mark.parametrize("with_mean", [False, True])  # read here / a server's `mean` and `least`
+def test_per_language_correction_is_an_exact_search_by_each_languages_mean(with_mean):
+    penalty, top_k = 0.5, 10
+    vectors = ServerVectors if with_mean else ExactVectorIndex
+    index = bilingual(40, vectors=vectors)
+    stored = index.vectors.vectors
+    languages = index.articles.rows
+    rng = np.random.default_rng(11)
+    changed = 0
+    for i in range(30):
+        query = stored[i % len(stored)] + 0.5 * rng.normal(size=stored.shape[1])
+        query = (query / np.linalg.norm(query)).astype(np.float32)
+        dense = DenseRetriever(index, FixedEncoder(query), penalty, by_language=True)
+        hits = dense.search("q", top_k)
+        want_rows, want_scores = exact_by_language(stored, languages, penalty, query, top_k)
+        assert [h.row for h in hits] == want_rows
+        assert np.allclose([h.score for h in hits], want_scores, atol=1e-5)
+        assert np.allclose([h.dense_score for h in hits], stored[want_rows] @ query, atol=1e-5)
+        plain = DenseRetriever(index, FixedEncoder(query), penalty).search("q", top_k)
+        changed += [h.row for h in plain] != want_rows
+    assert changed  # the collection's mean ranks some of these queries otherwise
+
+
+class ServerVectors(ExactVectorIndex):
+    """An exact index that computes as PostgreSQL's does: its own means, and the cosines and
+    probes' products with the search (`search_centred`), so the retriever reads no vector."""
+
+    def mean(self, rows=None):
+        return self.vectors[slice(None) if rows is None else rows].mean(axis=0)
+
+    def least(self, probes):
+        return (self.vectors @ np.asarray(probes).T).min(axis=0)
+
+    def search_centred(self, query, shift, k, mask=None, probes=None):
+        rows, scores = self.search_arrays(query - shift, k, mask)
+        stored = self.vectors[rows].astype(np.float64)
+        probes = np.zeros((0, self.dim)) if probes is None else np.asarray(probes, np.float64)
+        return rows, scores, stored @ query, stored @ probes.T
+
+    def reconstruct(self, rows):
+        raise AssertionError("a server's vectors are not read back")
+
+
+def test_a_language_with_few_vectors_keeps_the_collections_mean():
+    from kb.retrieval.dense import MIN_LANGUAGE_VECTORS
+
+    few = bilingual(MIN_LANGUAGE_VECTORS - 1)
+    dense = DenseRetriever(few, FixedEncoder(unit(*[1] * 24)), 0.5, by_language=True)
+    probes = dense._probes
+    assert probes is not None and not probes[0].any() and probes[1].any()  # en: 0, zh: its own
+    enough = bilingual(MIN_LANGUAGE_VECTORS)
+    dense = DenseRetriever(enough, FixedEncoder(unit(*[1] * 24)), 0.5, by_language=True)
+    assert dense._probes[0].any()
+
+
+def test_no_per_language_work_for_one_language_or_without_a_penalty():
+    one = bilingual(0)
+    assert DenseRetriever(one, FixedEncoder(unit(*[1] * 24)), 0.5, True).languages is None
+    two = bilingual(30)
+    assert DenseRetriever(two, FixedEncoder(unit(*[1] * 24)), 0.0, True).languages is None
+    made = DenseRetriever(two, FixedEncoder(unit(*[1] * 24)), 0.5, True)
+    assert made.languages.tolist() == [0] * 30 + [1] * 120
+
+
+def test_a_row_outside_the_first_search_that_gains_from_its_languages_mean_is_found():
+    # a vector may sit farther from its language's mean than from the collection's (a negative
+    # part of the penalty): the search widens until no row left out can pass the k-th
+    index = bilingual(40)
+    stored = index.vectors.vectors
+    query = stored[0]
+    dense = DenseRetriever(index, FixedEncoder(query), 0.5, by_language=True)
+    first = stored @ query - dense._offsets
+    far = int(np.argsort(-first, kind="stable")[60])  # well outside a top-3 search
+    dense._own[far], dense._gain = -1.0, 1.0
+    assert dense.search("q", 3)[0].row == far

@@ -234,28 +234,48 @@ class PgVectorIndex:
     def search(self, query, k, mask=None) -> list[tuple[int, float]]:
         """`VectorIndex.search`: at most `k` (row, inner product), best first, ties by row. A mask
         allowing at most EXACT_SUBSET rows is scanned exactly among them."""
-        return [(r, s) for r, s, _ in self._search(query, None, k, mask)]
+        return [(r, s) for r, s, _, _ in self._search(query, None, k, mask)]
 
-    def search_centred(self, query, shift, k, mask=None):
-        """(rows int64, scores float64, cosines float64): the `k` rows best by the inner product
-        with `query - shift`, best first, with their plain inner product with `query`, in one
-        statement (kb/retrieval/dense.py `search_centred`, the hub correction)."""
-        found = self._search(np.asarray(query) - np.asarray(shift), query, k, mask)
-        rows, scores = arrays([(r, s) for r, s, _ in found])
-        return rows, scores, np.fromiter((c for _, _, c in found), np.float64, len(found))
+    def search_centred(self, query, shift, k, mask=None, probes=None):
+        """(rows int64, scores float64, cosines float64, probed (n, m) float64): the `k` rows best
+        by the inner product with `query - shift`, best first, with their plain inner product
+        with `query` and with each of the (m, dim) `probes` (m = 0 without), in one statement
+        (kb/retrieval/dense.py `search_centred`, the hub correction)."""
+        probes = np.zeros((0, self.dim), np.float32) if probes is None else np.asarray(probes)
+        found = self._search(np.asarray(query) - np.asarray(shift), query, k, mask, probes)
+        rows, scores = arrays([(r, s) for r, s, _, _ in found])
+        cosines = np.fromiter((c for _, _, c, _ in found), np.float64, len(found))
+        probed = np.array([p for *_, p in found], np.float64).reshape(len(found), len(probes))
+        return rows, scores, cosines, probed
 
-    def mean(self) -> np.ndarray:
-        """(dim,) float32 mean of every stored vector, computed by the server (pgvector's avg:
-        one pass, no vector sent); zeros for an empty table."""
-        rows = self.db.query(sql.SQL("SELECT avg(embedding) FROM {}").format(self.table), [])
-        value = rows[0][0] if rows else None
+    def mean(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(dim,) float32 mean of every stored vector, or of those at `rows` ((n,) int), computed
+        by the server (pgvector's avg: one pass, no vector sent); zeros for no rows."""
+        where, params = sql.SQL(""), []
+        if rows is not None:
+            where, params = sql.SQL("WHERE row = ANY(%s)"), [np.asarray(rows, np.int32).tolist()]
+        statement = sql.SQL("SELECT avg(embedding) FROM {} {}").format(self.table, where)
+        found = self.db.query(statement, params)
+        value = found[0][0] if found else None
         if value is None:
             return np.zeros(self.dim, dtype=np.float32)
         return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)
 
-    def _search(self, query, plain, k, mask) -> list[tuple[int, float, float]]:
-        """(row, inner product with `query`, with `plain` (the same without it)) of the `k` best
-        rows by the first, best first, ties by row."""
+    def least(self, probes: np.ndarray) -> np.ndarray:
+        """(m,) float64: the least inner product of any stored vector with each of the (m, dim)
+        `probes`, computed by the server in one pass (the per-language hub correction's bound,
+        kb/retrieval/dense.py); zeros for an empty table."""
+        params = {f"e{i}": np.asarray(p, np.float32).reshape(-1) for i, p in enumerate(probes)}
+        columns = sql.SQL(", ").join(
+            sql.SQL("max(embedding <#> {})").format(sql.Placeholder(name)) for name in params
+        )
+        found = self.db.query(sql.SQL("SELECT {} FROM {}").format(columns, self.table), params)
+        return np.array([-(v or 0.0) for v in found[0]], np.float64)
+
+    def _search(self, query, plain, k, mask, probes=()) -> list[tuple[int, float, float, tuple]]:
+        """(row, inner product with `query`, with `plain` (the same without it), with each of
+        `probes` (a tuple)) of the `k` best rows by the first, best first, ties by row. The
+        probes' products are computed for those `k` rows only (an outer query)."""
         if self.count == 0 or k <= 0:
             return []
         # a named parameter, used twice, travels once (psycopg sends $1 for both)
@@ -269,18 +289,33 @@ class PgVectorIndex:
             exact = exact or allowed.size <= EXACT_SUBSET
             where = sql.SQL("WHERE row = ANY(%(rows)s)")
             params["rows"] = allowed.astype(np.int32).tolist()
-        second = sql.SQL("")
+        columns = [sql.SQL("row"), sql.SQL("embedding <#> %(q)s AS d")]
         if plain is not None:
             params["p"] = np.ascontiguousarray(plain, dtype=np.float32).reshape(-1)
-            second = sql.SQL(", embedding <#> %(p)s")
+            columns.append(sql.SQL("embedding <#> %(p)s AS p"))
         # `+ 0` keeps the planner off the HNSW index for an exact scan
         order = sql.SQL("(embedding <#> %(q)s) + 0, row" if exact else "embedding <#> %(q)s")
-        statement = sql.SQL(
-            "SELECT row, embedding <#> %(q)s{} FROM {} {} ORDER BY {} LIMIT {}"
-        ).format(second, self.table, where, order, sql.Literal(int(k)))
+        inner = [*columns, sql.SQL("embedding")] if len(probes) else columns
+        statement = sql.SQL("SELECT {} FROM {} {} ORDER BY {} LIMIT {}").format(
+            sql.SQL(", ").join(inner), self.table, where, order, sql.Literal(int(k))
+        )
+        if len(probes):  # the probes' products for the k best rows only
+            for i, probe in enumerate(probes):
+                params[f"e{i}"] = np.ascontiguousarray(probe, dtype=np.float32).reshape(-1)
+            outer = [sql.SQL(c) for c in ("row", "d", "p")[: len(columns)]] + [
+                sql.SQL("embedding <#> {}").format(sql.Placeholder(f"e{i}"))
+                for i in range(len(probes))
+            ]
+            statement = sql.SQL("SELECT {} FROM ({}) AS best").format(
+                sql.SQL(", ").join(outer), statement
+            )
         rows = self.db.query(statement, params)
-        found = sorted((float(r[1]), int(r[0]), float(r[-1])) for r in rows)
-        return [(r, -d, -p) for d, r, p in found]
+        width = 3 if plain is not None else 2
+        found = sorted(
+            (float(r[1]), int(r[0]), float(r[width - 1]), tuple(-float(x) for x in r[width:]))
+            for r in rows
+        )
+        return [(r, -d, -p, e) for d, r, p, e in found]
 
     def search_arrays(self, query, k, mask=None) -> tuple[np.ndarray, np.ndarray]:
         """`VectorIndex.search_arrays`: `search` as arrays."""
