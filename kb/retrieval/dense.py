@@ -167,8 +167,8 @@ class DenseRetriever:
         itself when it can (`mean`: PostgreSQL's avg over the table, on the server), else read back
         MEAN_BATCH at a time; zeros for an empty index. With a hub penalty on an index searched
         here (FAISS), also each stored vector's part of the penalty, in a second pass: 8 bytes a
-        vector (16 per language), so a query's cosines cost an index lookup, not a read of its
-        hits' vectors."""
+        vector (16 with the per-language correction), so a query's cosines cost an index
+        lookup, not a read of its hits' vectors."""
         with self._lock:
             vectors = self.index.vectors
             if self._mean is None:
@@ -240,7 +240,8 @@ class DenseRetriever:
         the rows of the search with the collection's mean, scored again. A row left out of that
         search scores at most the last one's score there plus `_gain` (the most any vector
         gains from its language's mean), so while the k-th score again is below that bound the
-        search is repeated with twice the rows: the result is an exact search's. It starts
+        search is repeated with twice the rows: the result is that of scoring every row the
+        vector index searches (every row of a flat index; of an IVF index, its probed lists). It starts
         with 2k rows: from k, nearly every query searched twice (the sample's English queries)."""
         # twice the rows at first: some of them fall below the last one when scored again
         vectors, wanted, k = self.index.vectors, k, k * 2
