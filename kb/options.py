@@ -300,18 +300,18 @@ class SearchSettings:
     # term is known), and BM25 (whose hits are then mostly the few English articles sharing a
     # common word) weighs 0.4. With 4 words (chosen on the sample), off -> on: sample MRR@10
     # 0.944 -> 0.949, held-out kinds 0.946 -> 0.970, 44 fresh short English queries
-    # 0.680 -> 0.752 (docs/BENCHMARKS.md "Short English queries"; it was opt-in while the
-    # expansions were encoded with the query, which cost latency)
+    # 0.680 -> 0.752 (docs/BENCHMARKS.md "Short English queries")
     short_english_words: int = 4
     short_english_bm25_share: float = 0.4
     # the bridge weighs the share of the query's content words a matched rule covers (1 for
-    # `refund`, 1/3 for `support opening times`): a rule for one word of several no longer speaks
-    # for the whole query; False: always 1 (docs/BENCHMARKS.md "Short English queries")
+    # `refund`, 1/3 for `support opening times`; False: 1; BENCHMARKS "Short English queries")
     bridge_by_coverage: bool = True
     dictionary_terms: int = 1  # best of 0-3 on heldout_english2 (BENCHMARKS "Dictionary bridge")
     # an alternative question's chunk counts only for a query sharing this share (char-bigram
     # Jaccard, 0..1) of its wording; 0: always (kb/retrieval/questions.py, docs/BENCHMARKS.md)
     question_overlap: float = 0.3
+    # Latin words no vocabulary holds (`jkjkjk`) are no good match (no_match.out_of_vocabulary)
+    oov_no_match: bool = True
 
     def candidates_for(self, top_k: int) -> int:
         """How many chunks each retriever returns for `top_k` answers: answers are grouped by

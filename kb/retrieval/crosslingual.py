@@ -29,8 +29,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..options import Language
+from ..text.pinyin_typed import keyboard_pattern
 from .no_match import WholeWords, comparable
 from .snippets import english_stem
+from .typos import english_word, one_edit
 
 # a headword of 2-4 Chinese characters: one character has too many senses to stand for a word,
 # and longer headwords are set phrases and names, not the words an article is indexed by
@@ -154,6 +156,25 @@ class DictionaryBridge:
         table: dict[str, tuple[str, ...]] | None = None,
     ):
         self.known, self.per_word, self._table = known, per_word, table
+
+    def english(self, word: str) -> bool:
+        """Whether `word` (lower case) reads as English: a gloss word of the dictionary or in
+        pyspellchecker's English list (`typos.english_word`), one edit from such a word
+        (`registeration`, `cheque`), or two of them run together (`twofactor`); never keyboard
+        mash (`keyboard_pattern`: `wasd`, `qwerty`). For "no good match"
+        (`no_match.out_of_vocabulary`): the edits and joins keep real English that the lists
+        lack from being judged junk (4 false alarms over the English eval files without them,
+        none with them; docs/BENCHMARKS.md "Keyboard mash")."""
+        if keyboard_pattern(word):
+            return False
+        table = english_index() if self._table is None else self._table
+
+        def listed(w: str) -> bool:
+            return w in table or english_word(w)
+
+        if listed(word) or (len(word) >= 4 and any(map(listed, one_edit(word)))):
+            return True
+        return any(listed(word[:i]) and listed(word[i:]) for i in range(3, len(word) - 2))
 
     def translate(self, words: Sequence[str]) -> Translation:
         """Chinese terms for the English `words` (a query's lower-case content words, in order)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..options import TextSettings
 from ..text import STOPWORDS, loose_pairs, normalise, query_terms, query_tokens
@@ -239,18 +239,19 @@ def good_match(
     full_coverage: float = 1.0,
     synonyms: tuple[Sequence[str], Sequence[str]] | None = None,
     shares: Mapping[str, float] | None = None,
+    is_word: Callable[[str], bool] | None = None,
 ) -> bool:
-    """Whether the answers likely answer `query`: False without answers or (when `query` is
-    given) without a content word; True when one of the top answers contains `full_coverage`
-    (default all) of the content words, or (given `synonyms`, the query's (matched terms,
+    """Whether the answers likely answer `query`: False without answers, (`query` given) without
+    content words, or (`is_word` given) when they are `out_of_vocabulary`; True when a top answer
+    contains `full_coverage` (default all) of them, or (given `synonyms`: (matched terms,
     expansions)) their `synonym_coverage`; else whether the best cosine reaches `min_dense`
     (calibrated per encoder, scripts/calibrate_no_match.py), unless `shares` (`word_shares` of
-    the content words) makes the query `about_something_else`. `query` None: the cosine alone."""
+    them) makes the query `about_something_else`. `query` None: the cosine alone."""
     if not answers:
         return False
     if query is not None:
         words = content_words(query)
-        if not words:
+        if not words or (is_word and out_of_vocabulary(words, shares or {}, synonyms, is_word)):
             return False
         if lexical_coverage(words, answers) >= full_coverage:
             return True
@@ -288,6 +289,26 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
+LATIN_WORD_RE = re.compile(r"[a-z]+")
+
+
+def out_of_vocabulary(words: Sequence[str], shares, synonyms, is_word: Callable) -> bool:
+    """Whether every content word is Latin letters no vocabulary here holds: `_absent` (in no
+    chunk, no synonym rule), not a word by `is_word` (English), not read as pinyin (the query
+    comes after `QueryKinds.rewrite`): `jkjkjk`, `lalala`. e5 puts any short Latin string near
+    the few English articles (cosine 0.85-0.86, over the 0.84 for English; twenty-fifth
+    session). A code with digits (`TH02`) or one known word keeps the other signals."""
+    absent = _absent(words, shares, synonyms)
+    latin = [w for w in absent if LATIN_WORD_RE.fullmatch(w) and not is_word(w)]
+    return len(latin) == len(words)
+
+
+def _absent(words: Sequence[str], shares: Mapping[str, float], synonyms) -> list[str]:
+    """The `words` in no chunk (`shares` 0.0) that no synonym rule's matched term holds."""
+    closed = _with_closed(synonyms[0] if synonyms is not None else ())
+    return [w for w in words if not shares.get(w) and not any(w in m for m in closed)]
+
+
 def about_something_else(
     words: Sequence[str],
     shares: Mapping[str, float],
@@ -299,9 +320,7 @@ def about_something_else(
     chunks (the help center's own name); absent words that name nothing (`names_a_thing`: 上去 of
     `登不上去`, a glued `号被封了`) are left out. `OKPay 能办房贷吗`, `用OKPay买股票`: True; `OKPay 提现`
     (提现 is a topic), `房贷` alone (nothing shared: the cosine decides): False."""
-    matched = synonyms[0] if synonyms is not None else ()
-    closed = _with_closed(matched)
-    absent = [w for w in words if not shares.get(w) and not any(w in m for m in closed)]
+    absent = _absent(words, shares, synonyms)
     unknown = [w for w in absent if names_a_thing(w)]
     shared = [w for w in words if w not in absent]
     return (

@@ -290,12 +290,11 @@ class Searcher:
             self.kinds.rewrite(read), lambda w: no_match.word_shares([w], settings, keyword)[w] > 0
         )
         threshold = self.min_dense_score(searched) if min_dense is None else min_dense
-        synonyms = (
-            self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
-        )
+        rules = self.synonyms.matches(searched, self._known_terms) if self.synonyms.rules else None
         words = no_match.content_words(searched)
         shares = no_match.word_shares(words, settings, keyword)
-        return no_match.good_match(searched, answers, threshold, synonyms=synonyms, shares=shares)
+        is_word = self.dictionary.english if self.settings.oov_no_match else None
+        return no_match.good_match(searched, answers, threshold, 1.0, rules, shares, is_word)
 
     def min_dense_score(self, query: str | None = None) -> float:
         """The "no good match" cosine threshold (-1..1): the setting, else the value calibrated

@@ -103,11 +103,21 @@ def english_word(word: str) -> bool:
     return _english()[word] > 0
 
 
+def one_edit(word: str) -> set[str]:
+    """Every string one edit (delete, swap, replace, insert of a-z) from `word`: pyspellchecker's
+    `edit_distance_1`."""
+    return _checker().edit_distance_1(word)
+
+
 @functools.cache
-def _english():
+def _checker():
     from spellchecker import SpellChecker
 
-    return SpellChecker(language="en").word_frequency
+    return SpellChecker(language="en", distance=1)
+
+
+def _english():
+    return _checker().word_frequency
 
 
 def common_word(window: str, least: int = COMMON_WORD) -> bool:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .normalise import CJK_RUN_RE, normalise
-from .pinyin_typed import is_syllables, plain_pinyin, syllables, untoned
+from .pinyin_typed import is_syllables, keyboard_pattern, plain_pinyin, syllables, untoned
 
 LATIN_RUN_RE = re.compile(r"[a-z]+(?:[ \t]+[a-z]+)*")
 VOWELS = frozenset("aeiouv")
@@ -225,13 +225,14 @@ class PinyinLexicon:
         read as pinyin of lexicon terms (module docstring). A run without vowels needs
         `min_initials` letters to be read as initials. One letter typed three times or more
         (`zzzzzz`, `xxxx`, `hhh`) is a key held down, never pinyin: `zzzzzz` read as 转账转账转账
-        (a new user's junk input, 2026-12-03)."""
+        (a new user's junk input, 2026-12-03), nor are initials that are keyboard mash
+        (`keyboard_pattern`: `hjkl`, `jkjkjk`)."""
         if len(letters) < 2 or len(letters) > MAX_LETTERS or letters in self.latin:
             return None
         if len(letters) >= 3 and len(set(letters)) == 1:
             return None
         if not VOWELS.intersection(letters):
-            if len(letters) < min_initials:
+            if len(letters) < min_initials or keyboard_pattern(letters):
                 return None
             terms = self._cover(letters, self.initials, fillers=False)
         elif is_syllables(letters):

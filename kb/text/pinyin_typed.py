@@ -98,3 +98,36 @@ def _unsplit(word: str) -> str:
     -> `jiaoyi`); else as typed (`don't`, `it's`, `okpay's`)."""
     parts = re.split(r"['’]", word)
     return "".join(parts) if all(is_syllables(p) for p in parts) else word
+
+
+@functools.lru_cache(maxsize=4096)
+def keyboard_pattern(letters: str) -> bool:
+    """Whether `letters` (a-z) is keyboard mash, not pinyin initials: wholly a walk along
+    neighbouring QWERTY keys (`hjkl`, `mnbvcx`, `xcxc`; 3 keys or more), or one run typed again
+    three times or more (`hfhfhf`), or twice when the run is such a walk (`sdfsdf`). Pinyin
+    initials read such input as the help center's commonest words (`jkjkjk` as 即可即可即可, a new
+    user's junk input, twenty-fifth session). The patterns are zxcvbn's spatial and repeat
+    matchers (Wheeler 2016, the password-strength estimator's keyboard graph). A real query's
+    initials are rarely wholly one (`kfdh` 客服电话: `fdh` is a walk, `k` is not), and a term
+    typed twice stays initials (`kfkf`: 客服客服)."""
+    if len(letters) < 3:
+        return False
+    from zxcvbn import matching
+
+    whole = len(letters) - 1
+    if any(m["i"] == 0 and m["j"] == whole for m in _walks(letters)):
+        return True
+    for m in matching.repeat_match(letters):
+        base = m["base_token"]
+        if m["i"] == 0 and m["j"] == whole:
+            return len(letters) >= 3 * len(base) or keyboard_pattern(base)
+    return False
+
+
+def _walks(letters: str) -> list[dict]:
+    """zxcvbn's spatial matches of `letters` on the QWERTY graph only (not Dvorak's, whose
+    neighbours make other runs look like walks)."""
+    from zxcvbn import adjacency_graphs, matching
+
+    graphs = {"qwerty": adjacency_graphs.ADJACENCY_GRAPHS["qwerty"]}
+    return matching.spatial_match(letters, _graphs=graphs)

@@ -231,3 +231,21 @@ def test_the_dictionary_bridge_is_off_at_zero_and_for_other_queries(tmp_path, en
 def test_dictionary_terms_must_not_be_negative():
     with pytest.raises(ConfigError, match="dictionary_terms"):
         SearchSettings(dictionary_terms=-1)
+
+
+@pytest.mark.parametrize(
+    ("word", "english"),
+    [
+        ("mortgage", True),  # in the word list
+        ("registeration", True),  # one edit from `registration`
+        ("twofactor", True),  # two words run together
+        ("scammer", True),
+        ("jkjkjk", False),  # keyboard mash
+        ("qwerty", False),  # a keyboard walk, though a word list has it
+        ("wasd", False),
+        ("xqzvkt", False),
+    ],
+)
+def test_english_reads_real_words_and_their_slips_not_mash(word, english):
+    bridge = DictionaryBridge(lambda term: False, 1, table={"mortgage": ("房贷",)})
+    assert bridge.english(word) is english

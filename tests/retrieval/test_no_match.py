@@ -721,3 +721,46 @@ def test_a_question_wrapped_in_markup_searches_its_words(built):
 )
 def test_cantonese_question_words_are_dropped_when_a_topic_word_is_left(query, words):
     assert content_words(query) == words
+
+
+ENGLISH = {"mortgage", "lottery", "card", "hello", "test"}  # an English word list's part
+
+
+@pytest.mark.parametrize(
+    ("words", "shares", "synonyms", "oov"),
+    [
+        (["jkjkjk"], {}, None, True),  # keyboard mash
+        (["lalala"], {}, None, True),  # made-up syllables
+        (["asdf", "jkl"], {}, None, True),
+        (["lorem", "ipsum"], {}, None, True),
+        (["mortgage"], {}, None, False),  # an English word: the cosine decides
+        (["jkjkjk", "card"], {"card": 0.1}, None, False),  # one known word keeps the query
+        (["jkjkjk", "提现"], {"提现": 0.1}, None, False),  # a Chinese word
+        (["th02"], {}, None, False),  # a code with digits
+        (["okpay"], {"okpay": 0.9}, None, False),  # the help center's own word
+        (["refnd"], {}, (["refnd"], ["退款"]), False),  # an editor's rule holds it
+    ],
+)
+def test_latin_words_no_vocabulary_holds_are_no_good_match(words, shares, synonyms, oov):
+    def is_word(w):
+        return w in ENGLISH
+
+    assert no_match.out_of_vocabulary(words, shares, synonyms, is_word) is oov
+    answers = [answer("如何联系客服", 0.99)]  # a cosine that passes any threshold
+    query = " ".join(words)
+    assert good_match(query, answers, 0.85, synonyms=synonyms, shares=shares) is True
+    got = good_match(query, answers, 0.85, synonyms=synonyms, shares=shares, is_word=is_word)
+    assert got is not oov
+
+
+@pytest.mark.parametrize("query", ["jkjkjk", "sdfsdf", "lalala", "qweqwe", "hfhfhf jjj"])
+def test_searcher_judges_keyboard_mash_no_good_match(built, query):
+    _, index_dir, encoder = built
+    lenient = {"min_dense_score": -1.0}  # the cosine alone would pass everything
+    searcher = load_searcher(index_dir, encoder=encoder, settings=SearchSettings(**lenient))
+    assert not searcher.good_match(searcher.search(query, 3), query)
+    for answerable in ("txsxf", "password", "refund"):  # pinyin, the articles' English
+        assert searcher.good_match(searcher.search(answerable, 3), answerable)
+    off = SearchSettings(oov_no_match=False, **lenient)
+    searcher = load_searcher(index_dir, encoder=encoder, settings=off)
+    assert searcher.good_match(searcher.search(query, 3), query)

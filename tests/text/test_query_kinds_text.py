@@ -9,6 +9,7 @@ from kb.text import markdown_to_text, tokens
 from kb.text.markdown import strip_html
 from kb.text.numbers import canonical_numbers
 from kb.text.pinyin import PinyinLexicon, is_syllables, quick_keys, term_keys
+from kb.text.pinyin_typed import keyboard_pattern
 
 # ---------------------------------------------------------------- numbers and codes
 
@@ -125,6 +126,33 @@ def test_one_letter_held_down_is_no_pinyin(lexicon, query):
     """`zzzzzz` once read as 转账转账转账; `kfkf` (客服 twice) is still initials."""
     expected = query.replace("kfkf", "客服客服")
     assert lexicon.rewrite(query) == expected
+
+
+# keyboard mash: walks along neighbouring keys, a run typed again (any run 3 times, a walk twice)
+MASH = ["hjkl", "lkjh", "ghjk", "mnbvcx", "zxcv", "xcxc", "bnbn", "sdsd", "jkjkjk", "sdfsdf"]
+MASH += ["dfgdfg", "hfhfhf", "kdkdkd", "slslsl", "fjfjfjfj"]
+# initials of real questions, walks in part at most (`kfdh`: `fdh`), or one term typed twice
+INITIALS = ["txsxf", "kfdh", "zxzh", "wjmm", "sfrz", "xgmm", "yhk", "dxyzm", "jdcx", "kfkf"]
+
+
+@pytest.mark.parametrize("letters", MASH)
+def test_keyboard_mash_is_no_pinyin(lexicon, letters):
+    """`jkjkjk` read as 即可即可即可 and `sdfsdf` as 收到方式对方: BM25 then matched the help
+    center's commonest words and "no good match" passed them."""
+    assert keyboard_pattern(letters)
+    lexicon = PinyinLexicon.from_texts([*TITLES, "即可", "收到", "对方", "先充", "不能", "方式"])
+    assert lexicon.rewrite(letters) == letters
+    assert lexicon.rewrite(f"{letters} 提现") == f"{letters} 提现"
+
+
+@pytest.mark.parametrize("letters", INITIALS)
+def test_initials_of_real_questions_are_no_keyboard_mash(letters):
+    assert not keyboard_pattern(letters)
+
+
+def test_initials_still_read_as_the_help_centers_terms(lexicon):
+    assert lexicon.rewrite("txsxf") == "提现手续费"
+    assert lexicon.rewrite("kfdh") == "客服电话"
 
 
 @pytest.mark.parametrize(
